@@ -1,6 +1,6 @@
 module github.com/execkit/execkit
 
-go 1.26.0
+go 1.24
 
 require (
 	github.com/panjf2000/ants/v2 v2.12.1 // indirect

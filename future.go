@@ -1,0 +1,184 @@
+package execkit
+
+import (
+	"context"
+	"sync"
+)
+
+// A Future is the result of a task that will be known later: the Go
+// counterpart of concurrent.futures.Future. [Go], [Map] and a [Func]'s Go
+// make one; its zero value is not usable. All methods are safe to call
+// concurrently and any number of times.
+type Future[T any] struct {
+	task   goTask[T] // the Task submitted; lives in the same allocation
+	done   chan struct{}
+	mu     sync.Mutex
+	state  futureState
+	cancel context.CancelFunc // set while running
+	val    T
+	err    error
+	notify []func() // run once when done (AsCompleted)
+}
+
+type futureState uint8
+
+const (
+	pending futureState = iota
+	running
+	finished
+)
+
+func newFuture[T any](fn func(context.Context) (T, error)) *Future[T] {
+	f := &Future[T]{done: make(chan struct{})}
+	f.task = goTask[T]{f: f, fn: fn}
+	return f
+}
+
+// Wait blocks until the task has finished or ctx ends, and returns the
+// task's result and error. The error is the task's own, a [*PanicError], the
+// Submit error that kept the task from being admitted ([ErrClosed],
+// [ErrFull], ...), or [context.Canceled] when Cancel stopped the task before
+// it started. When ctx ends first, Wait returns ctx.Err() and the Future
+// stays usable: a later Wait can still collect the result.
+func (f *Future[T]) Wait(ctx context.Context) (T, error) {
+	select {
+	case <-f.done:
+		return f.val, f.err
+	default:
+	}
+	select {
+	case <-f.done:
+		return f.val, f.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// Done returns a channel that is closed when the task has finished (or will
+// never start). It never blocks.
+func (f *Future[T]) Done() <-chan struct{} { return f.done }
+
+// Cancel asks the task to stop. A task that has not started yet never starts:
+// the Future completes at once with [context.Canceled]. A running task has
+// its context cancelled and the Future completes when it returns, with
+// whatever it returns. Cancel on a finished Future does nothing. It never
+// blocks.
+func (f *Future[T]) Cancel() {
+	f.mu.Lock()
+	switch f.state {
+	case pending:
+		f.mu.Unlock()
+		var zero T
+		f.complete(zero, context.Canceled)
+	case running:
+		cancel := f.cancel
+		f.mu.Unlock()
+		cancel()
+	default:
+		f.mu.Unlock()
+	}
+}
+
+// start moves a pending Future to running and returns the context its task
+// runs with; ok is false when the Future was cancelled (or completed) first.
+func (f *Future[T]) start(parent context.Context) (ctx context.Context, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.state != pending {
+		return nil, false
+	}
+	ctx, f.cancel = context.WithCancel(parent)
+	f.state = running
+	return ctx, true
+}
+
+// complete records the outcome unless one was recorded already.
+func (f *Future[T]) complete(v T, err error) {
+	f.mu.Lock()
+	if f.state == finished {
+		f.mu.Unlock()
+		return
+	}
+	f.state = finished
+	f.val, f.err = v, err
+	cancel, notify := f.cancel, f.notify
+	f.cancel, f.notify = nil, nil
+	close(f.done)
+	f.mu.Unlock()
+	if cancel != nil {
+		cancel() // release the context's resources
+	}
+	for _, fn := range notify {
+		fn()
+	}
+}
+
+// whenDone calls fn once the Future is done: at once when it already is,
+// else from the goroutine that completes it. fn must not block.
+func (f *Future[T]) whenDone(fn func()) {
+	f.mu.Lock()
+	if f.state != finished {
+		f.notify = append(f.notify, fn)
+		f.mu.Unlock()
+		return
+	}
+	f.mu.Unlock()
+	fn()
+}
+
+// goTask is the Task that runs a Future's function.
+type goTask[T any] struct {
+	f  *Future[T]
+	fn func(context.Context) (T, error)
+}
+
+func (t *goTask[T]) future() {}
+
+// Run runs the function and completes the Future; see Future.run.
+func (t *goTask[T]) Run(ctx context.Context) error { return t.f.run(ctx, t.fn) }
+
+// run calls fn unless the Future was cancelled first, recovering a panic
+// into a *PanicError, and completes the Future. It returns the error it
+// delivered, so that a fail-fast executor can act on it.
+func (f *Future[T]) run(ctx context.Context, fn func(context.Context) (T, error)) (err error) {
+	ctx, ok := f.start(ctx)
+	if !ok {
+		_, err := f.Wait(context.Background())
+		return err
+	}
+	var v T
+	defer func() {
+		if r := recover(); r != nil {
+			err = newPanicError(r)
+		}
+		f.complete(v, err)
+	}()
+	v, err = fn(ctx)
+	return err
+}
+
+// Go submits fn to ex and returns its Future at once (or once Submit admits
+// it, when ex blocks at capacity). ctx bounds admission only: fn receives the
+// executor's context for the task, cancelled by Future.Cancel too. When ex
+// does not admit the task the Future completes with Submit's error; a nil fn
+// completes it with [ErrNilTask]. Go never panics.
+func Go[T any](ctx context.Context, ex Executor, fn func(context.Context) (T, error)) *Future[T] {
+	f := newFuture(fn)
+	if fn == nil {
+		var zero T
+		f.complete(zero, ErrNilTask)
+		return f
+	}
+	f.submit(ctx, ex, &f.task)
+	return f
+}
+
+// submit hands t, which completes f, to ex, and fails f with Submit's error
+// when ex does not admit it.
+func (f *Future[T]) submit(ctx context.Context, ex Executor, t Task) {
+	if err := ex.Submit(ctx, t); err != nil {
+		var zero T
+		f.complete(zero, err)
+	}
+}

@@ -1,0 +1,119 @@
+package execkit
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+)
+
+// Inline is the simplest correct [Executor]: Submit runs the task in the
+// calling goroutine and returns when it has finished. It is the reference
+// implementation of the contract and a stand-in for tests; it adds no
+// concurrency of its own. The zero value is ready to use. Its methods are
+// safe for concurrent use; concurrent Submit calls run concurrently.
+type Inline struct {
+	// OnError receives the error of every task submitted without a Future
+	// (including a *PanicError), from the goroutine that ran it. Nil means
+	// log it with log/slog at level Error.
+	OnError func(error)
+
+	once   sync.Once
+	base   context.Context // the tasks' parent context; cancelled when Shutdown gives up
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	closed   bool
+	inflight sync.WaitGroup
+	done     chan struct{} // closed when the last in-flight task of a closed Inline ends
+
+	submitted, running, succeeded, failed, panicked, rejected atomic.Int64
+}
+
+func (e *Inline) init() {
+	e.once.Do(func() {
+		e.base, e.cancel = context.WithCancel(context.Background())
+	})
+}
+
+// Submit runs t in the calling goroutine and blocks until it returns; the
+// task's error goes to OnError unless t has a Future. ctx bounds admission
+// only, which never waits. It returns [ErrNilTask] for a nil task and
+// [ErrClosed] once Shutdown has begun.
+func (e *Inline) Submit(ctx context.Context, t Task) error {
+	if IsNil(t) {
+		return ErrNilTask
+	}
+	e.init()
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		e.rejected.Add(1)
+		return ErrClosed
+	}
+	e.inflight.Add(1)
+	e.mu.Unlock()
+	defer e.inflight.Done()
+
+	e.submitted.Add(1)
+	e.running.Add(1)
+	err := Run(e.base, t)
+	e.running.Add(-1)
+	var pe *PanicError
+	switch {
+	case err == nil:
+		e.succeeded.Add(1)
+	case errors.As(err, &pe):
+		e.panicked.Add(1)
+	default:
+		e.failed.Add(1)
+	}
+	if err != nil && !HasFuture(t) {
+		if e.OnError != nil {
+			e.OnError(err)
+		} else {
+			slog.Error("execkit: task failed", "executor", "Inline", "err", err)
+		}
+	}
+	return nil
+}
+
+// Shutdown stops admission and blocks until every task running in a Submit
+// call has returned, then returns nil. If ctx ends first it cancels the
+// tasks' contexts and returns ctx.Err(); a later call waits again. It is
+// idempotent and safe to call concurrently.
+func (e *Inline) Shutdown(ctx context.Context) error {
+	e.init()
+	e.mu.Lock()
+	if !e.closed {
+		e.closed = true
+		e.done = make(chan struct{})
+		go func() { // ends when the last in-flight task does
+			e.inflight.Wait()
+			close(e.done)
+		}()
+	}
+	done := e.done
+	e.mu.Unlock()
+	select {
+	case <-done:
+		e.cancel()
+		return nil
+	case <-ctx.Done():
+		e.cancel()
+		return ctx.Err()
+	}
+}
+
+// Stats returns the counters. Queued is always zero: Inline never queues.
+func (e *Inline) Stats() Stats {
+	return Stats{
+		Submitted: e.submitted.Load(),
+		Running:   e.running.Load(),
+		Succeeded: e.succeeded.Load(),
+		Failed:    e.failed.Load(),
+		Panicked:  e.panicked.Load(),
+		Rejected:  e.rejected.Load(),
+	}
+}

@@ -1,0 +1,45 @@
+package execkit
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+)
+
+// A PanicError is a panic recovered from a task, delivered where the task's
+// error would go: its Future, or the executor's error handler. It keeps the
+// panic value and the stack of the goroutine that panicked.
+type PanicError struct {
+	// Value is the value passed to panic. After a task ran in another
+	// process it is the value's text (a string).
+	Value any
+	// Stack is the stack trace of the panicking goroutine, as
+	// runtime/debug.Stack formats it.
+	Stack []byte
+}
+
+func newPanicError(v any) *PanicError {
+	return &PanicError{Value: v, Stack: debug.Stack()}
+}
+
+// Error returns "execkit: task panicked: " and the panic value. The stack is
+// in the Stack field, and in the attributes of LogValue.
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("execkit: task panicked: %v", e.Value)
+}
+
+// Unwrap returns the panic value when it is an error, so errors.Is and
+// errors.As see through the panic; otherwise nil.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// LogValue makes log/slog record the panic value and the stack as a group,
+// so the default error handlers, which log with slog, keep the stack.
+func (e *PanicError) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("panic", fmt.Sprint(e.Value)),
+		slog.String("stack", string(e.Stack)),
+	)
+}

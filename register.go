@@ -1,0 +1,299 @@
+package execkit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+)
+
+// A Codec encodes the arguments and results of a registered [Func] when
+// they cross a process boundary. It must be safe for concurrent use.
+type Codec interface {
+	Marshal(v any) ([]byte, error)
+	Unmarshal(data []byte, v any) error
+}
+
+// GobCodec is the default [Codec]: encoding/gob, one self-describing value
+// per payload. Its zero value is ready to use.
+type GobCodec struct{}
+
+// Marshal encodes v with a fresh gob encoder.
+func (GobCodec) Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	err := gob.NewEncoder(&buf).Encode(v)
+	return buf.Bytes(), err
+}
+
+// Unmarshal decodes data, made by Marshal, into the pointer v.
+func (GobCodec) Unmarshal(data []byte, v any) error {
+	return gob.NewDecoder(bytes.NewReader(data)).Decode(v)
+}
+
+// A RegisterOption configures [Register].
+type RegisterOption interface{ apply(*registerConfig) }
+
+type registerConfig struct{ codec Codec }
+
+type codecOption struct{ c Codec }
+
+func (o codecOption) apply(c *registerConfig) { c.codec = o.c }
+
+// WithCodec makes a registered function encode its argument and result with
+// c instead of [GobCodec]. The codec's type is part of [RegistryHash].
+func WithCodec(c Codec) RegisterOption { return codecOption{c} }
+
+// A Func is a function registered by name with [Register], so that a task
+// calling it can run in another process (a worker of package subprocess, a
+// distributed backend) as well as in this one. In-process executors call the
+// function directly, without encoding anything. A Func is safe for
+// concurrent use.
+type Func[In, Out any] struct {
+	name  string
+	fn    func(context.Context, In) (Out, error)
+	codec Codec
+}
+
+// entry is what the registry keeps of a Func, independent of its types.
+type entry interface {
+	invoke(ctx context.Context, payload []byte) ([]byte, error)
+	signature() string
+}
+
+var registry struct {
+	sync.Mutex
+	funcs  map[string]entry
+	sealed bool
+	hash   string
+}
+
+// Register registers fn under name and returns its handle. Call it at
+// package level (in a var declaration or init), so that every process
+// running the same binary registers the same functions in the same way.
+//
+// Register panics, with a message starting "execkit:", when name is empty,
+// fn is nil, name is already registered, or the registry was sealed by
+// [RegistryHash] (a process-crossing executor started): these are
+// programmer errors, found on the first run.
+func Register[In, Out any](name string, fn func(context.Context, In) (Out, error), opts ...RegisterOption) *Func[In, Out] {
+	if name == "" {
+		panic("execkit: Register with an empty name")
+	}
+	if fn == nil {
+		panic(fmt.Sprintf("execkit: Register(%q) with a nil function", name))
+	}
+	cfg := registerConfig{codec: GobCodec{}}
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	f := &Func[In, Out]{name: name, fn: fn, codec: cfg.codec}
+	registry.Lock()
+	defer registry.Unlock()
+	if registry.sealed {
+		panic(fmt.Sprintf("execkit: Register(%q) after the registry was sealed (a process-crossing executor started); register at package level", name))
+	}
+	if _, dup := registry.funcs[name]; dup {
+		panic(fmt.Sprintf("execkit: Register(%q) twice", name))
+	}
+	if registry.funcs == nil {
+		registry.funcs = make(map[string]entry)
+	}
+	registry.funcs[name] = f
+	return f
+}
+
+// RegistryHash returns a digest of every registered name with its argument,
+// result and codec types. Two processes that registered the same functions
+// the same way get the same hash, so a process-crossing executor compares it
+// in its handshake and refuses a worker that differs. The first call seals
+// the registry: a later [Register] panics. It never blocks for long and is
+// safe for concurrent use.
+func RegistryHash() string {
+	registry.Lock()
+	defer registry.Unlock()
+	if !registry.sealed {
+		registry.sealed = true
+		lines := make([]string, 0, len(registry.funcs))
+		for name, e := range registry.funcs {
+			lines = append(lines, name+"\x00"+e.signature())
+		}
+		slices.Sort(lines)
+		h := sha256.New()
+		for _, l := range lines {
+			fmt.Fprintf(h, "%s\n", l)
+		}
+		registry.hash = hex.EncodeToString(h.Sum(nil)[:16])
+	}
+	return registry.hash
+}
+
+// Invoke runs the function registered under name with an encoded argument
+// and returns its encoded result: what a worker process does with a task it
+// received. It returns an error wrapping [ErrNotRegistered] for an unknown
+// name, one wrapping [ErrPayload] when the argument does not decode or the
+// result does not encode, the function's own error, or a [*PanicError] when
+// it panicked. It blocks while the function runs.
+func Invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
+	registry.Lock()
+	e, ok := registry.funcs[name]
+	registry.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNotRegistered, name)
+	}
+	return e.invoke(ctx, payload)
+}
+
+// An Invoker carries a call of a registered function (its name and encoded
+// argument) to wherever it runs and returns the encoded result, or the
+// error the function returned there. Process-crossing executors provide one
+// to [Portable.RunVia].
+type Invoker func(ctx context.Context, name string, payload []byte) ([]byte, error)
+
+// Portable is implemented by the tasks a [Func] makes. A process-crossing
+// executor accepts only these (others get [ErrNotPortable]) and runs them
+// with RunVia instead of Run.
+type Portable interface {
+	Task
+	// RunVia runs the task through invoke: it encodes the argument, calls
+	// invoke, decodes the result and delivers the outcome (to the task's
+	// Future, if any) exactly as Run would. It returns the task's error and
+	// blocks until invoke returns.
+	RunVia(ctx context.Context, invoke Invoker) error
+}
+
+// Name returns the name f was registered under.
+func (f *Func[In, Out]) Name() string { return f.name }
+
+// Codec returns the codec f encodes its argument and result with.
+func (f *Func[In, Out]) Codec() Codec { return f.codec }
+
+func (f *Func[In, Out]) signature() string {
+	return reflect.TypeFor[In]().String() + "\x00" + reflect.TypeFor[Out]().String() + "\x00" + reflect.TypeOf(f.codec).String()
+}
+
+// Call runs f in this goroutine, recovering a panic into a [*PanicError].
+func (f *Func[In, Out]) Call(ctx context.Context, in In) (out Out, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = newPanicError(r)
+		}
+	}()
+	return f.fn(ctx, in)
+}
+
+// Task returns a [Portable] task that calls f with in and discards the
+// result: its error goes to the executor's error handler. Use Go to keep
+// the result.
+func (f *Func[In, Out]) Task(in In) Task { return &funcTask[In, Out]{f: f, in: in} }
+
+// Go submits a call of f with in to ex and returns its Future, like [Go]
+// but portable: it runs on every executor, including those that cross a
+// process boundary. It never panics.
+func (f *Func[In, Out]) Go(ctx context.Context, ex Executor, in In) *Future[Out] {
+	fut := &Future[Out]{done: make(chan struct{})}
+	t := &funcFutureTask[In, Out]{funcTask: funcTask[In, Out]{f: f, in: in}, fut: fut}
+	fut.submit(ctx, ex, t)
+	return fut
+}
+
+// Map calls f on every item through ex, like [Map] but portable. Executors
+// that batch calls (subprocess.Pool's Map) are faster for many small items.
+func (f *Func[In, Out]) Map(ctx context.Context, ex Executor, items []In) ([]Out, error) {
+	return mapFutures(ctx, len(items), func(ctx context.Context, i int) *Future[Out] {
+		return f.Go(ctx, ex, items[i])
+	})
+}
+
+func (f *Func[In, Out]) invoke(ctx context.Context, payload []byte) (res []byte, err error) {
+	in, err := decode[In](f.codec, payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: argument of %q: %v", ErrPayload, f.name, err)
+	}
+	out, err := f.Call(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if res, err = encode(f.codec, out); err != nil {
+		return nil, fmt.Errorf("%w: result of %q: %v", ErrPayload, f.name, err)
+	}
+	return res, nil
+}
+
+// encode and decode skip the codec for zero-size types (struct{}), which
+// carry no information and which gob refuses.
+func encode[T any](c Codec, v T) ([]byte, error) {
+	if reflect.TypeFor[T]().Size() == 0 {
+		return nil, nil
+	}
+	return c.Marshal(v)
+}
+
+func decode[T any](c Codec, data []byte) (T, error) {
+	var v T
+	if reflect.TypeFor[T]().Size() == 0 {
+		return v, nil
+	}
+	err := c.Unmarshal(data, &v)
+	return v, err
+}
+
+// funcTask is the Portable task of Func.Task.
+type funcTask[In, Out any] struct {
+	f  *Func[In, Out]
+	in In
+}
+
+func (t *funcTask[In, Out]) Run(ctx context.Context) error {
+	_, err := t.f.Call(ctx, t.in)
+	return err
+}
+
+func (t *funcTask[In, Out]) RunVia(ctx context.Context, invoke Invoker) error {
+	_, err := t.via(ctx, invoke)
+	return err
+}
+
+func (t *funcTask[In, Out]) via(ctx context.Context, invoke Invoker) (Out, error) {
+	var zero Out
+	payload, err := encode(t.f.codec, t.in)
+	if err != nil {
+		return zero, fmt.Errorf("%w: argument of %q: %v", ErrPayload, t.f.name, err)
+	}
+	res, err := invoke(ctx, t.f.name, payload)
+	if err != nil {
+		return zero, err
+	}
+	out, err := decode[Out](t.f.codec, res)
+	if err != nil {
+		return zero, fmt.Errorf("%w: result of %q: %v", ErrPayload, t.f.name, err)
+	}
+	return out, nil
+}
+
+// funcFutureTask is the Portable task of Func.Go: it completes a Future.
+type funcFutureTask[In, Out any] struct {
+	funcTask[In, Out]
+	fut *Future[Out]
+}
+
+func (t *funcFutureTask[In, Out]) future() {}
+
+func (t *funcFutureTask[In, Out]) Run(ctx context.Context) error {
+	return t.RunVia(ctx, nil)
+}
+
+// RunVia runs the call through invoke, or in this goroutine when invoke is
+// nil, unless the Future was cancelled first.
+func (t *funcFutureTask[In, Out]) RunVia(ctx context.Context, invoke Invoker) error {
+	if invoke == nil {
+		return t.fut.run(ctx, t.call)
+	}
+	return t.fut.run(ctx, func(ctx context.Context) (Out, error) { return t.via(ctx, invoke) })
+}
+
+func (t *funcFutureTask[In, Out]) call(ctx context.Context) (Out, error) { return t.f.fn(ctx, t.in) }

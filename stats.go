@@ -1,0 +1,15 @@
+package execkit
+
+// Stats is a snapshot of an executor's counters. Executors report the ones
+// their strategy can know; the rest stay zero, as each executor's Stats
+// method documents. Counts are cumulative since the executor was created,
+// except Queued and Running, which are current.
+type Stats struct {
+	Submitted int64 // tasks admitted by Submit
+	Queued    int64 // admitted, not started yet
+	Running   int64 // running now
+	Succeeded int64 // returned nil
+	Failed    int64 // returned an error (panics not included)
+	Panicked  int64 // panicked (delivered as *PanicError)
+	Rejected  int64 // Submit calls that admitted nothing (ErrFull, ErrClosed, ctx ended, ...)
+}
