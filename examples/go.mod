@@ -1,0 +1,7 @@
+module github.com/execkit/execkit/examples
+
+go 1.24
+
+require github.com/execkit/execkit v0.0.0
+
+replace github.com/execkit/execkit => ../
