@@ -1,0 +1,220 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"time"
+)
+
+// Config says what Compare runs.
+type Config struct {
+	Full      bool          // the full matrix instead of the quick one
+	Rounds    int           // rounds of the in-process cells (the median is reported)
+	MemRounds int           // rounds of the memory cells (each a child process)
+	MinTime   time.Duration // least timed duration of one Go sample
+	PyMinTime time.Duration // least timed duration of one Python sample
+	Filter    *regexp.Regexp
+	Python    string    // the interpreter; "" skips Python's rows
+	Progress  io.Writer // progress lines; nil for none
+	Command   string    // how the run was started, for the report
+}
+
+// DefaultConfig returns the settings of the quick or the full matrix.
+func DefaultConfig(full bool) Config {
+	if full {
+		return Config{Full: true, Rounds: 5, MemRounds: 3, MinTime: 200 * time.Millisecond, PyMinTime: 200 * time.Millisecond, Python: "python3"}
+	}
+	return Config{Rounds: 3, MemRounds: 1, MinTime: 25 * time.Millisecond, Python: "python3"}
+}
+
+// Cases returns the cells of the matrix cfg selects, by workload then
+// strategy, in report order.
+func Cases(cfg Config) []Case {
+	var out []Case
+	for _, w := range Workloads() {
+		for _, s := range Strategies() {
+			c := Case{Workload: w, Strategy: s}
+			if s.Runs(w, cfg.Full) && (cfg.Filter == nil || cfg.Filter.MatchString(c.Key())) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// Compare runs the matrix and returns the report. Errors of single cells
+// are in the report; err is for the run as a whole (ctx ended).
+func Compare(ctx context.Context, cfg Config) (*Report, error) {
+	started := time.Now()
+	rep := &Report{
+		Schema: SchemaVersion, Matrix: "quick", Started: started.UTC(), Rounds: cfg.Rounds, MemRounds: cfg.MemRounds,
+		Command: cfg.Command, Env: CurrentEnv(), Notes: []string{},
+	}
+	if cfg.Full {
+		rep.Matrix = "full"
+	}
+	cases := Cases(cfg)
+	var goCases, pyCases, goMem, pyMem []Case
+	for _, c := range cases {
+		mem := c.Workload.Kind == KindMemory
+		switch {
+		case c.Strategy.Lang == LangGo && mem:
+			goMem = append(goMem, c)
+		case c.Strategy.Lang == LangGo:
+			goCases = append(goCases, c)
+		case mem:
+			pyMem = append(pyMem, c)
+		default:
+			pyCases = append(pyCases, c)
+		}
+	}
+
+	var py *Python
+	if len(pyCases)+len(pyMem) > 0 {
+		var err error
+		if cfg.Python == "" {
+			err = errors.New("bench: Python rows skipped (no interpreter given)")
+		} else {
+			py, err = FindPython(cfg.Python)
+		}
+		if err != nil {
+			rep.Env.PythonSkipped = err.Error()
+			rep.Notes = append(rep.Notes, err.Error())
+			if cfg.Progress != nil {
+				fmt.Fprintln(cfg.Progress, err)
+			}
+			pyCases, pyMem = nil, nil
+		} else {
+			defer py.Close()
+		}
+	}
+	rep.Notes = append(rep.Notes, missingNotes()...)
+
+	prog := newProgress(cfg.Progress, cfg.Rounds*(len(goCases)+len(pyCases))+cfg.MemRounds*(len(goMem)+len(pyMem)))
+	prog.note(fmt.Sprintf("calibrating: about 1µs of CPU is %d loop iterations here", SpinIters(time.Microsecond)))
+	var col Collector
+	pyInfo := func(info PyInfo) {
+		if rep.Env.Python == nil && info.Version != "" {
+			rep.Env.Python = &info
+		}
+	}
+
+	for r, round := range Schedule(goCases, cfg.Rounds) {
+		for _, c := range round {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			n := c.Workload.N(cfg.Full)
+			smp, err := Measure(ctx, c.Strategy, c.Workload, n, cfg.MinTime)
+			col.Add(c.Workload, c.Strategy, n, smp, c.Strategy.Doc, err)
+			prog.step(r, cfg.Rounds, c, smp, err)
+		}
+		if len(pyCases) > 0 {
+			plan := make([]PyCase, 0, len(pyCases))
+			sched := Schedule(pyCases, cfg.Rounds)[r]
+			for _, c := range sched {
+				plan = append(plan, pyCase(c.Strategy, c.Workload, cfg.Full, cfg.PyMinTime))
+			}
+			i := 0
+			info, _, err := py.Run(ctx, plan, func(res PyResult) {
+				c := sched[i]
+				i++
+				smp, err := res.Sample(), resErr(res)
+				col.Add(c.Workload, c.Strategy, plan[i-1].N, smp, res.Detail, err)
+				prog.step(r, cfg.Rounds, c, smp, err)
+			})
+			pyInfo(info)
+			if err != nil {
+				for _, c := range sched[i:] {
+					col.Add(c.Workload, c.Strategy, 0, Sample{}, "", err)
+					prog.step(r, cfg.Rounds, c, Sample{}, err)
+				}
+			}
+		}
+	}
+
+	for r := range cfg.MemRounds {
+		for _, c := range slices.Concat(goMem, pyMem) {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			n := c.Workload.N(cfg.Full)
+			var (
+				smp    Sample
+				err    error
+				detail = c.Strategy.Doc
+			)
+			if c.Strategy.Lang == LangGo {
+				smp, err = Measure(ctx, c.Strategy, c.Workload, n, 0)
+			} else {
+				pc := pyCase(c.Strategy, c.Workload, cfg.Full, 0)
+				n = pc.N
+				var (
+					info PyInfo
+					res  []PyResult
+				)
+				info, res, err = py.Run(ctx, []PyCase{pc}, nil)
+				pyInfo(info)
+				if err == nil {
+					smp, err, detail = res[0].Sample(), resErr(res[0]), res[0].Detail
+				}
+			}
+			col.Add(c.Workload, c.Strategy, n, smp, detail, err)
+			prog.step(r, cfg.MemRounds, c, smp, err)
+		}
+	}
+	prog.done()
+
+	rep.Results = col.Results()
+	rep.Targets = Targets(rep.Results)
+	for _, w := range Workloads() {
+		if len(ByWorkload(rep.Results, w.Name)) == 0 {
+			continue
+		}
+		info := WorkloadInfo{Name: w.Name, Doc: w.Doc, Kind: w.Kind, Tasks: w.N(cfg.Full), PyTasks: w.PyN(cfg.Full),
+			Workers: w.PoolSize(), Producers: w.Producers}
+		if w.argKind == argSpin {
+			info.SpinIters = SpinIters(time.Duration(w.param))
+		}
+		rep.Workloads = append(rep.Workloads, info)
+	}
+	for _, s := range Strategies() {
+		if !slices.ContainsFunc(rep.Results, func(r Result) bool { return r.Strategy == s.Name }) {
+			continue
+		}
+		rep.Strategies = append(rep.Strategies, StrategyInfo{Name: s.Name, Family: s.Family, Lang: s.Lang, Doc: s.Doc,
+			Baseline: s.Baseline, Python: s.Python, Module: s.Module, Version: rep.Env.Modules[s.Module]})
+	}
+	rep.Seconds = time.Since(started).Seconds()
+	return rep, nil
+}
+
+func resErr(r PyResult) error {
+	if r.Error != nil {
+		return errors.New(*r.Error)
+	}
+	return nil
+}
+
+// missingNotes says which execkit strategies this build lacks.
+func missingNotes() []string {
+	var out []string
+	for _, name := range []string{StratFireforget, StratPool, StratErrgroup, StratSubprocess} {
+		if StrategyNamed(name) == nil {
+			out = append(out, name+": not in this build (its package was not on main when the bench was last updated)")
+		}
+	}
+	if riverexecStrategy() == nil {
+		if os.Getenv(EnvPGURL) == "" {
+			out = append(out, "execkit-riverexec: set "+EnvPGURL+" to a PostgreSQL URL to add its row")
+		} else {
+			out = append(out, "execkit-riverexec: not in this build yet (see bench/riverexec.go)")
+		}
+	}
+	return out
+}

@@ -1,0 +1,158 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+)
+
+// A Target is one of the figures the project promises, checked against a
+// run: Ratio Op Want, e.g. 1.04 <= 1.10.
+type Target struct {
+	Name     string   `json:"name"`
+	Workload string   `json:"workload"`
+	Strategy string   `json:"strategy"`
+	Against  string   `json:"against"`
+	Metric   string   `json:"metric"` // "time" (this/against), "speedup" (against/this), "rss" (this/against)
+	Ratio    *float64 `json:"ratio"`
+	Op       string   `json:"op"` // "<=" or ">="
+	Want     float64  `json:"want"`
+	Status   string   `json:"status"` // PASS, MISS or N/A
+	Note     string   `json:"note,omitempty"`
+}
+
+// Target statuses.
+const (
+	Pass = "PASS"
+	Miss = "MISS"
+	NA   = "N/A"
+)
+
+// The names of the execkit strategies the targets are about.
+const (
+	StratPool       = "execkit-pool"
+	StratErrgroup   = "execkit-errgroup"
+	StratFireforget = "execkit-fireforget"
+	StratSubprocess = "execkit-subprocess"
+)
+
+// poolPeers are the pools execkit's pool is held against.
+var poolPeers = []string{"ants", "conc", "pond", "workerpool"}
+
+// Targets checks the project's targets against results.
+func Targets(rs []Result) []Target {
+	var ts []Target
+	for _, w := range []string{"noop", "cpu1us"} {
+		ts = append(ts,
+			ratioTarget("adapter: pool vs ants used directly", w, StratPool, "ants", "time", "<=", 1.10, rs),
+			ratioTarget("adapter: errgroup vs x/sync errgroup used directly", w, StratErrgroup, "xsync-errgroup", "time", "<=", 1.10, rs),
+			ratioTarget("adapter: fireforget vs go + WaitGroup", w, StratFireforget, "raw-go", "time", "<=", 1.10, rs),
+		)
+	}
+	for _, w := range []string{"noop", "cpu1us", "cpu100us"} {
+		ts = append(ts, peerTarget(w, rs))
+	}
+	ts = append(ts,
+		ratioTarget("subprocess round trip vs the raw pipe floor", "roundtrip", StratSubprocess, "raw-pipe", "time", "<=", 2, rs),
+		ratioTarget("subprocess vs multiprocessing.Pool.apply_async (no-op, pipelined)", "noop", StratSubprocess, "py-mp-pool", "speedup", ">=", 20, rs),
+		ratioTarget("subprocess Map vs multiprocessing.Pool.map", "map", StratSubprocess, "py-mp-pool", "speedup", ">=", 2, rs),
+		ratioTarget("pool peak RSS vs goroutine per task, 1e6 sleeping tasks", "sleep1e6", StratPool, "raw-go", "rss", "<=", 0.25, rs),
+	)
+	return ts
+}
+
+func find(rs []Result, workload, strategy string) *Result {
+	for i := range rs {
+		if rs[i].Workload == workload && rs[i].Strategy == strategy {
+			return &rs[i]
+		}
+	}
+	return nil
+}
+
+// value returns the figure a target compares, or a note saying why there
+// is none.
+func value(rs []Result, workload, strategy, metricName string) (float64, string) {
+	r := find(rs, workload, strategy)
+	if r == nil {
+		return 0, strategy + " did not run on " + workload
+	}
+	if r.Error != "" && len(r.Samples) == 0 {
+		return 0, strategy + " failed on " + workload + ": " + r.Error
+	}
+	if metricName == "rss" {
+		if r.PeakRSSBytes == nil || *r.PeakRSSBytes <= 0 {
+			return 0, strategy + " has no peak RSS on " + workload
+		}
+		return float64(*r.PeakRSSBytes), ""
+	}
+	if r.NsPerTask <= 0 {
+		return 0, strategy + " has no time on " + workload
+	}
+	return r.NsPerTask, ""
+}
+
+func ratioTarget(name, workload, strategy, against, metricName, op string, want float64, rs []Result) Target {
+	t := Target{Name: name, Workload: workload, Strategy: strategy, Against: against, Metric: metricName, Op: op, Want: want}
+	a, anote := value(rs, workload, strategy, metricName)
+	b, bnote := value(rs, workload, against, metricName)
+	switch {
+	case anote != "":
+		t.Note = anote
+	case bnote != "":
+		t.Note = bnote
+	case metricName == "speedup":
+		t.Ratio = ptr(b / a)
+	default:
+		t.Ratio = ptr(a / b)
+	}
+	t.Status = judge(t.Ratio, op, want)
+	return t
+}
+
+// peerTarget holds the pool against the fastest of its peers: the pool
+// must be the fastest or within 1.10x of it. The note gives the ratio to
+// each peer.
+func peerTarget(workload string, rs []Result) Target {
+	t := Target{Name: "pool vs the fastest peer pool (ants, conc, pond, workerpool)", Workload: workload,
+		Strategy: StratPool, Metric: "time", Op: "<=", Want: 1.10}
+	a, anote := value(rs, workload, StratPool, "time")
+	var notes []string
+	best := 0.0
+	for _, p := range poolPeers {
+		v, note := value(rs, workload, p, "time")
+		if note != "" {
+			continue
+		}
+		if anote == "" {
+			notes = append(notes, fmt.Sprintf("%s %.2fx", p, a/v))
+		}
+		if best == 0 || v < best {
+			best, t.Against = v, p
+		}
+	}
+	switch {
+	case anote != "":
+		t.Note = anote
+	case best == 0:
+		t.Note = "no peer pool ran on " + workload
+	default:
+		t.Ratio = ptr(a / best)
+		t.Note = "vs " + strings.Join(notes, ", ")
+	}
+	t.Status = judge(t.Ratio, t.Op, t.Want)
+	return t
+}
+
+func judge(ratio *float64, op string, want float64) string {
+	if ratio == nil {
+		return NA
+	}
+	ok := *ratio <= want
+	if op == ">=" {
+		ok = *ratio >= want
+	}
+	if ok {
+		return Pass
+	}
+	return Miss
+}
