@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -57,6 +59,7 @@ type memoryCase struct {
 type childResult struct {
 	Seconds        float64 `json:"seconds"`
 	PeakGoroutines int64   `json:"peak_goroutines"`
+	PeakRSS        int64   `json:"peak_rss_bytes"` // VmHWM; 0 where /proc is missing
 	Error          string  `json:"error,omitempty"`
 }
 
@@ -77,7 +80,7 @@ func runMemoryChild() error {
 	start := time.Now()
 	err = checkRun(w, r.Run(context.Background(), c.N))
 	elapsed := time.Since(start)
-	res := childResult{Seconds: elapsed.Seconds(), PeakGoroutines: peak.stop()}
+	res := childResult{Seconds: elapsed.Seconds(), PeakGoroutines: peak.stop(), PeakRSS: selfPeakRSS()}
 	if err != nil {
 		res.Error = err.Error()
 	}
@@ -109,15 +112,43 @@ func measureInChild(ctx context.Context, s *Strategy, w *Workload, n int) (Sampl
 	if res.Error != "" {
 		return Sample{}, fmt.Errorf("bench: memory child %s/%s: %s", w.Name, s.Name, res.Error)
 	}
+	rss := res.PeakRSS
+	if rss <= 0 {
+		rss = maxRSS(cmd.ProcessState)
+	}
 	return Sample{
 		Tasks:          n,
 		Elapsed:        time.Duration(res.Seconds * 1e9),
 		PeakGoroutines: res.PeakGoroutines,
-		PeakRSS:        maxRSS(cmd.ProcessState),
+		PeakRSS:        rss,
 	}, nil
 }
 
-// maxRSS returns a finished process's peak resident set in bytes.
+// selfPeakRSS returns this process's peak resident set in bytes, VmHWM of
+// /proc/self/status, or 0 where there is none. Unlike rusage's maxrss it
+// starts afresh at exec: Linux carries the parent's high-water mark into
+// ru_maxrss of a child started by fork (or vfork) and exec, so every child
+// of a big parent would seem as big.
+func selfPeakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// maxRSS returns a finished process's peak resident set in bytes from its
+// rusage: the fallback where /proc is missing (it can include the
+// parent's high-water mark; see selfPeakRSS).
 func maxRSS(ps *os.ProcessState) int64 {
 	ru, ok := ps.SysUsage().(*syscall.Rusage)
 	if !ok {
