@@ -312,7 +312,7 @@ func sampleReport() *Report {
 	c.Add(mem, StrategyNamed("raw-go"), 1000, Sample{Tasks: 1000, Elapsed: time.Second, PeakRSS: 3 << 30, PeakGoroutines: 1_000_000}, "", nil)
 	c.Add(mem, StrategyNamed("ants"), 1000, Sample{Tasks: 1000, Elapsed: 2 * time.Second, PeakRSS: 40 << 20, PeakGoroutines: 10_000}, "", nil)
 	rep := &Report{Schema: SchemaVersion, Matrix: "quick", Started: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
-		Seconds: 90, Rounds: 3, MemRounds: 1, Command: "cd bench && go run ./cmd/compare", Env: CurrentEnv(),
+		Seconds: 90, Rounds: 9, PyRounds: 3, MemRounds: 1, Command: "cd bench && go run ./cmd/compare", Env: CurrentEnv(),
 		Results: c.Results(), Notes: []string{"python3 not found"}}
 	rep.Env.Python = &PyInfo{Version: "3.11.7", Implementation: "CPython", StartMethod: "fork"}
 	rep.Targets = Targets(rep.Results)
@@ -356,7 +356,7 @@ func TestReportJSONSchema(t *testing.T) {
 	}
 	checkObj("report", doc, []field{
 		{"schema", "number"}, {"matrix", "string"}, {"started", "string"}, {"seconds", "number"},
-		{"rounds", "number"}, {"mem_rounds", "number"}, {"command", "string"}, {"env", "object"},
+		{"rounds", "number"}, {"py_rounds", "number"}, {"mem_rounds", "number"}, {"command", "string"}, {"env", "object"},
 		{"workloads", "array"}, {"strategies", "array"}, {"results", "array"}, {"targets", "array"}, {"notes", "array"},
 	})
 	if doc["schema"] != float64(1) {
@@ -600,5 +600,29 @@ func TestPythonScript(t *testing.T) {
 	}
 	if last := rs[len(rs)-1]; last.Error == nil || !strings.Contains(*last.Error, "unknown strategy") {
 		t.Errorf("got %v; want an unknown strategy error", last.Error)
+	}
+}
+
+func TestPairedRatio(t *testing.T) {
+	mk := func(lang Lang, samples ...float64) *Result {
+		return &Result{Lang: lang, Samples: samples, NsPerTask: Median(samples)}
+	}
+	tests := []struct {
+		name string
+		a, b *Result
+		want float64
+	}{
+		// Round 2 was slow for both: the per-round ratios stay 1.1.
+		{"paired rounds", mk(LangGo, 110, 330, 220), mk(LangGo, 100, 300, 200), 1.1},
+		// Drift that hit a in one round and b in another: medians of ratios 1.0.
+		{"drift", mk(LangGo, 100, 500, 100, 100), mk(LangGo, 100, 100, 500, 100), 1},
+		{"different rounds", mk(LangGo, 110, 330, 220), mk(LangGo, 100, 200), 220.0 / 150},
+		{"python vs go", mk(LangPython, 9000, 10000, 11000), mk(LangGo, 100, 200, 300), 50},
+		{"too few rounds", mk(LangGo, 100, 300), mk(LangGo, 300, 100), 1},
+	}
+	for _, tt := range tests {
+		if got := PairedRatio(tt.a, tt.b); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("%s: got %v; want %v", tt.name, got, tt.want)
+		}
 	}
 }

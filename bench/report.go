@@ -22,7 +22,7 @@ func WriteMarkdown(out io.Writer, rep *Report) error {
 		fmt.Fprintf(&b, " %s", m.Kernel)
 	}
 	fmt.Fprintf(&b, ", host %s).\n", m.Hostname)
-	fmt.Fprintf(&b, "Each cell is the median of %s; within a round the strategies alternate (A B C, A B C, ...), so drift on a busy machine does not decide the ranking. ", plural(rep.Rounds, "round"))
+	fmt.Fprintf(&b, "Each Go cell is the median of %s (Python's of %s); within a round the strategies alternate (A B C, A B C, ...), so drift on a busy machine does not decide the ranking. ", plural(rep.Rounds, "round"), plural(rep.PyRounds, "round"))
 	fmt.Fprintf(&b, "Memory cells show the median of %s, each in a child process of its own.\n\n", plural(rep.MemRounds, "run"))
 	fmt.Fprintf(&b, "Reproduce: `make compare` at the repository root (it runs `cd bench && go run ./cmd/compare`); `-full` for the full matrix. ")
 	fmt.Fprintf(&b, "Run as: `%s`.\n\n", rep.Command)
@@ -84,7 +84,7 @@ func writeTargets(b *strings.Builder, rep *Report) {
 		}
 		fmt.Fprintf(b, "| %s (%s) | %s | %s | %s %s | %s | %s |\n", t.Name, what, t.Workload, got, t.Op, FormatRatio(t.Want), status, mdEscape(t.Note))
 	}
-	fmt.Fprintf(b, "\nTime ratios are this/that (below 1 is faster); speed-ups are Python's time over Go's; the memory ratio is peak RSS over peak RSS.\n\n")
+	fmt.Fprintf(b, "\nTime ratios are this/that (below 1 is faster), the median of the per-round ratios where both ran every round; speed-ups are Python's time over Go's; the memory ratio is peak RSS over peak RSS. The tables below show ratios of medians.\n\n")
 }
 
 func writeWorkload(b *strings.Builder, rep *Report, w WorkloadInfo) {

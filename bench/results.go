@@ -19,7 +19,8 @@ type Report struct {
 	Matrix     string         `json:"matrix"` // "quick" or "full"
 	Started    time.Time      `json:"started"`
 	Seconds    float64        `json:"seconds"`
-	Rounds     int            `json:"rounds"`     // of the in-process cells
+	Rounds     int            `json:"rounds"`     // of the in-process Go cells
+	PyRounds   int            `json:"py_rounds"`  // of the Python cells
 	MemRounds  int            `json:"mem_rounds"` // of the memory cells
 	Command    string         `json:"command"`
 	Env        Env            `json:"env"`

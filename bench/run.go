@@ -14,7 +14,8 @@ import (
 // Config says what Compare runs.
 type Config struct {
 	Full      bool          // the full matrix instead of the quick one
-	Rounds    int           // rounds of the in-process cells (the median is reported)
+	Rounds    int           // rounds of the in-process Go cells (the median is reported)
+	PyRounds  int           // rounds of the Python cells, spread among the Go rounds
 	MemRounds int           // rounds of the memory cells (each a child process)
 	MinTime   time.Duration // least timed duration of one Go sample
 	PyMinTime time.Duration // least timed duration of one Python sample
@@ -27,9 +28,9 @@ type Config struct {
 // DefaultConfig returns the settings of the quick or the full matrix.
 func DefaultConfig(full bool) Config {
 	if full {
-		return Config{Full: true, Rounds: 5, MemRounds: 3, MinTime: 200 * time.Millisecond, PyMinTime: 200 * time.Millisecond, Python: "python3"}
+		return Config{Full: true, Rounds: 15, PyRounds: 5, MemRounds: 3, MinTime: 100 * time.Millisecond, PyMinTime: 200 * time.Millisecond, Python: "python3"}
 	}
-	return Config{Rounds: 3, MemRounds: 1, MinTime: 25 * time.Millisecond, Python: "python3"}
+	return Config{Rounds: 9, PyRounds: 3, MemRounds: 1, MinTime: 20 * time.Millisecond, Python: "python3"}
 }
 
 // Cases returns the cells of the matrix cfg selects, by workload then
@@ -51,8 +52,9 @@ func Cases(cfg Config) []Case {
 // are in the report; err is for the run as a whole (ctx ended).
 func Compare(ctx context.Context, cfg Config) (*Report, error) {
 	started := time.Now()
+	cfg.PyRounds = max(min(cfg.PyRounds, cfg.Rounds), 1)
 	rep := &Report{
-		Schema: SchemaVersion, Matrix: "quick", Started: started.UTC(), Rounds: cfg.Rounds, MemRounds: cfg.MemRounds,
+		Schema: SchemaVersion, Matrix: "quick", Started: started.UTC(), Rounds: cfg.Rounds, PyRounds: cfg.PyRounds, MemRounds: cfg.MemRounds,
 		Command: cfg.Command, Env: CurrentEnv(), Notes: []string{},
 	}
 	if cfg.Full {
@@ -95,7 +97,7 @@ func Compare(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.Notes = append(rep.Notes, missingNotes()...)
 
-	prog := newProgress(cfg.Progress, cfg.Rounds*(len(goCases)+len(pyCases))+cfg.MemRounds*(len(goMem)+len(pyMem)))
+	prog := newProgress(cfg.Progress, cfg.Rounds*len(goCases)+cfg.PyRounds*len(pyCases)+cfg.MemRounds*(len(goMem)+len(pyMem)))
 	prog.note(fmt.Sprintf("calibrating: about 1µs of CPU is %d loop iterations here", SpinIters(time.Microsecond)))
 	var col Collector
 	pyInfo := func(info PyInfo) {
@@ -104,6 +106,8 @@ func Compare(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 
+	pyRound := 0
+	pySched := Schedule(pyCases, cfg.PyRounds)
 	for r, round := range Schedule(goCases, cfg.Rounds) {
 		for _, c := range round {
 			if err := ctx.Err(); err != nil {
@@ -114,9 +118,12 @@ func Compare(ctx context.Context, cfg Config) (*Report, error) {
 			col.Add(c.Workload, c.Strategy, n, smp, c.Strategy.Doc, err)
 			prog.step(r, cfg.Rounds, c, smp, err)
 		}
-		if len(pyCases) > 0 {
+		// Python's rounds are spread evenly among Go's.
+		if len(pyCases) > 0 && pyRound < cfg.PyRounds && r >= pyRound*cfg.Rounds/cfg.PyRounds {
+			pr := pyRound
+			pyRound++
 			plan := make([]PyCase, 0, len(pyCases))
-			sched := Schedule(pyCases, cfg.Rounds)[r]
+			sched := pySched[pr]
 			for _, c := range sched {
 				plan = append(plan, pyCase(c.Strategy, c.Workload, cfg.Full, cfg.PyMinTime))
 			}
@@ -126,13 +133,13 @@ func Compare(ctx context.Context, cfg Config) (*Report, error) {
 				i++
 				smp, err := res.Sample(), resErr(res)
 				col.Add(c.Workload, c.Strategy, plan[i-1].N, smp, res.Detail, err)
-				prog.step(r, cfg.Rounds, c, smp, err)
+				prog.step(pr, cfg.PyRounds, c, smp, err)
 			})
 			pyInfo(info)
 			if err != nil {
 				for _, c := range sched[i:] {
 					col.Add(c.Workload, c.Strategy, 0, Sample{}, "", err)
-					prog.step(r, cfg.Rounds, c, Sample{}, err)
+					prog.step(pr, cfg.PyRounds, c, Sample{}, err)
 				}
 			}
 		}
