@@ -50,7 +50,7 @@ func (r *groupRunner) Run(ctx context.Context, n int) error {
 		return err
 	}
 	b := newBatch(ctx, n)
-	unsent, _ := produce(r.w, n, func(i int) error {
+	unsent, _ := produce(ctx, r.w, n, func(i int) error {
 		return ex.Submit(ctx, &execTask{b: b, w: r.w, i: i})
 	})
 	b.skip(unsent) // submitted after the failure: skipped
@@ -68,7 +68,7 @@ func (r *groupRunner) Close() error { return nil }
 // ended.
 func submitBatch(ctx context.Context, w *Workload, n int, ex execkit.Executor) error {
 	b := newBatch(ctx, n)
-	unsent, serr := produce(w, n, func(i int) error {
+	unsent, serr := produce(b.ctx, w, n, func(i int) error {
 		return ex.Submit(ctx, &execTask{b: b, w: w, i: i, batchCtx: true})
 	})
 	b.skip(unsent)

@@ -16,7 +16,7 @@ import (
 func goStrategies() []*Strategy {
 	return []*Strategy{{
 		Name: "raw-go", Family: FamilyGoroutine, Lang: LangGo, Python: "py-thread",
-		Doc:   "`go f()` per task + sync.WaitGroup; fail-fast by a hand-rolled context.WithCancelCause",
+		Doc:   "`go f()` per task + sync.WaitGroup; fail-fast by hand: context.WithCancelCause, the loop stops submitting once it is cancelled",
 		Kinds: inProcess,
 		New:   func(w *Workload) (Runner, error) { return rawGo{w}, nil },
 	}}
@@ -26,10 +26,11 @@ type rawGo struct{ w *Workload }
 
 func (r rawGo) Run(ctx context.Context, n int) error {
 	b := newBatch(ctx, n)
-	_, _ = produce(r.w, n, func(i int) error {
-		go b.call(r.w, i) // a method call statement: no closure allocated
+	unsent, _ := produce(b.ctx, r.w, n, func(i int) error {
+		go b.call(r.w, i)
 		return nil
 	})
+	b.skip(unsent)
 	return b.wait()
 }
 
@@ -53,13 +54,13 @@ func peerStrategies() []*Strategy {
 	}, {
 		Name: "conc", Family: FamilyPool, Lang: LangGo, Baseline: "raw-go", Python: "py-threadpool",
 		Module: "github.com/sourcegraph/conc",
-		Doc:    "conc pool.New().WithMaxGoroutines(workers) per batch, Go + Wait; fail-fast WithContext().WithCancelOnError()",
+		Doc:    "conc pool.New().WithMaxGoroutines(workers) per batch, Go + Wait; fail-fast WithContext().WithCancelOnError() (its context is the tasks' only: the loop submits every task)",
 		Kinds:  inProcess,
 		New:    func(w *Workload) (Runner, error) { return concRunner{w}, nil },
 	}, {
 		Name: "pond", Family: FamilyPool, Lang: LangGo, Baseline: "raw-go", Python: "py-threadpool",
 		Module: "github.com/alitto/pond/v2",
-		Doc:    "pond.NewPool(workers), Go(closure) + WaitGroup; fail-fast NewGroupContext",
+		Doc:    "pond.NewPool(workers), Go(closure) + WaitGroup; fail-fast NewGroupContext, the loop stops once the group's context is done",
 		Kinds:  inProcess,
 		New: func(w *Workload) (Runner, error) {
 			return &pondRunner{w: w, p: pond.NewPool(w.PoolSize())}, nil
@@ -75,7 +76,7 @@ func peerStrategies() []*Strategy {
 	}, {
 		Name: "xsync-errgroup", Family: FamilyGroup, Lang: LangGo, Baseline: "raw-go", Python: "py-threadpool",
 		Module: "golang.org/x/sync",
-		Doc:    "errgroup.WithContext + SetLimit(workers) per batch, Go + Wait",
+		Doc:    "errgroup.WithContext + SetLimit(workers) per batch, Go + Wait; the loop stops submitting once the group's context is done",
 		Kinds:  inProcess,
 		New:    func(w *Workload) (Runner, error) { return errgroupRunner{w}, nil },
 	}}
@@ -97,8 +98,10 @@ type concRunner struct{ w *Workload }
 func (r concRunner) Run(ctx context.Context, n int) error {
 	w := r.w
 	if w.Kind == KindFailFast {
+		// conc keeps its context to the tasks: the loop cannot see the
+		// failure and submits every task (each returns at once).
 		p := pool.New().WithMaxGoroutines(w.PoolSize()).WithContext(ctx).WithCancelOnError().WithFirstError()
-		_, _ = produce(w, n, func(i int) error {
+		_, _ = produce(ctx, w, n, func(i int) error {
 			p.Go(func(ctx context.Context) error { return w.Call(ctx, i) })
 			return nil
 		})
@@ -106,10 +109,11 @@ func (r concRunner) Run(ctx context.Context, n int) error {
 	}
 	p := pool.New().WithMaxGoroutines(w.PoolSize())
 	b := newBatch(ctx, n)
-	_, _ = produce(w, n, func(i int) error {
+	unsent, _ := produce(b.ctx, w, n, func(i int) error {
 		p.Go(func() { b.call(w, i) })
 		return nil
 	})
+	b.skip(unsent)
 	p.Wait()
 	return b.wait()
 }
@@ -126,7 +130,7 @@ func (r *pondRunner) Run(ctx context.Context, n int) error {
 	if w.Kind == KindFailFast {
 		g := r.p.NewGroupContext(ctx)
 		gctx := g.Context()
-		_, _ = produce(w, n, func(i int) error {
+		_, _ = produce(gctx, w, n, func(i int) error {
 			g.SubmitErr(func() error { return w.Call(gctx, i) })
 			return nil
 		})
@@ -154,7 +158,7 @@ func (r errgroupRunner) Run(ctx context.Context, n int) error {
 	w := r.w
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(w.PoolSize())
-	_, _ = produce(w, n, func(i int) error {
+	_, _ = produce(gctx, w, n, func(i int) error {
 		g.Go(func() error { return w.Call(gctx, i) })
 		return nil
 	})

@@ -158,11 +158,17 @@ func (b *batch) call(w *Workload, i int) { b.done(w.Call(b.ctx, i)) }
 
 // produce calls submit(i) for i in [0, n), from w.Producers goroutines when
 // the workload asks for a burst. A producer stops at its first submit
-// error; produce returns how many tasks were not submitted and the errors.
-func produce(w *Workload, n int, submit func(i int) error) (unsent int, err error) {
+// error, and in a fail-fast workload once stop is done (the batch failed:
+// a careful caller checks its context before submitting more); produce
+// returns how many tasks were not submitted and the errors.
+func produce(stop context.Context, w *Workload, n int, submit func(i int) error) (unsent int, err error) {
+	check := w.Kind == KindFailFast
 	p := max(w.Producers, 1)
 	if p == 1 {
 		for i := range n {
+			if check && stop.Err() != nil {
+				return n - i, nil
+			}
 			if err := submit(i); err != nil {
 				return n - i, err
 			}
@@ -180,6 +186,12 @@ func produce(w *Workload, n int, submit func(i int) error) (unsent int, err erro
 		go func() {
 			defer wg.Done()
 			for i := lo; i < hi; i++ {
+				if check && stop.Err() != nil {
+					mu.Lock()
+					unsent += hi - i
+					mu.Unlock()
+					return
+				}
 				if err := submit(i); err != nil {
 					mu.Lock()
 					unsent += hi - i
@@ -199,7 +211,7 @@ func produce(w *Workload, n int, submit func(i int) error) (unsent int, err erro
 // WaitGroup, failure cancelling the batch's context by hand.
 func runClosures(ctx context.Context, w *Workload, n int, submit func(func()) error) error {
 	b := newBatch(ctx, n)
-	unsent, serr := produce(w, n, func(i int) error {
+	unsent, serr := produce(b.ctx, w, n, func(i int) error {
 		return submit(func() { b.call(w, i) })
 	})
 	b.skip(unsent)

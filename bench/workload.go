@@ -211,7 +211,7 @@ var workloads = []*Workload{
 		Kind: KindBatch, Quick: 10_000, Full: 50_000, Workers: 1000, Func: Sleep, PyFunc: "sleep", argKind: argWait, param: 1_000},
 	{Name: "burst", Py: 5_000, Doc: "64 producers submit at once, 16 workers: a burst far above the pool size",
 		Kind: KindBatch, Quick: 50_000, Full: 500_000, Workers: 16, Producers: 64, Func: Spin, PyFunc: "spin", argKind: argSpin, param: 1_000},
-	{Name: "failfast", Py: 5_000, Doc: "task 10 of the batch fails at once, the others wait 1ms; 100 workers",
+	{Name: "failfast", Py: 5_000, Doc: "task 10 fails at once, the others wait 1ms unless cancelled; 100 workers; the time is the batch's, spread over its tasks: the sooner the failure stops the rest, the lower",
 		Kind: KindFailFast, Quick: 10_000, Full: 50_000, Workers: 100, Func: FailOrSleep, PyFunc: "failorsleep", argKind: argWait, param: 1_000, failAt: 10},
 	{Name: "roundtrip", Py: 1_000, Doc: "no-op, one call at a time: the latency of a single call",
 		Kind: KindRoundTrip, Quick: 2_000, Full: 20_000, Func: Noop, PyFunc: "noop", argKind: argIndex},

@@ -83,14 +83,25 @@ class Batch:
 
 
 def produce(case, n, submit):
-    """Call submit(i) for every task, from case.producers threads at once."""
-    if case.producers == 1:
-        for i in range(n):
+    """Call submit(i) for every task, from case.producers threads at once.
+
+    In a fail-fast batch a producer stops once a task has failed, as a
+    careful caller does (the Go side's loops check their context the same
+    way).
+    """
+    check = case.kind == "failfast"
+
+    def loop(lo, hi):
+        for i in range(lo, hi):
+            if check and workloads.cancelled.is_set():
+                return
             submit(i)
+
+    if case.producers == 1:
+        loop(0, n)
         return
     p = case.producers
-    threads = [threading.Thread(target=lambda k=k: [submit(i) for i in range(k * n // p, (k + 1) * n // p)])
-               for k in range(p)]
+    threads = [threading.Thread(target=loop, args=(k * n // p, (k + 1) * n // p)) for k in range(p)]
     for t in threads:
         t.start()
     for t in threads:
@@ -119,7 +130,8 @@ def thread_per_task(case):
             threads[i] = t
         produce(case, n, submit)
         for t in threads:
-            t.join()
+            if t is not None:
+                t.join()
         batch.check(case)
     return run, lambda: None, "threading.Thread(target=...).start() per task, join all"
 
@@ -146,9 +158,19 @@ def decorator_per_call(case):
             handles[i] = task(case, batch, i)
         produce(case, n, submit)
         for t in handles:
-            t.join()
+            if t is not None:
+                t.join()
         batch.check(case)
     return run, lambda: None, "@background decorator: a thread per call, join the handles"
+
+
+def flagged(case, batch, i):
+    """Run task i; a failure also sets the batch's cancel signal, then raises."""
+    try:
+        return case.func(case.arg(i))
+    except Exception as e:
+        batch.fail(e)
+        raise
 
 
 def thread_pool(case):
@@ -159,9 +181,14 @@ def thread_pool(case):
         batch = Batch()
         futures = [None] * n
 
-        def submit(i):
-            futures[i] = ex.submit(case.func, case.arg(i))
+        if case.kind == "failfast":
+            def submit(i):
+                futures[i] = ex.submit(flagged, case, batch, i)
+        else:
+            def submit(i):
+                futures[i] = ex.submit(case.func, case.arg(i))
         produce(case, n, submit)
+        futures = [f for f in futures if f is not None]
         if case.kind == "failfast":
             done, pending = cf.wait(futures, return_when=cf.FIRST_EXCEPTION)
             for f in done:
