@@ -150,6 +150,7 @@ func TestFillRatios(t *testing.T) {
 		result("noop", "py-thread", KindBatch, 200_000, 0, "", ""),
 		result("noop", "py-threadpool", KindBatch, 9_000, 0, "py-thread", ""),
 		result("noop", "orphan", KindBatch, 100, 0, "missing", "py-missing"),
+		result("noop", "slowgo", KindBatch, 400_000, 0, "", "py-thread"),
 		result("sleep1e6", "raw-go", KindMemory, 10, 2_000, "", ""),
 		result("sleep1e6", "ants", KindMemory, 20, 500, "raw-go", ""),
 		result("cpu1us", "ants", KindBatch, 900, 0, "raw-go", ""), // baseline on another workload only
@@ -166,6 +167,7 @@ func TestFillRatios(t *testing.T) {
 		{"noop", "ants", 1.5, 30},
 		{"noop", "py-threadpool", 0.045, math.NaN()},
 		{"noop", "orphan", math.NaN(), math.NaN()},
+		{"noop", "slowgo", math.NaN(), 0.5},
 		{"sleep1e6", "ants", 0.25, math.NaN()},
 		{"cpu1us", "ants", math.NaN(), math.NaN()},
 		{"noop", "broken", math.NaN(), math.NaN()},
@@ -623,6 +625,24 @@ func TestPairedRatio(t *testing.T) {
 	for _, tt := range tests {
 		if got := PairedRatio(tt.a, tt.b); math.Abs(got-tt.want) > 1e-9 {
 			t.Errorf("%s: got %v; want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestVsPythonWording(t *testing.T) {
+	tests := []struct {
+		v      float64
+		better string
+		want   string
+	}{
+		{38.26, "faster", "38.3x faster than py-mp-pool"},
+		{0.5, "faster", "2.00x slower than py-mp-pool"},
+		{0.25, "smaller", "4.00x larger than py-mp-pool"},
+	}
+	for _, tt := range tests {
+		r := Result{Python: "py-mp-pool", VsPython: &tt.v}
+		if got := vsPython(r, tt.better); got != tt.want {
+			t.Errorf("vsPython(%v, %s) = %q; want %q", tt.v, tt.better, got, tt.want)
 		}
 	}
 }

@@ -142,11 +142,17 @@ func vsBaseline(r Result) string {
 	return FormatRatio(*r.VsBaseline) + " " + r.Baseline
 }
 
-func vsPython(r Result, word string) string {
-	if r.VsPython == nil {
+// vsPython says how many times faster (smaller) the cell is than its
+// Python original, or slower (larger) when Python wins.
+func vsPython(r Result, better string) string {
+	if r.VsPython == nil || *r.VsPython <= 0 {
 		return ""
 	}
-	return FormatRatio(*r.VsPython) + " " + word + " than " + r.Python
+	v, word := *r.VsPython, better
+	if v < 1 {
+		v, word = 1/v, map[string]string{"faster": "slower", "smaller": "larger"}[better]
+	}
+	return FormatRatio(v) + " " + word + " than " + r.Python
 }
 
 func peakConc(r Result) string {

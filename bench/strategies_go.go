@@ -42,7 +42,7 @@ func peerStrategies() []*Strategy {
 	return []*Strategy{{
 		Name: "ants", Family: FamilyPool, Lang: LangGo, Baseline: "raw-go", Python: "py-threadpool",
 		Module: "github.com/panjf2000/ants/v2",
-		Doc:    "ants.NewPool(workers), Submit(closure) + WaitGroup",
+		Doc:    "ants.NewPool(workers), Submit(closure) + WaitGroup; fail-fast by the batch's context, as for raw go",
 		Kinds:  inProcess,
 		New: func(w *Workload) (Runner, error) {
 			p, err := ants.NewPool(w.PoolSize())
@@ -68,7 +68,7 @@ func peerStrategies() []*Strategy {
 	}, {
 		Name: "workerpool", Family: FamilyPool, Lang: LangGo, Baseline: "raw-go", Python: "py-threadpool",
 		Module: "github.com/gammazero/workerpool",
-		Doc:    "workerpool.New(workers), Submit(closure) + WaitGroup",
+		Doc:    "workerpool.New(workers), Submit(closure) + WaitGroup; fail-fast by the batch's context, as for raw go",
 		Kinds:  inProcess,
 		New: func(w *Workload) (Runner, error) {
 			return &workerpoolRunner{w: w, p: workerpool.New(w.PoolSize())}, nil
