@@ -30,7 +30,7 @@ func DefaultConfig(full bool) Config {
 	if full {
 		return Config{Full: true, Rounds: 15, PyRounds: 5, MemRounds: 3, MinTime: 100 * time.Millisecond, PyMinTime: 200 * time.Millisecond, Python: "python3"}
 	}
-	return Config{Rounds: 9, PyRounds: 3, MemRounds: 1, MinTime: 20 * time.Millisecond, Python: "python3"}
+	return Config{Rounds: 7, PyRounds: 3, MemRounds: 1, MinTime: 20 * time.Millisecond, Python: "python3"}
 }
 
 // Cases returns the cells of the matrix cfg selects, by workload then

@@ -55,13 +55,13 @@ func peerStrategies() []*Strategy {
 		Name: "conc", Family: FamilyPool, Lang: LangGo, Baseline: "raw-go", Python: "py-threadpool",
 		Module: "github.com/sourcegraph/conc",
 		Doc:    "conc pool.New().WithMaxGoroutines(workers) per batch, Go + Wait; fail-fast WithContext().WithCancelOnError() (its context is the tasks' only: the loop submits every task)",
-		Kinds:  inProcess,
-		New:    func(w *Workload) (Runner, error) { return concRunner{w}, nil },
+		Kinds:  inProcess, FullOnly: quickSkipsMass,
+		New: func(w *Workload) (Runner, error) { return concRunner{w}, nil },
 	}, {
 		Name: "pond", Family: FamilyPool, Lang: LangGo, Baseline: "raw-go", Python: "py-threadpool",
 		Module: "github.com/alitto/pond/v2",
 		Doc:    "pond.NewPool(workers), Go(closure) + WaitGroup; fail-fast NewGroupContext, the loop stops once the group's context is done",
-		Kinds:  inProcess,
+		Kinds:  inProcess, FullOnly: quickSkipsMass,
 		New: func(w *Workload) (Runner, error) {
 			return &pondRunner{w: w, p: pond.NewPool(w.PoolSize())}, nil
 		},
@@ -69,7 +69,7 @@ func peerStrategies() []*Strategy {
 		Name: "workerpool", Family: FamilyPool, Lang: LangGo, Baseline: "raw-go", Python: "py-threadpool",
 		Module: "github.com/gammazero/workerpool",
 		Doc:    "workerpool.New(workers), Submit(closure) + WaitGroup; fail-fast by the batch's context, as for raw go",
-		Kinds:  inProcess,
+		Kinds:  inProcess, FullOnly: quickSkipsMass,
 		New: func(w *Workload) (Runner, error) {
 			return &workerpoolRunner{w: w, p: workerpool.New(w.PoolSize())}, nil
 		},
@@ -77,8 +77,8 @@ func peerStrategies() []*Strategy {
 		Name: "xsync-errgroup", Family: FamilyGroup, Lang: LangGo, Baseline: "raw-go", Python: "py-threadpool",
 		Module: "golang.org/x/sync",
 		Doc:    "errgroup.WithContext + SetLimit(workers) per batch, Go + Wait; the loop stops submitting once the group's context is done",
-		Kinds:  inProcess,
-		New:    func(w *Workload) (Runner, error) { return errgroupRunner{w}, nil },
+		Kinds:  inProcess, FullOnly: quickSkipsMass,
+		New: func(w *Workload) (Runner, error) { return errgroupRunner{w}, nil },
 	}}
 }
 

@@ -118,6 +118,10 @@ func StrategyNamed(name string) *Strategy {
 // inProcess are the kinds every in-process concurrent strategy runs.
 var inProcess = []Kind{KindBatch, KindFailFast, KindMemory}
 
+// quickSkipsMass keeps the 1e6-task memory cell (several seconds each) of
+// the strategies no target needs out of the quick matrix.
+var quickSkipsMass = []string{"sleep1e6"}
+
 // A batch counts the tasks of one Run and keeps the first error. Its
 // context is cancelled by the first failing task: the hand-rolled fail-fast
 // a user writes around a library that has none.

@@ -52,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var (
 		full    = fs.Bool("full", false, "run the full matrix (bigger batches, more rounds, the slow Python rows)")
 		out     = fs.String("out", "out", "`dir`ectory for results.json, report.md and the charts")
-		rounds  = fs.Int("rounds", 0, "rounds per Go cell; the median is reported (default 9, or 15 with -full; Python runs a third as many)")
+		rounds  = fs.Int("rounds", 0, "rounds per Go cell; the median is reported (default 7, or 15 with -full; Python runs a third as many)")
 		filter  = fs.String("run", "", "only the cells whose name workload=X/strategy=Y matches this `regexp`")
 		python  = fs.String("python", "python3", "the Python `interpreter`; empty skips Python's rows")
 		minTime = fs.Duration("mintime", 0, "least timed `duration` of one Go sample (default 20ms, or 100ms with -full)")
