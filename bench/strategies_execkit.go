@@ -37,33 +37,6 @@ func (r *execRunner) Run(ctx context.Context, n int) error {
 
 func (r *execRunner) Close() error { return r.ex.Shutdown(context.Background()) }
 
-// groupRunner runs each batch on a fresh single-use executor (a fail-fast
-// group) and returns what its Shutdown returns.
-type groupRunner struct {
-	w   *Workload
-	new func(ctx context.Context) (execkit.Executor, error)
-}
-
-func (r *groupRunner) Run(ctx context.Context, n int) error {
-	ex, err := r.new(ctx)
-	if err != nil {
-		return err
-	}
-	b := newBatch(ctx, n)
-	unsent, _ := produce(ctx, r.w, n, func(i int) error {
-		return ex.Submit(ctx, &execTask{b: b, w: r.w, i: i})
-	})
-	b.skip(unsent) // submitted after the failure: skipped
-	err = ex.Shutdown(context.Background())
-	berr := b.wait()
-	if err == nil {
-		err = berr
-	}
-	return err
-}
-
-func (r *groupRunner) Close() error { return nil }
-
 // submitBatch submits n tasks of w to ex and waits until all of them
 // ended.
 func submitBatch(ctx context.Context, w *Workload, n int, ex execkit.Executor) error {

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/alitto/pond/v2"
@@ -166,8 +165,3 @@ func (r errgroupRunner) Run(ctx context.Context, n int) error {
 }
 
 func (errgroupRunner) Close() error { return nil }
-
-// errUnsupported is returned by a runner asked for a kind it does not run.
-func errUnsupported(s string, k Kind) error {
-	return fmt.Errorf("bench: strategy %s does not run %s workloads", s, k)
-}

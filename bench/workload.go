@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/execkit/execkit"
@@ -232,7 +233,7 @@ func SpinIters(d time.Duration) int {
 		best := time.Duration(1<<63 - 1)
 		for range 5 {
 			start := time.Now()
-			sink = spin(iters)
+			spinSink.Add(int64(spin(iters))) // keeps the loop from being optimised away
 			if e := time.Since(start); e < best {
 				best = e
 			}
@@ -246,5 +247,5 @@ func SpinIters(d time.Duration) int {
 var (
 	calibrate sync.Once
 	nsPerIter float64
-	sink      int
+	spinSink  atomic.Int64
 )
