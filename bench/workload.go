@@ -228,10 +228,11 @@ var workloads = []*Workload{
 // about d on this machine. The first call calibrates the loop.
 func SpinIters(d time.Duration) int {
 	calibrate.Do(func() {
-		// Best of a few runs of a loop long enough to time well.
-		const iters = 2_000_000
+		// Best of many short runs: on a busy machine some of them run
+		// undisturbed.
+		const iters = 500_000
 		best := time.Duration(1<<63 - 1)
-		for range 5 {
+		for range 25 {
 			start := time.Now()
 			spinSink.Add(int64(spin(iters))) // keeps the loop from being optimised away
 			if e := time.Since(start); e < best {
