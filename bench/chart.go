@@ -56,9 +56,15 @@ func workloadChart(rep *Report, w WorkloadInfo) (*plot.Plot, bool) {
 	slices.Reverse(rs) // NominalY puts the first name at the bottom
 	mem := w.Kind == KindMemory
 
+	// Memory is drawn in MiB, so that the ticks fall on round numbers.
+	scale := 1.0
+	if mem {
+		scale = 1 << 20
+	}
+	val := func(r *Result) float64 { v, _ := metric(r); return v / scale }
 	lo, hi := math.Inf(1), 0.0
 	for i := range rs {
-		v, _ := metric(&rs[i])
+		v := val(&rs[i])
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	floor := math.Pow10(int(math.Floor(math.Log10(lo))))
@@ -71,7 +77,7 @@ func workloadChart(rep *Report, w WorkloadInfo) (*plot.Plot, bool) {
 	p.X.Min, p.X.Max = floor, ceil
 	if mem {
 		p.X.Label.Text = "peak RSS (log scale; smaller is better)"
-		p.X.Tick.Marker = unitTicks{format: func(v float64) string { return FormatBytes(int64(v)) }}
+		p.X.Tick.Marker = unitTicks{format: func(v float64) string { return sig3(v) + " MiB" }}
 	} else {
 		p.X.Label.Text = "time per task (log scale; shorter is better)"
 		p.X.Tick.Marker = unitTicks{format: FormatNs}
@@ -82,7 +88,7 @@ func workloadChart(rep *Report, w WorkloadInfo) (*plot.Plot, bool) {
 	byFamily := map[Family]plotter.XYs{}
 	var labels plotter.XYLabels
 	for i, r := range rs {
-		v, _ := metric(&r)
+		v := val(&r)
 		names[i] = r.Strategy
 		stem, err := plotter.NewLine(plotter.XYs{{X: floor, Y: float64(i)}, {X: v, Y: float64(i)}})
 		if err != nil {
@@ -94,7 +100,7 @@ func workloadChart(rep *Report, w WorkloadInfo) (*plot.Plot, bool) {
 		byFamily[r.Family] = append(byFamily[r.Family], plotter.XY{X: v, Y: float64(i)})
 		labels.XYs = append(labels.XYs, plotter.XY{X: v, Y: float64(i)})
 		if mem {
-			labels.Labels = append(labels.Labels, FormatBytes(int64(v)))
+			labels.Labels = append(labels.Labels, FormatBytes(int64(v*scale)))
 		} else {
 			labels.Labels = append(labels.Labels, FormatNs(v))
 		}
