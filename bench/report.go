@@ -44,6 +44,7 @@ func WriteMarkdown(out io.Writer, rep *Report) error {
 	}
 	fmt.Fprintf(&b, "\n\n")
 
+	writeSummary(&b, rep)
 	writeTargets(&b, rep)
 	for _, w := range rep.Workloads {
 		writeWorkload(&b, rep, w)
@@ -64,6 +65,70 @@ func WriteMarkdown(out io.Writer, rep *Report) error {
 	}
 	_, err := io.WriteString(out, b.String())
 	return err
+}
+
+// writeSummary gives one line per workload: the best Go strategy, the best
+// execkit one, and the best Python one.
+func writeSummary(b *strings.Builder, rep *Report) {
+	fmt.Fprintf(b, "## Summary\n\n")
+	fmt.Fprintf(b, "| workload | fastest in Go | best execkit | best Python |\n|---|---|---|---|\n")
+	for _, w := range rep.Workloads {
+		rs := ByWorkload(rep.Results, w.Name)
+		SortFastest(rs)
+		var goBest, ekBest, pyBest *Result
+		for i := range rs {
+			r := &rs[i]
+			if _, ok := metric(r); !ok {
+				continue
+			}
+			switch {
+			case r.Lang == LangPython:
+				if pyBest == nil {
+					pyBest = r
+				}
+			default:
+				if goBest == nil {
+					goBest = r
+				}
+				if ekBest == nil && strings.HasPrefix(r.Strategy, "execkit-") {
+					ekBest = r
+				}
+			}
+		}
+		if goBest == nil {
+			continue
+		}
+		show := func(r *Result) string { return r.Strategy + " " + summaryFigure(r) }
+		best := "fastest"
+		if w.Kind == KindMemory {
+			best = "smallest"
+		}
+		ek, py := "—", "—"
+		if ekBest != nil {
+			ek = show(ekBest)
+			if ekBest != goBest {
+				ek += fmt.Sprintf(" (%s the %s)", FormatRatio(ratioOf(ekBest, goBest)), best)
+			}
+		}
+		if pyBest != nil {
+			py = show(pyBest) + fmt.Sprintf(" (%s the %s Go)", FormatRatio(ratioOf(pyBest, goBest)), best)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", w.Name, show(goBest), ek, py)
+	}
+	fmt.Fprintf(b, "\nTimes are per task; memory workloads show the peak RSS.\n\n")
+}
+
+func summaryFigure(r *Result) string {
+	if r.Kind == KindMemory {
+		return optBytes(r.PeakRSSBytes)
+	}
+	return FormatNs(r.NsPerTask)
+}
+
+func ratioOf(a, b *Result) float64 {
+	am, _ := metric(a)
+	bm, _ := metric(b)
+	return am / bm
 }
 
 func writeTargets(b *strings.Builder, rep *Report) {
