@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/execkit/execkit"
 )
 
 const pyInfoLine = `{"type": "info", "python": "3.11.7", "implementation": "CPython", "executable": "/usr/bin/python3", "start_method": "fork", "spin_iters_per_us": 6.1}`
@@ -647,5 +649,21 @@ func TestVsPythonWording(t *testing.T) {
 		if got := vsPython(r, tt.better); got != tt.want {
 			t.Errorf("vsPython(%v, %s) = %q; want %q", tt.v, tt.better, got, tt.want)
 		}
+	}
+}
+
+// TestExecRunnerRoundTrip runs the generic execkit adapter one task at a
+// time, as the riverexec row will.
+func TestExecRunnerRoundTrip(t *testing.T) {
+	var errs []error
+	r := &execRunner{w: WorkloadNamed("roundtrip"), ex: &execkit.Inline{OnError: func(err error) { errs = append(errs, err) }}}
+	if err := r.Run(context.Background(), 50); err != nil {
+		t.Fatalf("got %v; want nil", err)
+	}
+	if err := r.Close(); err != nil || len(errs) != 0 {
+		t.Errorf("Close: got %v, task errors %v; want none", err, errs)
+	}
+	if err := r.Run(context.Background(), 1); !errors.Is(err, execkit.ErrClosed) {
+		t.Errorf("Run after Close: got %v; want ErrClosed", err)
 	}
 }

@@ -2,15 +2,16 @@ package bench
 
 import "os"
 
-// EnvPGURL is the environment variable that turns on the riverexec row: a
-// PostgreSQL URL the River-backed executor can use. Without it the row is
-// absent and the report says why.
+// EnvPGURL is the environment variable that turns on the riverexec row: the
+// URL of a PostgreSQL database the River-backed executor may use (it
+// creates and drops a schema of its own). Without it the row is absent and
+// the report's notes say how to add it.
 const EnvPGURL = "EXECKIT_PG_URL"
 
 // riverexecStrategy is the hook for the River + PostgreSQL executor (module
 // github.com/execkit/execkit/riverexec). It returns nil, so the row is
-// absent, until that module lands on main; then it becomes, with
-// riverexec's constructor in place of the comment:
+// absent, until that module is on main; then its body becomes (with
+// bench/go.mod requiring the module, replaced by ../riverexec):
 //
 //	url := os.Getenv(EnvPGURL)
 //	if url == "" {
@@ -20,21 +21,34 @@ const EnvPGURL = "EXECKIT_PG_URL"
 //		Name: "execkit-riverexec", Family: FamilyProcess, Lang: LangGo,
 //		Baseline: "raw-pipe", Python: "py-mp-pool",
 //		Module: "github.com/execkit/execkit/riverexec",
-//		Doc:   "execkit riverexec: tasks as River jobs in PostgreSQL",
-//		Kinds: []Kind{KindBatch, KindRoundTrip}, Only: []string{"noop", "roundtrip"},
+//		Doc:    "execkit riverexec: each task a River job in PostgreSQL, worked in this process",
+//		Kinds:  []Kind{KindBatch, KindRoundTrip}, Only: []string{"noop", "roundtrip"},
 //		New: func(w *Workload) (Runner, error) {
-//			ex, err := /* riverexec.New(ctx, url, ...) */
+//			ctx := context.Background()
+//			db, err := pgxpool.New(ctx, url)
 //			if err != nil {
 //				return nil, err
 //			}
-//			return &execRunner{w: w, ex: ex}, nil
+//			const schema = "execkit_bench"
+//			_, _ = db.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+//			if err := riverexec.Migrate(ctx, db, schema); err != nil {
+//				db.Close()
+//				return nil, err
+//			}
+//			ex, err := riverexec.New(ctx, db, riverexec.Schema(schema))
+//			if err != nil {
+//				db.Close()
+//				return nil, err
+//			}
+//			return &execRunner{w: w, ex: ex}, nil // and close db after Shutdown
 //		},
 //	}
 //
-// (bench/go.mod then needs the module and a replace to ../riverexec.)
+// execRunner runs both kinds: batches, and round trips (one task submitted
+// and waited for at a time).
 func riverexecStrategy() *Strategy {
 	if os.Getenv(EnvPGURL) == "" {
 		return nil
 	}
-	return nil // riverexec has not landed on main yet
+	return nil // riverexec is not on main yet: see above
 }

@@ -32,6 +32,20 @@ type execRunner struct {
 }
 
 func (r *execRunner) Run(ctx context.Context, n int) error {
+	if r.w.Kind == KindRoundTrip {
+		for i := range n {
+			b := newBatch(ctx, 1)
+			if err := r.ex.Submit(ctx, &execTask{b: b, w: r.w, i: i, batchCtx: true}); err != nil {
+				b.skip(1)
+				b.wait()
+				return fmt.Errorf("bench: submit: %w", err)
+			}
+			if err := b.wait(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	return submitBatch(ctx, r.w, n, r.ex)
 }
 
