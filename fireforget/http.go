@@ -126,8 +126,8 @@ func (b *backgrounder) status(w http.ResponseWriter, req *http.Request, ts []str
 		return
 	}
 	id, err := ParseID(ts[0])
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if err != nil { // not echoed: the id is the client's text
+		http.Error(w, "fireforget: malformed job id: want 32 lowercase hex digits", http.StatusBadRequest)
 		return
 	}
 	info := b.r.Info(id)
