@@ -1,0 +1,135 @@
+package fireforget
+
+import (
+	"context"
+	"io"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/execkit/execkit"
+	"github.com/sourcegraph/conc"
+)
+
+var noopTask = execkit.TaskFunc(func(context.Context) error { return nil })
+
+// BenchmarkSubmit measures starting a no-op task: through the Executor,
+// against a bare go statement with a sync.WaitGroup (the baseline the
+// Executor must stay within 1.10x of) and conc's WaitGroup (which also
+// recovers panics). Each runs the same shared task value.
+func BenchmarkSubmit(b *testing.B) {
+	ctx := context.Background()
+	b.Run("impl=go+WaitGroup", func(b *testing.B) {
+		b.ReportAllocs()
+		var wg sync.WaitGroup
+		for b.Loop() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = noopTask.Run(ctx)
+			}()
+		}
+		wg.Wait()
+	})
+	b.Run("impl=conc.WaitGroup", func(b *testing.B) {
+		b.ReportAllocs()
+		var wg conc.WaitGroup
+		for b.Loop() {
+			wg.Go(func() { _ = noopTask.Run(ctx) })
+		}
+		wg.Wait()
+	})
+	for _, limit := range []int{0, 1024} {
+		b.Run("impl=fireforget/limit="+strconv.Itoa(limit), func(b *testing.B) {
+			b.ReportAllocs()
+			var opts []Option
+			if limit > 0 {
+				opts = append(opts, Limit(limit))
+			}
+			e, err := New(opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if err := e.Submit(ctx, noopTask); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := e.Shutdown(ctx); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
+
+// BenchmarkThread measures the handles: NewThread+Start, and a call of a
+// Background function, each joined later.
+func BenchmarkThread(b *testing.B) {
+	ctx := context.Background()
+	b.Run("op=NewThread+Start", func(b *testing.B) {
+		b.ReportAllocs()
+		e, _ := New()
+		for b.Loop() {
+			if err := NewThread("t", noopTask).Start(ctx, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+		_ = e.Shutdown(ctx)
+	})
+	b.Run("op=Background", func(b *testing.B) {
+		b.ReportAllocs()
+		e, _ := New()
+		call := Background(e, func(context.Context, int) error { return nil })
+		for b.Loop() {
+			call(ctx, 1)
+		}
+		_ = e.Shutdown(ctx)
+	})
+}
+
+// BenchmarkRegistryJob measures a Registry job from Start to its end, with
+// a no-op function and with one that writes a line, in a Registry that keeps
+// the default 1000 finished jobs (so every Start also evicts one).
+func BenchmarkRegistryJob(b *testing.B) {
+	line := []byte("a line of output from a short job\n")
+	for _, tc := range []struct {
+		name string
+		fn   JobFunc
+	}{
+		{"fn=noop", func(context.Context, io.Writer) error { return nil }},
+		{"fn=write-line", func(_ context.Context, w io.Writer) error { _, err := w.Write(line); return err }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			r, err := NewRegistry()
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := r.Start(tc.fn); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := r.Shutdown(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
+
+// BenchmarkJobWrite measures writing to a job's output, below and beyond its
+// cap (where the tail ring overwrites).
+func BenchmarkJobWrite(b *testing.B) {
+	line := []byte("a line of output from a short job\n")
+	for _, max := range []int{1 << 30, 4096} {
+		b.Run("maxOutput="+strconv.Itoa(max), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(line)))
+			j := &Job{out: newOutput(max)}
+			w := (*jobWriter)(j)
+			for b.Loop() {
+				_, _ = w.Write(line)
+			}
+		})
+	}
+}
