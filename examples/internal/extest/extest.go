@@ -1,14 +1,17 @@
 // Package extest holds what the examples' tests share: building the Go
 // version of an example, finding python3 for its Python version, and
-// running either with a bound on its time.
+// running either with a bound on its time, as a command or as a server.
 package extest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -53,4 +56,56 @@ func Run(t testing.TB, env []string, name string, args ...string) string {
 		t.Fatalf("%s %v: %v\nstdout:\n%s\nstderr:\n%s", name, args, err, stdout.String(), stderr.String())
 	}
 	return stdout.String()
+}
+
+// Serve starts the server program name with args, reads the first line of
+// its standard output, which must be "listening on <URL>", and returns the
+// URL. When the test ends it interrupts the program and waits for it to
+// exit (killing it after Timeout), failing the test if it exits with an
+// error.
+func Serve(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	exited := make(chan error, 1)
+	lines := make(chan string, 1)
+	go func() {
+		r := bufio.NewReader(stdout)
+		line, _ := r.ReadString('\n')
+		lines <- line
+		_, _ = io.Copy(io.Discard, r) // until the program exits
+		exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("%s exited with %v; stderr:\n%s", name, err, stderr.String())
+			}
+		case <-time.After(Timeout):
+			_ = cmd.Process.Kill()
+			<-exited
+			t.Errorf("%s did not exit on an interrupt; killed it", name)
+		}
+	})
+	var line string
+	select {
+	case line = <-lines:
+	case <-time.After(Timeout):
+		t.Fatalf("%s printed no first line in %v", name, Timeout)
+	}
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if !ok {
+		t.Fatalf("%s: first line %q; want \"listening on <URL>\"", name, line)
+	}
+	return url
 }
