@@ -15,16 +15,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // lines may interleave in any order, except that each task starts before it
 // ends.
 func TestExample(t *testing.T) {
-	tests := []struct {
-		name string
-		cmd  func(t *testing.T) []string
-	}{
-		{"go", func(t *testing.T) []string { return []string{extest.BuildGo(t)} }},
-		{"python", func(t *testing.T) []string { return []string{extest.Python(t), "main.py"} }},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cmd := tt.cmd(t)
+	for _, v := range extest.Versions() {
+		t.Run(v.Name, func(t *testing.T) {
+			cmd := v.Command(t)
 			out := extest.Run(t, nil, cmd[0], append(cmd[1:], "--delay", "0.2")...)
 			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 			sorted := slices.Sorted(slices.Values(lines))

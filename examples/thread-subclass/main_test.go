@@ -34,17 +34,10 @@ func serve(t *testing.T) string {
 
 func TestExample(t *testing.T) {
 	url := serve(t)
-	tests := []struct {
-		name string
-		cmd  func(t *testing.T) []string
-	}{
-		{"go", func(t *testing.T) []string { return []string{extest.BuildGo(t)} }},
-		{"python", func(t *testing.T) []string { return []string{extest.Python(t), "main.py"} }},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, v := range extest.Versions() {
+		t.Run(v.Name, func(t *testing.T) {
 			dst := filepath.Join(t.TempDir(), "img.png")
-			cmd := tt.cmd(t)
+			cmd := v.Command(t)
 			out := extest.Run(t, nil, cmd[0], append(cmd[1:], "--delay", "0.05", url, dst)...)
 			want := fmt.Sprintf("started download\nsaved %d bytes to %s\n", len(image), dst)
 			if out != want {

@@ -77,12 +77,11 @@ func checkOutput(t *testing.T, out string) int {
 // until all twelve lines are there.
 func TestExample(t *testing.T) {
 	tests := []struct {
-		name   string
-		cmd    func(t *testing.T) []string
+		extest.Version
 		idRE   string
 		status func(t *testing.T, url string) (out string, done bool)
 	}{
-		{"go", func(t *testing.T) []string { return []string{extest.BuildGo(t)} }, `[0-9a-f]{32}`,
+		{extest.Versions()[0], `[0-9a-f]{32}`,
 			func(t *testing.T, url string) (string, bool) {
 				resp, body := fetch(t, url, "application/json")
 				var job struct{ State, Output string }
@@ -94,7 +93,7 @@ func TestExample(t *testing.T) {
 				}
 				return job.Output, job.State == "succeeded"
 			}},
-		{"python", func(t *testing.T) []string { return []string{extest.Python(t), "main.py"} }, `[0-9]+`,
+		{extest.Versions()[1], `[0-9]+`,
 			func(t *testing.T, url string) (string, bool) {
 				resp, body := fetch(t, url, "")
 				if resp.StatusCode != http.StatusOK {
@@ -104,8 +103,8 @@ func TestExample(t *testing.T) {
 			}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cmd := tt.cmd(t)
+		t.Run(tt.Name, func(t *testing.T) {
+			cmd := tt.Command(t)
 			base := extest.Serve(t, cmd[0], append(cmd[1:], "--addr", "127.0.0.1:0", "--interval", "0.05")...)
 			resp, _ := fetch(t, base+"?who=me", "")
 			loc := resp.Header.Get("Location")

@@ -1,6 +1,3 @@
-// Package extest holds what the examples' tests share: building the Go
-// version of an example, finding python3 for its Python version, and
-// running either with a bound on its time, as a command or as a server.
 package extest
 
 import (
@@ -108,4 +105,22 @@ func Serve(t testing.TB, name string, args ...string) string {
 		t.Fatalf("%s: first line %q; want \"listening on <URL>\"", name, line)
 	}
 	return url
+}
+
+// A Version is one implementation of an example: "go" (main.go, built) or
+// "python" (main.py, run with python3).
+type Version struct {
+	Name string
+	// Command returns the program and its first arguments; the python
+	// version's skips the test when python3 is not on PATH.
+	Command func(t testing.TB) []string
+}
+
+// Versions returns the Go version and the Python version of the example in
+// the test's working directory, for a table test that runs both.
+func Versions() []Version {
+	return []Version{
+		{"go", func(t testing.TB) []string { return []string{BuildGo(t)} }},
+		{"python", func(t testing.TB) []string { return []string{Python(t), "main.py"} }},
+	}
 }
