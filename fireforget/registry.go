@@ -145,6 +145,7 @@ func (r *Registry) Start(fn JobFunc) (*Job, error) {
 // create adds a pending job.
 func (r *Registry) create() (*Job, error) {
 	now := r.now()
+	id := newID() // outside the lock: it may make a system call
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -154,8 +155,7 @@ func (r *Registry) create() (*Job, error) {
 	if r.limit > 0 && r.unfinished >= r.limit {
 		return nil, execkit.ErrFull
 	}
-	id := newID()
-	for r.jobs[id] != nil {
+	for r.jobs[id] != nil { // a clash with a live job: about 2^-128 per job
 		id = newID()
 	}
 	r.seq++
@@ -197,10 +197,16 @@ func (t *jobTask) Run(ctx context.Context) error {
 	}
 	j.state, j.started, j.cancel = Running, j.reg.now(), cancel
 	j.mu.Unlock()
-	err := execkit.Run(ctx, execkit.TaskFunc(func(ctx context.Context) error { return t.fn(ctx, (*jobWriter)(j)) }))
+	err := execkit.Run(ctx, (*jobCall)(t))
 	j.finish(err, ctx.Err() != nil)
 	return nil // the job keeps its error; the executor must not log it
 }
+
+// jobCall calls a job's function with the job's output: the Task that
+// execkit.Run guards against panics.
+type jobCall jobTask
+
+func (t *jobCall) Run(ctx context.Context) error { return t.fn(ctx, (*jobWriter)(t.j)) }
 
 // markFinished moves j to the finished queue and evicts what is due.
 func (r *Registry) markFinished(id ID, at time.Time) {
