@@ -249,3 +249,25 @@ func TestShutdownConcurrentWithSubmit(t *testing.T) {
 		return true
 	})
 }
+
+func TestFuturesOnExecutor(t *testing.T) {
+	e, errs := newExec(t, Limit(3))
+	ctx := context.Background()
+	boom := errors.New("boom")
+	f := execkit.Go(ctx, e, func(context.Context) (int, error) { return 0, boom })
+	if _, err := f.Wait(ctx); !errors.Is(err, boom) {
+		t.Errorf("Future: got %v; want %v", err, boom)
+	}
+	got, err := execkit.Map(ctx, e, []int{1, 2, 3, 4, 5}, func(_ context.Context, x int) (int, error) { return x * x, nil })
+	if err != nil || len(got) != 5 || got[4] != 25 {
+		t.Errorf("Map: got %v, %v; want the squares", got, err)
+	}
+	if err := e.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errs:
+		t.Errorf("error handler got %v; want nothing (the Future has it)", err)
+	default:
+	}
+}
