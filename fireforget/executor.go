@@ -184,7 +184,7 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 // waits for a slot of [Limit] before it is admitted, never after. Running
 // counts admitted tasks that have not finished, and Submitted is derived from
 // the other counters, so a snapshot taken while tasks finish may be off by
-// those tasks. It never blocks.
+// those tasks. It never blocks, and keeps working after Shutdown.
 func (e *Executor) Stats() execkit.Stats {
 	s := execkit.Stats{
 		Succeeded: e.succeeded.Load(),

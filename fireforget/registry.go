@@ -66,8 +66,10 @@ type JobFunc func(ctx context.Context, out io.Writer) error
 // when it panicked). Finished jobs are forgotten after [TTL] and beyond
 // [KeepFinished], so memory stays bounded however many jobs run; [Limit]
 // caps the unfinished ones. [Registry.Handler] serves jobs over HTTP the way
-// web.py's @backgrounder did. Make one with [NewRegistry]; all methods are
-// safe for concurrent use.
+// web.py's @backgrounder did. Make one with [NewRegistry]; the zero value is
+// not usable. All methods are safe for concurrent use; after Shutdown, Start
+// fails with [execkit.ErrClosed] while Lookup, Info, Cancel and List keep
+// working.
 type Registry struct {
 	ex        *Executor
 	limit     int

@@ -51,9 +51,10 @@ func NewThread(name string, t execkit.Task) *Thread {
 	return th
 }
 
-// Start submits the Thread's task to ex and returns Submit's error. ctx
-// bounds admission only (ex may wait for a slot); the task runs with the
-// context ex gives it. When ex does not admit the task, the Thread finishes
+// Start submits the Thread's task to ex and returns Submit's error. It
+// blocks only while ex waits to admit the task (a full [Limit]); ctx bounds
+// that wait, and the task runs with the context ex gives it. After ex shut
+// down it returns [execkit.ErrClosed]. When ex does not admit the task, the Thread finishes
 // at once with that error, which Join and Err report too. Start returns
 // [ErrStarted] when the Thread was started before, whatever came of it: a
 // Thread runs at most once.
