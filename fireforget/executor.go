@@ -25,8 +25,8 @@ type Executor struct {
 	// One atomic word lets Submit admit a task and see a Shutdown in a
 	// single Add, without a lock on the hot path.
 	state atomic.Int64
-	_     [56]byte // keep the outcome counters off state's cache line
-
+	// succeeded shares state's cache line on purpose: a finishing task
+	// writes both, so one line moves between cores instead of two.
 	succeeded, failed, panicked, rejected atomic.Int64
 
 	sem     chan struct{} // slots of Limit; nil without a limit
@@ -120,25 +120,30 @@ func (e *Executor) acquire(ctx context.Context) error {
 
 // run is the body of a task's goroutine.
 func (e *Executor) run(t execkit.Task) {
-	err := execkit.Run(e.base, t)
-	report := err != nil
-	if o, ok := t.(outcomeTask); ok {
-		err, report = o.outcome(), false
-	}
-	if err == nil {
+	if err := execkit.Run(e.base, t); err == nil {
 		e.succeeded.Add(1)
 	} else {
-		var pe *execkit.PanicError
-		if errors.As(err, &pe) {
-			e.panicked.Add(1)
-		} else {
-			e.failed.Add(1)
-		}
-		if report && !execkit.HasFuture(t) {
-			e.onError(err)
-		}
+		e.failure(t, err)
 	}
 	e.release()
+}
+
+// failure counts and reports a task's error: to the error handler, unless
+// the task delivered it to a Future or a Thread already.
+func (e *Executor) failure(t execkit.Task, err error) {
+	report := true
+	if d, ok := err.(*deliveredError); ok {
+		err, report = d.err, false
+	}
+	var pe *execkit.PanicError
+	if errors.As(err, &pe) {
+		e.panicked.Add(1)
+	} else {
+		e.failed.Add(1)
+	}
+	if report && !execkit.HasFuture(t) {
+		e.onError(err)
+	}
 }
 
 // release gives back what an admitted task held and ends Shutdown's wait
@@ -197,9 +202,9 @@ func (e *Executor) Stats() execkit.Stats {
 	return s
 }
 
-// outcomeTask is a task that delivers its outcome itself (a Thread's): the
-// Executor counts that outcome but does not report it to the error handler.
-type outcomeTask interface {
-	execkit.Task
-	outcome() error
-}
+// deliveredError is what a task that delivers its outcome itself (a
+// Thread's) returns to an Executor when it failed: the Executor counts the
+// error in Stats but does not report it to the error handler.
+type deliveredError struct{ err error }
+
+func (d *deliveredError) Error() string { return d.err.Error() }

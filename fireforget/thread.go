@@ -70,7 +70,11 @@ func (th *Thread) submit(ctx context.Context, ex execkit.Executor) error {
 		th.finish(execkit.ErrNilTask)
 		return execkit.ErrNilTask
 	}
-	if err := ex.Submit(ctx, (*threadTask)(th)); err != nil {
+	var task execkit.Task = (*threadTask)(th)
+	if _, ok := ex.(*Executor); ok {
+		task = (*ownThreadTask)(th)
+	}
+	if err := ex.Submit(ctx, task); err != nil {
 		th.finish(err)
 		return err
 	}
@@ -153,8 +157,7 @@ func (th *Thread) String() string {
 
 // threadTask is the Task a Thread submits: it runs the user's task,
 // recovering a panic, and keeps the outcome in the Thread. It returns nil
-// to the executor, since Join delivers the outcome (a *fireforget.Executor
-// still counts it through outcome).
+// to the executor, since Join delivers the outcome.
 type threadTask Thread
 
 func (t *threadTask) Run(ctx context.Context) error {
@@ -163,4 +166,17 @@ func (t *threadTask) Run(ctx context.Context) error {
 	return nil
 }
 
-func (t *threadTask) outcome() error { return t.err }
+// ownThreadTask is the Task a Thread submits to a *fireforget.Executor,
+// which can tell a delivered error from one to report: it returns the
+// outcome as a *deliveredError, so that Stats count it.
+type ownThreadTask Thread
+
+func (t *ownThreadTask) Run(ctx context.Context) error {
+	th := (*Thread)(t)
+	err := execkit.Run(ctx, th.task)
+	th.finish(err)
+	if err != nil {
+		return &deliveredError{err}
+	}
+	return nil
+}
