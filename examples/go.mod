@@ -1,6 +1,6 @@
 module github.com/execkit/execkit/examples
 
-go 1.24
+go 1.24.0
 
 require (
 	github.com/chromedp/chromedp v0.14.2

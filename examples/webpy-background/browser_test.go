@@ -57,9 +57,9 @@ const readPage = `({
 // the page stops reloading.
 func TestBrowser(t *testing.T) {
 	chrome := chromium(t)
-	// 10 lines 300ms apart and a reload every second: about three reloads
+	// 10 lines 500ms apart and a reload every second: about five reloads
 	// while the job runs.
-	base := extest.Serve(t, extest.BuildGo(t), "-addr", "127.0.0.1:0", "-interval", "0.3", "-refresh", "1")
+	base := extest.Serve(t, extest.BuildGo(t), "-addr", "127.0.0.1:0", "-interval", "0.5", "-refresh", "1")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
