@@ -4,7 +4,6 @@ import (
 	"context"
 	"reflect"
 	"runtime"
-	"strconv"
 	"strings"
 
 	"github.com/execkit/execkit"
@@ -39,8 +38,8 @@ func Background[In any](ex execkit.Executor, fn func(context.Context, In) error,
 		sem = make(chan struct{}, c.limit)
 	}
 	return func(ctx context.Context, in In) *Thread {
-		th := NewThread("", execkit.TaskFunc(func(ctx context.Context) error { return fn(ctx, in) }))
-		th.name = name + "-" + strconv.FormatUint(th.id, 10)
+		th := NewThread(name, execkit.TaskFunc(func(ctx context.Context) error { return fn(ctx, in) }))
+		th.numbered = true
 		th.begun.Store(true)
 		if sem != nil {
 			if err := acquireSlot(ctx, sem, c.reject); err != nil {

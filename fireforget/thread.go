@@ -30,25 +30,21 @@ var lastThreadID atomic.Uint64
 // and the task's error or panic reaches [Thread.Join] instead of a hook. All
 // methods are safe for concurrent use.
 type Thread struct {
-	id    uint64
-	name  string
-	task  execkit.Task
-	begun atomic.Bool   // Start was called
-	done  chan struct{} // closed when the task finished or could not start
-	err   error         // written once before done is closed
-	after func()        // run after the task, before done closes (Background's slot)
+	id       uint64
+	name     string // "" for "thread-<ID>"
+	numbered bool   // Name is name + "-<ID>" (Background's threads)
+	task     execkit.Task
+	begun    atomic.Bool   // Start was called
+	done     chan struct{} // closed when the task finished or could not start
+	err      error         // written once before done is closed
+	after    func()        // run after the task, before done closes (Background's slot)
 }
 
 // NewThread returns an unstarted Thread that will run t. name labels it in
 // logs and listings; "" gives "thread-<ID>". A nil t is not refused here: the
 // Thread's Start reports [execkit.ErrNilTask]. NewThread never blocks.
 func NewThread(name string, t execkit.Task) *Thread {
-	th := &Thread{id: lastThreadID.Add(1), task: t, done: make(chan struct{})}
-	if name == "" {
-		name = "thread-" + strconv.FormatUint(th.id, 10)
-	}
-	th.name = name
-	return th
+	return &Thread{id: lastThreadID.Add(1), name: name, task: t, done: make(chan struct{})}
 }
 
 // Start submits the Thread's task to ex and returns Submit's error. It
@@ -95,7 +91,15 @@ func (th *Thread) finish(err error) {
 func (th *Thread) ID() uint64 { return th.id }
 
 // Name returns the name given to [NewThread] (or "thread-<ID>").
-func (th *Thread) Name() string { return th.name }
+func (th *Thread) Name() string {
+	switch {
+	case th.name == "":
+		return "thread-" + strconv.FormatUint(th.id, 10)
+	case th.numbered:
+		return th.name + "-" + strconv.FormatUint(th.id, 10)
+	}
+	return th.name
+}
 
 // Done returns a channel closed when the task has returned, or the Thread
 // could not start. It never blocks.
@@ -152,7 +156,7 @@ func (th *Thread) Err() error {
 
 // String returns "<name> (<ID>)".
 func (th *Thread) String() string {
-	return th.name + " (" + strconv.FormatUint(th.id, 10) + ")"
+	return th.Name() + " (" + strconv.FormatUint(th.id, 10) + ")"
 }
 
 // threadTask is the Task a Thread submits: it runs the user's task,
