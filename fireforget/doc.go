@@ -34,11 +34,13 @@
 // Measured with go test -bench on a 2-core AMD EPYC shared with other work
 // (see bench_test.go). BenchmarkSubmitPaired alternates blocks of 256 no-op
 // tasks started with bare go statements and through Submit, so both see the
-// same load: Submit costs about 1.07x a bare go statement with a
-// sync.WaitGroup (median of 6 runs; about 225 ns against 205 ns per task).
-// A Thread adds one allocation (about 350 ns to start one). A Registry job
-// from Start to its end costs about 1 µs, 6 allocations and 500 bytes: the
-// crypto/rand id, the job's context, its bookkeeping and eviction. A kept
+// same load: Submit costs about 1.06x a bare go statement with a
+// sync.WaitGroup (median ratio of 6 runs; 225 ns against 214 ns per task).
+// Starting a Thread costs 3 allocations (about 350 ns on a quiet machine), a
+// call of a Background function 4. A Registry job from Start to its end
+// costs about 1 µs on a quiet machine (medians up to 2 µs under load), 6
+// allocations and 500 bytes: the crypto/rand id, the job's context, its
+// bookkeeping and eviction. A kept
 // finished job holds about 650 bytes besides its output
 // (TestRegistryMemoryBounded asserts under 16 MB for 1e4 kept jobs after 1e6
 // have run).

@@ -73,7 +73,7 @@ func New(opts ...Option) (*Executor, error) {
 // begins ([execkit.ErrClosed]); with [RejectAtLimit] too it returns
 // [execkit.ErrFull] at once instead. It returns [execkit.ErrNilTask] for a
 // nil task and [execkit.ErrClosed] once Shutdown has begun. It costs about
-// 1.07x a bare go statement (see Costs in the package doc).
+// 1.06x a bare go statement (see Costs in the package doc).
 func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
