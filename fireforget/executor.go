@@ -131,17 +131,13 @@ func (e *Executor) run(t execkit.Task) {
 // failure counts and reports a task's error: to the error handler, unless
 // the task delivered it to a Future or a Thread already.
 func (e *Executor) failure(t execkit.Task, err error) {
-	report := true
-	if d, ok := err.(*deliveredError); ok {
-		err, report = d.err, false
-	}
 	var pe *execkit.PanicError
 	if errors.As(err, &pe) {
 		e.panicked.Add(1)
 	} else {
 		e.failed.Add(1)
 	}
-	if report && !execkit.HasFuture(t) {
+	if !execkit.HasFuture(t) {
 		e.onError(err)
 	}
 }
@@ -201,10 +197,3 @@ func (e *Executor) Stats() execkit.Stats {
 	s.Submitted = s.Succeeded + s.Failed + s.Panicked + s.Running
 	return s
 }
-
-// deliveredError is what a task that delivers its outcome itself (a
-// Thread's) returns to an Executor when it failed: the Executor counts the
-// error in Stats but does not report it to the error handler.
-type deliveredError struct{ err error }
-
-func (d *deliveredError) Error() string { return d.err.Error() }

@@ -66,11 +66,7 @@ func (th *Thread) submit(ctx context.Context, ex execkit.Executor) error {
 		th.finish(execkit.ErrNilTask)
 		return execkit.ErrNilTask
 	}
-	var task execkit.Task = (*threadTask)(th)
-	if _, ok := ex.(*Executor); ok {
-		task = (*ownThreadTask)(th)
-	}
-	if err := ex.Submit(ctx, task); err != nil {
+	if err := ex.Submit(ctx, (*threadTask)(th)); err != nil {
 		th.finish(err)
 		return err
 	}
@@ -160,27 +156,17 @@ func (th *Thread) String() string {
 }
 
 // threadTask is the Task a Thread submits: it runs the user's task,
-// recovering a panic, and keeps the outcome in the Thread. It returns nil
-// to the executor, since Join delivers the outcome.
+// recovering a panic, and keeps the outcome in the Thread, where Join
+// delivers it. It is execkit.SelfReporting, so every executor counts the
+// error it returns without reporting it again.
 type threadTask Thread
 
 func (t *threadTask) Run(ctx context.Context) error {
 	th := (*Thread)(t)
-	th.finish(execkit.Run(ctx, th.task))
-	return nil
-}
-
-// ownThreadTask is the Task a Thread submits to a *fireforget.Executor,
-// which can tell a delivered error from one to report: it returns the
-// outcome as a *deliveredError, so that Stats count it.
-type ownThreadTask Thread
-
-func (t *ownThreadTask) Run(ctx context.Context) error {
-	th := (*Thread)(t)
 	err := execkit.Run(ctx, th.task)
 	th.finish(err)
-	if err != nil {
-		return &deliveredError{err}
-	}
-	return nil
+	return err
 }
+
+// ReportsOutcome marks threadTask as execkit.SelfReporting.
+func (t *threadTask) ReportsOutcome() {}
