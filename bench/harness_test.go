@@ -438,7 +438,7 @@ func TestWriteMarkdown(t *testing.T) {
 		"Reproduce: `make compare`",
 		"Python 3.11.7 (CPython, multiprocessing start method fork)",
 		"## Summary",
-		"| noop | raw-go 200 ns | — | py-thread 200 µs (1000x the fastest Go) |",
+		"| noop | raw-go 200 ns | — | py-thread 200 µs (1000x slower than the fastest Go) |",
 		"| sleep1e6 | ants 40.0 MiB | — | — |",
 		"## Targets",
 		"| pool peak RSS vs goroutine per task, 1e6 sleeping tasks (execkit-pool vs raw-go) | sleep1e6 | — | <= 0.25x | N/A |",

@@ -107,15 +107,28 @@ func writeSummary(b *strings.Builder, rep *Report) {
 		if ekBest != nil {
 			ek = show(ekBest)
 			if ekBest != goBest {
-				ek += fmt.Sprintf(" (%s the %s)", FormatRatio(ratioOf(ekBest, goBest)), best)
+				ek += " (" + relative(ratioOf(ekBest, goBest), w.Kind) + " the " + best + ")"
 			}
 		}
 		if pyBest != nil {
-			py = show(pyBest) + fmt.Sprintf(" (%s the %s Go)", FormatRatio(ratioOf(pyBest, goBest)), best)
+			py = show(pyBest) + " (" + relative(ratioOf(pyBest, goBest), w.Kind) + " the " + best + " Go)"
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", w.Name, show(goBest), ek, py)
 	}
 	fmt.Fprintf(b, "\nTimes are per task; memory workloads show the peak RSS.\n\n")
+}
+
+// relative words a ratio of times (or of memory): "2.00x slower than",
+// "4.00x faster than".
+func relative(r float64, k Kind) string {
+	worse, better := "slower", "faster"
+	if k == KindMemory {
+		worse, better = "larger", "smaller"
+	}
+	if r >= 1 {
+		return FormatRatio(r) + " " + worse + " than"
+	}
+	return FormatRatio(1/r) + " " + better + " than"
 }
 
 func summaryFigure(r *Result) string {

@@ -34,12 +34,15 @@ def spin_loop(iters):
 
 
 def calibrate():
-    """Measure spin_loop once; return the iterations per nanosecond."""
+    """Measure spin_loop once; return the iterations per nanosecond.
+
+    The best of many short runs: on a busy machine some run undisturbed.
+    """
     global _iters_per_ns
     if _iters_per_ns is None:
-        iters = 200_000
+        iters = 20_000
         best = float("inf")
-        for _ in range(3):
+        for _ in range(25):
             start = time.perf_counter_ns()
             spin_loop(iters)
             best = min(best, time.perf_counter_ns() - start)
