@@ -11,8 +11,8 @@ var benchFull = flag.Bool("full", false, "run the full matrix's batch sizes and 
 
 // BenchmarkMatrix runs every Go strategy on every workload it supports, as
 // sub-benchmarks named workload=X/strategy=Y (benchstat-ready). One op is
-// one batch of the workload's tasks; ns/task, tasks/s, allocs/task, B/task
-// and peak-goroutines are reported per task. Memory workloads run one batch
+// one batch of the workload's tasks; ns/task, cpu-ns/task (the process's
+// CPU time), tasks/s, allocs/task, B/task and peak-goroutines are reported. Memory workloads run one batch
 // per op in a child process and report peak-RSS-MiB. The Python rows are
 // in the compare command only (cd bench && go run ./cmd/compare).
 func BenchmarkMatrix(b *testing.B) {
@@ -57,16 +57,19 @@ func benchCell(b *testing.B, s *Strategy, w *Workload) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	peak := startPeakSampler()
+	cpu0 := processCPU()
 	for b.Loop() {
 		if err := checkRun(w, r.Run(ctx, n)); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu := processCPU() - cpu0
 	gs := peak.stop()
 	runtime.ReadMemStats(&after)
 	tasks := float64(b.N * n)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/tasks, "ns/task")
 	b.ReportMetric(tasks/b.Elapsed().Seconds(), "tasks/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/tasks, "cpu-ns/task")
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/tasks, "allocs/task")
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/tasks, "B/task")
 	b.ReportMetric(float64(gs), "peak-goroutines")

@@ -21,7 +21,7 @@ import (
 const pyInfoLine = `{"type": "info", "python": "3.11.7", "implementation": "CPython", "executable": "/usr/bin/python3", "start_method": "fork", "spin_iters_per_us": 6.1}`
 
 func TestParsePython(t *testing.T) {
-	ok := `{"type": "result", "workload": "noop", "strategy": "py-threadpool", "detail": "submit", "tasks": 5000, "seconds": 0.05, "ns_per_task": 10000.0, "peak_threads": 3, "peak_rss_bytes": 2048, "error": null}`
+	ok := `{"type": "result", "workload": "noop", "strategy": "py-threadpool", "detail": "submit", "tasks": 5000, "seconds": 0.05, "ns_per_task": 10000.0, "peak_threads": 3, "peak_rss_bytes": 2048, "cpu_seconds": 0.04, "error": null}`
 	failed := `{"type": "result", "workload": "map", "strategy": "py-mp-pool", "error": "OSError: boom"}`
 	tests := []struct {
 		name     string
@@ -36,8 +36,8 @@ func TestParsePython(t *testing.T) {
 				if r.Tasks != 5000 || r.NsPerTask != 10000 || r.PeakThreads != 3 || r.PeakRSSBytes != 2048 || r.Error != nil {
 					t.Errorf("got %+v; want the fields of the line", r)
 				}
-				if s := r.Sample(); s.NsPerTask() != 10000 || s.Tasks != 5000 {
-					t.Errorf("got sample %v ns/task of %d tasks; want 10000 of 5000", s.NsPerTask(), s.Tasks)
+				if s := r.Sample(); s.NsPerTask() != 10000 || s.Tasks != 5000 || s.CPU != 40*time.Millisecond {
+					t.Errorf("got sample %v ns/task of %d tasks, CPU %v; want 10000 of 5000, 40ms", s.NsPerTask(), s.Tasks, s.CPU)
 				}
 				if rs[1].Error == nil || *rs[1].Error != "OSError: boom" {
 					t.Errorf("got error %v; want OSError: boom", rs[1].Error)
@@ -309,7 +309,7 @@ func TestCollector(t *testing.T) {
 func sampleReport() *Report {
 	w, mem := WorkloadNamed("noop"), WorkloadNamed("sleep1e6")
 	var c Collector
-	c.Add(w, StrategyNamed("raw-go"), 100, Sample{Tasks: 100, Elapsed: 20 * time.Microsecond, Allocs: 100, Bytes: 4000, PeakGoroutines: 50}, "", nil)
+	c.Add(w, StrategyNamed("raw-go"), 100, Sample{Tasks: 100, Elapsed: 20 * time.Microsecond, Allocs: 100, Bytes: 4000, PeakGoroutines: 50, CPU: 30 * time.Microsecond}, "", nil)
 	c.Add(w, StrategyNamed("ants"), 100, Sample{Tasks: 100, Elapsed: 40 * time.Microsecond, Allocs: 100, Bytes: 3200, PeakGoroutines: 4}, "", nil)
 	c.Add(w, StrategyNamed("py-thread"), 10, Sample{Tasks: 10, Elapsed: 2 * time.Millisecond, PeakThreads: 2}, "threads", nil)
 	c.Add(w, StrategyNamed("conc"), 100, Sample{}, "", errors.New("bench: conc: | broken"))
@@ -390,7 +390,7 @@ func TestReportJSONSchema(t *testing.T) {
 		checkObj("results["+itoa(i)+"]", r.(map[string]any), []field{
 			{"workload", "string"}, {"strategy", "string"}, {"family", "string"}, {"lang", "string"}, {"kind", "string"},
 			{"tasks", "number"}, {"samples_ns_per_task", "array"}, {"ns_per_task", "number"}, {"tasks_per_sec", "number"},
-			{"allocs_per_task", "number|null"}, {"bytes_per_task", "number|null"}, {"peak_goroutines", "number|null"},
+			{"allocs_per_task", "number|null"}, {"bytes_per_task", "number|null"}, {"cpu_ns_per_task", "number|null"}, {"peak_goroutines", "number|null"},
 			{"peak_threads", "number|null"}, {"peak_rss_bytes", "number|null"}, {"vs_baseline", "number|null"}, {"vs_python", "number|null"},
 		})
 	}
@@ -443,8 +443,8 @@ func TestWriteMarkdown(t *testing.T) {
 		"## Targets",
 		"| pool peak RSS vs goroutine per task, 1e6 sleeping tasks (execkit-pool vs raw-go) | sleep1e6 | — | <= 0.25x | N/A |",
 		"## workload=noop",
-		"| raw-go | goroutine | 100 | 200 ns | 5.00M | 1.0 | 40 | 50 |  | 1000x faster than py-thread |",
-		"| ants | pool | 100 | 400 ns | 2.50M | 1.0 | 32 | 4 | 2.00x raw-go |  |",
+		"| raw-go | goroutine | 100 | 200 ns | 300 ns | 5.00M | 1.0 | 40 | 50 |  | 1000x faster than py-thread |",
+		"| ants | pool | 100 | 400 ns |  | 2.50M | 1.0 | 32 | 4 | 2.00x raw-go |  |",
 		"| conc | pool | 100 | failed (see the notes) |",
 		"## workload=sleep1e6",
 		"| ants | pool | 1000 | 40.0 MiB | 10000 | 2.00 s (2.00 ms/task) | 0.01x raw-go |",
@@ -548,7 +548,7 @@ func TestMeasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if smp.Tasks != 300 || smp.Elapsed <= 0 || smp.PeakGoroutines < 0 {
+	if smp.Tasks != 300 || smp.Elapsed <= 0 || smp.PeakGoroutines < 0 || smp.CPU < 0 {
 		t.Errorf("got %+v; want 300 tasks timed", smp)
 	}
 }

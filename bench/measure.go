@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -16,6 +17,7 @@ type Sample struct {
 	Tasks          int           // tasks run in the timed section
 	Elapsed        time.Duration // wall time of the timed section
 	Allocs, Bytes  uint64        // heap allocations in the timed section (this process only)
+	CPU            time.Duration // user + system CPU time of this process in the timed section
 	PeakGoroutines int64         // most goroutines seen at once (sampled every millisecond)
 	PeakRSS        int64         // peak resident set, bytes (memory workloads only)
 	PeakThreads    int64         // Python: most threads seen at once
@@ -50,6 +52,7 @@ func Measure(ctx context.Context, s *Strategy, w *Workload, n int, minTime time.
 	runtime.ReadMemStats(&before)
 	peak := startPeakSampler()
 	var smp Sample
+	cpu0 := processCPU()
 	start := time.Now()
 	for {
 		if err := checkRun(w, r.Run(ctx, n)); err != nil {
@@ -61,6 +64,7 @@ func Measure(ctx context.Context, s *Strategy, w *Workload, n int, minTime time.
 			break
 		}
 	}
+	smp.CPU = processCPU() - cpu0
 	smp.PeakGoroutines = peak.stop()
 	runtime.ReadMemStats(&after)
 	smp.Allocs = after.Mallocs - before.Mallocs
@@ -69,6 +73,16 @@ func Measure(ctx context.Context, s *Strategy, w *Workload, n int, minTime time.
 		return Sample{}, err
 	}
 	return smp, nil
+}
+
+// processCPU returns the user + system CPU time this process has used,
+// all its threads together, or 0 where getrusage is missing.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakSampler records the most goroutines alive at once, sampling every

@@ -32,11 +32,11 @@ func pythonStrategies() []*Strategy {
 		Doc:   "concurrent.futures.ThreadPoolExecutor(max_workers=workers)",
 		Kinds: threads, FullOnly: []string{"sleep1e6"},
 	}, {
-		Name: "py-mp-pool", Family: FamilyPython, Lang: LangPython,
+		Name: "py-mp-pool", Family: FamilyPython, Lang: LangPython, Processes: true,
 		Doc:   "multiprocessing.Pool(GOMAXPROCS): apply_async per task, apply for round trips, map",
 		Kinds: procs, Only: []string{"noop", "cpu100us", "roundtrip", "map"},
 	}, {
-		Name: "py-processpool", Family: FamilyPython, Lang: LangPython, Baseline: "py-mp-pool",
+		Name: "py-processpool", Family: FamilyPython, Lang: LangPython, Baseline: "py-mp-pool", Processes: true,
 		Doc:   "concurrent.futures.ProcessPoolExecutor(GOMAXPROCS): submit, submit().result(), map",
 		Kinds: procs, Only: []string{"noop", "cpu100us", "roundtrip", "map"}, MaxTasks: 2_000,
 	}}
@@ -78,6 +78,7 @@ type PyResult struct {
 	NsPerTask    float64 `json:"ns_per_task"`
 	PeakThreads  int64   `json:"peak_threads"`
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	CPUSeconds   float64 `json:"cpu_seconds"` // time.process_time of the timed section
 	Error        *string `json:"error"`
 }
 
@@ -88,6 +89,7 @@ func (r PyResult) Sample() Sample {
 		Elapsed:     time.Duration(r.Seconds * 1e9),
 		PeakThreads: r.PeakThreads,
 		PeakRSS:     r.PeakRSSBytes,
+		CPU:         time.Duration(r.CPUSeconds * 1e9),
 	}
 }
 

@@ -177,6 +177,9 @@ func writeWorkload(b *strings.Builder, rep *Report, w WorkloadInfo) {
 		fmt.Fprintf(b, ", %d iterations of the CPU loop in Go", w.SpinIters)
 	}
 	fmt.Fprintf(b, ".\n\n")
+	if w.Kind != KindMemory {
+		fmt.Fprintf(b, "Time/task is wall time (what a caller waits); CPU/task is the CPU time of the measuring process (all its threads), steadier than wall time on a busy machine, and blank where the work runs in other processes.\n\n")
+	}
 	if w.Kind == KindMemory {
 		fmt.Fprintf(b, "| strategy | family | tasks | peak RSS | peak goroutines / threads | wall time | vs baseline (RSS) | vs Python (RSS) |\n|---|---|---:|---:|---:|---:|---|---|\n")
 		for _, r := range rs {
@@ -186,14 +189,14 @@ func writeWorkload(b *strings.Builder, rep *Report, w WorkloadInfo) {
 		fmt.Fprintln(b)
 		return
 	}
-	fmt.Fprintf(b, "| strategy | family | tasks/batch | time/task | tasks/s | allocs/task | B/task | peak goroutines / threads | vs baseline | vs Python |\n|---|---|---:|---:|---:|---:|---:|---:|---|---|\n")
+	fmt.Fprintf(b, "| strategy | family | tasks/batch | time/task | CPU/task | tasks/s | allocs/task | B/task | peak goroutines / threads | vs baseline | vs Python |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, r := range rs {
 		if r.Error != "" && len(r.Samples) == 0 {
-			fmt.Fprintf(b, "| %s | %s | %d | failed (see the notes) | | | | | | |\n", r.Strategy, r.Family, r.Tasks)
+			fmt.Fprintf(b, "| %s | %s | %d | failed (see the notes) | | | | | | | |\n", r.Strategy, r.Family, r.Tasks)
 			continue
 		}
-		fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", r.Strategy, r.Family, r.Tasks,
-			FormatNs(r.NsPerTask), FormatRate(r.TasksPerSec), optFloat(r.AllocsPerTask, 1), optFloat(r.BytesPerTask, 0),
+		fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Strategy, r.Family, r.Tasks,
+			FormatNs(r.NsPerTask), optNs(r.CPUNsPerTask), FormatRate(r.TasksPerSec), optFloat(r.AllocsPerTask, 1), optFloat(r.BytesPerTask, 0),
 			peakConc(r), vsBaseline(r), vsPython(r, "faster"))
 	}
 	fmt.Fprintln(b)
@@ -248,6 +251,13 @@ func wall(r Result) string {
 		return "failed"
 	}
 	return FormatNs(r.NsPerTask*float64(r.Tasks)) + " (" + FormatNs(r.NsPerTask) + "/task)"
+}
+
+func optNs(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return FormatNs(*v)
 }
 
 func optFloat(v *float64, prec int) string {

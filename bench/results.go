@@ -73,6 +73,7 @@ type Result struct {
 	TasksPerSec    float64  `json:"tasks_per_sec"`
 	AllocsPerTask  *float64 `json:"allocs_per_task"`
 	BytesPerTask   *float64 `json:"bytes_per_task"`
+	CPUNsPerTask   *float64 `json:"cpu_ns_per_task"` // CPU time of the measuring process per task; null where the work is in other processes
 	PeakGoroutines *int64   `json:"peak_goroutines"`
 	PeakThreads    *int64   `json:"peak_threads"`
 	PeakRSSBytes   *int64   `json:"peak_rss_bytes"`
@@ -171,6 +172,9 @@ func (cl *cell) result() Result {
 	if cl.s.Lang == LangGo && cl.w.Kind != KindMemory {
 		r.AllocsPerTask = ptr(per(func(s Sample) float64 { return float64(s.Allocs) / float64(s.Tasks) }))
 		r.BytesPerTask = ptr(per(func(s Sample) float64 { return float64(s.Bytes) / float64(s.Tasks) }))
+	}
+	if cl.w.Kind != KindMemory && cl.s.Family != FamilyProcess && !cl.s.Processes && cl.ok[0].CPU > 0 {
+		r.CPUNsPerTask = ptr(per(func(s Sample) float64 { return float64(s.CPU.Nanoseconds()) / float64(s.Tasks) }))
 	}
 	if cl.s.Lang == LangGo {
 		r.PeakGoroutines = ptr(int64(per(func(s Sample) float64 { return float64(s.PeakGoroutines) })))

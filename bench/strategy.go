@@ -53,6 +53,10 @@ type Strategy struct {
 	Only     []string
 	FullOnly []string
 
+	// Processes marks a strategy whose tasks run in other processes (a
+	// Python process pool): its CPU time per task is not reported.
+	Processes bool
+
 	// MaxTasks caps the batch size (Python's thread-per-task strategies,
 	// which are slow); 0 for none. Memory workloads are never capped.
 	MaxTasks int

@@ -11,7 +11,7 @@ and prints JSON lines on stdout: first
 then one per case, in order,
     {"type": "result", "workload": ..., "strategy": ..., "detail": ...,
      "tasks": N, "seconds": S, "ns_per_task": X, "peak_threads": T,
-     "peak_rss_bytes": R, "error": null or "message"}
+     "peak_rss_bytes": R, "cpu_seconds": C, "error": null or "message"}
 The Go harness (bench/python.go) writes the plan and parses the lines.
 """
 
@@ -294,6 +294,7 @@ def run_case(case):
             run(max(case.n // 10, min(case.n, case.fail_at + 1), 1))
         sampler = PeakThreads()
         tasks = 0
+        cpu0 = time.process_time()
         start = time.perf_counter()
         while True:
             run(case.n)
@@ -301,6 +302,7 @@ def run_case(case):
             elapsed = time.perf_counter() - start
             if elapsed >= case.min_time or case.kind == "memory":
                 break
+        cpu = time.process_time() - cpu0
         peak = sampler.stop()
     finally:
         close()
@@ -311,6 +313,7 @@ def run_case(case):
         "ns_per_task": elapsed * 1e9 / tasks,
         "peak_threads": peak,
         "peak_rss_bytes": peak_rss(),
+        "cpu_seconds": cpu,
     }
 
 
