@@ -133,6 +133,9 @@ func ratioTarget(name, workload, strategy, against, metricName, op string, want 
 		t.Ratio = ptr(PairedRatio(b, a))
 	default:
 		t.Ratio = ptr(PairedRatio(a, b))
+		if a.CPUNsPerTask != nil && b.CPUNsPerTask != nil && *b.CPUNsPerTask > 0 {
+			t.Note = fmt.Sprintf("CPU/task ratio %.2fx", *a.CPUNsPerTask / *b.CPUNsPerTask)
+		}
 	}
 	t.Status = judge(t.Ratio, op, want)
 	return t
