@@ -118,22 +118,29 @@ def guarded(case, batch, i):
 
 # --- strategies: each returns a runner, run(n), and a close() ---------------
 
+def run_threads(case, n, start):
+    """Start every task with start(batch, i), which returns its thread, then
+    join them all: the shape both thread-per-task originals share."""
+    batch = Batch()
+    threads = [None] * n
+
+    def submit(i):
+        threads[i] = start(batch, i)
+    produce(case, n, submit)
+    for t in threads:
+        if t is not None:
+            t.join()
+    batch.check(case)
+
+
 def thread_per_task(case):
     """threading.Thread per task, started and joined by the caller."""
-    def run(n):
-        batch = Batch()
-        threads = [None] * n
-
-        def submit(i):
-            t = threading.Thread(target=guarded, args=(case, batch, i))
-            t.start()
-            threads[i] = t
-        produce(case, n, submit)
-        for t in threads:
-            if t is not None:
-                t.join()
-        batch.check(case)
-    return run, lambda: None, "threading.Thread(target=...).start() per task, join all"
+    def start(batch, i):
+        t = threading.Thread(target=guarded, args=(case, batch, i))
+        t.start()
+        return t
+    return (lambda n: run_threads(case, n, start)), (lambda: None), \
+        "threading.Thread(target=...).start() per task, join all"
 
 
 def background(fn):
@@ -149,19 +156,8 @@ def background(fn):
 def decorator_per_call(case):
     """A @background-decorated function: every call starts its own thread."""
     task = background(guarded)
-
-    def run(n):
-        batch = Batch()
-        handles = [None] * n
-
-        def submit(i):
-            handles[i] = task(case, batch, i)
-        produce(case, n, submit)
-        for t in handles:
-            if t is not None:
-                t.join()
-        batch.check(case)
-    return run, lambda: None, "@background decorator: a thread per call, join the handles"
+    return (lambda n: run_threads(case, n, lambda batch, i: task(case, batch, i))), (lambda: None), \
+        "@background decorator: a thread per call, join the handles"
 
 
 def flagged(case, batch, i):
