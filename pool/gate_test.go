@@ -9,7 +9,6 @@ import (
 	"github.com/execkit/execkit"
 )
 
-
 func TestWaitTimeInStats(t *testing.T) {
 	p, err := New(1)
 	if err != nil {
