@@ -14,6 +14,7 @@ import (
 	"github.com/panjf2000/ants/v2"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/internal/gate"
 	"github.com/execkit/execkit/internal/xrun"
 )
 
@@ -27,7 +28,8 @@ var ErrSize = errors.New("pool: size must be at least 1")
 // is not usable. All methods are safe for concurrent use.
 type Pool struct {
 	workers *ants.PoolWithFunc // never waits: the gate admits no more than it has workers for
-	gate    gate
+	gate    gate.Gate
+	reject  bool // RejectWhenFull (MaxWaiting(0))
 	onError func(error)
 
 	base   context.Context // the tasks' context; carries the pool, to recognise nested Submits
@@ -70,7 +72,8 @@ func New(size int, opts ...Option) (*Pool, error) {
 	} else {
 		p.onError = xrun.LogError("pool")
 	}
-	p.gate.init(size, cfg.maxWaiting, time.Now)
+	p.gate.Init(size, cfg.maxWaiting, time.Now)
+	p.reject = cfg.maxWaiting == 0
 	ctx, cancel := context.WithCancel(context.Background())
 	p.base, p.cancel = context.WithValue(ctx, poolKey{}, p), cancel
 	workers, err := ants.NewPoolWithFunc(size, p.invoke,
@@ -114,7 +117,7 @@ func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
 		return execkit.ErrNilTask
 	}
 	if err := p.admit(ctx); err != nil {
-		if err == errRunInline && p.gate.overAcquire() {
+		if err == errRunInline && p.gate.OverAcquire() {
 			p.counters.Admit()
 			p.inline.Add(1)
 			p.run(t)
@@ -165,27 +168,27 @@ var errRunInline = errors.New("pool: run inline")
 
 // admit takes a slot of the gate, applying the admission policy.
 func (p *Pool) admit(ctx context.Context) error {
-	switch p.gate.try() {
-	case acquired:
+	switch p.gate.Try() {
+	case gate.Acquired:
 		return nil
-	case closed:
+	case gate.Closed:
 		return execkit.ErrClosed
 	}
-	if p.gate.maxWaiting == 0 {
+	if p.reject {
 		return execkit.ErrFull
 	}
 	if p.nested(ctx) {
 		// Never wait for a worker that the caller itself may be holding:
 		// take a free slot ahead of any waiters, else run inline.
-		switch p.gate.tryAcquire() {
-		case acquired:
+		switch p.gate.TryAcquire() {
+		case gate.Acquired:
 			return nil
-		case closed:
+		case gate.Closed:
 			return execkit.ErrClosed
 		}
 		return errRunInline
 	}
-	return p.gate.wait(ctx)
+	return p.gate.Wait(ctx)
 }
 
 // nested reports whether ctx is (derived from) the context of a task of p.
@@ -198,7 +201,7 @@ func (p *Pool) nested(ctx context.Context) bool {
 func (p *Pool) invoke(arg any) { p.run(arg.(execkit.Task)) }
 
 func (p *Pool) run(t execkit.Task) {
-	defer p.gate.release()
+	defer p.gate.Release()
 	xrun.Exec(p.base, &p.counters, t, p.onError)
 }
 
@@ -214,14 +217,14 @@ func (p *Pool) Resize(n int) error {
 	}
 	p.resizeMu.Lock()
 	defer p.resizeMu.Unlock()
-	if p.workers.IsClosed() || p.gate.state.Load()&closedBit != 0 {
+	if p.gate.IsClosed() {
 		return execkit.ErrClosed
 	}
-	if n > int(p.gate.limit.Load()) {
+	if n > p.gate.Limit() {
 		p.workers.Tune(n) // room in ants before the gate lets more in
-		p.gate.setLimit(n)
+		p.gate.SetLimit(n)
 	} else {
-		p.gate.setLimit(n)
+		p.gate.SetLimit(n)
 		p.workers.Tune(n)
 	}
 	return nil
@@ -237,10 +240,10 @@ func (p *Pool) Resize(n int) error {
 func (p *Pool) Shutdown(ctx context.Context) error {
 	p.shutOnce.Do(func() {
 		p.resizeMu.Lock() // no Tune racing with the release below
-		p.gate.close()
+		p.gate.Close()
 		p.resizeMu.Unlock()
 		go func() { // ends once the pool has released everything
-			<-p.gate.idle
+			<-p.gate.Idle()
 			p.spill.Wait()
 			_ = p.workers.ReleaseContext(context.Background()) // waits for every ants goroutine
 			p.cancel()
@@ -275,15 +278,16 @@ type Stats struct {
 // Stats returns a snapshot of the pool's counters. It never blocks and is
 // safe to call concurrently, also after Shutdown.
 func (p *Pool) Stats() Stats {
-	size := int(p.gate.limit.Load())
+	size := p.gate.Limit()
+	waited, waitTime := p.gate.Waited()
 	return Stats{
 		Stats:    p.counters.Stats(),
 		Size:     size,
-		Free:     max(size-p.gate.used(), 0),
-		Waiting:  int(p.gate.nwait.Load()),
+		Free:     max(size-p.gate.Used(), 0),
+		Waiting:  p.gate.Waiting(),
 		Workers:  p.workers.Running(),
-		Waited:   p.gate.waited.Load(),
-		WaitTime: time.Duration(p.gate.waitTime.Load()),
+		Waited:   waited,
+		WaitTime: waitTime,
 		Inline:   p.inline.Load(),
 		Spilled:  p.spilled.Load(),
 	}

@@ -1,4 +1,8 @@
-package pool
+// Package gate is the admission control of execkit's bounded executors: a
+// counting semaphore whose limit can change, whose waiters queue in FIFO
+// order, honour their ctx and can be bounded in number, and which can be
+// closed (waking every waiter) and tells when its last slot is given back.
+package gate
 
 import (
 	"context"
@@ -13,16 +17,13 @@ import (
 // the slots in use.
 const closedBit = 1 << 62
 
-// A gate is the admission control in front of the ants pool: a counting
-// semaphore whose limit can change, whose waiters honour their ctx and can
-// be bounded in number, and which tells when the last slot of a closed gate
-// is given back. ants' own Submit waits without a ctx; the gate is what
-// makes waiting cancellable, so the ants pool behind it never waits.
+// A Gate is a counting semaphore for admission. Init it before use. Its
+// methods are safe for concurrent use.
 //
 // The fast paths (a free slot, no waiters; a release with no waiters) are a
 // CAS or an add on one word. Waiters queue in FIFO order under mu, in an
 // intrusive list of pooled waiters, so that waiting allocates nothing.
-type gate struct {
+type Gate struct {
 	state atomic.Int64 // slots in use | closedBit
 	limit atomic.Int64
 	nwait atomic.Int64 // waiters queued, or about to queue
@@ -53,48 +54,56 @@ type waiter struct {
 
 var waiters = sync.Pool{New: func() any { return &waiter{ready: make(chan struct{}, 1)} }}
 
-type tryResult uint8
+// A Result is the outcome of a non-blocking attempt to take a slot.
+type Result uint8
 
 const (
-	acquired tryResult = iota
-	full
-	closed
+	Acquired Result = iota // took a slot
+	Full                   // no slot free (or others wait for one)
+	Closed                 // the gate is closed
 )
 
-func (g *gate) init(limit, maxWaiting int, now func() time.Time) {
+// Init sets the number of slots (limit >= 1) and how many callers may wait
+// in Wait at once (maxWaiting < 0: any number; 0: Wait never waits). now is
+// the clock that times the waits; nil means time.Now.
+func (g *Gate) Init(limit, maxWaiting int, now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
 	g.limit.Store(int64(limit))
 	g.maxWaiting = maxWaiting
 	g.now = now
 	g.idle = make(chan struct{})
 }
 
-// try is the fast path: a free slot when nobody waits for one.
-func (g *gate) try() tryResult {
+// Try is the fast path: it takes a free slot when nobody waits for one.
+func (g *Gate) Try() Result {
 	if g.nwait.Load() != 0 {
-		return full
+		return Full
 	}
-	return g.tryAcquire()
+	return g.TryAcquire()
 }
 
-// tryAcquire takes a slot if one is free and the gate is open.
-func (g *gate) tryAcquire() tryResult {
+// TryAcquire takes a slot if one is free and the gate is open, ahead of
+// any waiters.
+func (g *Gate) TryAcquire() Result {
 	for {
 		s := g.state.Load()
 		if s&closedBit != 0 {
-			return closed
+			return Closed
 		}
 		if s >= g.limit.Load() {
-			return full
+			return Full
 		}
 		if g.state.CompareAndSwap(s, s+1) {
-			return acquired
+			return Acquired
 		}
 	}
 }
 
-// overAcquire takes a slot beyond the limit (for a task run inline); it
+// OverAcquire takes a slot beyond the limit (for a task run inline); it
 // fails only when the gate is closed.
-func (g *gate) overAcquire() bool {
+func (g *Gate) OverAcquire() bool {
 	for {
 		s := g.state.Load()
 		if s&closedBit != 0 {
@@ -106,27 +115,28 @@ func (g *gate) overAcquire() bool {
 	}
 }
 
-// wait takes a slot, waiting for one in FIFO order until ctx ends. It
-// returns nil with a slot, else execkit.ErrClosed, execkit.ErrFull (too many
-// waiters already), or ctx.Err().
-func (g *gate) wait(ctx context.Context) error {
+// Wait takes a slot, waiting for one in FIFO order until ctx ends. It
+// returns nil with a slot, else execkit.ErrClosed (the gate is or got
+// closed), execkit.ErrFull (maxWaiting callers wait already), or ctx.Err().
+// When it waited and got a slot, it adds the wait to Waited.
+func (g *Gate) Wait(ctx context.Context) error {
 	g.mu.Lock()
 	// Announce the waiter before the last look, so that a release that
 	// frees a slot after this look sees nwait > 0 and wakes the queue.
 	g.nwait.Add(1)
 	if g.queued == 0 {
-		switch g.tryAcquire() {
-		case acquired:
+		switch g.TryAcquire() {
+		case Acquired:
 			g.nwait.Add(-1)
 			g.mu.Unlock()
 			return nil
-		case closed:
+		case Closed:
 			g.nwait.Add(-1)
 			g.mu.Unlock()
 			return execkit.ErrClosed
 		}
 	}
-	if g.maxWaiting > 0 && g.queued >= g.maxWaiting {
+	if g.maxWaiting >= 0 && g.queued >= g.maxWaiting {
 		g.nwait.Add(-1)
 		g.mu.Unlock()
 		return execkit.ErrFull
@@ -136,19 +146,24 @@ func (g *gate) wait(ctx context.Context) error {
 	g.mu.Unlock()
 
 	start := g.now()
-	select {
-	case <-w.ready:
-	case <-ctx.Done():
-		g.mu.Lock()
-		if w.inQueue {
-			g.remove(w)
-			g.nwait.Add(-1)
+	done := ctx.Done()
+	if done == nil { // context.Background(): a plain receive is cheaper than a select
+		<-w.ready
+	} else {
+		select {
+		case <-w.ready:
+		case <-done:
+			g.mu.Lock()
+			if w.inQueue {
+				g.remove(w)
+				g.nwait.Add(-1)
+				g.mu.Unlock()
+				waiters.Put(w)
+				return ctx.Err()
+			}
 			g.mu.Unlock()
-			waiters.Put(w)
-			return ctx.Err()
+			<-w.ready // granted (or closed) as ctx ended: keep that outcome
 		}
-		g.mu.Unlock()
-		<-w.ready // granted (or closed) as ctx ended: keep that outcome
 	}
 	err := w.err
 	w.err = nil
@@ -161,7 +176,7 @@ func (g *gate) wait(ctx context.Context) error {
 	return nil
 }
 
-func (g *gate) push(w *waiter) {
+func (g *Gate) push(w *waiter) {
 	w.inQueue, w.prev, w.next = true, g.tail, nil
 	if g.tail == nil {
 		g.head = w
@@ -172,7 +187,7 @@ func (g *gate) push(w *waiter) {
 	g.queued++
 }
 
-func (g *gate) remove(w *waiter) {
+func (g *Gate) remove(w *waiter) {
 	if w.prev == nil {
 		g.head = w.next
 	} else {
@@ -187,8 +202,8 @@ func (g *gate) remove(w *waiter) {
 	g.queued--
 }
 
-// release gives a slot back and hands free slots to the queue.
-func (g *gate) release() {
+// Release gives a slot back and hands free slots to the queue.
+func (g *Gate) Release() {
 	s := g.state.Add(-1)
 	if g.nwait.Load() > 0 {
 		g.wake()
@@ -199,10 +214,10 @@ func (g *gate) release() {
 }
 
 // wake grants free slots to the waiters at the front of the queue.
-func (g *gate) wake() {
+func (g *Gate) wake() {
 	g.mu.Lock()
 	for w := g.head; w != nil; w = g.head {
-		if g.tryAcquire() != acquired {
+		if g.TryAcquire() != Acquired {
 			break
 		}
 		g.remove(w)
@@ -212,19 +227,19 @@ func (g *gate) wake() {
 	g.mu.Unlock()
 }
 
-// setLimit changes the number of slots; a larger limit is handed to the
+// SetLimit changes the number of slots; a larger limit is handed to the
 // waiters at once, a smaller one takes effect as slots are given back.
-func (g *gate) setLimit(n int) {
+func (g *Gate) SetLimit(n int) {
 	g.limit.Store(int64(n))
 	if g.nwait.Load() > 0 {
 		g.wake()
 	}
 }
 
-// close stops admission: every waiter gets execkit.ErrClosed, and idle is
+// Close stops admission: every waiter gets execkit.ErrClosed, and Idle is
 // closed once the slots in use are given back. It reports whether this call
 // closed the gate.
-func (g *gate) close() bool {
+func (g *Gate) Close() bool {
 	g.mu.Lock()
 	old := g.state.Or(closedBit)
 	if old&closedBit != 0 {
@@ -244,5 +259,24 @@ func (g *gate) close() bool {
 	return true
 }
 
-// used returns the slots in use.
-func (g *gate) used() int { return int(g.state.Load() &^ closedBit) }
+// Used returns the slots in use.
+func (g *Gate) Used() int { return int(g.state.Load() &^ closedBit) }
+
+// Limit returns the number of slots.
+func (g *Gate) Limit() int { return int(g.limit.Load()) }
+
+// Waiting returns the number of callers waiting in Wait now.
+func (g *Gate) Waiting() int { return int(g.nwait.Load()) }
+
+// Waited returns how many Wait calls waited before they got a slot, and
+// their total time waiting.
+func (g *Gate) Waited() (n int64, total time.Duration) {
+	return g.waited.Load(), time.Duration(g.waitTime.Load())
+}
+
+// IsClosed reports whether Close was called.
+func (g *Gate) IsClosed() bool { return g.state.Load()&closedBit != 0 }
+
+// Idle returns a channel closed once the gate is closed and every slot has
+// been given back.
+func (g *Gate) Idle() <-chan struct{} { return g.idle }
