@@ -72,7 +72,7 @@ func New(size int, opts ...Option) (*Pool, error) {
 	} else {
 		p.onError = xrun.LogError("pool")
 	}
-	p.gate.Init(size, cfg.maxWaiting, time.Now)
+	p.gate.Init(size, cfg.maxWaiting, gate.Monotonic)
 	p.reject = cfg.maxWaiting == 0
 	ctx, cancel := context.WithCancel(context.Background())
 	p.base, p.cancel = context.WithValue(ctx, poolKey{}, p), cancel

@@ -28,8 +28,8 @@ type Gate struct {
 	limit atomic.Int64
 	nwait atomic.Int64 // waiters queued, or about to queue
 
-	maxWaiting int // < 0: unbounded
-	now        func() time.Time
+	maxWaiting int                  // < 0: unbounded
+	clock      func() time.Duration // nil: waits are not timed
 
 	mu         sync.Mutex
 	head, tail *waiter // FIFO
@@ -64,15 +64,13 @@ const (
 )
 
 // Init sets the number of slots (limit >= 1) and how many callers may wait
-// in Wait at once (maxWaiting < 0: any number; 0: Wait never waits). now is
-// the clock that times the waits; nil means time.Now.
-func (g *Gate) Init(limit, maxWaiting int, now func() time.Time) {
-	if now == nil {
-		now = time.Now
-	}
+// in Wait at once (maxWaiting < 0: any number; 0: Wait never waits). clock
+// times the waits (see [Monotonic]); nil leaves them untimed, which saves
+// two clock reads per wait.
+func (g *Gate) Init(limit, maxWaiting int, clock func() time.Duration) {
 	g.limit.Store(int64(limit))
 	g.maxWaiting = maxWaiting
-	g.now = now
+	g.clock = clock
 	g.idle = make(chan struct{})
 }
 
@@ -145,7 +143,10 @@ func (g *Gate) Wait(ctx context.Context) error {
 	g.push(w)
 	g.mu.Unlock()
 
-	start := g.now()
+	var start time.Duration
+	if g.clock != nil {
+		start = g.clock()
+	}
 	done := ctx.Done()
 	if done == nil { // context.Background(): a plain receive is cheaper than a select
 		<-w.ready
@@ -172,7 +173,9 @@ func (g *Gate) Wait(ctx context.Context) error {
 		return err
 	}
 	g.waited.Add(1)
-	g.waitTime.Add(int64(g.now().Sub(start)))
+	if g.clock != nil {
+		g.waitTime.Add(int64(g.clock() - start))
+	}
 	return nil
 }
 
@@ -258,6 +261,14 @@ func (g *Gate) Close() bool {
 	}
 	return true
 }
+
+// epoch is the origin of Monotonic.
+var epoch = time.Now()
+
+// Monotonic is the clock that times waits: the monotonic time since the
+// process started. It reads only the monotonic clock, which costs about
+// half of time.Now.
+func Monotonic() time.Duration { return time.Since(epoch) }
 
 // Used returns the slots in use.
 func (g *Gate) Used() int { return int(g.state.Load() &^ closedBit) }
