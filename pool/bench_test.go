@@ -8,30 +8,9 @@ import (
 	"github.com/panjf2000/ants/v2"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/internal/benchwork"
 	"github.com/execkit/execkit/pool"
 )
-
-// spin is a CPU-bound task body of about 1µs (640 xorshift rounds; 1.6ns a
-// round on the machine the figures in the package doc come from).
-func spin(n int) uint64 {
-	x := uint64(88172645463325252)
-	for range n {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-	}
-	return x
-}
-
-var sink uint64
-
-var benchTasks = []struct {
-	name string
-	fn   func()
-}{
-	{"noop", func() {}},
-	{"cpu1us", func() { sink += spin(640) }},
-}
 
 const benchSize = 8
 
@@ -39,15 +18,15 @@ const benchSize = 8
 // Submit, the way ants is usually used), on the same task body. Each op is
 // one task submitted; the timer includes waiting for the last ones.
 func BenchmarkPool(b *testing.B) {
-	for _, task := range benchTasks {
-		b.Run("task="+task.name+"/impl=ants", func(b *testing.B) {
+	for _, task := range benchwork.Tasks {
+		b.Run("task="+task.Name+"/impl=ants", func(b *testing.B) {
 			p, err := ants.NewPool(benchSize)
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer p.Release()
 			var wg sync.WaitGroup
-			fn := task.fn
+			fn := task.Run
 			run := func() { fn(); wg.Done() }
 			b.ReportAllocs()
 			for b.Loop() {
@@ -58,14 +37,14 @@ func BenchmarkPool(b *testing.B) {
 			}
 			wg.Wait()
 		})
-		b.Run("task="+task.name+"/impl=execkit", func(b *testing.B) {
+		b.Run("task="+task.Name+"/impl=execkit", func(b *testing.B) {
 			p, err := pool.New(benchSize)
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer p.Shutdown(context.Background())
 			var wg sync.WaitGroup
-			fn := task.fn
+			fn := task.Run
 			run := execkit.TaskFunc(func(context.Context) error { fn(); wg.Done(); return nil })
 			ctx := context.Background()
 			b.ReportAllocs()

@@ -1,7 +1,3 @@
-// Package gate is the admission control of execkit's bounded executors: a
-// counting semaphore whose limit can change, whose waiters queue in FIFO
-// order, honour their ctx and can be bounded in number, and which can be
-// closed (waking every waiter) and tells when its last slot is given back.
 package gate
 
 import (

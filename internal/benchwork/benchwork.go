@@ -1,0 +1,32 @@
+package benchwork
+
+// Rounds1us is the number of Spin rounds that take about 1µs (1.6ns a
+// round on the 2-core AMD EPYC machine the README's figures come from).
+const Rounds1us = 640
+
+// sink keeps the compiler from discarding Spin's work.
+var sink uint64
+
+// Spin is CPU-bound work: n rounds of xorshift, no memory, no allocation.
+func Spin(n int) {
+	x := uint64(88172645463325252)
+	for range n {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	sink += x
+}
+
+// A Task is a named task body.
+type Task struct {
+	Name string
+	Run  func()
+}
+
+// Tasks are the bodies of the overhead benchmarks: a no-op, which shows the
+// executor's cost alone, and about 1µs of CPU work.
+var Tasks = []Task{
+	{"noop", func() {}},
+	{"cpu1us", func() { Spin(Rounds1us) }},
+}
