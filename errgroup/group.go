@@ -99,6 +99,11 @@ func New(opts ...Option) (*Group, error) {
 // The task's error (or panic) does not go to an error handler: it fails the
 // group, and Shutdown returns it. A task made by [execkit.Go] also delivers
 // it to its Future.
+//
+// A task that submits to its own group at the limit waits like any other
+// caller (as with x/sync): when every running task does so, they wait until
+// their ctx ends. Pass a ctx that ends, or use a
+// [github.com/execkit/execkit/pool.Pool], which runs such a task inline.
 func (g *Group) Submit(ctx context.Context, t execkit.Task) error {
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
@@ -118,7 +123,9 @@ func (g *Group) Submit(ctx context.Context, t execkit.Task) error {
 		return err
 	}
 	g.counters.Admit()
-	g.g.Go(func() error { return g.run(t) })
+	r := runners.Get().(*runner)
+	r.g, r.t = g, t
+	g.g.Go(r.fn)
 	g.mu.RUnlock()
 	return nil
 }
@@ -171,6 +178,31 @@ func (g *Group) release() {
 	if g.gate != nil {
 		g.gate.Release()
 	}
+}
+
+// A runner carries one task to x/sync's Go without allocating a closure per
+// task: runners are pooled, and fn is bound once, when a runner is made.
+type runner struct {
+	g  *Group
+	t  execkit.Task
+	fn func() error // r.run
+}
+
+var runners sync.Pool // of *runner
+
+func newRunner() any {
+	r := new(runner)
+	r.fn = r.run
+	return r
+}
+
+func init() { runners.New = newRunner } // set here: newRunner refers to runners
+
+func (r *runner) run() error {
+	g, t := r.g, r.t
+	r.g, r.t = nil, nil
+	runners.Put(r)
+	return g.run(t)
 }
 
 // ignore is the error handler of xrun.Exec: a group's task errors go to the
