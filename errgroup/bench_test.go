@@ -27,12 +27,14 @@ func BenchmarkGroup(b *testing.B) {
 				fn := task.Run
 				run := func() error { fn(); return nil }
 				b.ReportAllocs()
+				cpu := benchwork.CPUTime()
 				for b.Loop() {
 					g.Go(run)
 				}
 				if err := g.Wait(); err != nil {
 					b.Fatal(err)
 				}
+				benchwork.ReportCPU(b, cpu)
 			})
 			b.Run(name+"/impl=execkit", func(b *testing.B) {
 				var opts []errgroup.Option
@@ -47,6 +49,7 @@ func BenchmarkGroup(b *testing.B) {
 				run := execkit.TaskFunc(func(context.Context) error { fn(); return nil })
 				ctx := context.Background()
 				b.ReportAllocs()
+				cpu := benchwork.CPUTime()
 				for b.Loop() {
 					if err := g.Submit(ctx, run); err != nil {
 						b.Fatal(err)
@@ -55,6 +58,7 @@ func BenchmarkGroup(b *testing.B) {
 				if err := g.Shutdown(ctx); err != nil {
 					b.Fatal(err)
 				}
+				benchwork.ReportCPU(b, cpu)
 			})
 		}
 	}

@@ -123,9 +123,7 @@ func (g *Group) Submit(ctx context.Context, t execkit.Task) error {
 		return err
 	}
 	g.counters.Admit()
-	r := runners.Get().(*runner)
-	r.g, r.t = g, t
-	g.g.Go(r.fn)
+	g.g.Go(func() error { return g.run(t) })
 	g.mu.RUnlock()
 	return nil
 }
@@ -178,31 +176,6 @@ func (g *Group) release() {
 	if g.gate != nil {
 		g.gate.Release()
 	}
-}
-
-// A runner carries one task to x/sync's Go without allocating a closure per
-// task: runners are pooled, and fn is bound once, when a runner is made.
-type runner struct {
-	g  *Group
-	t  execkit.Task
-	fn func() error // r.run
-}
-
-var runners sync.Pool // of *runner
-
-func newRunner() any {
-	r := new(runner)
-	r.fn = r.run
-	return r
-}
-
-func init() { runners.New = newRunner } // set here: newRunner refers to runners
-
-func (r *runner) run() error {
-	g, t := r.g, r.t
-	r.g, r.t = nil, nil
-	runners.Put(r)
-	return g.run(t)
 }
 
 // ignore is the error handler of xrun.Exec: a group's task errors go to the

@@ -29,6 +29,7 @@ func BenchmarkPool(b *testing.B) {
 			fn := task.Run
 			run := func() { fn(); wg.Done() }
 			b.ReportAllocs()
+			cpu := benchwork.CPUTime()
 			for b.Loop() {
 				wg.Add(1)
 				if err := p.Submit(run); err != nil {
@@ -36,6 +37,7 @@ func BenchmarkPool(b *testing.B) {
 				}
 			}
 			wg.Wait()
+			benchwork.ReportCPU(b, cpu)
 		})
 		b.Run("task="+task.Name+"/impl=execkit", func(b *testing.B) {
 			p, err := pool.New(benchSize)
@@ -48,6 +50,7 @@ func BenchmarkPool(b *testing.B) {
 			run := execkit.TaskFunc(func(context.Context) error { fn(); wg.Done(); return nil })
 			ctx := context.Background()
 			b.ReportAllocs()
+			cpu := benchwork.CPUTime()
 			for b.Loop() {
 				wg.Add(1)
 				if err := p.Submit(ctx, run); err != nil {
@@ -55,6 +58,7 @@ func BenchmarkPool(b *testing.B) {
 				}
 			}
 			wg.Wait()
+			benchwork.ReportCPU(b, cpu)
 			st := p.Stats()
 			b.ReportMetric(float64(st.Waited)/float64(b.N), "waits/op")
 			b.ReportMetric(float64(st.Spilled)/float64(b.N), "spills/op")

@@ -1,5 +1,11 @@
 package benchwork
 
+import (
+	"syscall"
+	"testing"
+	"time"
+)
+
 // Rounds1us is the number of Spin rounds that take about 1µs (1.6ns a
 // round on the 2-core AMD EPYC machine the README's figures come from).
 const Rounds1us = 640
@@ -29,4 +35,22 @@ type Task struct {
 var Tasks = []Task{
 	{"noop", func() {}},
 	{"cpu1us", func() { Spin(Rounds1us) }},
+}
+
+// CPUTime returns the CPU time (user and system) the process has used so
+// far. Benchmarks report its growth per op as "cpu-ns/op": on a machine
+// shared with other work, CPU time varies much less than wall time, which
+// also counts the time the benchmark waited for a core.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// ReportCPU reports the CPU time used since start, per op of b, as
+// "cpu-ns/op".
+func ReportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(CPUTime()-start)/float64(b.N), "cpu-ns/op")
 }
