@@ -108,10 +108,11 @@ func (g *Group) Submit(ctx context.Context, t execkit.Task) error {
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
-	if err := g.admissible(); err != nil {
-		return err
-	}
 	if g.gate != nil {
+		// Refuse before waiting for a slot, not after.
+		if err := g.admissible(); err != nil {
+			return err
+		}
 		if err := g.acquire(ctx); err != nil {
 			return err
 		}
