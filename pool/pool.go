@@ -269,7 +269,7 @@ type Stats struct {
 	Waiting int // Submit calls waiting for a free worker now
 	Workers int // worker goroutines alive now, busy or idle
 
-	Waited   int64         // Submit calls that waited before they were admitted
+	Waited   int64         // Submit calls that found no free worker and waited (briefly or not) before they were admitted
 	WaitTime time.Duration // their total time waiting (WaitTime/Waited is the mean)
 	Inline   int64         // nested Submits run inline because the pool was full
 	Spilled  int64         // tasks run on a goroutine of their own while ants caught up (see Submit)
