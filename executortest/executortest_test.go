@@ -146,8 +146,8 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		broken string
 		want   string // in the child's output
 	}{
-		{"drop", "ran 0 times; want 1"},
-		{"twice", "ran 2 times; want 1"},
+		{"drop", "ran 0 times"},
+		{"twice", "ran 2 times"},
 		{"leak", "goroutines left after Shutdown returned"},
 		{"panic", "Submit panicked"},
 		{"ignorectx", "did not return within"},
@@ -156,7 +156,7 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.broken, func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenChild$", "-test.v", "-test.count=1")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenChild$", "-test.v", "-test.count=1", "-test.timeout=90s")
 			cmd.Env = append(os.Environ(), brokenEnv+"="+c.broken)
 			out, err := cmd.CombinedOutput()
 			if err == nil {

@@ -505,7 +505,11 @@ func checkMap(h *harness) {
 	for i := range jobs {
 		jobs[i] = h.job(i, record)
 	}
-	got, err := jobFunc.Map(h.bg, h.ex, jobs)
+	var got []int
+	err := within(h.t, "Map", func() (err error) {
+		got, err = jobFunc.Map(h.bg, h.ex, jobs)
+		return err
+	})
 	if err != nil || len(got) != len(jobs) {
 		h.t.Fatalf("Map = %v, %v; want %d results", got, err, len(jobs))
 	}
@@ -520,7 +524,11 @@ func checkMap(h *harness) {
 		jobs[i] = h.job(100+i, map[bool]mode{true: waitCtx, false: record}[i > 5])
 	}
 	jobs[5].Mode = fail
-	if _, err := jobFunc.Map(h.bg, h.ex, jobs); !mentions("job 105 failed")(err) {
+	err = within(h.t, "Map", func() error {
+		_, err := jobFunc.Map(h.bg, h.ex, jobs)
+		return err
+	})
+	if !mentions("job 105 failed")(err) {
 		h.t.Errorf("Map with a failing item = %v; want that item's error", err)
 	}
 	started, cancelled := h.lines(startedFile), h.lines(cancelledFile)
@@ -586,7 +594,11 @@ func checkClosures(h *harness) {
 	if got, err := wait(h, execkit.Go(h.bg, h.ex, func(context.Context) (int, error) { return 42, nil })); err != nil || got != 42 {
 		h.t.Errorf("Go(closure).Wait = %d, %v; want 42, nil", got, err)
 	}
-	got, err := execkit.Map(h.bg, h.ex, []int{1, 2, 3}, func(_ context.Context, i int) (int, error) { return i * i, nil })
+	var got []int
+	err := within(h.t, "Map", func() (err error) {
+		got, err = execkit.Map(h.bg, h.ex, []int{1, 2, 3}, func(_ context.Context, i int) (int, error) { return i * i, nil })
+		return err
+	})
 	if err != nil || fmt.Sprint(got) != "[1 4 9]" {
 		h.t.Errorf("Map(closure) = %v, %v; want [1 4 9], nil", got, err)
 	}
