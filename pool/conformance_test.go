@@ -14,9 +14,7 @@ import (
 // goroutine a Pool starts, its own ants housekeeping pair included, must be
 // gone after Shutdown.
 func TestConformance(t *testing.T) {
-	// The suite's Map check submits 30 tasks through execkit.Map, which
-	// stops at the first ErrFull: a rejecting pool needs room for them.
-	const size, rejectingSize = 4, 40
+	const size = 4
 	tests := []struct {
 		name   string
 		size   int
@@ -25,7 +23,7 @@ func TestConformance(t *testing.T) {
 	}{
 		{"blocking", size, nil, executortest.Blocking(size)},
 		{"MaxWaiting", size, []pool.Option{pool.MaxWaiting(2)}, executortest.Blocking(size)},
-		{"RejectWhenFull", rejectingSize, []pool.Option{pool.RejectWhenFull()}, executortest.Rejecting(rejectingSize)},
+		{"RejectWhenFull", size, []pool.Option{pool.RejectWhenFull()}, executortest.Rejecting(size)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/execkit/execkit/examples/internal/extest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -22,37 +19,14 @@ const want = `/a: ok (hello from a)
 first error: HTTP 500: b is broken
 `
 
-// TestGo builds and runs main.go.
-func TestGo(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "errgroup")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+// TestExample runs both versions and compares their output with want.
+func TestExample(t *testing.T) {
+	for _, v := range extest.Versions() {
+		t.Run(v.Name, func(t *testing.T) {
+			cmd := v.Command(t)
+			if got := extest.Run(t, nil, cmd[0], cmd[1:]...); got != want {
+				t.Errorf("output:\n%s\nwant:\n%s", got, want)
+			}
+		})
 	}
-	if got := run(t, bin); got != want {
-		t.Errorf("output:\n%s\nwant:\n%s", got, want)
-	}
-}
-
-// TestPython runs main.py.
-func TestPython(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 is not on PATH: skipping the run of main.py (install python3 to check it)")
-	}
-	if got := run(t, py, "main.py"); got != want {
-		t.Errorf("output:\n%s\nwant:\n%s", got, want)
-	}
-}
-
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %q: %v\nstderr:\n%s", name, args, err, stderr.String())
-	}
-	return stdout.String()
 }

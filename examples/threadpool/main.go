@@ -37,8 +37,9 @@ func callback(result string, err error) {
 }
 
 func main() {
-	sleep := flag.Duration("sleep", 2*time.Second, "how long each task sleeps")
+	seconds := flag.Float64("sleep", 2, "seconds each task sleeps")
 	flag.Parse()
+	sleep := time.Duration(*seconds * float64(time.Second))
 	ctx := context.Background()
 
 	p, err := pool.New(3) // threadpool.ThreadPool(3)
@@ -50,7 +51,7 @@ func main() {
 	var requests []*execkit.Future[string]
 	for _, msg := range []string{"task1", "task2", "task3", "task4", "task5"} {
 		requests = append(requests, execkit.Go(ctx, p, func(ctx context.Context) (string, error) {
-			return task(ctx, msg, *sleep)
+			return task(ctx, msg, sleep)
 		}))
 	}
 	// wait(): handle each result here, in completion order.

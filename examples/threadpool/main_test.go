@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/execkit/execkit/examples/internal/extest"
 )
 
 // The test binary links package pool, hence ants, whose default pool starts
@@ -21,35 +18,15 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"))
 }
 
-// TestGo builds and runs main.go.
-func TestGo(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "threadpool")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+// TestExample runs both versions with short sleeps.
+func TestExample(t *testing.T) {
+	for _, v := range extest.Versions() {
+		t.Run(v.Name, func(t *testing.T) {
+			cmd := v.Command(t)
+			out := extest.Run(t, nil, cmd[0], append(cmd[1:], "--sleep", "0.02")...)
+			check(t, strings.Split(strings.TrimSuffix(out, "\n"), "\n"))
+		})
 	}
-	check(t, run(t, bin, "-sleep", "20ms"))
-}
-
-// TestPython runs main.py, with its threadpool stand-in.
-func TestPython(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 is not on PATH: skipping the run of main.py (install python3 to check it)")
-	}
-	check(t, run(t, py, "main.py", "--sleep", "0.02"))
-}
-
-func run(t *testing.T, name string, args ...string) []string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %q: %v\nstderr:\n%s", name, args, err, stderr.String())
-	}
-	return strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
 }
 
 // check: every task prints start, then stop, then its callback runs; no
