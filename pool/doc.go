@@ -26,7 +26,7 @@
 // because the worker that freed the slot has not yet gone back to ants'
 // idle list (or is exiting after a Resize down); after a few yields the task
 // then runs on a goroutine of its own, still counted against size
-// (Stats.Spilled; about one task in 10^5 in the benchmarks).
+// (Stats.Spilled; from one task in 10^6 to one in 10^3 in the benchmarks).
 //
 // # Tasks that submit tasks
 //
