@@ -193,6 +193,7 @@ func checkSubmitDuringShutdown(h *harness) {
 		wg       sync.WaitGroup
 		some     = make(chan struct{})
 		once     sync.Once
+		returned atomic.Bool // Shutdown has returned
 	)
 	for range 4 {
 		wg.Add(1)
@@ -200,8 +201,12 @@ func checkSubmitDuringShutdown(h *harness) {
 			defer wg.Done()
 			for {
 				id := int(next.Add(1))
+				after := returned.Load()
 				err := h.submitJob(h.bg, id, record)
 				switch {
+				case err == nil && after:
+					h.t.Errorf("Submit after Shutdown returned = nil; want ErrClosed")
+					return
 				case err == nil:
 					mu.Lock()
 					admitted[id] = true
@@ -229,6 +234,7 @@ func checkSubmitDuringShutdown(h *harness) {
 	if err := h.shutdown(h.bg); err != nil {
 		h.t.Errorf("Shutdown = %v; want nil", err)
 	}
+	returned.Store(true)
 	ran := h.lines(finishedFile) // Shutdown returned: everything admitted has run
 	_ = within(h.t, "Submit after Shutdown returned", func() error { wg.Wait(); return nil })
 	mu.Lock()
