@@ -1,0 +1,453 @@
+package subprocess
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// A worker is the pool's side of one worker process.
+type worker struct {
+	pid    int
+	cmd    *exec.Cmd
+	reqW   *os.File // requests: the worker's fd 3
+	resR   *os.File // results: the worker's fd 4
+	fr     *frameReader
+	stderr *tail
+	wake   chan struct{} // capacity 1: something for the feeder to do
+	fed    chan struct{} // closed when the feeder returned; nil until it starts
+
+	closeOnce sync.Once
+	killOnce  sync.Once
+	killErr   error // why the pool killed it; set before the kill
+
+	// Guarded by Pool.mu.
+	sent     []*call  // sent and not answered, in sending order: sent[0] is running
+	ctrl     []uint64 // calls to cancel
+	assigned int      // calls sent to this process so far
+	answered int      // calls it answered
+	dead     bool     // its result pipe ended: nothing more is sent to it
+}
+
+// signal wakes the feeder; it never blocks.
+func (w *worker) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// kill kills the worker's process group, recording why (the first reason
+// wins). It is idempotent and never blocks.
+func (w *worker) kill(why error) {
+	w.killOnce.Do(func() {
+		w.killErr = why
+		killGroup(w.pid)
+	})
+}
+
+// closeRequests closes the request pipe: the worker finishes what it holds
+// and exits. It also unblocks a feeder stuck writing to a dead worker.
+func (w *worker) closeRequests() {
+	w.closeOnce.Do(func() { w.reqW.Close() })
+}
+
+// supervise keeps one worker slot filled until the pool stops: start a
+// worker, serve it, reap it, start a replacement. The result of the first
+// start goes to ready; when it failed the slot is abandoned (New gives up).
+func (p *Pool) supervise(ready chan<- error) {
+	defer p.supervisors.Done()
+	failures, crashes := 0, 0
+	first := true
+	for {
+		w, err := p.startWorker()
+		if first {
+			first = false
+			ready <- err
+			if err != nil {
+				return
+			}
+		}
+		if err != nil {
+			if p.stopped() {
+				return
+			}
+			failures++
+			p.cfg.onError(err)
+			if failures >= maxStartFailures {
+				p.breakPool(err)
+				return
+			}
+			if !p.sleep(backoff(failures)) {
+				return
+			}
+			continue
+		}
+		failures = 0
+
+		p.mu.Lock()
+		live := !p.stoppedLocked()
+		if live {
+			p.workers[w] = struct{}{}
+		}
+		p.mu.Unlock()
+		if !live {
+			w.kill(nil)
+			p.reap(w)
+			return
+		}
+		w.fed = make(chan struct{})
+		go p.feed(w)
+		why := p.serve(w)
+		if clean := p.retire(w, why); clean || w.answered > 0 {
+			crashes = 0
+		} else {
+			crashes++
+		}
+		if p.stopped() {
+			return
+		}
+		if crashes > 0 && !p.sleep(backoff(crashes)) {
+			return
+		}
+	}
+}
+
+// startWorker starts a worker process and does its handshake: HELLO, then
+// the initializer, if any.
+func (p *Pool) startWorker() (*worker, error) {
+	reqR, reqW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("subprocess: starting a worker: %w", err)
+	}
+	resR, resW, err := os.Pipe()
+	if err != nil {
+		reqR.Close()
+		reqW.Close()
+		return nil, fmt.Errorf("subprocess: starting a worker: %w", err)
+	}
+	w := &worker{
+		reqW:   reqW,
+		resR:   resR,
+		stderr: &tail{max: tailSize},
+		wake:   make(chan struct{}, 1),
+	}
+	cmd := &exec.Cmd{
+		Path:        selfExe,
+		Args:        []string{os.Args[0]},
+		Env:         environ(),
+		ExtraFiles:  []*os.File{reqR, resW}, // fds 3 and 4
+		Stderr:      w.stderr,
+		SysProcAttr: sysProcAttr(),
+		WaitDelay:   waitDelay,
+	}
+	if p.cfg.passthrough {
+		cmd.Stdout = os.Stdout
+		cmd.Stderr = io.MultiWriter(w.stderr, os.Stderr)
+	}
+	err = p.spawn(cmd)
+	reqR.Close()
+	resW.Close()
+	if err != nil {
+		reqW.Close()
+		resR.Close()
+		if err == errStopped {
+			return nil, err
+		}
+		return nil, fmt.Errorf("subprocess: starting a worker: %w", err)
+	}
+	w.cmd, w.pid = cmd, cmd.Process.Pid
+	w.fr = newFrameReader(resR)
+	if err := p.handshake(w); err != nil {
+		w.kill(err)
+		p.reap(w)
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("subprocess: worker %d %s before its handshake%s", w.pid, exitText(cmd.ProcessState), stderrText(w.stderr.bytes()))
+		}
+		return nil, err
+	}
+	return w, nil
+}
+
+// handshake reads the worker's HELLO and runs the initializer.
+func (p *Pool) handshake(w *worker) error {
+	t := time.AfterFunc(helloTimeout, func() {
+		w.kill(fmt.Errorf("subprocess: worker did not say hello within %v", helloTimeout))
+	})
+	typ, _, payload, err := w.fr.read()
+	t.Stop()
+	if err != nil {
+		return err
+	}
+	if typ != frameHello {
+		return fmt.Errorf("%w: worker %d sent frame type %d before HELLO", ErrProtocol, w.pid, typ)
+	}
+	h, err := decodeHello(payload)
+	if err != nil {
+		return fmt.Errorf("worker %d: %w", w.pid, err)
+	}
+	if h.version != protocolVersion {
+		return fmt.Errorf("%w: worker %d speaks protocol version %d, the pool %d; refused", ErrProtocol, w.pid, h.version, protocolVersion)
+	}
+	if h.hash != p.hash {
+		return fmt.Errorf("%w: worker %d registered other functions than the pool (registry hash %s, want %s); refused: register functions at package level, the same way in every run", ErrProtocol, w.pid, h.hash, p.hash)
+	}
+	if p.cfg.initName == "" {
+		return nil
+	}
+	req := request{name: p.cfg.initName, args: [][]byte{p.cfg.initArg}}
+	frame, err := appendFrame(nil, frameInit, 0, req.append)
+	if err != nil {
+		return fmt.Errorf("subprocess: initializer %q: %w", req.name, err)
+	}
+	if _, err := w.reqW.Write(frame); err != nil {
+		return io.EOF // it died: the caller reports how
+	}
+	typ, id, payload, err := w.fr.read()
+	if err != nil {
+		return err
+	}
+	if typ != frameResult || id != 0 {
+		return fmt.Errorf("%w: worker %d answered the initializer with frame type %d for call %d", ErrProtocol, w.pid, typ, id)
+	}
+	outs, err := decodeOutcomes(payload)
+	if err != nil {
+		return fmt.Errorf("worker %d: %w", w.pid, err)
+	}
+	if len(outs) != 1 {
+		return fmt.Errorf("%w: worker %d answered the initializer with %d outcomes", ErrProtocol, w.pid, len(outs))
+	}
+	if err := errorOf(outs[0], nil); err != nil {
+		return fmt.Errorf("subprocess: initializer %q failed in worker %d: %w", req.name, w.pid, err)
+	}
+	return nil
+}
+
+// feed writes the worker's CALL and CANCEL frames: it keeps perWorker calls
+// outstanding, lets the worker go when it is done with it (the pool stops,
+// or it reached WithMaxTasksPerChild), and returns when it dies.
+func (p *Pool) feed(w *worker) {
+	defer close(w.fed)
+	var (
+		buf   []byte
+		calls []*call
+	)
+	for {
+		buf, calls = buf[:0], calls[:0]
+		p.mu.Lock()
+		for {
+			if w.dead {
+				p.mu.Unlock()
+				return
+			}
+			for _, id := range w.ctrl {
+				buf, _ = appendFrame(buf, frameCancel, id, nil)
+			}
+			w.ctrl = w.ctrl[:0]
+			for len(w.sent) < perWorker && (p.cfg.maxTasks == 0 || w.assigned < p.cfg.maxTasks) {
+				c, ok := p.calls.pop()
+				if !ok {
+					break
+				}
+				if c.state != queued {
+					continue // cancelled while queued
+				}
+				c.state, c.w = sent, w
+				w.sent = append(w.sent, c)
+				w.assigned++
+				calls = append(calls, c)
+			}
+			if len(buf) > 0 || len(calls) > 0 {
+				break
+			}
+			if len(w.sent) == 0 && (p.stoppedLocked() || (p.cfg.maxTasks > 0 && w.assigned >= p.cfg.maxTasks)) {
+				p.mu.Unlock()
+				w.closeRequests() // let it go: it exits
+				return
+			}
+			p.mu.Unlock()
+			<-w.wake
+			p.mu.Lock()
+		}
+		p.mu.Unlock()
+		for _, c := range calls {
+			buf = append(buf, c.frame...)
+		}
+		if _, err := w.reqW.Write(buf); err != nil {
+			return // it died; serve sees its result pipe end
+		}
+		if cap(buf) > 1<<20 {
+			buf = nil
+		}
+	}
+}
+
+// serve reads the worker's results until its result pipe ends. It returns
+// nil at a clean end, or the protocol error that ended it.
+func (p *Pool) serve(w *worker) error {
+	for {
+		typ, id, payload, err := w.fr.read()
+		if err != nil {
+			if errors.Is(err, ErrProtocol) {
+				return err
+			}
+			return nil // EOF, or the pipe closed under a kill
+		}
+		if typ != frameResult {
+			return fmt.Errorf("%w: unexpected frame type %d from worker %d", ErrProtocol, typ, w.pid)
+		}
+		outs, err := decodeOutcomes(payload)
+		if err != nil {
+			return err
+		}
+		if err := p.deliver(w, id, outs); err != nil {
+			return err
+		}
+	}
+}
+
+// deliver resolves the call id sent to w with its outcomes.
+func (p *Pool) deliver(w *worker, id uint64, outs []outcome) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, c := range w.sent {
+		if c.id != id {
+			continue
+		}
+		if len(outs) != len(c.req.args) {
+			return fmt.Errorf("%w: %d outcomes for a call of %d arguments", ErrProtocol, len(outs), len(c.req.args))
+		}
+		w.sent = append(w.sent[:i], w.sent[i+1:]...)
+		w.answered++
+		p.resolveLocked(c, outs, nil)
+		w.signal()
+		return nil
+	}
+	return fmt.Errorf("%w: a result for call %d, which worker %d does not hold", ErrProtocol, id, w.pid)
+}
+
+// retire handles the end of a worker's result pipe: it makes sure the
+// process is gone and reaped, fails the call it was running with a
+// *WorkerError, and queues the calls it held again. It reports whether the
+// worker ended as planned (let go by the pool, holding nothing).
+func (p *Pool) retire(w *worker, why error) (clean bool) {
+	p.mu.Lock()
+	w.dead = true
+	delete(p.workers, w)
+	held := w.sent
+	w.sent = nil
+	expected := p.stoppedLocked() || (p.cfg.maxTasks > 0 && w.assigned >= p.cfg.maxTasks)
+	p.mu.Unlock()
+	w.signal()
+
+	clean = why == nil && len(held) == 0 && expected
+	if !clean {
+		w.kill(why) // keeps the first reason, if the pool killed it already; then killErr may be read
+	}
+	p.reap(w)
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var again []*call
+	for i, c := range held {
+		switch {
+		case c.state == resolved:
+		case p.endErr != nil:
+			p.resolveLocked(c, nil, p.endErr)
+		case c.ctxErr != nil:
+			p.resolveLocked(c, nil, fmt.Errorf("subprocess: the task's context ended and its worker %d was stopped: %w", w.pid, c.ctxErr))
+		case i == 0:
+			p.resolveLocked(c, nil, w.deathError())
+		default:
+			c.state, c.w = queued, nil
+			again = append(again, c)
+		}
+	}
+	if len(again) > 0 {
+		p.calls.pushFront(again...)
+		for o := range p.workers {
+			o.signal()
+		}
+	}
+	return clean
+}
+
+// reap waits for the worker's process (killing it if it lingers after it
+// was let go), then kills what is left of its process group.
+func (p *Pool) reap(w *worker) {
+	t := time.AfterFunc(exitGrace, func() {
+		w.kill(fmt.Errorf("subprocess: worker did not exit within %v of being let go", exitGrace))
+	})
+	w.closeRequests()
+	if w.fed != nil {
+		<-w.fed
+	}
+	w.cmd.Wait()
+	t.Stop()
+	w.resR.Close()
+	killGroup(w.pid) // strays the worker started; its pid stays reserved while its group lives
+}
+
+// deathError describes the worker's death for the call it was running.
+func (w *worker) deathError() *WorkerError {
+	e := &WorkerError{Pid: w.pid, ExitCode: -1, Stderr: w.stderr.bytes(), Err: w.killErr}
+	if st := w.cmd.ProcessState; st != nil {
+		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			e.Signal = ws.Signal()
+		} else {
+			e.ExitCode = st.ExitCode()
+		}
+	}
+	return e
+}
+
+// exitText describes how a process ended.
+func exitText(st *os.ProcessState) string {
+	if st == nil {
+		return "ended"
+	}
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return fmt.Sprintf("was killed by signal %d (%v)", int(ws.Signal()), ws.Signal())
+	}
+	return fmt.Sprintf("exited with status %d", st.ExitCode())
+}
+
+func stderrText(tail []byte) string {
+	if s := stderrSummary(tail); s != "" {
+		return " (stderr: " + s + ")"
+	}
+	return ""
+}
+
+// tail keeps the last max bytes written to it. It is safe for concurrent
+// use.
+type tail struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (t *tail) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, b...)
+	if len(t.buf) > 2*t.max {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+	}
+	return len(b), nil
+}
+
+func (t *tail) bytes() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buf
+	if len(b) > t.max {
+		b = b[len(b)-t.max:]
+	}
+	return append([]byte(nil), b...)
+}
