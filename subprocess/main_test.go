@@ -194,9 +194,19 @@ func children(t testing.TB) []int {
 // childrenOf returns the pids of the children of process pid.
 func childrenOf(t testing.TB, pid int) []int {
 	t.Helper()
-	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	pids, err := procChildren(pid)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return pids
+}
+
+// procChildren reads the children of process pid, zombies included, from
+// /proc.
+func procChildren(pid int) ([]int, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	if err != nil {
+		return nil, err
 	}
 	var pids []int
 	for _, f := range tasks {
@@ -207,12 +217,12 @@ func childrenOf(t testing.TB, pid int) []int {
 		for _, s := range strings.Fields(string(b)) {
 			pid, err := strconv.Atoi(s)
 			if err != nil {
-				t.Fatalf("%s: %v", f, err)
+				return nil, fmt.Errorf("%s: %v", f, err)
 			}
 			pids = append(pids, pid)
 		}
 	}
-	return pids
+	return pids, nil
 }
 
 // unregistered is a Portable task calling a name no process registered.

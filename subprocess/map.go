@@ -107,7 +107,8 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 	notify := make(chan *call, nchunks)
 	calls := make([]*call, 0, nchunks)
 	first := make(map[*call]int, nchunks) // the index of each chunk's first item
-	fail := func(err error) ([]Out, error) { // before anything was queued
+	// fail counts every item as failed, before anything was queued.
+	fail := func(err error) ([]Out, error) {
 		for range items {
 			p.finishItem(err)
 		}
@@ -218,7 +219,8 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 		notify := make(chan *call, limit)
 		first := make(map[*call]int, limit)
 		var chunk [][]byte // items read and not sent yet
-		defer func() { // cancel and wait for what is still outstanding
+		// At the end, cancel and wait for what is still outstanding.
+		defer func() {
 			for c := range first {
 				p.cancelCall(c, context.Canceled)
 			}

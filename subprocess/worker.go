@@ -65,7 +65,7 @@ func (p *Pool) supervise(ready chan<- error) {
 	failures, crashes := 0, 0
 	first := true
 	for {
-		w, err := p.startWorker()
+		w, killed, err := p.startWorker()
 		if first {
 			first = false
 			ready <- err
@@ -77,13 +77,17 @@ func (p *Pool) supervise(ready chan<- error) {
 			if p.stopped() {
 				return
 			}
-			failures++
 			p.cfg.onError(err)
-			if failures >= maxStartFailures {
+			// A signal from outside is no reason to give up on the pool;
+			// anything else (the program, the initializer, the registry)
+			// fails the same way the next time.
+			if killed {
+				crashes++
+			} else if failures++; failures >= maxStartFailures {
 				p.breakPool(err)
 				return
 			}
-			if !p.sleep(backoff(failures)) {
+			if !p.sleep(backoff(max(failures, crashes))) {
 				return
 			}
 			continue
@@ -119,19 +123,20 @@ func (p *Pool) supervise(ready chan<- error) {
 }
 
 // startWorker starts a worker process and does its handshake: HELLO, then
-// the initializer, if any.
-func (p *Pool) startWorker() (*worker, error) {
+// the initializer, if any. killed reports a worker killed by a signal from
+// outside the pool during the handshake.
+func (p *Pool) startWorker() (w *worker, killed bool, err error) {
 	reqR, reqW, err := os.Pipe()
 	if err != nil {
-		return nil, fmt.Errorf("subprocess: starting a worker: %w", err)
+		return nil, false, fmt.Errorf("subprocess: starting a worker: %w", err)
 	}
 	resR, resW, err := os.Pipe()
 	if err != nil {
 		reqR.Close()
 		reqW.Close()
-		return nil, fmt.Errorf("subprocess: starting a worker: %w", err)
+		return nil, false, fmt.Errorf("subprocess: starting a worker: %w", err)
 	}
-	w := &worker{
+	w = &worker{
 		reqW:   reqW,
 		resR:   resR,
 		stderr: &tail{max: tailSize},
@@ -157,9 +162,9 @@ func (p *Pool) startWorker() (*worker, error) {
 		reqW.Close()
 		resR.Close()
 		if err == errStopped {
-			return nil, err
+			return nil, false, err
 		}
-		return nil, fmt.Errorf("subprocess: starting a worker: %w", err)
+		return nil, false, fmt.Errorf("subprocess: starting a worker: %w", err)
 	}
 	w.cmd, w.pid = cmd, cmd.Process.Pid
 	w.fr = newFrameReader(resR)
@@ -167,20 +172,23 @@ func (p *Pool) startWorker() (*worker, error) {
 		w.kill(err)
 		p.reap(w)
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("subprocess: worker %d %s before its handshake%s", w.pid, exitText(cmd.ProcessState), stderrText(w.stderr.bytes()))
+			st := cmd.ProcessState
+			ws, _ := st.Sys().(syscall.WaitStatus)
+			return nil, ws.Signaled(), fmt.Errorf("subprocess: worker %d %s before its handshake%s", w.pid, exitText(st), stderrText(w.stderr.bytes()))
 		}
-		return nil, err
+		return nil, false, err
 	}
-	return w, nil
+	return w, false, nil
 }
 
 // handshake reads the worker's HELLO and runs the initializer.
 func (p *Pool) handshake(w *worker) error {
-	t := time.AfterFunc(helloTimeout, func() {
-		w.kill(fmt.Errorf("subprocess: worker did not say hello within %v", helloTimeout))
-	})
+	timeout := fmt.Errorf("subprocess: worker %d did not say hello within %v", w.pid, helloTimeout)
+	t := time.AfterFunc(helloTimeout, func() { w.kill(timeout) })
 	typ, _, payload, err := w.fr.read()
-	t.Stop()
+	if !t.Stop() {
+		return timeout // it was killed: not io.EOF, which means it died by itself
+	}
 	if err != nil {
 		return err
 	}
