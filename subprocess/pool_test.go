@@ -170,6 +170,9 @@ func TestFutures(t *testing.T) {
 			t.Fatalf("got results %v; want the doubles of 0..19", got)
 		}
 	}
+	if err := p.Shutdown(ctx); err != nil { // the counters are final once it returned
+		t.Fatal(err)
+	}
 	st := p.Stats()
 	if st.Submitted != 20 || st.Succeeded != 20 || st.Queued != 0 || st.Running != 0 {
 		t.Errorf("Stats: got %+v; want 20 submitted and succeeded, none queued or running", st)

@@ -66,14 +66,11 @@ func (p *Pool) supervise(ready chan<- error) {
 	first := true
 	for {
 		w, killed, err := p.startWorker()
-		if first {
-			first = false
-			ready <- err
-			if err != nil {
+		if err != nil {
+			if first {
+				ready <- err
 				return
 			}
-		}
-		if err != nil {
 			if p.stopped() {
 				return
 			}
@@ -100,6 +97,10 @@ func (p *Pool) supervise(ready chan<- error) {
 			p.workers[w] = struct{}{}
 		}
 		p.mu.Unlock()
+		if first { // New returns once every worker can take calls
+			first = false
+			ready <- nil
+		}
 		if !live {
 			w.kill(nil)
 			p.reap(w)
@@ -257,7 +258,7 @@ func (p *Pool) feed(w *worker) {
 				buf, _ = appendFrame(buf, frameCancel, id, nil)
 			}
 			w.ctrl = w.ctrl[:0]
-			for len(w.sent) < perWorker && (p.cfg.maxTasks == 0 || w.assigned < p.cfg.maxTasks) {
+			for p.mayTakeLocked(w) {
 				c, ok := p.calls.pop()
 				if !ok {
 					break
@@ -269,6 +270,11 @@ func (p *Pool) feed(w *worker) {
 				w.sent = append(w.sent, c)
 				w.assigned++
 				calls = append(calls, c)
+			}
+			if len(calls) > 0 && p.calls.len() > 0 {
+				for o := range p.workers { // they may prefetch now
+					o.signal()
+				}
 			}
 			if len(buf) > 0 || len(calls) > 0 {
 				break
@@ -293,6 +299,29 @@ func (p *Pool) feed(w *worker) {
 			buf = nil
 		}
 	}
+}
+
+// mayTakeLocked reports whether w may be sent one more call: it has room,
+// and it is idle or no other worker is. So calls spread over idle workers
+// first, and a call is prefetched behind a running one only when every
+// worker is busy.
+func (p *Pool) mayTakeLocked(w *worker) bool {
+	if !p.hasRoomLocked(w) {
+		return false
+	}
+	if len(w.sent) == 0 {
+		return true
+	}
+	for o := range p.workers {
+		if o != w && len(o.sent) == 0 && p.hasRoomLocked(o) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Pool) hasRoomLocked(w *worker) bool {
+	return len(w.sent) < perWorker && (p.cfg.maxTasks == 0 || w.assigned < p.cfg.maxTasks)
 }
 
 // serve reads the worker's results until its result pipe ends. It returns
@@ -376,8 +405,8 @@ func (p *Pool) retire(w *worker, why error) (clean bool) {
 			again = append(again, c)
 		}
 	}
-	if len(again) > 0 {
-		p.calls.pushFront(again...)
+	p.calls.pushFront(again...)
+	if p.calls.len() > 0 { // others may have declined them while this one looked idle
 		for o := range p.workers {
 			o.signal()
 		}
