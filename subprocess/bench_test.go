@@ -1,8 +1,18 @@
 package subprocess_test
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/subprocess"
 )
 
 // echo is the helper process of the raw pipe baseline: it answers every
@@ -16,6 +26,215 @@ func echo() {
 		}
 		if _, err := out.Write(buf[:]); err != nil {
 			return
+		}
+	}
+}
+
+// BenchmarkRoundTrip measures one call's round trip through a pool of one
+// worker (Apply, which waits for each result), beside the floor it cannot
+// beat: the same trip over two pipes to a helper process that echoes 8
+// bytes, measured in the same run. arg=none calls a function of struct{}
+// (nothing to encode); arg=int one of int, encoded with the default gob
+// codec each way.
+func BenchmarkRoundTrip(b *testing.B) {
+	b.Run("via=pipe", func(b *testing.B) {
+		ping := startEcho(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			ping()
+		}
+	})
+	// Both, alternating in batches, so that the ratio holds on a machine
+	// whose load changes during the run. ns/op is one of each.
+	b.Run("via=both", func(b *testing.B) {
+		ping := startEcho(b)
+		p := newPool(b, 1)
+		ctx := context.Background()
+		var pipe, pool time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			for range 10 {
+				ping()
+			}
+			t1 := time.Now()
+			for range 10 {
+				if _, err := subprocess.Apply(ctx, p, noop, struct{}{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			pipe += t1.Sub(t0)
+			pool += time.Since(t1)
+		}
+		b.ReportMetric(float64(pipe.Nanoseconds())/float64(10*b.N), "pipe-ns/trip")
+		b.ReportMetric(float64(pool.Nanoseconds())/float64(10*b.N), "pool-ns/trip")
+		b.ReportMetric(float64(pool)/float64(pipe), "pool/pipe")
+	})
+	b.Run("via=pool/arg=none", func(b *testing.B) {
+		p := newPool(b, 1)
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := subprocess.Apply(ctx, p, noop, struct{}{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("via=pool/arg=int", func(b *testing.B) {
+		p := newPool(b, 1)
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := subprocess.Apply(ctx, p, double, 21); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkThroughput measures pipelined no-op tasks on 2 workers: futures
+// (the counterpart of apply_async) with up to 64 outstanding, so the
+// workers never wait for the next task. ns/op is the cost per task.
+func BenchmarkThroughput(b *testing.B) {
+	for _, arg := range []string{"none", "int"} {
+		b.Run("workers=2/arg="+arg, func(b *testing.B) {
+			p := newPool(b, 2)
+			ctx := context.Background()
+			const window = 64
+			var none []*execkit.Future[struct{}]
+			var ints []*execkit.Future[int]
+			b.ReportAllocs()
+			for b.Loop() {
+				if arg == "none" {
+					none = append(none, noop.Go(ctx, p, struct{}{}))
+					if len(none) == window {
+						for _, f := range none {
+							if _, err := f.Wait(ctx); err != nil {
+								b.Fatal(err)
+							}
+						}
+						none = none[:0]
+					}
+					continue
+				}
+				ints = append(ints, double.Go(ctx, p, 1))
+				if len(ints) == window {
+					for _, f := range ints {
+						if _, err := f.Wait(ctx); err != nil {
+							b.Fatal(err)
+						}
+					}
+					ints = ints[:0]
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMap measures Map over 200,000 small items on 2 workers, in the
+// default chunks (ceil(200000/8) items each) and in chunks of 1,000.
+// ns/op is per Map call; items/s is the throughput.
+func BenchmarkMap(b *testing.B) {
+	items := make([]int, 200_000)
+	for i := range items {
+		items[i] = i
+	}
+	for _, chunk := range []int{0, 1000} {
+		name := "items=200000/chunk=default"
+		var opts []subprocess.MapOption
+		if chunk > 0 {
+			name = fmt.Sprintf("items=200000/chunk=%d", chunk)
+			opts = append(opts, subprocess.WithChunkSize(chunk))
+		}
+		b.Run(name, func(b *testing.B) {
+			p := newPool(b, 2)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := subprocess.Map(ctx, p, double, items, opts...)
+				if err != nil || len(out) != len(items) {
+					b.Fatal(len(out), err)
+				}
+			}
+			b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "items/s")
+		})
+	}
+}
+
+// BenchmarkNew measures starting a pool (processes, handshakes) and shutting
+// it down, and reports the resident memory of one idle worker.
+func BenchmarkNew(b *testing.B) {
+	for _, n := range []int{1, 4} {
+		b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) {
+			var rss float64
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err := subprocess.New(n)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rss == 0 {
+					rss = workerRSS(b)
+				}
+				if err := p.Shutdown(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(rss, "worker-RSS-KiB")
+		})
+	}
+}
+
+// workerRSS returns the resident set of one child process, in KiB.
+func workerRSS(b *testing.B) float64 {
+	pids := children(b)
+	if len(pids) == 0 {
+		b.Fatal("no worker process")
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pids[0]))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kib, _ := strconv.ParseFloat(f[1], 64)
+			return kib
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
+}
+
+// startEcho starts the echo helper and returns a function that does one
+// round trip with it.
+func startEcho(b *testing.B) (ping func()) {
+	reqR, reqW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	resR, resW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), modeEnv+"=echo")
+	cmd.ExtraFiles = []*os.File{reqR, resW}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	reqR.Close()
+	resW.Close()
+	b.Cleanup(func() {
+		reqW.Close()
+		cmd.Wait()
+		resR.Close()
+	})
+	var msg [8]byte
+	return func() {
+		if _, err := reqW.Write(msg[:]); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(resR, msg[:]); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -82,6 +82,24 @@ func (p *Pool) enqueue(ctx context.Context, cs ...*call) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if len(cs) == 1 && p.calls.len() == 0 {
+		// The fast path: an idle worker whose feeder is not writing gets
+		// the call from this goroutine, without waking the feeder. The
+		// write cannot block for long: the worker holds nothing, so it is
+		// reading.
+		for w := range p.workers {
+			if len(w.sent) == 0 && p.hasRoomLocked(w) && w.wmu.TryLock() {
+				c := cs[0]
+				p.sendLocked(w, c)
+				p.mu.Unlock()
+				_, err := w.reqW.Write(c.frame) // on error it died: its supervisor retires the call
+				w.wmu.Unlock()
+				_ = err
+				p.mu.Lock() // for the deferred Unlock
+				return nil
+			}
+		}
+	}
 	for _, c := range cs {
 		p.calls.push(c)
 	}

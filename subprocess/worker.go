@@ -22,6 +22,7 @@ type worker struct {
 	wake   chan struct{} // capacity 1: something for the feeder to do
 	fed    chan struct{} // closed when the feeder returned; nil until it starts
 
+	wmu       sync.Mutex // held while frames are chosen and written to reqW
 	closeOnce sync.Once
 	killOnce  sync.Once
 	killErr   error // why the pool killed it; set before the kill
@@ -248,57 +249,67 @@ func (p *Pool) feed(w *worker) {
 	)
 	for {
 		buf, calls = buf[:0], calls[:0]
+		// The write lock is taken before p.mu, and kept until the frames
+		// are written, so that the worker receives calls in the order they
+		// were added to w.sent (Pool.enqueue writes some itself).
+		w.wmu.Lock()
 		p.mu.Lock()
-		for {
-			if w.dead {
-				p.mu.Unlock()
-				return
-			}
-			for _, id := range w.ctrl {
-				buf, _ = appendFrame(buf, frameCancel, id, nil)
-			}
-			w.ctrl = w.ctrl[:0]
-			for p.mayTakeLocked(w) {
-				c, ok := p.calls.pop()
-				if !ok {
-					break
-				}
-				if c.state != queued {
-					continue // cancelled while queued
-				}
-				c.state, c.w = sent, w
-				w.sent = append(w.sent, c)
-				w.assigned++
-				calls = append(calls, c)
-			}
-			if len(calls) > 0 && p.calls.len() > 0 {
-				for o := range p.workers { // they may prefetch now
-					o.signal()
-				}
-			}
-			if len(buf) > 0 || len(calls) > 0 {
+		if w.dead {
+			p.mu.Unlock()
+			w.wmu.Unlock()
+			return
+		}
+		for _, id := range w.ctrl {
+			buf, _ = appendFrame(buf, frameCancel, id, nil)
+		}
+		w.ctrl = w.ctrl[:0]
+		for p.mayTakeLocked(w) {
+			c, ok := p.calls.pop()
+			if !ok {
 				break
 			}
-			if len(w.sent) == 0 && (p.stoppedLocked() || (p.cfg.maxTasks > 0 && w.assigned >= p.cfg.maxTasks)) {
-				p.mu.Unlock()
-				w.closeRequests() // let it go: it exits
+			if c.state != queued {
+				continue // cancelled while queued
+			}
+			p.sendLocked(w, c)
+			calls = append(calls, c)
+		}
+		if len(calls) > 0 && p.calls.len() > 0 {
+			for o := range p.workers { // they may prefetch now
+				o.signal()
+			}
+		}
+		if len(buf) == 0 && len(calls) == 0 {
+			letGo := len(w.sent) == 0 && (p.stoppedLocked() || (p.cfg.maxTasks > 0 && w.assigned >= p.cfg.maxTasks))
+			p.mu.Unlock()
+			w.wmu.Unlock()
+			if letGo {
+				w.closeRequests() // it exits
 				return
 			}
-			p.mu.Unlock()
 			<-w.wake
-			p.mu.Lock()
+			continue
 		}
 		p.mu.Unlock()
 		for _, c := range calls {
 			buf = append(buf, c.frame...)
 		}
-		if _, err := w.reqW.Write(buf); err != nil {
+		_, err := w.reqW.Write(buf)
+		w.wmu.Unlock()
+		if err != nil {
 			return // it died; serve sees its result pipe end
 		}
 		if cap(buf) > 1<<20 {
 			buf = nil
 		}
 	}
+}
+
+// sendLocked records that c goes to w.
+func (p *Pool) sendLocked(w *worker, c *call) {
+	c.state, c.w = sent, w
+	w.sent = append(w.sent, c)
+	w.assigned++
 }
 
 // mayTakeLocked reports whether w may be sent one more call: it has room,
