@@ -20,10 +20,11 @@ type call struct {
 	err  error     // the call failed as a whole (worker died, pool ended, cancelled)
 
 	// Guarded by Pool.mu.
-	state  callState
-	w      *worker     // while sent
-	ctxErr error       // the error of its context, once it ended
-	timer  *time.Timer // kills the worker if a cancelled call does not return
+	state    callState
+	w        *worker     // while sent
+	revoking bool        // asked back from w, to run on an idle worker
+	ctxErr   error       // the error of its context, once it ended
+	timer    *time.Timer // kills the worker if a cancelled call does not return
 }
 
 type callState uint8
@@ -139,7 +140,7 @@ func (p *Pool) cancelCall(c *call, err error) {
 		}
 		c.ctxErr = err
 		w := c.w
-		w.ctrl = append(w.ctrl, c.id)
+		w.ctrl = append(w.ctrl, ctrl{frameCancel, c.id})
 		w.signal()
 		grace := p.cfg.grace
 		c.timer = time.AfterFunc(grace, func() {

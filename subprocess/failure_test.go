@@ -180,3 +180,35 @@ func TestBroken(t *testing.T) {
 		t.Errorf("handler got %d start failures; want 5", n)
 	}
 }
+
+// TestSteal: calls prefetched by a worker busy with a long call run on a
+// worker that became idle, without waiting for the long one.
+func TestSteal(t *testing.T) {
+	p := newPool(t, 2)
+	ctx := testContext(t)
+	fifo1, wait1 := started(t)
+	long := block.Go(ctx, p, blockArg{Fifo: fifo1})
+	wait1()
+	fifo2, wait2 := started(t)
+	short := block.Go(ctx, p, blockArg{Fifo: fifo2}) // on the other, idle worker
+	wait2()
+	var quick []*execkit.Future[int]
+	for i := range 10 { // both workers are busy: prefetched by both
+		quick = append(quick, double.Go(ctx, p, i))
+	}
+	short.Cancel() // its worker is idle now, and takes back the other's
+	for i, f := range quick {
+		if v, err := f.Wait(ctx); v != 2*i || err != nil {
+			t.Errorf("quick task %d: got %d, %v; want %d, nil", i, v, err, 2*i)
+		}
+	}
+	select {
+	case <-long.Done():
+		t.Errorf("the long task ended before it was cancelled")
+	default:
+	}
+	long.Cancel()
+	if _, err := long.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("the long task: got %v; want context.Canceled", err)
+	}
+}

@@ -30,11 +30,13 @@ const (
 
 // Frame types.
 const (
-	frameHello  byte = 1 + iota // worker -> pool: version, pid, registry hash
-	frameInit                   // pool -> worker: the initializer call (id 0)
-	frameCall                   // pool -> worker: a function name and one or more arguments
-	frameCancel                 // pool -> worker: cancel call id (no payload)
-	frameResult                 // worker -> pool: one outcome per argument of call id
+	frameHello   byte = 1 + iota // worker -> pool: version, pid, registry hash
+	frameInit                    // pool -> worker: the initializer call (id 0)
+	frameCall                    // pool -> worker: a function name and one or more arguments
+	frameCancel                  // pool -> worker: cancel call id (no payload)
+	frameResult                  // worker -> pool: one outcome per argument of call id
+	frameRevoke                  // pool -> worker: give call id back unless it started (no payload)
+	frameRevoked                 // worker -> pool: call id given back, not started (no payload)
 )
 
 // Outcome kinds of a result: how an error crossed the process boundary.
@@ -80,7 +82,7 @@ func (fr *frameReader) read() (typ byte, id uint64, payload []byte, err error) {
 	if n < frameHeader-4 || n > maxFrame {
 		return 0, 0, nil, fmt.Errorf("%w: frame length %d out of range [%d, %d]", ErrProtocol, n, frameHeader-4, maxFrame)
 	}
-	if typ < frameHello || typ > frameResult {
+	if typ < frameHello || typ > frameRevoked {
 		return 0, 0, nil, fmt.Errorf("%w: unknown frame type %d", ErrProtocol, typ)
 	}
 	payload = make([]byte, n-(frameHeader-4))

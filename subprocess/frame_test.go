@@ -24,6 +24,8 @@ func frames(t testing.TB) []byte {
 	add(frameCall, 1, request{name: "double", args: [][]byte{{3, 4, 0, 2}}}.append)
 	add(frameCall, 2, request{name: "chunk", args: [][]byte{{1}, {}, {2, 2}}}.append)
 	add(frameCancel, 2, nil)
+	add(frameRevoke, 3, nil)
+	add(frameRevoked, 3, nil)
 	add(frameResult, 1, func(b []byte) []byte {
 		return appendOutcomes(b, []outcome{{kind: kindOK, data: []byte{9}}})
 	})
@@ -49,6 +51,8 @@ func TestFrameRoundTrip(t *testing.T) {
 		{frameCall, 1, request{name: "double", args: [][]byte{{3, 4, 0, 2}}}},
 		{frameCall, 2, request{name: "chunk", args: [][]byte{{1}, {}, {2, 2}}}},
 		{frameCancel, 2, nil},
+		{frameRevoke, 3, nil},
+		{frameRevoked, 3, nil},
 		{frameResult, 1, []outcome{{kind: kindOK, data: []byte{9}}}},
 		{frameResult, 2, []outcome{
 			{kind: kindError, data: []byte("no luck")},
@@ -155,7 +159,7 @@ func decodeFrame(typ byte, payload []byte) (any, error) {
 		return decodeHello(payload)
 	case frameInit, frameCall:
 		return decodeRequest(payload)
-	case frameCancel:
+	case frameCancel, frameRevoke, frameRevoked:
 		d := decoder{p: payload}
 		return nil, d.finish("cancel")
 	case frameResult:

@@ -2,6 +2,7 @@ package subprocess
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -63,7 +64,7 @@ type job struct {
 
 // workerSide is the state of the serving worker.
 type workerSide struct {
-	wmu sync.Mutex
+	wmu sync.Mutex // held while writing to out
 	out *os.File
 	buf []byte
 
@@ -81,7 +82,10 @@ func serveWorker() int {
 		return exitSetup
 	}
 	in := os.NewFile(fdRequests, "subprocess-requests")
-	ws := &workerSide{out: os.NewFile(fdResults, "subprocess-results"), jobs: make(map[uint64]*job)}
+	ws := &workerSide{
+		out:  os.NewFile(fdResults, "subprocess-results"),
+		jobs: make(map[uint64]*job),
+	}
 	h := hello{version: protocolVersion, pid: os.Getpid(), hash: execkit.RegistryHash()}
 	if err := ws.send(frameHello, 0, h.append); err != nil {
 		return exitWrite
@@ -90,7 +94,7 @@ func serveWorker() int {
 	// The reader hands jobs to the runner (this goroutine) in order and
 	// handles CANCEL at once. The pool keeps at most a few calls
 	// outstanding per worker, so the channel rarely fills.
-	queue := make(chan *job, 16)
+	queue := make(chan *job, 2*perWorker)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(queue)
@@ -116,6 +120,8 @@ func serveWorker() int {
 				queue <- j
 			case frameCancel:
 				ws.cancel(id)
+			case frameRevoke:
+				ws.revoke(id)
 			default:
 				readErr <- fmt.Errorf("%w: unexpected frame type %d from the pool", ErrProtocol, typ)
 				return
@@ -142,7 +148,9 @@ func serveWorker() int {
 		}
 		j.cancel()
 		ws.mu.Lock()
-		delete(ws.jobs, j.id)
+		if ws.jobs[j.id] == j {
+			delete(ws.jobs, j.id)
+		}
 		ws.mu.Unlock()
 		if err := ws.answer(j.id, outs); err != nil {
 			return exitWrite
@@ -155,11 +163,13 @@ func serveWorker() int {
 	return 0
 }
 
-// start marks j as taken by the runner; false means a CANCEL answered it.
+// start marks j as taken by the runner; false means a CANCEL answered it
+// or a REVOKE gave it back (the pool may even have sent it here again, as
+// a new job with the same id, queued behind this one).
 func (ws *workerSide) start(j *job) bool {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	if _, ok := ws.jobs[j.id]; !ok {
+	if ws.jobs[j.id] != j {
 		return false
 	}
 	j.started = true
@@ -190,8 +200,24 @@ func (ws *workerSide) cancel(id uint64) {
 	ws.answer(id, outs) // a write error shows again at the runner's next answer
 }
 
+// revoke handles a REVOKE frame: a job that has not started is given back
+// to the pool (which runs it on another worker); one that started goes on.
+func (ws *workerSide) revoke(id uint64) {
+	ws.mu.Lock()
+	j, ok := ws.jobs[id]
+	if !ok || j.started {
+		ws.mu.Unlock()
+		return
+	}
+	delete(ws.jobs, id)
+	ws.mu.Unlock()
+	j.cancel()
+	ws.send(frameRevoked, id, nil) // a write error shows again at the runner's next answer
+}
+
 // answer sends the outcomes of call id; a result too large for a frame is
-// replaced by errors saying so.
+// replaced by errors saying so. It writes at once: a result must be out
+// before the next call starts, which might end the process.
 func (ws *workerSide) answer(id uint64, outs []outcome) error {
 	err := ws.send(frameResult, id, func(b []byte) []byte { return appendOutcomes(b, outs) })
 	if err != nil && err != errWrite {
@@ -204,8 +230,9 @@ func (ws *workerSide) answer(id uint64, outs []outcome) error {
 }
 
 // errWrite is the error of send when the result pipe is broken.
-var errWrite = fmt.Errorf("subprocess: worker: writing to the pool failed")
+var errWrite = errors.New("subprocess: worker: writing to the pool failed")
 
+// send writes one frame.
 func (ws *workerSide) send(typ byte, id uint64, body func([]byte) []byte) error {
 	ws.wmu.Lock()
 	defer ws.wmu.Unlock()

@@ -17,10 +17,17 @@ import (
 
 const (
 	// prefetch is how many calls a worker holds besides the one it runs,
-	// so that it never waits for the pool between two calls.
-	prefetch = 1
+	// so that it never waits for the pool between two calls, and so that
+	// calls travel in batches (one write for several frames) when they are
+	// short. Calls spread over idle workers before any is prefetched, and
+	// an idle worker takes back calls prefetched by a busy one (see
+	// Pool.stealLocked), so a call never waits long behind a slow one.
+	prefetch = 15
 	// perWorker is the number of calls outstanding per worker.
 	perWorker = 1 + prefetch
+	// refillAt: a worker holding this many calls or fewer is sent more;
+	// above it, the feeder waits, so that refills come in batches.
+	refillAt = perWorker / 2
 	// maxStartFailures in a row make the pool broken.
 	maxStartFailures = 5
 	// backoffBase and backoffMax bound the delay before a replacement

@@ -294,7 +294,7 @@ func TestMapUnordered(t *testing.T) {
 	})
 	t.Run("backpressure", func(t *testing.T) {
 		// The consumer takes 3 results and stops: the input is read only a
-		// bounded distance ahead (2 chunks per worker), not to its end.
+		// bounded distance ahead (16 chunks per worker), not to its end.
 		read := 0
 		items := func(yield func(int) bool) {
 			for i := 0; i < 1_000_000; i++ {
@@ -313,7 +313,7 @@ func TestMapUnordered(t *testing.T) {
 				break
 			}
 		}
-		if limit := 3 + 2*p.Workers() + 1; read > limit {
+		if limit := 3 + 16*p.Workers() + 1; read > limit {
 			t.Errorf("read %d items for 3 results; want at most %d", read, limit)
 		}
 	})

@@ -28,11 +28,11 @@ type worker struct {
 	killErr   error // why the pool killed it; set before the kill
 
 	// Guarded by Pool.mu.
-	sent     []*call  // sent and not answered, in sending order: sent[0] is running
-	ctrl     []uint64 // calls to cancel
-	assigned int      // calls sent to this process so far
-	answered int      // calls it answered
-	dead     bool     // its result pipe ended: nothing more is sent to it
+	sent     []*call // sent and not answered, in sending order: sent[0] is running
+	ctrl     []ctrl  // CANCEL and REVOKE frames to send
+	assigned int     // calls sent to this process so far
+	answered int     // calls it answered
+	dead     bool    // its result pipe ended: nothing more is sent to it
 }
 
 // signal wakes the feeder; it never blocks.
@@ -259,11 +259,11 @@ func (p *Pool) feed(w *worker) {
 			w.wmu.Unlock()
 			return
 		}
-		for _, id := range w.ctrl {
-			buf, _ = appendFrame(buf, frameCancel, id, nil)
+		for _, f := range w.ctrl {
+			buf, _ = appendFrame(buf, f.typ, f.id, nil)
 		}
 		w.ctrl = w.ctrl[:0]
-		for p.mayTakeLocked(w) {
+		for refill := len(w.sent) <= refillAt; refill && p.mayTakeLocked(w); {
 			c, ok := p.calls.pop()
 			if !ok {
 				break
@@ -278,6 +278,9 @@ func (p *Pool) feed(w *worker) {
 			for o := range p.workers { // they may prefetch now
 				o.signal()
 			}
+		}
+		if len(w.sent) == 0 && len(calls) == 0 && p.calls.len() == 0 {
+			p.stealLocked(w)
 		}
 		if len(buf) == 0 && len(calls) == 0 {
 			letGo := len(w.sent) == 0 && (p.stoppedLocked() || (p.cfg.maxTasks > 0 && w.assigned >= p.cfg.maxTasks))
@@ -303,6 +306,47 @@ func (p *Pool) feed(w *worker) {
 			buf = nil
 		}
 	}
+}
+
+// A ctrl is a CANCEL or REVOKE frame waiting for a worker's feeder.
+type ctrl struct {
+	typ byte
+	id  uint64
+}
+
+// stealLocked is called for an idle worker when no call is queued: it asks
+// the busiest worker to give back half of the calls it holds and has not
+// started, which then go to the idle one. So a call prefetched behind a
+// slow one does not wait for it while a worker is idle.
+func (p *Pool) stealLocked(idle *worker) {
+	var victim *worker
+	most := 0
+	for o := range p.workers {
+		if o == idle {
+			continue
+		}
+		n := 0
+		for _, c := range o.sent[min(1, len(o.sent)):] { // sent[0] is running
+			if !c.revoking && c.ctxErr == nil {
+				n++
+			}
+		}
+		if n > most {
+			victim, most = o, n
+		}
+	}
+	if victim == nil {
+		return
+	}
+	want := (most + 1) / 2
+	for i := len(victim.sent) - 1; i >= 1 && want > 0; i-- {
+		if c := victim.sent[i]; !c.revoking && c.ctxErr == nil {
+			c.revoking = true
+			victim.ctrl = append(victim.ctrl, ctrl{frameRevoke, c.id})
+			want--
+		}
+	}
+	victim.signal()
 }
 
 // sendLocked records that c goes to w.
@@ -346,6 +390,12 @@ func (p *Pool) serve(w *worker) error {
 			}
 			return nil // EOF, or the pipe closed under a kill
 		}
+		if typ == frameRevoked && len(payload) == 0 {
+			if err := p.takeBack(w, id); err != nil {
+				return err
+			}
+			continue
+		}
 		if typ != frameResult {
 			return fmt.Errorf("%w: unexpected frame type %d from worker %d", ErrProtocol, typ, w.pid)
 		}
@@ -373,10 +423,38 @@ func (p *Pool) deliver(w *worker, id uint64, outs []outcome) error {
 		w.sent = append(w.sent[:i], w.sent[i+1:]...)
 		w.answered++
 		p.resolveLocked(c, outs, nil)
-		w.signal()
+		if len(w.sent) <= refillAt || len(w.ctrl) > 0 {
+			w.signal()
+		}
 		return nil
 	}
 	return fmt.Errorf("%w: a result for call %d, which worker %d does not hold", ErrProtocol, id, w.pid)
+}
+
+// takeBack queues again the call id that w gave back unstarted.
+func (p *Pool) takeBack(w *worker, id uint64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, c := range w.sent {
+		if c.id != id || !c.revoking {
+			continue
+		}
+		w.sent = append(w.sent[:i], w.sent[i+1:]...)
+		c.revoking = false
+		if c.ctxErr != nil { // cancelled meanwhile; it never ran
+			p.resolveLocked(c, nil, c.ctxErr)
+			return nil
+		}
+		c.state, c.w = queued, nil
+		p.calls.pushFront(c)
+		for o := range p.workers {
+			if o != w && p.hasRoomLocked(o) {
+				o.signal()
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: worker %d gave back call %d, which was not asked back", ErrProtocol, w.pid, id)
 }
 
 // retire handles the end of a worker's result pipe: it makes sure the
