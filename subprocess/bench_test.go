@@ -2,6 +2,8 @@ package subprocess_test
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -154,26 +156,33 @@ func cpuTime(b *testing.B) time.Duration {
 }
 
 // BenchmarkMap measures Map over 200,000 small items on 2 workers, in the
-// default chunks (ceil(200000/8) items each) and in chunks of 1,000.
-// ns/op is per Map call; items/s is the throughput.
+// default chunks (ceil(200000/8) items each) and in chunks of 1,000, with
+// the default gob codec; codec=varint isolates the pool's own cost with a
+// codec that costs next to nothing. ns/op is per Map call.
 func BenchmarkMap(b *testing.B) {
 	items := make([]int, 200_000)
 	for i := range items {
 		items[i] = i
 	}
-	for _, chunk := range []int{0, 1000} {
-		name := "items=200000/chunk=default"
+	for _, bm := range []struct {
+		name  string
+		f     *execkit.Func[int, int]
+		chunk int
+	}{
+		{"items=200000/codec=gob/chunk=default", double, 0},
+		{"items=200000/codec=gob/chunk=1000", double, 1000},
+		{"items=200000/codec=varint/chunk=default", doubleVarint, 0},
+	} {
 		var opts []subprocess.MapOption
-		if chunk > 0 {
-			name = fmt.Sprintf("items=200000/chunk=%d", chunk)
-			opts = append(opts, subprocess.WithChunkSize(chunk))
+		if bm.chunk > 0 {
+			opts = append(opts, subprocess.WithChunkSize(bm.chunk))
 		}
-		b.Run(name, func(b *testing.B) {
+		b.Run(bm.name, func(b *testing.B) {
 			p := newPool(b, 2)
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				out, err := subprocess.Map(ctx, p, double, items, opts...)
+				out, err := subprocess.Map(ctx, p, bm.f, items, opts...)
 				if err != nil || len(out) != len(items) {
 					b.Fatal(len(out), err)
 				}
@@ -181,6 +190,26 @@ func BenchmarkMap(b *testing.B) {
 			b.ReportMetric(float64(len(items))*float64(b.N)/b.Elapsed().Seconds(), "items/s")
 		})
 	}
+}
+
+// doubleVarint is double with a codec that costs next to nothing.
+var doubleVarint = execkit.Register("test.doubleVarint", func(_ context.Context, x int) (int, error) {
+	return 2 * x, nil
+}, execkit.WithCodec(varintCodec{}))
+
+type varintCodec struct{}
+
+func (varintCodec) Marshal(v any) ([]byte, error) {
+	return binary.AppendVarint(nil, int64(v.(int))), nil
+}
+
+func (varintCodec) Unmarshal(b []byte, v any) error {
+	x, n := binary.Varint(b)
+	if n <= 0 {
+		return errors.New("varintCodec: bad varint")
+	}
+	*v.(*int) = int(x)
+	return nil
 }
 
 // BenchmarkNew measures starting a pool (processes, handshakes) and shutting

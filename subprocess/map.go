@@ -107,34 +107,6 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 	notify := make(chan *call, nchunks)
 	calls := make([]*call, 0, nchunks)
 	first := make(map[*call]int, nchunks) // the index of each chunk's first item
-	// fail counts every item as failed, before anything was queued.
-	fail := func(err error) ([]Out, error) {
-		for range items {
-			p.finishItem(err)
-		}
-		return nil, err
-	}
-	for lo := 0; lo < len(items); lo += cfg.chunk {
-		hi := min(lo+cfg.chunk, len(items))
-		args := make([][]byte, hi-lo)
-		for i := range args {
-			b, err := encodeValue(codec, items[lo+i])
-			if err != nil {
-				return fail(fmt.Errorf("subprocess: Map item %d: %w: argument of %q: %v", lo+i, execkit.ErrPayload, f.Name(), err))
-			}
-			args[i] = b
-		}
-		c, err := p.newCall(f.Name(), args, notify)
-		if err != nil {
-			return fail(fmt.Errorf("subprocess: Map items %d to %d: %w", lo, hi-1, err))
-		}
-		calls = append(calls, c)
-		first[c] = lo
-	}
-	if err := p.enqueue(ctx, calls...); err != nil {
-		return fail(err)
-	}
-
 	var firstErr error
 	stop := func(err error) {
 		if firstErr == nil {
@@ -144,6 +116,37 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 			}
 		}
 	}
+	// Each chunk is queued as soon as it is encoded, so the workers start
+	// while the rest is being encoded.
+	for lo := 0; lo < len(items); lo += cfg.chunk {
+		hi := min(lo+cfg.chunk, len(items))
+		args := make([][]byte, hi-lo)
+		var err error
+		for i := range args {
+			if args[i], err = encodeValue(codec, items[lo+i]); err != nil {
+				err = fmt.Errorf("subprocess: Map item %d: %w: argument of %q: %v", lo+i, execkit.ErrPayload, f.Name(), err)
+				break
+			}
+		}
+		var c *call
+		if err == nil {
+			if c, err = p.newCall(f.Name(), args, notify); err != nil {
+				err = fmt.Errorf("subprocess: Map items %d to %d: %w", lo, hi-1, err)
+			} else {
+				err = p.enqueue(ctx, c)
+			}
+		}
+		if err != nil {
+			for range items[lo:] {
+				p.finishItem(err)
+			}
+			stop(err)
+			break
+		}
+		calls = append(calls, c)
+		first[c] = lo
+	}
+
 	for range calls {
 		var c *call
 		select {
@@ -182,7 +185,7 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 // the counterpart of Pool.imap_unordered. Chunks hold 1 item unless
 // [WithChunkSize] says otherwise. Unlike imap_unordered, which reads the
 // whole input at once, it reads items only as fast as results are taken:
-// at most 2 chunks per worker are outstanding, and a consumer that stops
+// at most 16 chunks per worker are outstanding, and a consumer that stops
 // taking results stops the input too.
 //
 // An error (f's, a [*WorkerError], a payload that does not encode) is
