@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/execkit/execkit"
 )
@@ -62,14 +63,28 @@ type job struct {
 	started bool // the runner took it: CANCEL cancels ctx instead of answering
 }
 
-// workerSide is the state of the serving worker.
+// workerSide is the state of the serving worker. Two goroutines share
+// two roles: reading frames, and running jobs one at a time in arrival
+// order. A goroutine that reads a call while no job runs or waits runs it
+// itself; if it runs longer than handOff, the other goroutine takes over
+// reading (to see a CANCEL while it runs). So a short call costs no
+// goroutine switch in the worker, and the pipes are read with plain
+// blocking reads, like a single-threaded program would.
 type workerSide struct {
 	wmu sync.Mutex // held while writing to out
 	out *os.File
 	buf []byte
 
-	mu   sync.Mutex
-	jobs map[uint64]*job // received and not answered yet
+	readMu sync.Mutex // the reading role
+	fr     *frameReader
+
+	mu      sync.Mutex
+	jobs    map[uint64]*job // received and not answered
+	queue   []*job          // received while another ran, in order
+	running bool            // a goroutine runs jobs
+	readErr error           // why reading ended; nil while it goes on
+	ended   bool            // reading ended
+	done    chan struct{}   // closed once reading ended and no job runs or waits
 }
 
 // serveWorker runs the worker: HELLO, then jobs in arrival order until the
@@ -81,58 +96,102 @@ func serveWorker() int {
 		fmt.Fprintf(os.Stderr, "subprocess: worker: %v (was this process started by a subprocess.Pool?)\n", err)
 		return exitSetup
 	}
-	in := os.NewFile(fdRequests, "subprocess-requests")
 	ws := &workerSide{
 		out:  os.NewFile(fdResults, "subprocess-results"),
+		fr:   newFrameReader(os.NewFile(fdRequests, "subprocess-requests")),
 		jobs: make(map[uint64]*job),
+		done: make(chan struct{}),
 	}
 	h := hello{version: protocolVersion, pid: os.Getpid(), hash: execkit.RegistryHash()}
 	if err := ws.send(frameHello, 0, h.append); err != nil {
 		return exitWrite
 	}
+	go ws.loop()
+	ws.loop()
+	<-ws.done
+	if err := ws.readErr; err != io.EOF {
+		fmt.Fprintf(os.Stderr, "subprocess: worker %d: reading requests: %v\n", os.Getpid(), err)
+		return exitProtocol
+	}
+	return 0
+}
 
-	// The reader hands jobs to the runner (this goroutine) in order and
-	// handles CANCEL at once. The pool keeps at most a few calls
-	// outstanding per worker, so the channel rarely fills.
-	queue := make(chan *job, 2*perWorker)
-	readErr := make(chan error, 1)
-	go func() {
-		defer close(queue)
-		fr := newFrameReader(in)
-		for {
-			typ, id, payload, err := fr.read()
-			if err != nil {
-				readErr <- err
-				return
-			}
-			switch typ {
-			case frameInit, frameCall:
-				req, err := decodeRequest(payload)
-				if err != nil {
-					readErr <- err
-					return
-				}
-				j := &job{id: id, req: req}
-				j.ctx, j.cancel = context.WithCancel(context.Background())
-				ws.mu.Lock()
-				ws.jobs[id] = j
-				ws.mu.Unlock()
-				queue <- j
-			case frameCancel:
-				ws.cancel(id)
-			case frameRevoke:
-				ws.revoke(id)
-			default:
-				readErr <- fmt.Errorf("%w: unexpected frame type %d from the pool", ErrProtocol, typ)
-				return
-			}
-		}
-	}()
+// handOff is how long a job may run before the goroutine running it hands
+// the reading role to the other one (so that CANCEL and REVOKE frames are
+// read while it runs). Shorter jobs cost no goroutine switch at all.
+const handOff = 50 * time.Microsecond
 
-	for j := range queue {
-		if !ws.start(j) {
-			continue // cancelled before it started, and answered
+// loop reads frames while it holds the reading role and runs the jobs it
+// reads, until reading ended. Both goroutines run it.
+func (ws *workerSide) loop() {
+	ws.readMu.Lock()
+	for {
+		ws.mu.Lock()
+		ended := ws.ended
+		ws.mu.Unlock()
+		if ended {
+			ws.readMu.Unlock()
+			return
 		}
+		j, err := ws.readOne()
+		if err != nil {
+			ws.mu.Lock()
+			ws.readErr, ws.ended = err, true
+			if !ws.running {
+				close(ws.done)
+			}
+			ws.mu.Unlock()
+			ws.readMu.Unlock()
+			return
+		}
+		if j == nil {
+			continue
+		}
+		t := time.AfterFunc(handOff, ws.readMu.Unlock) // a mutex may be unlocked by another goroutine
+		ws.run(j)
+		if !t.Stop() {
+			ws.readMu.Lock() // handed over: wait for the role again
+		}
+	}
+}
+
+// readOne reads one frame and handles it. It returns a job to run now
+// (nil when there is none), or the error that ends reading.
+func (ws *workerSide) readOne() (*job, error) {
+	typ, id, payload, err := ws.fr.read()
+	if err != nil {
+		return nil, err
+	}
+	switch typ {
+	case frameInit, frameCall:
+		req, err := decodeRequest(payload)
+		if err != nil {
+			return nil, err
+		}
+		j := &job{id: id, req: req}
+		j.ctx, j.cancel = context.WithCancel(context.Background())
+		ws.mu.Lock()
+		defer ws.mu.Unlock()
+		ws.jobs[id] = j
+		if ws.running {
+			ws.queue = append(ws.queue, j)
+			return nil, nil
+		}
+		ws.running, j.started = true, true
+		return j, nil
+	case frameCancel:
+		ws.cancel(id)
+		return nil, nil
+	case frameRevoke:
+		ws.revoke(id)
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%w: unexpected frame type %d from the pool", ErrProtocol, typ)
+}
+
+// run runs j, then the jobs queued meanwhile, until none is left.
+func (ws *workerSide) run(j *job) {
+	for j != nil {
 		outs := make([]outcome, len(j.req.args))
 		for i, arg := range j.req.args {
 			if j.ctx.Err() != nil {
@@ -153,27 +212,35 @@ func serveWorker() int {
 		}
 		ws.mu.Unlock()
 		if err := ws.answer(j.id, outs); err != nil {
-			return exitWrite
+			os.Exit(exitWrite) // the pool is gone
 		}
+		j = ws.next()
 	}
-	if err := <-readErr; err != nil && err != io.EOF {
-		fmt.Fprintf(os.Stderr, "subprocess: worker %d: reading requests: %v\n", os.Getpid(), err)
-		return exitProtocol
-	}
-	return 0
 }
 
-// start marks j as taken by the runner; false means a CANCEL answered it
-// or a REVOKE gave it back (the pool may even have sent it here again, as
-// a new job with the same id, queued behind this one).
-func (ws *workerSide) start(j *job) bool {
+// next takes the next queued job that was neither cancelled nor given
+// back, or marks that no job runs.
+func (ws *workerSide) next() *job {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	if ws.jobs[j.id] != j {
-		return false
+	for len(ws.queue) > 0 {
+		j := ws.queue[0]
+		ws.queue[0] = nil
+		ws.queue = ws.queue[1:]
+		// A job answered by CANCEL or given back by REVOKE is no longer
+		// in jobs (the pool may even have sent it here again, as a new
+		// job with the same id, further back in the queue).
+		if ws.jobs[j.id] == j {
+			j.started = true
+			return j
+		}
 	}
-	j.started = true
-	return true
+	ws.queue = nil
+	ws.running = false
+	if ws.ended {
+		close(ws.done)
+	}
+	return nil
 }
 
 // cancel handles a CANCEL frame: a running job has its context cancelled;

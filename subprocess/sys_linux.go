@@ -19,10 +19,9 @@ func sysProcAttr() *syscall.SysProcAttr {
 // killGroup kills the process group led by pid.
 func killGroup(pid int) { syscall.Kill(-pid, syscall.SIGKILL) }
 
-// closeOnExec checks that the protocol fds are open, marks them
-// close-on-exec, and makes them non-blocking, so that os.NewFile puts them
-// in the runtime's poller: a goroutine waiting for a frame then parks
-// instead of holding its thread (and P) in a read.
+// closeOnExec checks that the protocol fds are open and marks them
+// close-on-exec. They stay blocking: a worker reads them like a
+// single-threaded program, with no trip through the runtime's poller.
 func closeOnExec(fds ...int) error {
 	for _, fd := range fds {
 		var st syscall.Stat_t
@@ -30,9 +29,6 @@ func closeOnExec(fds ...int) error {
 			return fmt.Errorf("fd %d: %w", fd, err)
 		}
 		syscall.CloseOnExec(fd)
-		if err := syscall.SetNonblock(fd, true); err != nil {
-			return fmt.Errorf("fd %d: %w", fd, err)
-		}
 	}
 	return nil
 }
