@@ -111,6 +111,11 @@ var (
 		}
 		select {}
 	})
+	// say prints its argument on the worker's stdout.
+	say = execkit.Register("test.say", func(_ context.Context, msg string) (struct{}, error) {
+		_, err := fmt.Println(msg)
+		return struct{}{}, err
+	})
 	// initState records, in the worker, that the initializer ran.
 	initPid  int
 	initPath = execkit.Register("test.init", func(_ context.Context, failIfExists string) (struct{}, error) {

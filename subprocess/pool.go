@@ -146,7 +146,9 @@ func New(n int, opts ...Option) (*Pool, error) {
 	return p, nil
 }
 
-// Workers returns the number of worker processes the pool keeps running.
+// Workers returns the number of worker processes the pool keeps running
+// (n given to New, or the number of CPUs). It never blocks, is safe for
+// concurrent use, and after Shutdown still returns that number.
 func (p *Pool) Workers() int { return p.n }
 
 // Submit admits t, which must be [execkit.Portable] (made by a registered

@@ -3,6 +3,7 @@ package subprocess_test
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"slices"
@@ -467,5 +468,43 @@ func TestTerminate(t *testing.T) {
 	p.Terminate() // idempotent
 	if got := children(t); len(got) != 0 {
 		t.Errorf("after Terminate: got children %v; want none", got)
+	}
+}
+
+func TestPassthrough(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []subprocess.Option
+		want string
+	}{
+		{"default discards", nil, ""},
+		{"passthrough", []subprocess.Option{subprocess.WithPassthrough()}, "hello from a worker\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout := os.Stdout
+			os.Stdout = w // what a worker started now inherits
+			p, err := subprocess.New(1, tt.opts...)
+			os.Stdout = stdout
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := testContext(t)
+			if _, err := subprocess.Apply(ctx, p, say, "hello from a worker"); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			got, err := io.ReadAll(r)
+			if err != nil || string(got) != tt.want {
+				t.Errorf("got %q, %v; want %q", got, err, tt.want)
+			}
+		})
 	}
 }

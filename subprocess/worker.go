@@ -440,6 +440,7 @@ func (p *Pool) takeBack(w *worker, id uint64) error {
 			continue
 		}
 		w.sent = append(w.sent[:i], w.sent[i+1:]...)
+		w.assigned-- // it did not run there (WithMaxTasksPerChild counts what did)
 		c.revoking = false
 		if c.ctxErr != nil { // cancelled meanwhile; it never ran
 			p.resolveLocked(c, nil, c.ctxErr)
