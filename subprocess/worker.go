@@ -199,7 +199,7 @@ func (p *Pool) handshake(w *worker) error {
 	}
 	h, err := decodeHello(payload)
 	if err != nil {
-		return fmt.Errorf("worker %d: %w", w.pid, err)
+		return fmt.Errorf("%w (from worker %d)", err, w.pid)
 	}
 	if h.version != protocolVersion {
 		return fmt.Errorf("%w: worker %d speaks protocol version %d, the pool %d; refused", ErrProtocol, w.pid, h.version, protocolVersion)
@@ -227,7 +227,7 @@ func (p *Pool) handshake(w *worker) error {
 	}
 	outs, err := decodeOutcomes(payload)
 	if err != nil {
-		return fmt.Errorf("worker %d: %w", w.pid, err)
+		return fmt.Errorf("%w (from worker %d)", err, w.pid)
 	}
 	if len(outs) != 1 {
 		return fmt.Errorf("%w: worker %d answered the initializer with %d outcomes", ErrProtocol, w.pid, len(outs))
