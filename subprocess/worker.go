@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -379,6 +380,33 @@ func (p *Pool) hasRoomLocked(w *worker) bool {
 	return len(w.sent) < perWorker && (p.cfg.maxTasks == 0 || w.assigned < p.cfg.maxTasks)
 }
 
+// feederHasWorkLocked reports whether w's feeder may have something to do
+// after w answered a call, so that it is not woken for nothing after every
+// result.
+func (p *Pool) feederHasWorkLocked(w *worker) bool {
+	switch {
+	case len(w.ctrl) > 0:
+		return true
+	case len(w.sent) > refillAt:
+		return false
+	case p.calls.len() > 0:
+		return true
+	case len(w.sent) > 0:
+		return false
+	}
+	// Idle: it may have to let the worker go, or take back calls from a
+	// busy worker.
+	if p.stoppedLocked() || (p.cfg.maxTasks > 0 && w.assigned >= p.cfg.maxTasks) {
+		return true
+	}
+	for o := range p.workers {
+		if len(o.sent) > 1 {
+			return true
+		}
+	}
+	return false
+}
+
 // serve reads the worker's results until its result pipe ends. It returns
 // nil at a clean end, or the protocol error that ended it.
 func (p *Pool) serve(w *worker) error {
@@ -406,6 +434,12 @@ func (p *Pool) serve(w *worker) error {
 		if err := p.deliver(w, id, outs); err != nil {
 			return err
 		}
+		if w.fr.r.Buffered() == 0 {
+			// Let the caller just woken run now, on this thread, rather
+			// than after this goroutine's next read, or on another
+			// thread woken for it.
+			runtime.Gosched()
+		}
 	}
 }
 
@@ -423,7 +457,7 @@ func (p *Pool) deliver(w *worker, id uint64, outs []outcome) error {
 		w.sent = append(w.sent[:i], w.sent[i+1:]...)
 		w.answered++
 		p.resolveLocked(c, outs, nil)
-		if len(w.sent) <= refillAt || len(w.ctrl) > 0 {
+		if p.feederHasWorkLocked(w) {
 			w.signal()
 		}
 		return nil
