@@ -321,7 +321,11 @@ func TestMapUnordered(t *testing.T) {
 	t.Run("cancel", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(ctx)
 		items := func(yield func(time.Duration) bool) {
-			_ = yield(time.Hour) && yield(time.Hour)
+			for range 2 {
+				if !yield(time.Hour) {
+					return
+				}
+			}
 			cancel() // both are running or queued: MapUnordered is waiting for them
 		}
 		var errs []error
