@@ -49,9 +49,9 @@ func (d direct) Submit(ctx context.Context, t execkit.Task) error {
 
 func (d direct) Shutdown(ctx context.Context) error { return nil }
 
-// admit counts one more unit of admitted work (a Map of items items), or
-// says why not.
-func (p *Pool) admit(items int) error {
+// admit counts one more unit of admitted work, made of tasks tasks (the
+// chunks of a Map), or says why not.
+func (p *Pool) admit(tasks int) error {
 	p.mu.Lock()
 	err := p.admitLocked()
 	p.mu.Unlock()
@@ -59,14 +59,15 @@ func (p *Pool) admit(items int) error {
 		p.counters.Reject()
 		return err
 	}
-	for range items {
+	for range tasks {
 		p.counters.Admit()
 	}
 	return nil
 }
 
-// finishItem counts a Map item that ended with err.
-func (p *Pool) finishItem(err error) {
+// finishChunk counts a chunk of a Map (a task, in the counters) that ended
+// with err, the error of its first failing item.
+func (p *Pool) finishChunk(err error) {
 	p.counters.Start()
 	p.counters.Finish(err)
 }
@@ -85,13 +86,14 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 	if f == nil {
 		return nil, fmt.Errorf("subprocess: Map with a nil Func: %w", execkit.ErrNilTask)
 	}
-	cfg := mapConfig{chunk: (len(items) + 4*p.n - 1) / (4 * p.n)}
+	cfg := mapConfig{chunk: max(1, (len(items)+4*p.n-1)/(4*p.n))}
 	for _, o := range opts {
 		if o != nil {
 			o.applyMap(&cfg)
 		}
 	}
-	if err := p.admit(len(items)); err != nil {
+	nchunks := (len(items) + cfg.chunk - 1) / cfg.chunk
+	if err := p.admit(nchunks); err != nil {
 		return nil, err
 	}
 	defer p.inflight.Done()
@@ -103,7 +105,6 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 	defer cancel()
 
 	codec := f.Codec()
-	nchunks := (len(items) + cfg.chunk - 1) / cfg.chunk
 	notify := make(chan *call, nchunks)
 	calls := make([]*call, 0, nchunks)
 	first := make(map[*call]int, nchunks) // the index of each chunk's first item
@@ -137,8 +138,8 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 			}
 		}
 		if err != nil {
-			for range items[lo:] {
-				p.finishItem(err)
+			for range nchunks - len(calls) {
+				p.finishChunk(err)
 			}
 			stop(err)
 			break
@@ -156,6 +157,7 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 			c = <-notify
 		}
 		lo := first[c]
+		var chunkErr error
 		for i := range c.req.args {
 			var err error
 			if err = c.outcomeErr(i, ctx.Err()); err == nil {
@@ -164,7 +166,9 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 					err = fmt.Errorf("%w: result of %q: %v", execkit.ErrPayload, f.Name(), err)
 				}
 			}
-			p.finishItem(err)
+			if err != nil && chunkErr == nil {
+				chunkErr = err
+			}
 			if err != nil && firstErr == nil {
 				if ctx.Err() != nil {
 					stop(ctx.Err())
@@ -173,6 +177,7 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 				}
 			}
 		}
+		p.finishChunk(chunkErr)
 	}
 	if firstErr != nil {
 		return nil, firstErr
@@ -228,13 +233,8 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 				p.cancelCall(c, context.Canceled)
 			}
 			for range first {
-				c := <-notify
-				for range c.req.args {
-					p.finishItem(context.Canceled)
-				}
-			}
-			for range chunk {
-				p.finishItem(context.Canceled)
+				<-notify
+				p.finishChunk(context.Canceled)
 			}
 		}()
 
@@ -249,6 +249,8 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 			}
 			lo := first[c]
 			delete(first, c)
+			var chunkErr error
+			defer func() { p.finishChunk(chunkErr) }()
 			for i := range c.req.args {
 				var v Out
 				err := c.outcomeErr(i, ctx.Err())
@@ -257,7 +259,9 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 						err = fmt.Errorf("%w: result of %q: %v", execkit.ErrPayload, f.Name(), err)
 					}
 				}
-				p.finishItem(err)
+				if err != nil && chunkErr == nil {
+					chunkErr = err
+				}
 				if err != nil {
 					err = fmt.Errorf("subprocess: MapUnordered item %d: %w", lo+i, err)
 				}
@@ -279,16 +283,14 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 				}
 			}
 			lo := next - len(chunk)
+			p.counters.Admit()
 			c, err := p.newCall(f.Name(), chunk, notify)
 			if err == nil {
 				err = p.enqueue(ctx, c)
 			}
-			n := len(chunk)
 			chunk = nil
 			if err != nil {
-				for range n {
-					p.finishItem(err)
-				}
+				p.finishChunk(err)
 				return yield(zero, fmt.Errorf("subprocess: MapUnordered items %d to %d: %w", lo, next-1, err))
 			}
 			first[c] = lo
@@ -296,11 +298,11 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 		}
 
 		for item := range items {
-			p.counters.Admit()
 			b, err := encodeValue(codec, item)
 			next++
 			if err != nil {
-				p.finishItem(err)
+				p.counters.Admit() // a task that fails at once
+				p.finishChunk(err)
 				if !yield(zero, fmt.Errorf("subprocess: MapUnordered item %d: %w: argument of %q: %v", next-1, execkit.ErrPayload, f.Name(), err)) {
 					return
 				}

@@ -229,10 +229,11 @@ func runVia(ctx context.Context, t execkit.Portable, invoke execkit.Invoker) (er
 	return t.RunVia(ctx, invoke)
 }
 
-// Stats returns the pool's counters. Queued counts submitted tasks not yet
-// handed to a worker slot, and Map items until their chunk returns; Running
-// counts tasks handed to one (sent to a worker, or waiting for a free
-// worker) and Apply calls. It never blocks.
+// Stats returns the pool's counters. A chunk of Map or MapUnordered counts
+// as one task, as in Python. Queued counts submitted tasks not yet handed
+// to a worker slot, and chunks until they return; Running counts tasks
+// handed to one (sent to a worker, or waiting for a free worker) and Apply
+// calls. It never blocks.
 func (p *Pool) Stats() execkit.Stats { return p.counters.Stats() }
 
 // Shutdown stops admission, lets every admitted task run, then lets the
