@@ -60,10 +60,7 @@ func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte,
 // newCall encodes a call. It fails, wrapping execkit.ErrPayload, when the
 // frame would be too large.
 func (p *Pool) newCall(name string, args [][]byte, notify chan<- *call) (*call, error) {
-	p.mu.Lock()
-	p.nextID++
-	id := p.nextID
-	p.mu.Unlock()
+	id := p.nextID.Add(1)
 	req := request{name: name, args: args}
 	frame, err := appendFrame(make([]byte, 0, frameHeader+req.size()), frameCall, id, req.append)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/execkit/execkit"
@@ -75,7 +76,8 @@ type Pool struct {
 	tasks    queue[pendingTask]
 	runners  int
 	workers  map[*worker]struct{}
-	nextID   uint64
+
+	nextID atomic.Uint64 // the last call id given
 }
 
 type pendingTask struct {
