@@ -86,7 +86,7 @@
 // worker opens with a HELLO giving the protocol version, its pid and the
 // registry hash. Inside frames the envelope (function name, arguments,
 // outcomes) is a hand-rolled binary layout, not gob: a call's envelope
-// both ways costs about 0.2 µs against 1.8 µs with a persistent gob
+// both ways costs about 0.16 µs against 1.9 µs with a persistent gob
 // encoder and decoder per direction (BenchmarkEnvelope), and the decoder,
 // which reads bytes from another process, is fuzzed (FuzzReadFrames). A
 // call runs in the worker goroutine that read it; the other goroutine
@@ -101,24 +101,27 @@
 //
 // # Costs
 //
-// Measured on a shared 2-core Linux VM (go test -bench, see bench_test.go;
-// figures vary with the load of the machine):
+// Measured on a shared 2-core Linux VM under a load average of 6 to 7
+// (go test -bench . in this package; medians of 6 runs, Python 3.11 run
+// right after with the same work; figures move with the machine's load):
 //
-//   - Start: about 3 ms per worker (New and Shutdown of one worker; 8 ms
+//   - Start: about 3.5 ms per worker (New and Shutdown of one worker; 11 ms
 //     for four), and about 5 MB of resident memory per idle worker for a
 //     small binary.
-//   - Round trip (Apply of a no-op, one worker): about 25 µs, twice a raw
-//     8-byte ping-pong over two pipes with a helper process measured in the
-//     same run (10 to 13 µs). Most of the rest is the Go scheduler waking
-//     threads on both sides.
-//   - Pipelined no-op calls (futures, 2 workers): about 6 µs per call with
-//     struct{} arguments, 13 µs with an int through the default gob codec;
-//     Python's apply_async takes 35 to 50 µs on the same machine.
-//   - Map of 200,000 ints on 2 workers: about 70 ms with a codec that
-//     costs nothing, but 0.6 to 1 s with gob, which encodes every item on
-//     its own (a fresh encoder each time: execkit.GobCodec) both ways;
-//     Python's pool.map takes about 40 ms, pickling a chunk at once.
+//   - Round trip (Apply of a no-op, one worker): about 20 µs, 1.8 times
+//     (1.7 to 2.2) a raw 8-byte ping-pong over two pipes with a helper
+//     process, measured alternately in the same run (about 11 µs). Most of
+//     the difference is the Go scheduler waking threads. Python's apply
+//     takes 130 to 150 µs.
+//   - Pipelined no-op calls (futures, 2 workers): about 5.5 µs per call
+//     with struct{} arguments, 13 µs with an int through the default gob
+//     codec; Python's apply_async takes 30 to 40 µs.
+//   - Map of 200,000 ints on 2 workers: about 75 ms with a codec that
+//     costs next to nothing, but about 1 s with gob, which encodes every
+//     item on its own (a fresh encoder each time: execkit.GobCodec), both
+//     ways; Python's pool.map takes 30 to 45 ms, pickling a chunk at once.
 //     Choose a cheap codec ([execkit.WithCodec]) for many small items.
+//   - The envelope of a call, both ways: 0.16 µs (1.9 µs with gob).
 //
 // The package needs Linux (Pdeathsig, /proc/self/exe); elsewhere starting a
 // worker fails.
