@@ -156,7 +156,9 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.broken, func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenChild$", "-test.v", "-test.count=1", "-test.timeout=90s")
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestBrokenChild$", "-test.v", "-test.count=1", "-test.timeout=90s")
 			cmd.Env = append(os.Environ(), brokenEnv+"="+c.broken)
 			out, err := cmd.CombinedOutput()
 			if err == nil {

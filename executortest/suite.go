@@ -193,6 +193,7 @@ func checkSubmitDuringShutdown(h *harness) {
 		wg       sync.WaitGroup
 		some     = make(chan struct{})
 		once     sync.Once
+		returned atomic.Bool // Shutdown has returned
 	)
 	for range 4 {
 		wg.Add(1)
@@ -200,8 +201,12 @@ func checkSubmitDuringShutdown(h *harness) {
 			defer wg.Done()
 			for {
 				id := int(next.Add(1))
+				after := returned.Load()
 				err := h.submitJob(h.bg, id, record)
 				switch {
+				case err == nil && after:
+					h.t.Errorf("Submit after Shutdown returned = nil; want ErrClosed")
+					return
 				case err == nil:
 					mu.Lock()
 					admitted[id] = true
@@ -229,6 +234,7 @@ func checkSubmitDuringShutdown(h *harness) {
 	if err := h.shutdown(h.bg); err != nil {
 		h.t.Errorf("Shutdown = %v; want nil", err)
 	}
+	returned.Store(true)
 	ran := h.lines(finishedFile) // Shutdown returned: everything admitted has run
 	_ = within(h.t, "Submit after Shutdown returned", func() error { wg.Wait(); return nil })
 	mu.Lock()
@@ -501,7 +507,11 @@ func checkFutureWaitExpired(h *harness) {
 }
 
 func checkMap(h *harness) {
-	jobs := make([]job, 30)
+	n := 30
+	if h.cfg.rejecting { // Map submits every item at once: ErrFull past capacity
+		n = min(n, h.cfg.capacity)
+	}
+	jobs := make([]job, n)
 	for i := range jobs {
 		jobs[i] = h.job(i, record)
 	}
@@ -519,7 +529,11 @@ func checkMap(h *harness) {
 		}
 	}
 	// A failure stops Map, cancels what runs, and is what Map returns.
-	jobs = jobs[:20]
+	if h.cfg.rejecting && h.cfg.capacity < 20 {
+		h.end(nil)
+		return
+	}
+	jobs = make([]job, 20)
 	for i := range jobs {
 		jobs[i] = h.job(100+i, map[bool]mode{true: waitCtx, false: record}[i > 5])
 	}

@@ -12,47 +12,66 @@ import (
 )
 
 // Counters are the atomic counters behind execkit.Stats. The zero value is
-// ready to use.
+// ready to use. Every counter only grows and sits on a cache line of its
+// own, so the submitting goroutine and the workers do not contend for one
+// line; Queued and Running are differences computed by Stats.
 type Counters struct {
-	submitted, queued, running, succeeded, failed, panicked, rejected atomic.Int64
+	submitted, started, succeeded, failed, panicked, rejected, dropped padded
+}
+
+// padded is an atomic counter alone on its cache line.
+type padded struct {
+	atomic.Int64
+	_ [56]byte
 }
 
 // Admit counts a task admitted and queued.
-func (c *Counters) Admit() { c.submitted.Add(1); c.queued.Add(1) }
+func (c *Counters) Admit() { c.submitted.Add(1) }
 
 // Reject counts a Submit call that admitted nothing.
 func (c *Counters) Reject() { c.rejected.Add(1) }
 
 // Start moves a task from queued to running.
-func (c *Counters) Start() { c.queued.Add(-1); c.running.Add(1) }
+func (c *Counters) Start() { c.started.Add(1) }
 
 // Unqueue removes a queued task that will never start (its executor gave
 // up on it); it is counted as failed.
-func (c *Counters) Unqueue() { c.queued.Add(-1); c.failed.Add(1) }
+func (c *Counters) Unqueue() { c.dropped.Add(1) }
 
 // Finish counts a task that returned err.
 func (c *Counters) Finish(err error) {
-	c.running.Add(-1)
-	var pe *execkit.PanicError
 	switch {
 	case err == nil:
 		c.succeeded.Add(1)
-	case errors.As(err, &pe):
+	case isPanic(err):
 		c.panicked.Add(1)
 	default:
 		c.failed.Add(1)
 	}
 }
 
-// Stats returns a snapshot.
+func isPanic(err error) bool {
+	var pe *execkit.PanicError
+	return errors.As(err, &pe)
+}
+
+// Stats returns a snapshot. Under concurrent updates the fields are read
+// one by one, so Queued and Running may be off by the tasks that moved
+// while it read; they are never negative.
 func (c *Counters) Stats() execkit.Stats {
+	// Read the later stages first, so a task that moves while Stats reads
+	// is seen in an earlier stage rather than in none.
+	succeeded, failed, panicked := c.succeeded.Load(), c.failed.Load(), c.panicked.Load()
+	dropped := c.dropped.Load()
+	started := c.started.Load()
+	submitted := c.submitted.Load()
 	return execkit.Stats{
-		Submitted: c.submitted.Load(),
-		Queued:    c.queued.Load(),
-		Running:   c.running.Load(),
-		Succeeded: c.succeeded.Load(),
-		Failed:    c.failed.Load(),
-		Panicked:  c.panicked.Load(),
+		Submitted: submitted,
+		Queued:    max(submitted-started-dropped, 0),
+		Running:   max(started-succeeded-failed-panicked, 0),
+		Succeeded: succeeded,
+		Failed:    failed + dropped,
+		Panicked:  panicked,
 		Rejected:  c.rejected.Load(),
 	}
 }

@@ -1,0 +1,46 @@
+// Package errgroup runs a group of tasks that fail together: the first
+// error cancels the rest. It is the Go counterpart of Python's
+// concurrent.futures.wait(fs, return_when=FIRST_EXCEPTION) followed by
+// cancelling the others, and of asyncio's TaskGroup. A [Group] is an
+// [execkit.Executor] built on golang.org/x/sync/errgroup, which runs each
+// task in a goroutine of its own and keeps the first error; this package
+// adds what x/sync leaves to its caller.
+//
+//	g, _ := errgroup.New(errgroup.Limit(4))
+//	for _, url := range urls {
+//		execkit.Go(ctx, g, func(ctx context.Context) ([]byte, error) { return fetch(ctx, url) })
+//	}
+//	err := g.Shutdown(ctx) // the first failure, or nil
+//
+// # Failing fast
+//
+// The first task that returns an error, or panics (the panic arrives as a
+// *[execkit.PanicError] with its stack), cancels the context of every task
+// of the group with that error as the cause: a task sees ctx.Done() and can
+// read the failure with [context.Cause]. x/sync starts a task passed to Go
+// after the failure anyway (golang/go#61611); here Submit refuses it with an
+// error wrapping [ErrGroupFailed] and the failure, and Stats counts it in
+// Skipped. [Group.Shutdown] waits for the tasks and returns the first error,
+// or with [AllErrors] all of them joined.
+//
+// Task errors do not go to an error handler: they are the group's result.
+// A task made by [execkit.Go] delivers its own outcome to its Future as
+// well, and still fails the group.
+//
+// # Limit
+//
+// With [Limit], at most n tasks run at once and Submit waits for a slot
+// until its ctx ends. x/sync's SetLimit makes Go wait too, but that wait
+// ignores any context and cannot be abandoned.
+//
+// # Cost
+//
+// BenchmarkGroup runs the same task bodies on this group and on x/sync's
+// errgroup used directly, on a shared 2-core machine. With a limit (8) the
+// group costs the same or less (0.9-1.1x wall time, 0.94-1.02x CPU time),
+// since a Submit at the limit first yields instead of parking. Without a
+// limit, where each task is just a goroutine, the bookkeeping shows: about
+// 1.2-1.45x the CPU time of x/sync per no-op task (roughly 150-300ns more),
+// and 1.0-1.3x on 1µs tasks. Most of it is the execkit counters, which
+// every task updates on one cache line shared with the submitter.
+package errgroup

@@ -1,0 +1,316 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/ants/v2"
+
+	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/internal/gate"
+	"github.com/execkit/execkit/internal/xrun"
+)
+
+// ErrSize is wrapped by the error of [New] and [Pool.Resize] for a size
+// below 1.
+var ErrSize = errors.New("pool: size must be at least 1")
+
+// A Pool runs tasks on at most size worker goroutines, which it keeps for
+// reuse: the counterpart of Python's threadpool.ThreadPool and of
+// concurrent.futures.ThreadPoolExecutor. Make one with [New]; the zero value
+// is not usable. All methods are safe for concurrent use.
+type Pool struct {
+	workers *ants.PoolWithFunc // never waits: the gate admits no more than it has workers for
+	gate    gate.Gate
+	reject  bool // RejectWhenFull (MaxWaiting(0))
+	onError func(error)
+
+	base   context.Context // the tasks' context; carries the pool, to recognise nested Submits
+	cancel context.CancelFunc
+
+	counters xrun.Counters
+	inline   atomic.Int64
+	spilled  atomic.Int64   // tasks run on a goroutine of their own (see Submit)
+	spill    sync.WaitGroup // those goroutines
+
+	resizeMu sync.Mutex
+	shutOnce sync.Once
+	done     chan struct{} // closed when every goroutine the pool started has exited
+}
+
+// poolKey is the context key under which a task's context carries its pool.
+type poolKey struct{}
+
+// New returns a pool of size workers. Goroutines start as tasks arrive (one
+// per task until size are running, then reused) and an idle one exits after
+// a second; the pool also runs the two housekeeping goroutines of every ants
+// pool until [Pool.Shutdown]. New returns an error wrapping [ErrSize] for a
+// size below 1, or the error of an invalid option. It does not block.
+func New(size int, opts ...Option) (*Pool, error) {
+	if size < 1 {
+		return nil, fmt.Errorf("%w (got %d)", ErrSize, size)
+	}
+	cfg := config{maxWaiting: -1}
+	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("pool: nil Option")
+		}
+		if err := o.apply(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	p := &Pool{done: make(chan struct{})}
+	if cfg.onError != nil {
+		p.onError = guard(cfg.onError)
+	} else {
+		p.onError = xrun.LogError("pool")
+	}
+	p.gate.Init(size, cfg.maxWaiting, gate.Monotonic)
+	p.reject = cfg.maxWaiting == 0
+	ctx, cancel := context.WithCancel(context.Background())
+	p.base, p.cancel = context.WithValue(ctx, poolKey{}, p), cancel
+	workers, err := ants.NewPoolWithFunc(size, p.invoke,
+		ants.WithNonblocking(true),
+		ants.WithPanicHandler(workerPanic),
+	)
+	if err != nil { // not reached: the options are valid
+		cancel()
+		return nil, fmt.Errorf("pool: %w", err)
+	}
+	p.workers = workers
+	return p, nil
+}
+
+// Submit runs t on a worker of the pool. When all size workers are busy it
+// applies the pool's admission policy: by default it blocks until a worker
+// is free or ctx ends (then it returns ctx.Err() and t never runs); with
+// [RejectWhenFull] it returns [execkit.ErrFull] at once; with [MaxWaiting] it
+// waits only while fewer than that many Submit calls already wait, and
+// returns ErrFull otherwise. Waiters are admitted in arrival order. ctx
+// bounds only this wait: it is not t's context, and Submit admits t when a
+// worker is free even if ctx has ended.
+//
+// A Submit from inside one of the pool's own tasks, with the task's context
+// or one derived from it, never waits: if no worker is free it runs t at
+// once in the calling goroutine (the caller-runs policy) and returns after
+// t has finished. This is what keeps a task that submits more work to its
+// own full pool from deadlocking (as it would with ants, whose nested Submit
+// waits for a worker that the waiting task itself holds). With
+// RejectWhenFull such a Submit returns ErrFull like any other. A nested
+// Submit with an unrelated context (context.Background()) cannot be told
+// apart and waits like any other: pass the task's ctx.
+//
+// The task's error goes to the [OnError] handler unless t delivers it to a
+// Future (see [execkit.HasFuture]); a panic in t becomes a
+// *[execkit.PanicError]. Submit returns [execkit.ErrNilTask] for a nil task
+// and [execkit.ErrClosed] once Shutdown has begun, including to callers
+// waiting at that moment.
+func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
+	if execkit.IsNil(t) {
+		return execkit.ErrNilTask
+	}
+	if err := p.admit(ctx); err != nil {
+		if err == errRunInline && p.gate.OverAcquire() {
+			p.counters.Admit()
+			p.inline.Add(1)
+			p.run(t)
+			return nil
+		}
+		if err == errRunInline { // closed meanwhile
+			err = execkit.ErrClosed
+		}
+		p.counters.Reject()
+		return err
+	}
+	p.counters.Admit()
+	p.dispatch(t)
+	return nil
+}
+
+// handoffTries bounds how often dispatch yields to let a worker go back to
+// ants' idle list before it gives up and spills the task.
+const handoffTries = 4
+
+// dispatch hands an admitted task to an ants worker. ants may have no idle
+// worker although the gate had a slot: the worker that freed the slot has
+// not yet gone back to ants' idle list (a window of a few hundred
+// nanoseconds), or is exiting after a Resize down. dispatch yields a few
+// times for that, then runs t on a goroutine of its own rather than wait
+// longer; t still holds the gate's slot, so no more than size tasks run at
+// once.
+func (p *Pool) dispatch(t execkit.Task) {
+	for range handoffTries {
+		if p.workers.Invoke(t) == nil {
+			return
+		}
+		runtime.Gosched()
+	}
+	if p.workers.Invoke(t) == nil {
+		return
+	}
+	p.spilled.Add(1)
+	p.spill.Add(1)
+	go func() {
+		defer p.spill.Done()
+		p.run(t)
+	}()
+}
+
+// errRunInline is admit's answer to a nested Submit into the full pool.
+var errRunInline = errors.New("pool: run inline")
+
+// admit takes a slot of the gate, applying the admission policy.
+func (p *Pool) admit(ctx context.Context) error {
+	switch p.gate.Try() {
+	case gate.Acquired:
+		return nil
+	case gate.Closed:
+		return execkit.ErrClosed
+	}
+	if p.reject {
+		return execkit.ErrFull
+	}
+	if p.nested(ctx) {
+		// Never wait for a worker that the caller itself may be holding:
+		// take a free slot ahead of any waiters, else run inline.
+		switch p.gate.TryAcquire() {
+		case gate.Acquired:
+			return nil
+		case gate.Closed:
+			return execkit.ErrClosed
+		}
+		return errRunInline
+	}
+	return p.gate.Wait(ctx)
+}
+
+// nested reports whether ctx is (derived from) the context of a task of p.
+func (p *Pool) nested(ctx context.Context) bool {
+	q, _ := ctx.Value(poolKey{}).(*Pool)
+	return q == p
+}
+
+// invoke is the function of the ants pool: it runs one admitted task.
+func (p *Pool) invoke(arg any) { p.run(arg.(execkit.Task)) }
+
+func (p *Pool) run(t execkit.Task) {
+	defer p.gate.Release()
+	xrun.Exec(p.base, &p.counters, t, p.onError)
+}
+
+// Resize changes the number of workers to n while the pool runs. A larger
+// size admits waiting submitters at once; a smaller one takes effect as
+// running tasks finish (none is interrupted), and the extra workers then
+// exit. It returns an error wrapping [ErrSize] for n below 1 and
+// [execkit.ErrClosed] once Shutdown has begun. It does not block, and is
+// safe to call concurrently (the last call wins).
+func (p *Pool) Resize(n int) error {
+	if n < 1 {
+		return fmt.Errorf("%w (got %d)", ErrSize, n)
+	}
+	p.resizeMu.Lock()
+	defer p.resizeMu.Unlock()
+	if p.gate.IsClosed() {
+		return execkit.ErrClosed
+	}
+	if n > p.gate.Limit() {
+		p.workers.Tune(n) // room in ants before the gate lets more in
+		p.gate.SetLimit(n)
+	} else {
+		p.gate.SetLimit(n)
+		p.workers.Tune(n)
+	}
+	return nil
+}
+
+// Shutdown stops admission (waiting and later Submit calls return
+// [execkit.ErrClosed]), waits for every admitted task to finish, then
+// releases the ants pool and waits until all its goroutines (workers and
+// housekeeping) have exited, and returns nil. If ctx ends first it cancels
+// the tasks' contexts and returns ctx.Err(); the pool goes on shutting down
+// in the background, and a later Shutdown waits for it again. It is
+// idempotent and safe to call concurrently.
+func (p *Pool) Shutdown(ctx context.Context) error {
+	p.shutOnce.Do(func() {
+		p.resizeMu.Lock() // no Tune racing with the release below
+		p.gate.Close()
+		p.resizeMu.Unlock()
+		go func() { // ends once the pool has released everything
+			<-p.gate.Idle()
+			p.spill.Wait()
+			_ = p.workers.ReleaseContext(context.Background()) // waits for every ants goroutine
+			p.cancel()
+			close(p.done)
+		}()
+	})
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		p.cancel()
+		return ctx.Err()
+	}
+}
+
+// Stats is a snapshot of a pool: the execkit counters (Queued counts tasks
+// admitted but not yet started on a worker, usually zero) and the pool's
+// own.
+type Stats struct {
+	execkit.Stats
+	Size    int // workers allowed now (New's size, or the last Resize)
+	Free    int // workers free now: Size less the tasks admitted and unfinished
+	Waiting int // Submit calls waiting for a free worker now
+	Workers int // worker goroutines alive now, busy or idle
+
+	Waited   int64         // Submit calls that found no free worker and waited (briefly or not) before they were admitted
+	WaitTime time.Duration // their total time waiting (WaitTime/Waited is the mean)
+	Inline   int64         // nested Submits run inline because the pool was full
+	Spilled  int64         // tasks run on a goroutine of their own while ants caught up (see Submit)
+}
+
+// Stats returns a snapshot of the pool's counters. It never blocks and is
+// safe to call concurrently, also after Shutdown.
+func (p *Pool) Stats() Stats {
+	size := p.gate.Limit()
+	waited, waitTime := p.gate.Waited()
+	return Stats{
+		Stats:    p.counters.Stats(),
+		Size:     size,
+		Free:     max(size-p.gate.Used(), 0),
+		Waiting:  p.gate.Waiting(),
+		Workers:  p.workers.Running(),
+		Waited:   waited,
+		WaitTime: waitTime,
+		Inline:   p.inline.Load(),
+		Spilled:  p.spilled.Load(),
+	}
+}
+
+// guard makes a user's error handler safe to call from a worker: a panic in
+// it is logged with its stack instead of killing the worker.
+func guard(fn func(error)) func(error) {
+	return func(err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				slog.Error("pool: OnError handler panicked",
+					"err", err, "panic", &execkit.PanicError{Value: r, Stack: debug.Stack()})
+			}
+		}()
+		fn(err)
+	}
+}
+
+// workerPanic replaces ants' default panic handler (log and carry on). Tasks
+// never get here, since run recovers their panics into *execkit.PanicError;
+// it would take a panic in the pool's own code, and logs it with the stack,
+// which the deferred call still sees.
+func workerPanic(v any) {
+	slog.Error("pool: worker panicked", "panic", &execkit.PanicError{Value: v, Stack: debug.Stack()})
+}
