@@ -1,7 +1,7 @@
 // Command multiprocessing-pool is the Go counterpart of main.py: a pool of
 // 4 worker processes, map, then apply_async with close and join.
 //
-// Run: go run . [-sleep DURATION]
+// Run: go run . [--sleep SECONDS]
 package main
 
 import (
@@ -41,9 +41,9 @@ type taskArg struct {
 func main() {
 	subprocess.Main() // first: in a worker process it serves the pool and never returns
 
-	sleep := flag.Duration("sleep", time.Second, "how long each task sleeps")
+	seconds := flag.Float64("sleep", 1, "seconds each task sleeps")
 	flag.Parse()
-	if err := run(*sleep); err != nil {
+	if err := run(time.Duration(*seconds * float64(time.Second))); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
