@@ -6,6 +6,7 @@ Usage: python3 main.py [--delay SECONDS]
 
 import argparse
 import functools
+import sys
 import threading
 import time
 
@@ -24,11 +25,18 @@ def background(func):
     return start
 
 
+def say(line):
+    # One write per line: print() writes the text and the newline apart, so
+    # two threads printing at once can interleave "task1 endtask2 end".
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 @background
 def task(msg):
-    print(msg + " start", flush=True)
+    say(msg + " start")
     time.sleep(DELAY)
-    print(msg + " end", flush=True)
+    say(msg + " end")
 
 
 def main():

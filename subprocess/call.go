@@ -1,0 +1,220 @@
+package subprocess
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// A call is one CALL frame: a function name with one argument (a task, an
+// Apply) or many (a chunk of a Map), on its way to a worker and back.
+type call struct {
+	id     uint64
+	req    request
+	frame  []byte        // the encoded CALL frame
+	done   chan struct{} // closed when resolved
+	notify chan<- *call  // if set, receives the call once resolved; never blocks (buffered by its owner)
+
+	// Set before done is closed.
+	outs []outcome // one per argument, unless err is set
+	err  error     // the call failed as a whole (worker died, pool ended, cancelled)
+
+	// Guarded by Pool.mu.
+	state    callState
+	w        *worker     // while sent
+	revoking bool        // asked back from w, to run on an idle worker
+	ctxErr   error       // the error of its context, once it ended
+	timer    *time.Timer // kills the worker if a cancelled call does not return
+}
+
+type callState uint8
+
+const (
+	queued callState = iota
+	sent
+	resolved
+)
+
+// invoke is the pool's execkit.Invoker: it runs one call of name in a
+// worker and returns the encoded result, or the function's error rebuilt on
+// this side.
+func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
+	c, err := p.newCall(name, [][]byte{payload}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.enqueue(ctx, c); err != nil {
+		return nil, err
+	}
+	p.await(ctx, c)
+	if c.err != nil {
+		return nil, c.err
+	}
+	o := c.outs[0]
+	if o.kind != kindOK {
+		return nil, errorOf(o, ctx.Err())
+	}
+	return o.data, nil
+}
+
+// newCall encodes a call. It fails, wrapping execkit.ErrPayload, when the
+// frame would be too large.
+func (p *Pool) newCall(name string, args [][]byte, notify chan<- *call) (*call, error) {
+	id := p.nextID.Add(1)
+	req := request{name: name, args: args}
+	frame, err := appendFrame(make([]byte, 0, frameHeader+req.size()), frameCall, id, req.append)
+	if err != nil {
+		return nil, fmt.Errorf("subprocess: call of %q: %w", name, err)
+	}
+	return &call{id: id, req: req, frame: frame, done: make(chan struct{}), notify: notify}, nil
+}
+
+// enqueue queues calls for the workers, in order. It fails when ctx has
+// ended or the pool ended (terminated, broken).
+func (p *Pool) enqueue(ctx context.Context, cs ...*call) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.endErr != nil {
+		return p.endErr
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(cs) == 1 && p.calls.len() == 0 {
+		// The fast path: an idle worker whose feeder is not writing gets
+		// the call from this goroutine, without waking the feeder. The
+		// write cannot block for long: the worker holds nothing, so it is
+		// reading.
+		for w := range p.workers {
+			if len(w.sent) == 0 && p.hasRoomLocked(w) && w.wmu.TryLock() {
+				c := cs[0]
+				p.sendLocked(w, c)
+				p.mu.Unlock()
+				_, err := w.reqW.Write(c.frame) // on error it died: its supervisor retires the call
+				w.wmu.Unlock()
+				_ = err
+				p.mu.Lock() // for the deferred Unlock
+				return nil
+			}
+		}
+	}
+	for _, c := range cs {
+		p.calls.push(c)
+	}
+	for w := range p.workers {
+		if len(w.sent) < perWorker {
+			w.signal()
+		}
+	}
+	return nil
+}
+
+// await blocks until c is resolved. When ctx ends first it cancels c (see
+// cancelCall) and still waits: a call resolves within the cancel grace.
+func (p *Pool) await(ctx context.Context, c *call) {
+	select {
+	case <-c.done:
+		return
+	case <-ctx.Done():
+	}
+	p.cancelCall(c, ctx.Err())
+	<-c.done
+}
+
+// cancelCall gives up on c because its context ended with err. A queued
+// call resolves at once with err. A sent one is cancelled in its worker; if
+// it has not returned after the grace period, the worker is killed (and c
+// fails with err).
+func (p *Pool) cancelCall(c *call, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch c.state {
+	case queued:
+		p.resolveLocked(c, nil, err) // the feeder skips it
+	case sent:
+		if c.ctxErr != nil {
+			return
+		}
+		c.ctxErr = err
+		w := c.w
+		w.ctrl = append(w.ctrl, ctrl{frameCancel, c.id})
+		w.signal()
+		grace := p.cfg.grace
+		c.timer = time.AfterFunc(grace, func() {
+			p.mu.Lock()
+			stuck := c.state == sent && c.w == w
+			p.mu.Unlock()
+			if stuck {
+				w.kill(fmt.Errorf("subprocess: a cancelled task did not return within %v", grace))
+			}
+		})
+	}
+}
+
+// resolveLocked records c's outcome, once.
+func (p *Pool) resolveLocked(c *call, outs []outcome, err error) {
+	if c.state == resolved {
+		return
+	}
+	c.state = resolved
+	c.w = nil
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	c.outs, c.err = outs, err
+	close(c.done)
+	if c.notify != nil {
+		c.notify <- c
+	}
+}
+
+// outcomeErr returns the error of item i of a resolved call.
+func (c *call) outcomeErr(i int, ctxErr error) error {
+	if c.err != nil {
+		return c.err
+	}
+	return errorOf(c.outs[i], ctxErr)
+}
+
+// queue is a FIFO of values, with pushFront for calls given back by a
+// dead worker.
+type queue[T any] struct {
+	items []T
+	head  int
+}
+
+func (q *queue[T]) len() int { return len(q.items) - q.head }
+
+func (q *queue[T]) push(v T) { q.items = append(q.items, v) }
+
+func (q *queue[T]) pop() (T, bool) {
+	var zero T
+	if q.head == len(q.items) {
+		return zero, false
+	}
+	v := q.items[q.head]
+	q.items[q.head] = zero
+	q.head++
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	} else if q.head > 1024 && q.head*2 > len(q.items) {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+	return v, true
+}
+
+// pushFront puts vs back at the front, in their order.
+func (q *queue[T]) pushFront(vs ...T) {
+	if len(vs) <= q.head {
+		q.head -= len(vs)
+		copy(q.items[q.head:], vs)
+		return
+	}
+	items := make([]T, 0, len(vs)+q.len())
+	items = append(items, vs...)
+	items = append(items, q.items[q.head:]...)
+	q.items, q.head = items, 0
+}

@@ -1,0 +1,21 @@
+package subprocess_test
+
+import (
+	"testing"
+
+	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/executortest"
+	"github.com/execkit/execkit/subprocess"
+)
+
+// TestConformance runs the executor contract's suite. Its checks need up to
+// 4 tasks running at once, so the pool has 4 workers.
+func TestConformance(t *testing.T) {
+	executortest.Run(t, func(t *testing.T, onError func(error)) execkit.Executor {
+		p, err := subprocess.New(4, subprocess.WithErrorHandler(onError))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}, executortest.Portable())
+}

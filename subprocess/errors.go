@@ -1,0 +1,149 @@
+package subprocess
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"syscall"
+
+	"github.com/execkit/execkit"
+)
+
+var (
+	// ErrNoMain is returned by [New] when [Main] was never called. Without
+	// it, a worker process would run the whole program (or test suite)
+	// again instead of serving the pool.
+	ErrNoMain = errors.New("subprocess: Main was never called: call subprocess.Main() first in main (and in TestMain)")
+
+	// ErrTerminated is the error of every task that had not finished when
+	// [Pool.Terminate] was called, and of Submit, Apply and Map after it.
+	ErrTerminated = errors.New("subprocess: pool terminated")
+
+	// ErrBroken is wrapped by the error of every pending task, and of
+	// Submit, Apply and Map, once workers failed to start too many times in
+	// a row: the pool gave up. The wrapped text gives the last start error.
+	ErrBroken = errors.New("subprocess: pool is broken: workers keep failing to start")
+
+	// ErrProtocol is wrapped by the errors of a worker that broke the
+	// protocol: a frame that does not decode (its worker is killed and its
+	// task fails with a [*WorkerError] wrapping ErrProtocol), or a HELLO
+	// whose version or registry hash differs from the pool's (the worker is
+	// refused: [New] returns the error).
+	ErrProtocol = errors.New("subprocess: protocol error")
+)
+
+// A WorkerError is the error of a task whose worker process died while it
+// ran the task, whether it died by itself (os.Exit, a crash, a panic in
+// another goroutine, a signal from outside) or the pool killed it (it broke
+// the protocol). Only that task fails: the tasks queued behind it run on
+// another worker, and the pool starts a replacement.
+type WorkerError struct {
+	Pid      int            // the worker's process id
+	ExitCode int            // its exit status; -1 when a signal killed it
+	Signal   syscall.Signal // the signal that killed it, or 0
+	Stderr   []byte         // the end of what it wrote to stderr (at most 8 KiB)
+	Err      error          // why the pool killed it, or nil when it died by itself
+}
+
+// Error describes the death, and the line of the stderr tail that tells the
+// most ("panic: ...", "fatal error: ...", or else the last line).
+func (e *WorkerError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "subprocess: worker %d ", e.Pid)
+	if e.Signal != 0 {
+		fmt.Fprintf(&b, "was killed by signal %d (%v)", int(e.Signal), e.Signal)
+	} else {
+		fmt.Fprintf(&b, "exited with status %d", e.ExitCode)
+	}
+	b.WriteString(" while running the task")
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	if line := stderrSummary(e.Stderr); line != "" {
+		fmt.Fprintf(&b, " (stderr: %s)", line)
+	}
+	return b.String()
+}
+
+// Unwrap returns Err.
+func (e *WorkerError) Unwrap() error { return e.Err }
+
+// stderrSummary picks the most telling line of a stderr tail.
+func stderrSummary(tail []byte) string {
+	lines := bytes.Split(bytes.TrimSpace(tail), []byte("\n"))
+	pick := ""
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := string(bytes.TrimSpace(lines[i]))
+		if l == "" {
+			continue
+		}
+		if pick == "" {
+			pick = l
+		}
+		if strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
+			pick = l
+			break
+		}
+	}
+	const max = 200
+	if len(pick) > max {
+		pick = pick[:max] + "..."
+	}
+	return pick
+}
+
+// remoteError is a task's error as it crossed the process boundary: its
+// text, and the sentinel its kind stands for (so errors.Is still works).
+type remoteError struct {
+	text   string
+	target error
+}
+
+func (e *remoteError) Error() string { return e.text }
+func (e *remoteError) Unwrap() error { return e.target }
+
+// outcomeOf classifies the error of a call in the worker for the wire.
+func outcomeOf(err error) outcome {
+	var pe *execkit.PanicError
+	switch {
+	case errors.As(err, &pe):
+		return outcome{kind: kindPanic, data: []byte(fmt.Sprint(pe.Value)), stack: pe.Stack}
+	case errors.Is(err, execkit.ErrNotRegistered):
+		return outcome{kind: kindNotRegistered, data: []byte(err.Error())}
+	case errors.Is(err, execkit.ErrPayload):
+		return outcome{kind: kindPayload, data: []byte(err.Error())}
+	case errors.Is(err, context.Canceled):
+		return outcome{kind: kindCanceled, data: []byte(err.Error())}
+	case errors.Is(err, context.DeadlineExceeded):
+		return outcome{kind: kindDeadline, data: []byte(err.Error())}
+	}
+	return outcome{kind: kindError, data: []byte(err.Error())}
+}
+
+// errorOf rebuilds the error of an outcome in the pool. ctxErr is the error
+// of the call's context, if it ended: a task that stopped because of it
+// returns it as is, like an in-process task would.
+func errorOf(o outcome, ctxErr error) error {
+	text := string(o.data)
+	switch o.kind {
+	case kindOK:
+		return nil
+	case kindPanic:
+		return &execkit.PanicError{Value: text, Stack: o.stack}
+	case kindNotRegistered:
+		return &remoteError{text, execkit.ErrNotRegistered}
+	case kindPayload:
+		return &remoteError{text, execkit.ErrPayload}
+	case kindCanceled, kindDeadline:
+		if ctxErr != nil {
+			return ctxErr
+		}
+		if o.kind == kindCanceled {
+			return &remoteError{text, context.Canceled}
+		}
+		return &remoteError{text, context.DeadlineExceeded}
+	}
+	return &remoteError{text: text}
+}

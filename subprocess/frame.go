@@ -1,0 +1,296 @@
+package subprocess
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/execkit/execkit"
+)
+
+// The wire protocol between the pool and a worker. Every message is a frame:
+//
+//	length  uint32, big endian: the bytes after it (type + id + payload)
+//	type    byte
+//	id      uint64, big endian: the call it belongs to (0 for HELLO and INIT)
+//	payload length-9 bytes, laid out by the type (see the append* functions)
+//
+// Frames are at most maxFrame bytes. Inside payloads, byte strings are a
+// uvarint length followed by the bytes. The envelope is hand-rolled rather
+// than gob: BenchmarkEnvelope measures both (see doc.go for the figures);
+// the function arguments and results inside it are encoded by each Func's
+// own codec.
+const (
+	protocolVersion = 1
+	frameHeader     = 4 + 1 + 8
+	maxFrame        = 64 << 20 // type + id + payload
+)
+
+// Frame types.
+const (
+	frameHello   byte = 1 + iota // worker -> pool: version, pid, registry hash
+	frameInit                    // pool -> worker: the initializer call (id 0)
+	frameCall                    // pool -> worker: a function name and one or more arguments
+	frameCancel                  // pool -> worker: cancel call id (no payload)
+	frameResult                  // worker -> pool: one outcome per argument of call id
+	frameRevoke                  // pool -> worker: give call id back unless it started (no payload)
+	frameRevoked                 // worker -> pool: call id given back, not started (no payload)
+)
+
+// Outcome kinds of a result: how an error crossed the process boundary.
+const (
+	kindOK            byte = iota // data is the encoded result
+	kindError                     // data is the error's text
+	kindPanic                     // data is the panic value's text, then the stack
+	kindNotRegistered             // the name is not registered in the worker
+	kindPayload                   // an argument or result did not encode or decode
+	kindCanceled                  // the call's context was cancelled
+	kindDeadline                  // the call's context passed its deadline
+	kindLimit                     // first kind value that is not valid
+)
+
+// errFrame describes a frame that does not follow the protocol; it is
+// wrapped in ErrProtocol by readFrame and the decoders.
+var errFrame = errors.New("malformed frame")
+
+// frameReader reads frames from a worker's or the pool's pipe.
+type frameReader struct {
+	r *bufio.Reader
+}
+
+func newFrameReader(r io.Reader) *frameReader {
+	return &frameReader{r: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// read returns the next frame. The payload is freshly allocated: decoded
+// messages may keep slices of it. It returns io.EOF at a clean end between
+// frames, and an error wrapping ErrProtocol for a frame that breaks the
+// protocol (length out of range, unknown type, truncated).
+func (fr *frameReader) read() (typ byte, id uint64, payload []byte, err error) {
+	var hdr [frameHeader]byte
+	if _, err := io.ReadFull(fr.r, hdr[:]); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			err = fmt.Errorf("%w: truncated frame header", ErrProtocol)
+		}
+		return 0, 0, nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[0:4])
+	typ = hdr[4]
+	id = binary.BigEndian.Uint64(hdr[5:13])
+	if n < frameHeader-4 || n > maxFrame {
+		return 0, 0, nil, fmt.Errorf("%w: frame length %d out of range [%d, %d]", ErrProtocol, n, frameHeader-4, maxFrame)
+	}
+	if typ < frameHello || typ > frameRevoked {
+		return 0, 0, nil, fmt.Errorf("%w: unknown frame type %d", ErrProtocol, typ)
+	}
+	payload = make([]byte, n-(frameHeader-4))
+	if _, err := io.ReadFull(fr.r, payload); err != nil {
+		return 0, 0, nil, fmt.Errorf("%w: truncated frame of %d bytes: %v", ErrProtocol, n, err)
+	}
+	return typ, id, payload, nil
+}
+
+// appendFrame appends a frame of type typ for call id, whose payload
+// body appends, to b. It returns an error wrapping ErrPayload, and b
+// unchanged, when the frame would exceed maxFrame.
+func appendFrame(b []byte, typ byte, id uint64, body func([]byte) []byte) ([]byte, error) {
+	start := len(b)
+	b = append(b, 0, 0, 0, 0, typ)
+	b = binary.BigEndian.AppendUint64(b, id)
+	if body != nil {
+		b = body(b)
+	}
+	n := len(b) - start - 4
+	if n > maxFrame {
+		return b[:start], fmt.Errorf("subprocess: a frame of %d bytes exceeds the %d-byte limit: %w", n, maxFrame, execkit.ErrPayload)
+	}
+	binary.BigEndian.PutUint32(b[start:], uint32(n))
+	return b, nil
+}
+
+func appendBytes(b, s []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// hello is the first frame a worker sends.
+type hello struct {
+	version int
+	pid     int
+	hash    string
+}
+
+func (h hello) append(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(h.version))
+	b = binary.AppendUvarint(b, uint64(h.pid))
+	return appendString(b, h.hash)
+}
+
+func decodeHello(p []byte) (hello, error) {
+	d := decoder{p: p}
+	h := hello{version: int(d.uvarint()), pid: int(d.uvarint()), hash: string(d.bytes())}
+	return h, d.finish("hello")
+}
+
+// request is the payload of INIT and CALL frames: a registered function's
+// name and its encoded arguments (one for a task, many for a Map chunk).
+type request struct {
+	name string
+	args [][]byte
+}
+
+func (r request) append(b []byte) []byte {
+	b = appendString(b, r.name)
+	b = binary.AppendUvarint(b, uint64(len(r.args)))
+	for _, a := range r.args {
+		b = appendBytes(b, a)
+	}
+	return b
+}
+
+// size is the number of payload bytes append writes, at most.
+func (r request) size() int {
+	n := binary.MaxVarintLen64 * (2 + len(r.args))
+	n += len(r.name)
+	for _, a := range r.args {
+		n += len(a)
+	}
+	return n
+}
+
+func decodeRequest(p []byte) (request, error) {
+	d := decoder{p: p}
+	r := request{name: string(d.bytes())}
+	n := d.count()
+	if d.err == nil {
+		r.args = make([][]byte, n)
+		for i := range r.args {
+			r.args[i] = d.bytes()
+		}
+	}
+	return r, d.finish("request")
+}
+
+// outcome is what became of one argument of a call in the worker.
+type outcome struct {
+	kind  byte
+	data  []byte // the result (kindOK) or the error's text
+	stack []byte // kindPanic only
+}
+
+func appendOutcomes(b []byte, outs []outcome) []byte {
+	b = binary.AppendUvarint(b, uint64(len(outs)))
+	for _, o := range outs {
+		b = append(b, o.kind)
+		b = appendBytes(b, o.data)
+		if o.kind == kindPanic {
+			b = appendBytes(b, o.stack)
+		}
+	}
+	return b
+}
+
+func decodeOutcomes(p []byte) ([]outcome, error) {
+	d := decoder{p: p}
+	n := d.count()
+	var outs []outcome
+	if d.err == nil {
+		outs = make([]outcome, n)
+		for i := range outs {
+			o := &outs[i]
+			o.kind = d.byte()
+			if d.err == nil && o.kind >= kindLimit {
+				d.fail(fmt.Sprintf("outcome kind %d", o.kind))
+			}
+			o.data = d.bytes()
+			if o.kind == kindPanic {
+				o.stack = d.bytes()
+			}
+		}
+	}
+	return outs, d.finish("result")
+}
+
+// decoder reads the fields of a payload; the first error sticks and every
+// later read returns a zero value.
+type decoder struct {
+	p   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %w: bad %s", ErrProtocol, errFrame, what)
+	}
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.p)
+	if n <= 0 {
+		d.fail("varint")
+		return 0
+	}
+	d.p = d.p[n:]
+	return v
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.p) == 0 {
+		d.fail("byte")
+		return 0
+	}
+	c := d.p[0]
+	d.p = d.p[1:]
+	return c
+}
+
+// bytes returns a length-prefixed byte string, sharing the payload's memory.
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.p)) {
+		d.fail("length")
+		return nil
+	}
+	s := d.p[:n:n]
+	d.p = d.p[n:]
+	return s
+}
+
+// count reads the number of items that follow; every item takes at least
+// one byte, so a count above the bytes left is malformed (and is refused
+// before anything is allocated for it).
+func (d *decoder) count() int {
+	n := d.uvarint()
+	if d.err == nil && n > uint64(len(d.p)) {
+		d.fail("count")
+		return 0
+	}
+	return int(n)
+}
+
+// finish reports the first error, or trailing bytes.
+func (d *decoder) finish(what string) error {
+	if d.err == nil && len(d.p) != 0 {
+		d.fail(what + " (trailing bytes)")
+	}
+	if d.err != nil {
+		return fmt.Errorf("%w (in %s)", d.err, what)
+	}
+	return nil
+}

@@ -1,0 +1,317 @@
+package subprocess
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/execkit/execkit"
+)
+
+// envMarker is set in the environment of a worker process; Main sees it,
+// clears it (so that programs the task starts do not see it) and serves.
+const envMarker = "EXECKIT_SUBPROCESS_WORKER"
+
+// The worker's ends of the protocol pipes (exec.Cmd.ExtraFiles 0 and 1).
+const (
+	fdRequests = 3
+	fdResults  = 4
+)
+
+// Exit statuses of a worker that stops by itself.
+const (
+	exitSetup    = 2 // the protocol pipes are missing: not started by a Pool
+	exitProtocol = 3 // the pool sent a frame that does not decode
+	exitWrite    = 4 // a result could not be written (the pool is gone)
+)
+
+var mainCalled atomic.Bool
+
+// Main makes this program able to serve as a worker of a [Pool]. Call it
+// first thing in main, and in TestMain of every test binary that creates a
+// Pool, before anything else runs (flag parsing, goroutines, output):
+//
+//	func main() {
+//		subprocess.Main()
+//		// the program as usual
+//	}
+//
+// In a process started by a Pool, Main never returns: it serves the pool
+// and exits when the pool lets it go. Everywhere else it returns at once,
+// having only recorded that it was called, which [New] checks. It is safe
+// to call more than once.
+func Main() {
+	mainCalled.Store(true)
+	if _, ok := os.LookupEnv(envMarker); !ok {
+		return
+	}
+	os.Unsetenv(envMarker)
+	os.Exit(serveWorker())
+}
+
+// job is one INIT or CALL frame in the worker.
+type job struct {
+	id      uint64
+	req     request
+	ctx     context.Context
+	cancel  context.CancelFunc
+	started bool // the runner took it: CANCEL cancels ctx instead of answering
+}
+
+// workerSide is the state of the serving worker. Two goroutines share
+// two roles: reading frames, and running jobs one at a time in arrival
+// order. A goroutine that reads a call while no job runs or waits runs it
+// itself; if it runs longer than handOff, the other goroutine takes over
+// reading (to see a CANCEL while it runs). So a short call costs no
+// goroutine switch in the worker, and the pipes are read with plain
+// blocking reads, like a single-threaded program would.
+type workerSide struct {
+	wmu sync.Mutex // held while writing to out
+	out *os.File
+	buf []byte
+
+	readMu sync.Mutex // the reading role
+	fr     *frameReader
+
+	mu      sync.Mutex
+	jobs    map[uint64]*job // received and not answered
+	queue   []*job          // received while another ran, in order
+	running bool            // a goroutine runs jobs
+	readErr error           // why reading ended; nil while it goes on
+	ended   bool            // reading ended
+	done    chan struct{}   // closed once reading ended and no job runs or waits
+}
+
+// serveWorker runs the worker: HELLO, then jobs in arrival order until the
+// pool closes the request pipe. It returns the exit status.
+func serveWorker() int {
+	// The pipes must not leak into programs a task starts: a grandchild
+	// holding the result pipe would hide this worker's death from the pool.
+	if err := closeOnExec(fdRequests, fdResults); err != nil {
+		fmt.Fprintf(os.Stderr, "subprocess: worker: %v (was this process started by a subprocess.Pool?)\n", err)
+		return exitSetup
+	}
+	ws := &workerSide{
+		out:  os.NewFile(fdResults, "subprocess-results"),
+		fr:   newFrameReader(os.NewFile(fdRequests, "subprocess-requests")),
+		jobs: make(map[uint64]*job),
+		done: make(chan struct{}),
+	}
+	h := hello{version: protocolVersion, pid: os.Getpid(), hash: execkit.RegistryHash()}
+	if err := ws.send(frameHello, 0, h.append); err != nil {
+		return exitWrite
+	}
+	go ws.loop()
+	ws.loop()
+	<-ws.done
+	if err := ws.readErr; err != io.EOF {
+		fmt.Fprintf(os.Stderr, "subprocess: worker %d: reading requests: %v\n", os.Getpid(), err)
+		return exitProtocol
+	}
+	return 0
+}
+
+// handOff is how long a job may run before the goroutine running it hands
+// the reading role to the other one (so that CANCEL and REVOKE frames are
+// read while it runs). Shorter jobs cost no goroutine switch at all.
+const handOff = 50 * time.Microsecond
+
+// loop reads frames while it holds the reading role and runs the jobs it
+// reads, until reading ended. Both goroutines run it.
+func (ws *workerSide) loop() {
+	ws.readMu.Lock()
+	for {
+		ws.mu.Lock()
+		ended := ws.ended
+		ws.mu.Unlock()
+		if ended {
+			ws.readMu.Unlock()
+			return
+		}
+		j, err := ws.readOne()
+		if err != nil {
+			ws.mu.Lock()
+			ws.readErr, ws.ended = err, true
+			if !ws.running {
+				close(ws.done)
+			}
+			ws.mu.Unlock()
+			ws.readMu.Unlock()
+			return
+		}
+		if j == nil {
+			continue
+		}
+		t := time.AfterFunc(handOff, ws.readMu.Unlock) // a mutex may be unlocked by another goroutine
+		ws.run(j)
+		if !t.Stop() {
+			ws.readMu.Lock() // handed over: wait for the role again
+		}
+	}
+}
+
+// readOne reads one frame and handles it. It returns a job to run now
+// (nil when there is none), or the error that ends reading.
+func (ws *workerSide) readOne() (*job, error) {
+	typ, id, payload, err := ws.fr.read()
+	if err != nil {
+		return nil, err
+	}
+	switch typ {
+	case frameInit, frameCall:
+		req, err := decodeRequest(payload)
+		if err != nil {
+			return nil, err
+		}
+		j := &job{id: id, req: req}
+		j.ctx, j.cancel = context.WithCancel(context.Background())
+		ws.mu.Lock()
+		defer ws.mu.Unlock()
+		ws.jobs[id] = j
+		if ws.running {
+			ws.queue = append(ws.queue, j)
+			return nil, nil
+		}
+		ws.running, j.started = true, true
+		return j, nil
+	case frameCancel:
+		ws.cancel(id)
+		return nil, nil
+	case frameRevoke:
+		ws.revoke(id)
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%w: unexpected frame type %d from the pool", ErrProtocol, typ)
+}
+
+// run runs j, then the jobs queued meanwhile, until none is left.
+func (ws *workerSide) run(j *job) {
+	for j != nil {
+		outs := make([]outcome, len(j.req.args))
+		for i, arg := range j.req.args {
+			if j.ctx.Err() != nil {
+				outs[i] = outcomeOf(j.ctx.Err())
+				continue
+			}
+			res, err := execkit.Invoke(j.ctx, j.req.name, arg)
+			if err != nil {
+				outs[i] = outcomeOf(err)
+			} else {
+				outs[i] = outcome{kind: kindOK, data: res}
+			}
+		}
+		j.cancel()
+		ws.mu.Lock()
+		if ws.jobs[j.id] == j {
+			delete(ws.jobs, j.id)
+		}
+		ws.mu.Unlock()
+		if err := ws.answer(j.id, outs); err != nil {
+			os.Exit(exitWrite) // the pool is gone
+		}
+		j = ws.next()
+	}
+}
+
+// next takes the next queued job that was neither cancelled nor given
+// back, or marks that no job runs.
+func (ws *workerSide) next() *job {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	for len(ws.queue) > 0 {
+		j := ws.queue[0]
+		ws.queue[0] = nil
+		ws.queue = ws.queue[1:]
+		// A job answered by CANCEL or given back by REVOKE is no longer
+		// in jobs (the pool may even have sent it here again, as a new
+		// job with the same id, further back in the queue).
+		if ws.jobs[j.id] == j {
+			j.started = true
+			return j
+		}
+	}
+	ws.queue = nil
+	ws.running = false
+	if ws.ended {
+		close(ws.done)
+	}
+	return nil
+}
+
+// cancel handles a CANCEL frame: a running job has its context cancelled;
+// a job still waiting in the queue is answered at once as cancelled, so
+// that it does not wait behind the running one.
+func (ws *workerSide) cancel(id uint64) {
+	ws.mu.Lock()
+	j, ok := ws.jobs[id]
+	if !ok {
+		ws.mu.Unlock()
+		return // answered already
+	}
+	j.cancel()
+	if j.started {
+		ws.mu.Unlock()
+		return
+	}
+	delete(ws.jobs, id)
+	ws.mu.Unlock()
+	outs := make([]outcome, len(j.req.args))
+	for i := range outs {
+		outs[i] = outcomeOf(context.Canceled)
+	}
+	ws.answer(id, outs) // a write error shows again at the runner's next answer
+}
+
+// revoke handles a REVOKE frame: a job that has not started is given back
+// to the pool (which runs it on another worker); one that started goes on.
+func (ws *workerSide) revoke(id uint64) {
+	ws.mu.Lock()
+	j, ok := ws.jobs[id]
+	if !ok || j.started {
+		ws.mu.Unlock()
+		return
+	}
+	delete(ws.jobs, id)
+	ws.mu.Unlock()
+	j.cancel()
+	ws.send(frameRevoked, id, nil) // a write error shows again at the runner's next answer
+}
+
+// answer sends the outcomes of call id; a result too large for a frame is
+// replaced by errors saying so. It writes at once: a result must be out
+// before the next call starts, which might end the process.
+func (ws *workerSide) answer(id uint64, outs []outcome) error {
+	err := ws.send(frameResult, id, func(b []byte) []byte { return appendOutcomes(b, outs) })
+	if err != nil && err != errWrite {
+		for i := range outs {
+			outs[i] = outcome{kind: kindPayload, data: []byte(err.Error())}
+		}
+		err = ws.send(frameResult, id, func(b []byte) []byte { return appendOutcomes(b, outs) })
+	}
+	return err
+}
+
+// errWrite is the error of send when the result pipe is broken.
+var errWrite = errors.New("subprocess: worker: writing to the pool failed")
+
+// send writes one frame.
+func (ws *workerSide) send(typ byte, id uint64, body func([]byte) []byte) error {
+	ws.wmu.Lock()
+	defer ws.wmu.Unlock()
+	b, err := appendFrame(ws.buf[:0], typ, id, body)
+	if err != nil {
+		return err
+	}
+	if cap(b) <= 1<<20 {
+		ws.buf = b
+	}
+	if _, err := ws.out.Write(b); err != nil {
+		return errWrite
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package subprocess
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/execkit/execkit"
+)
+
+// An Option configures [New]. Options are made by the With functions of
+// this package only.
+type Option interface{ apply(*config) }
+
+type config struct {
+	initName    string
+	initArg     []byte
+	maxTasks    int
+	passthrough bool
+	onError     func(error)
+	grace       time.Duration
+	err         error // the first invalid option
+}
+
+const defaultGrace = time.Second
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+func (c *config) fail(err error) {
+	if c.err == nil {
+		c.err = err
+	}
+}
+
+// WithInitializer makes every worker process call f(arg) once, when it
+// starts and before it runs any task: the counterpart of Pool's
+// initializer and initargs. Use it to open what the worker's tasks share
+// (a connection, a loaded model), kept in package variables of the worker.
+// When it fails in a new worker, that worker is refused: [New] returns the
+// error, and a replacement that fails counts toward [ErrBroken].
+func WithInitializer[In, Out any](f *execkit.Func[In, Out], arg In) Option {
+	return optionFunc(func(c *config) {
+		if f == nil {
+			c.fail(fmt.Errorf("subprocess: WithInitializer with a nil Func: %w", execkit.ErrNilTask))
+			return
+		}
+		b, err := encodeValue(f.Codec(), arg)
+		if err != nil {
+			c.fail(fmt.Errorf("subprocess: WithInitializer(%q): %w: %v", f.Name(), execkit.ErrPayload, err))
+			return
+		}
+		c.initName, c.initArg = f.Name(), b
+	})
+}
+
+// WithMaxTasksPerChild makes each worker process exit after it ran n calls
+// (a task, an Apply, or one chunk of a Map), and the pool start a fresh one:
+// the counterpart of maxtasksperchild, for code that leaks. n must be
+// positive.
+func WithMaxTasksPerChild(n int) Option {
+	return optionFunc(func(c *config) {
+		if n <= 0 {
+			c.fail(fmt.Errorf("subprocess: WithMaxTasksPerChild(%d): want a positive count", n))
+			return
+		}
+		c.maxTasks = n
+	})
+}
+
+// WithPassthrough copies what the workers write to their stdout and stderr
+// to this process's. By default their stdout is discarded and their stderr
+// only kept (its last 8 KiB, in a [WorkerError]).
+func WithPassthrough() Option {
+	return optionFunc(func(c *config) { c.passthrough = true })
+}
+
+// WithErrorHandler makes the pool call fn with the error of every task
+// submitted without a Future (Func.Task), and with the error of every
+// replacement worker that fails to start. fn is called from the pool's
+// goroutines, possibly concurrently, and must not block for long. The
+// default logs the error with log/slog at level Error.
+func WithErrorHandler(fn func(error)) Option {
+	return optionFunc(func(c *config) {
+		if fn == nil {
+			c.fail(fmt.Errorf("subprocess: WithErrorHandler(nil)"))
+			return
+		}
+		c.onError = fn
+	})
+}
+
+// WithCancelGrace sets how long a task whose context ended may take to
+// return after its worker was told to cancel it, before the pool kills the
+// worker's process group and starts a replacement. The default is one
+// second. d must be positive.
+func WithCancelGrace(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.fail(fmt.Errorf("subprocess: WithCancelGrace(%v): want a positive duration", d))
+			return
+		}
+		c.grace = d
+	})
+}
+
+// A MapOption configures [Map] and [MapUnordered].
+type MapOption interface{ applyMap(*mapConfig) }
+
+type mapConfig struct{ chunk int }
+
+type chunkOption int
+
+func (o chunkOption) applyMap(c *mapConfig) { c.chunk = int(o) }
+
+// WithChunkSize makes [Map] and [MapUnordered] send items to the workers in
+// chunks of n (the last may be smaller) instead of the default: Python's
+// rule for Map, ceil(len(items) / (4 * workers)), and 1 for MapUnordered.
+// Values below 1 mean 1.
+func WithChunkSize(n int) MapOption { return chunkOption(max(n, 1)) }

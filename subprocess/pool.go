@@ -1,0 +1,425 @@
+package subprocess
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"reflect"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/internal/xrun"
+)
+
+const (
+	// prefetch is how many calls a worker holds besides the one it runs,
+	// so that it never waits for the pool between two calls, and so that
+	// calls travel in batches (one write for several frames) when they are
+	// short. Calls spread over idle workers before any is prefetched, and
+	// an idle worker takes back calls prefetched by a busy one (see
+	// Pool.stealLocked), so a call never waits long behind a slow one.
+	prefetch = 15
+	// perWorker is the number of calls outstanding per worker.
+	perWorker = 1 + prefetch
+	// refillAt: a worker holding this many calls or fewer is sent more;
+	// above it, the feeder waits, so that refills come in batches.
+	refillAt = perWorker / 2
+	// maxStartFailures in a row make the pool broken.
+	maxStartFailures = 5
+	// backoffBase and backoffMax bound the delay before a replacement
+	// worker starts, after start failures or crashes in a row.
+	backoffBase = 10 * time.Millisecond
+	backoffMax  = time.Second
+	// helloTimeout bounds the handshake of a new worker (initializer
+	// excluded).
+	helloTimeout = 10 * time.Second
+	// exitGrace is how long a worker let go may take to exit.
+	exitGrace = 2 * time.Second
+	// waitDelay bounds the wait for a dead worker's stderr to close.
+	waitDelay = time.Second
+	// tailSize is the size of the stderr tail kept per worker.
+	tailSize = 8 << 10
+)
+
+// A Pool runs registered functions ([execkit.Func]) in worker processes:
+// the counterpart of Python's multiprocessing.Pool. It is an
+// [execkit.Executor] that accepts only [execkit.Portable] tasks. Its
+// methods are safe for concurrent use. Make one with [New]; the zero value
+// is not usable.
+type Pool struct {
+	n        int
+	cfg      config
+	hash     string
+	counters xrun.Counters
+
+	base   context.Context // parent of the tasks' contexts
+	cancel context.CancelFunc
+
+	spawnc      chan spawnRequest
+	spawnerDone chan struct{}
+	stopc       chan struct{} // closed when the workers must stop
+	supervisors sync.WaitGroup
+	inflight    sync.WaitGroup // admitted tasks, Apply, Map and MapUnordered calls not finished
+	done        chan struct{}  // closed when everything the pool started has exited
+
+	mu       sync.Mutex
+	closed   bool  // Shutdown or Terminate began: admission stopped
+	stopping bool  // the admitted work is done: workers exit when idle
+	endErr   error // ErrTerminated or a broken-pool error: every call fails with it
+	stopOnce bool  // stopc was closed
+	calls    queue[*call]
+	tasks    queue[pendingTask]
+	runners  int
+	workers  map[*worker]struct{}
+
+	nextID atomic.Uint64 // the last call id given
+}
+
+type pendingTask struct {
+	t      execkit.Portable
+	future bool
+}
+
+// New starts a pool of n worker processes (n = 0 means runtime.NumCPU())
+// and returns once all of them are ready: started, handshake done,
+// initializer run. It returns [ErrNoMain] when [Main] was never called, an
+// error for a negative n or an invalid option, and the first worker's
+// start error (an [ErrProtocol] when a worker registered different
+// functions, the initializer's error) after stopping the others. Each
+// worker costs a process start (a few milliseconds) and its memory; see the
+// package documentation for figures.
+//
+// New seals the registry of [execkit.Register]: register functions at
+// package level.
+func New(n int, opts ...Option) (*Pool, error) {
+	if !mainCalled.Load() {
+		return nil, ErrNoMain
+	}
+	if n < 0 {
+		return nil, fmt.Errorf("subprocess: New(%d): want a worker count >= 0", n)
+	}
+	if n == 0 {
+		n = runtime.NumCPU()
+	}
+	cfg := config{grace: defaultGrace}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
+	if cfg.onError == nil {
+		cfg.onError = xrun.LogError("subprocess.Pool")
+	}
+	p := &Pool{
+		n:           n,
+		cfg:         cfg,
+		hash:        execkit.RegistryHash(),
+		spawnc:      make(chan spawnRequest),
+		spawnerDone: make(chan struct{}),
+		stopc:       make(chan struct{}),
+		done:        make(chan struct{}),
+		workers:     make(map[*worker]struct{}),
+	}
+	p.base, p.cancel = context.WithCancel(context.Background())
+	go p.spawner()
+	ready := make(chan error, n)
+	p.supervisors.Add(n)
+	for range n {
+		go p.supervise(ready)
+	}
+	var first error
+	for range n {
+		if err := <-ready; err != nil && first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		p.Terminate()
+		return nil, first
+	}
+	return p, nil
+}
+
+// Workers returns the number of worker processes the pool keeps running
+// (n given to New, or the number of CPUs). It never blocks, is safe for
+// concurrent use, and after Shutdown still returns that number.
+func (p *Pool) Workers() int { return p.n }
+
+// Submit admits t, which must be [execkit.Portable] (made by a registered
+// Func), to run in a worker; its outcome goes to its Future, or else to the
+// error handler ([WithErrorHandler]). The queue is unbounded, as in Python:
+// Submit never blocks and ignores ctx. It returns [execkit.ErrNilTask],
+// [execkit.ErrNotPortable] for any other task (a closure cannot cross the
+// process boundary), [execkit.ErrClosed] once Shutdown or Terminate began,
+// and an error wrapping [ErrBroken] when the pool gave up starting workers.
+func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
+	if execkit.IsNil(t) {
+		p.counters.Reject()
+		return execkit.ErrNilTask
+	}
+	pt, ok := t.(execkit.Portable)
+	if !ok {
+		p.counters.Reject()
+		return execkit.ErrNotPortable
+	}
+	p.mu.Lock()
+	if err := p.admitLocked(); err != nil {
+		p.mu.Unlock()
+		p.counters.Reject()
+		return err
+	}
+	p.counters.Admit()
+	p.tasks.push(pendingTask{t: pt, future: execkit.HasFuture(t)})
+	if p.runners < p.n*perWorker {
+		p.runners++
+		go p.runTasks()
+	}
+	p.mu.Unlock()
+	return nil
+}
+
+// admitLocked counts one more unit of admitted work, or says why not.
+func (p *Pool) admitLocked() error {
+	if p.closed {
+		return execkit.ErrClosed
+	}
+	if p.endErr != nil {
+		return p.endErr
+	}
+	p.inflight.Add(1)
+	return nil
+}
+
+// runTasks runs submitted tasks until the queue is empty. At most
+// n*perWorker of these exist, one per call a worker can hold.
+func (p *Pool) runTasks() {
+	for {
+		p.mu.Lock()
+		pt, ok := p.tasks.pop()
+		if !ok {
+			p.runners--
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+		p.counters.Start()
+		err := runVia(p.base, pt.t, p.invoke)
+		p.counters.Finish(err)
+		if err != nil && !pt.future {
+			p.cfg.onError(err)
+		}
+		p.inflight.Done()
+	}
+}
+
+// runVia runs t through invoke, recovering a panic of a Portable
+// implementation into a *PanicError.
+func runVia(ctx context.Context, t execkit.Portable, invoke execkit.Invoker) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &execkit.PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return t.RunVia(ctx, invoke)
+}
+
+// Stats returns the pool's counters. A chunk of Map or MapUnordered counts
+// as one task, as in Python. Queued counts submitted tasks not yet handed
+// to a worker slot, and chunks until they return; Running counts tasks
+// handed to one (sent to a worker, or waiting for a free worker) and Apply
+// calls. It never blocks.
+func (p *Pool) Stats() execkit.Stats { return p.counters.Stats() }
+
+// Shutdown stops admission, lets every admitted task run, then lets the
+// workers exit and waits for them: the counterpart of close followed by
+// join. It returns nil once every process and goroutine the pool started
+// has exited. If ctx ends first, it cancels the tasks' contexts (their
+// workers are told to cancel them, and killed if they do not return within
+// the grace of [WithCancelGrace]) and returns ctx.Err(); a later call waits
+// again. It is idempotent and safe to call concurrently; after Terminate it
+// returns nil once Terminate's work is done.
+func (p *Pool) Shutdown(ctx context.Context) error {
+	p.beginClose()
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		p.cancel()
+		return ctx.Err()
+	}
+}
+
+// Terminate stops the pool now: the counterpart of terminate. Every worker
+// process group is killed, every task not finished fails with
+// [ErrTerminated] (tasks submitted without a Future report it to the error
+// handler), and later calls are refused. It blocks until every process and
+// goroutine the pool started has exited, which takes about as long as the
+// kernel takes to reap them. It is idempotent and safe to call
+// concurrently, also with Shutdown.
+func (p *Pool) Terminate() {
+	p.mu.Lock()
+	if p.endErr == nil {
+		p.endErr = ErrTerminated
+	}
+	p.failAllLocked()
+	p.mu.Unlock()
+	p.cancel()
+	p.beginClose()
+	<-p.done
+}
+
+// failAllLocked fails every queued call with endErr, kills every worker
+// (their supervisors fail the calls they held) and stops the supervisors.
+func (p *Pool) failAllLocked() {
+	for {
+		c, ok := p.calls.pop()
+		if !ok {
+			break
+		}
+		p.resolveLocked(c, nil, p.endErr)
+	}
+	for w := range p.workers {
+		w.kill(p.endErr)
+	}
+	p.stopLocked()
+}
+
+func (p *Pool) stopLocked() {
+	if !p.stopOnce {
+		p.stopOnce = true
+		close(p.stopc)
+	}
+	for w := range p.workers {
+		w.signal()
+	}
+}
+
+// beginClose stops admission and, the first time, starts the goroutine
+// that winds the pool down once the admitted work is done.
+func (p *Pool) beginClose() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	p.closed = true
+	go func() {
+		p.inflight.Wait()
+		p.mu.Lock()
+		p.stopping = true
+		p.stopLocked()
+		p.mu.Unlock()
+		p.supervisors.Wait()
+		close(p.spawnc)
+		<-p.spawnerDone
+		p.cancel()
+		close(p.done)
+	}()
+}
+
+// breakPool gives up after repeated start failures.
+func (p *Pool) breakPool(cause error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.endErr == nil {
+		p.endErr = fmt.Errorf("%w: %v", ErrBroken, cause)
+	}
+	p.failAllLocked()
+}
+
+// taskContext returns the context of an Apply or Map call: ctx, cancelled
+// too when the pool gives up on its tasks.
+func (p *Pool) taskContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(p.base, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+// spawnRequest asks the spawner to start a process.
+type spawnRequest struct {
+	cmd  *exec.Cmd
+	errc chan error
+}
+
+// spawner starts every worker process from one goroutine locked to its OS
+// thread. Pdeathsig is delivered when the thread that started a child
+// exits, not the process: the Go runtime ends a thread when a goroutine
+// locked to it returns, so an ordinary goroutine could leave workers killed
+// at random, or, worse, not tied to a thread that lives. This thread lives
+// until every worker was reaped.
+func (p *Pool) spawner() {
+	runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+	defer close(p.spawnerDone)
+	for req := range p.spawnc {
+		req.errc <- req.cmd.Start()
+	}
+}
+
+// spawn starts cmd on the spawner's thread.
+func (p *Pool) spawn(cmd *exec.Cmd) error {
+	req := spawnRequest{cmd: cmd, errc: make(chan error, 1)}
+	select {
+	case p.spawnc <- req:
+		return <-req.errc
+	case <-p.stopc:
+		return errStopped
+	}
+}
+
+var errStopped = fmt.Errorf("subprocess: the pool is stopping")
+
+// stoppedLocked reports whether workers must not be (re)started.
+func (p *Pool) stoppedLocked() bool { return p.stopping || p.endErr != nil }
+
+func (p *Pool) stopped() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stoppedLocked()
+}
+
+// sleep waits d, or until the pool stops; it reports whether to go on.
+func (p *Pool) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-p.stopc:
+		return false
+	}
+}
+
+func backoff(n int) time.Duration {
+	d := backoffBase << min(n-1, 10)
+	return min(d, backoffMax)
+}
+
+// encodeValue encodes v with c the way execkit.Func does: zero-size types
+// (struct{}) carry nothing and skip the codec.
+func encodeValue[T any](c execkit.Codec, v T) ([]byte, error) {
+	if reflect.TypeFor[T]().Size() == 0 {
+		return nil, nil
+	}
+	return c.Marshal(v)
+}
+
+// decodeValue is the inverse of encodeValue.
+func decodeValue[T any](c execkit.Codec, data []byte) (T, error) {
+	var v T
+	if reflect.TypeFor[T]().Size() == 0 {
+		return v, nil
+	}
+	err := c.Unmarshal(data, &v)
+	return v, err
+}
+
+// environ is the environment of a new worker.
+func environ() []string { return append(os.Environ(), envMarker+"=1") }

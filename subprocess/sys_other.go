@@ -1,0 +1,18 @@
+//go:build !linux
+
+package subprocess
+
+import (
+	"errors"
+	"syscall"
+)
+
+// Worker processes need Linux: Pdeathsig ties them to the pool's process.
+// Elsewhere starting one fails with an error naming the missing file.
+const selfExe = "/proc/self/exe (subprocess workers need Linux)"
+
+func sysProcAttr() *syscall.SysProcAttr { return nil }
+
+func killGroup(pid int) {}
+
+func closeOnExec(fds ...int) error { return errors.New("subprocess workers need Linux") }
