@@ -27,9 +27,11 @@ import (
 	"time"
 
 	"github.com/execkit/execkit/bench"
+	"github.com/execkit/execkit/subprocess"
 )
 
 func main() {
+	subprocess.Main() // worker processes of the execkit-subprocess row
 	bench.ChildMain()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

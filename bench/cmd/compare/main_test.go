@@ -6,10 +6,12 @@ import (
 	"testing"
 
 	"github.com/execkit/execkit/bench"
+	"github.com/execkit/execkit/subprocess"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
+	subprocess.Main() // worker processes of the execkit-subprocess row
 	bench.ChildMain()
 	goleak.VerifyTestMain(m,
 		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),

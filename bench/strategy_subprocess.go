@@ -1,0 +1,63 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	"github.com/execkit/execkit/subprocess"
+)
+
+// subprocessStrategy is execkit's pool of worker processes, the
+// multiprocessing.Pool counterpart, on the workloads where crossing a
+// process boundary is the question.
+func subprocessStrategy() *Strategy {
+	return &Strategy{
+		Name: StratSubprocess, Family: FamilyProcess, Lang: LangGo, Baseline: "raw-pipe", Python: "py-mp-pool",
+		Doc:   "execkit subprocess.New(GOMAXPROCS): worker processes re-executing this binary; Submit(Func.Task) per task, subprocess.Apply one at a time, subprocess.Map (chunked like Pool.map)",
+		Kinds: []Kind{KindBatch, KindRoundTrip, KindMap}, Only: []string{"noop", "cpu100us", "roundtrip", "map"},
+		New: newSubprocessRunner,
+	}
+}
+
+type subprocessRunner struct {
+	w     *Workload
+	p     *subprocess.Pool
+	items []int
+}
+
+func newSubprocessRunner(w *Workload) (Runner, error) {
+	p, err := subprocess.New(runtime.GOMAXPROCS(0), subprocess.WithErrorHandler(ignoreError))
+	if err != nil {
+		return nil, err
+	}
+	return &subprocessRunner{w: w, p: p}, nil
+}
+
+func (r *subprocessRunner) Run(ctx context.Context, n int) error {
+	switch r.w.Kind {
+	case KindRoundTrip:
+		for i := range n {
+			got, err := subprocess.Apply(ctx, r.p, r.w.Func, r.w.Arg(i))
+			if err != nil {
+				return err
+			}
+			if r.w.Func == Noop && got != i {
+				return fmt.Errorf("bench: subprocess: got %d; want %d", got, i)
+			}
+		}
+		return nil
+	case KindMap:
+		for i := len(r.items); i < n; i++ {
+			r.items = append(r.items, r.w.Arg(i))
+		}
+		out, err := subprocess.Map(ctx, r.p, r.w.Func, r.items[:n])
+		if err == nil && len(out) != n {
+			err = fmt.Errorf("bench: subprocess: Map returned %d results; want %d", len(out), n)
+		}
+		return err
+	}
+	return submitBatch(ctx, r.w, n, r.p)
+}
+
+func (r *subprocessRunner) Close() error { return r.p.Shutdown(context.Background()) }
