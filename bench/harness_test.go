@@ -223,7 +223,7 @@ func TestTargets(t *testing.T) {
 	}
 	got := map[string]Target{}
 	for _, tg := range Targets(rs) {
-		got[tg.Name+"@"+tg.Workload] = tg
+		got[tg.Name+"@"+tg.Workload+"@"+tg.Strategy] = tg
 	}
 	tests := []struct {
 		key     string
@@ -231,15 +231,16 @@ func TestTargets(t *testing.T) {
 		ratio   float64 // NaN: none
 		against string
 	}{
-		{"adapter: pool vs ants used directly@noop", Pass, 1.05, "ants"},
-		{"adapter: pool vs ants used directly@cpu1us", Miss, 1.2, "ants"},
-		{"adapter: errgroup vs x/sync errgroup used directly@noop", NA, math.NaN(), "xsync-errgroup"},
-		{"pool vs the fastest peer pool (ants, conc, pond, workerpool)@noop", Miss, 105.0 / 80, "pond"},
-		{"pool vs the fastest peer pool (ants, conc, pond, workerpool)@cpu100us", NA, math.NaN(), ""},
-		{"subprocess round trip vs the raw pipe floor@roundtrip", Pass, 1.5, "raw-pipe"},
-		{"subprocess vs multiprocessing.Pool.apply_async (no-op, pipelined)@noop", Miss, 15, "py-mp-pool"},
-		{"subprocess Map vs multiprocessing.Pool.map@map", NA, math.NaN(), "py-mp-pool"},
-		{"pool peak RSS vs goroutine per task, 1e6 sleeping tasks@sleep1e6", Pass, 0.25, "raw-go"},
+		{"adapter: pool vs ants used directly@noop@execkit-pool", Pass, 1.05, "ants"},
+		{"adapter: pool vs ants used directly@cpu1us@execkit-pool", Miss, 1.2, "ants"},
+		{"adapter: errgroup vs x/sync errgroup used directly@noop@execkit-errgroup", NA, math.NaN(), "xsync-errgroup"},
+		{"pool vs the fastest peer pool (ants, conc, pond, workerpool)@noop@execkit-pool", Miss, 105.0 / 80, "pond"},
+		{"pool vs the fastest peer pool (ants, conc, pond, workerpool)@cpu100us@execkit-pool", NA, math.NaN(), ""},
+		{"subprocess round trip vs the raw pipe floor@roundtrip@execkit-subprocess", Pass, 1.5, "raw-pipe"},
+		{"subprocess vs multiprocessing.Pool.apply_async (no-op, pipelined)@noop@execkit-subprocess", Miss, 15, "py-mp-pool"},
+		{"subprocess Map vs multiprocessing.Pool.map@map@execkit-subprocess", NA, math.NaN(), "py-mp-pool"},
+		{"subprocess round trip vs the raw pipe floor@roundtrip@execkit-subprocess-varint", NA, math.NaN(), "raw-pipe"},
+		{"pool peak RSS vs goroutine per task, 1e6 sleeping tasks@sleep1e6@execkit-pool", Pass, 0.25, "raw-go"},
 	}
 	for _, tt := range tests {
 		tg, ok := got[tt.key]
@@ -260,7 +261,7 @@ func TestTargets(t *testing.T) {
 			t.Errorf("%s: N/A without a note", tt.key)
 		}
 	}
-	peer := got["pool vs the fastest peer pool (ants, conc, pond, workerpool)@noop"]
+	peer := got["pool vs the fastest peer pool (ants, conc, pond, workerpool)@noop@execkit-pool"]
 	if want := "vs ants 1.05x, conc 0.53x, pond 1.31x"; peer.Note != want {
 		t.Errorf("peer note: got %q; want %q", peer.Note, want)
 	}

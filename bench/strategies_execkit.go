@@ -11,7 +11,7 @@ import (
 // adapter: a batch of tasks submitted with Submit and counted as they end.
 // A strategy appears here once its package is on main.
 func execkitStrategies() []*Strategy {
-	return []*Strategy{fireforgetStrategy(), poolStrategy(), errgroupStrategy(), subprocessStrategy(), {
+	return []*Strategy{fireforgetStrategy(), poolStrategy(), errgroupStrategy(), subprocessStrategy(), subprocessVarintStrategy(), {
 		Name: "execkit-inline", Family: FamilyGoroutine, Lang: LangGo, Baseline: "raw-go",
 		Doc:   "execkit.Inline: Submit runs the task in the caller (no concurrency; the floor of the Task call)",
 		Kinds: []Kind{KindBatch}, Only: []string{"noop", "cpu1us", "cpu100us"},

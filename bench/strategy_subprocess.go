@@ -10,15 +10,32 @@ import (
 
 // subprocessStrategy is execkit's pool of worker processes, the
 // multiprocessing.Pool counterpart, on the workloads where crossing a
-// process boundary is the question.
+// process boundary is the question, with the functions' default codec
+// (gob).
 func subprocessStrategy() *Strategy {
 	return &Strategy{
 		Name: StratSubprocess, Family: FamilyProcess, Lang: LangGo, Baseline: "raw-pipe", Python: "py-mp-pool",
-		Doc:   "execkit subprocess.New(GOMAXPROCS): worker processes re-executing this binary; Submit(Func.Task) per task, subprocess.Apply one at a time, subprocess.Map (chunked like Pool.map)",
-		Kinds: []Kind{KindBatch, KindRoundTrip, KindMap}, Only: []string{"noop", "cpu100us", "roundtrip", "map"},
+		Doc:   "execkit subprocess.New(GOMAXPROCS): worker processes re-executing this binary; Submit(Func.Task) per task, subprocess.Apply one at a time, subprocess.Map (chunked like Pool.map); the default gob codec",
+		Kinds: processKinds, Only: processWorkloads,
 		New: newSubprocessRunner,
 	}
 }
+
+// subprocessVarintStrategy is the same pool running the varint twins of
+// the functions: what the default codec costs.
+func subprocessVarintStrategy() *Strategy {
+	return &Strategy{
+		Name: StratSubprocessVarint, Family: FamilyProcess, Lang: LangGo, Baseline: "raw-pipe", Python: "py-mp-pool",
+		Doc:   "execkit-subprocess running the same functions registered with a varint codec (execkit.WithCodec) instead of gob",
+		Kinds: processKinds, Only: processWorkloads,
+		New: func(w *Workload) (Runner, error) { return newSubprocessRunner(withVarint(w)) },
+	}
+}
+
+var (
+	processKinds     = []Kind{KindBatch, KindRoundTrip, KindMap}
+	processWorkloads = []string{"noop", "cpu100us", "roundtrip", "map"}
+)
 
 type subprocessRunner struct {
 	w     *Workload
@@ -42,7 +59,7 @@ func (r *subprocessRunner) Run(ctx context.Context, n int) error {
 			if err != nil {
 				return err
 			}
-			if r.w.Func == Noop && got != i {
+			if r.w.Arg(i) == i && got != i { // a no-op echoes its argument
 				return fmt.Errorf("bench: subprocess: got %d; want %d", got, i)
 			}
 		}

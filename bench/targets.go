@@ -33,6 +33,9 @@ const (
 	StratErrgroup   = "execkit-errgroup"
 	StratFireforget = "execkit-fireforget"
 	StratSubprocess = "execkit-subprocess"
+	// StratSubprocessVarint is the subprocess row whose functions use a
+	// varint codec instead of gob.
+	StratSubprocessVarint = "execkit-subprocess-varint"
 )
 
 // poolPeers are the pools execkit's pool is held against.
@@ -51,12 +54,14 @@ func Targets(rs []Result) []Target {
 	for _, w := range []string{"noop", "cpu1us", "cpu100us"} {
 		ts = append(ts, peerTarget(w, rs))
 	}
-	ts = append(ts,
-		ratioTarget("subprocess round trip vs the raw pipe floor", "roundtrip", StratSubprocess, "raw-pipe", "time", "<=", 2, rs),
-		ratioTarget("subprocess vs multiprocessing.Pool.apply_async (no-op, pipelined)", "noop", StratSubprocess, "py-mp-pool", "speedup", ">=", 20, rs),
-		ratioTarget("subprocess Map vs multiprocessing.Pool.map", "map", StratSubprocess, "py-mp-pool", "speedup", ">=", 2, rs),
-		memTarget(rs),
-	)
+	for _, s := range []string{StratSubprocess, StratSubprocessVarint} {
+		ts = append(ts,
+			ratioTarget("subprocess round trip vs the raw pipe floor", "roundtrip", s, "raw-pipe", "time", "<=", 2, rs),
+			ratioTarget("subprocess vs multiprocessing.Pool.apply_async (no-op, pipelined)", "noop", s, "py-mp-pool", "speedup", ">=", 20, rs),
+			ratioTarget("subprocess Map vs multiprocessing.Pool.map", "map", s, "py-mp-pool", "speedup", ">=", 2, rs),
+		)
+	}
+	ts = append(ts, memTarget(rs))
 	return ts
 }
 

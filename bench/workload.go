@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -250,3 +252,55 @@ var (
 	nsPerIter float64
 	spinSink  atomic.Int64
 )
+
+// VarintCodec is an execkit.Codec for int arguments and results: a
+// zig-zag varint, a few bytes and next to no time, where the default gob
+// codec sends a type description with every value. The varint twins below
+// use it, so that the process-crossing rows show what the codec costs.
+type VarintCodec struct{}
+
+// Marshal encodes an int.
+func (VarintCodec) Marshal(v any) ([]byte, error) {
+	x, ok := v.(int)
+	if !ok {
+		return nil, fmt.Errorf("bench: VarintCodec: cannot encode %T", v)
+	}
+	return binary.AppendVarint(nil, int64(x)), nil
+}
+
+// Unmarshal decodes into an *int.
+func (VarintCodec) Unmarshal(data []byte, v any) error {
+	p, ok := v.(*int)
+	if !ok {
+		return fmt.Errorf("bench: VarintCodec: cannot decode into %T", v)
+	}
+	x, n := binary.Varint(data)
+	if n <= 0 || n != len(data) || len(binary.AppendVarint(nil, x)) != n {
+		return fmt.Errorf("bench: VarintCodec: bad varint %x", data) // or not the shortest form
+	}
+	*p = int(x)
+	return nil
+}
+
+// The varint twins: the same functions, registered under their own names
+// with [VarintCodec].
+var (
+	NoopVarint = execkit.Register("bench.noop.varint", func(_ context.Context, x int) (int, error) {
+		return x, nil
+	}, execkit.WithCodec(VarintCodec{}))
+	SpinVarint = execkit.Register("bench.spin.varint", func(_ context.Context, iters int) (int, error) {
+		return spin(iters), nil
+	}, execkit.WithCodec(VarintCodec{}))
+)
+
+// withVarint returns w calling the varint twin of its function.
+func withVarint(w *Workload) *Workload {
+	v := *w
+	switch w.Func {
+	case Noop:
+		v.Func = NoopVarint
+	case Spin:
+		v.Func = SpinVarint
+	}
+	return &v
+}
