@@ -17,35 +17,29 @@ const EnvPGURL = "EXECKIT_PG_URL"
 //	if url == "" {
 //		return nil
 //	}
-//	return &Strategy{
-//		Name: "execkit-riverexec", Family: FamilyProcess, Lang: LangGo,
+//	return executorRow(Strategy{
+//		Name: "execkit-riverexec", Family: FamilyProcess,
 //		Baseline: "raw-pipe", Python: "py-mp-pool",
 //		Module: "github.com/execkit/execkit/riverexec",
 //		Doc:    "execkit riverexec: each task a River job in PostgreSQL, worked in this process",
 //		Kinds:  []Kind{KindBatch, KindRoundTrip}, Only: []string{"noop", "roundtrip"},
-//		New: func(w *Workload) (Runner, error) {
-//			ctx := context.Background()
-//			db, err := pgxpool.New(ctx, url)
-//			if err != nil {
-//				return nil, err
-//			}
-//			const schema = "execkit_bench"
-//			_, _ = db.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-//			if err := riverexec.Migrate(ctx, db, schema); err != nil {
-//				db.Close()
-//				return nil, err
-//			}
-//			ex, err := riverexec.New(ctx, db, riverexec.Schema(schema))
-//			if err != nil {
-//				db.Close()
-//				return nil, err
-//			}
-//			return &execRunner{w: w, ex: ex}, nil // and close db after Shutdown
-//		},
-//	}
+//	}, func(*Workload) (execkit.Executor, error) {
+//		ctx := context.Background()
+//		db, err := pgxpool.New(ctx, url) // closed by a wrapper after Shutdown
+//		if err != nil {
+//			return nil, err
+//		}
+//		const schema = "execkit_bench"
+//		_, _ = db.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+//		if err := riverexec.Migrate(ctx, db, schema); err != nil {
+//			db.Close()
+//			return nil, err
+//		}
+//		return riverexec.New(ctx, db, riverexec.Schema(schema))
+//	})
 //
-// execRunner runs both kinds: batches, and round trips (one task submitted
-// and waited for at a time).
+// executorRow's adapter runs both kinds: batches, and round trips (one
+// task submitted and waited for at a time).
 func riverexecStrategy() *Strategy {
 	if os.Getenv(EnvPGURL) == "" {
 		return nil
