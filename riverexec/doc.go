@@ -1,0 +1,67 @@
+// Package riverexec is an [execkit.Executor] whose tasks run on any number
+// of machines: each task is a job of River (github.com/riverqueue/river), a
+// job queue in PostgreSQL. It is execkit's counterpart of Celery, minus the
+// broker and the result backend to deploy: the database you already run is
+// both. It is a module of its own, so that River and pgx enter only the
+// go.mod of programs that import it.
+//
+// # Shape
+//
+// Only registered functions cross machines ([execkit.Register]): a task made
+// by a [execkit.Func] carries the function's name and its encoded argument,
+// and becomes one job of the single kind [Kind]. Every process that shares
+// the database and registered the same functions can work it. Submit (and
+// so Func.Go and Func.Map) accepts only such tasks; a closure gets
+// [execkit.ErrNotPortable].
+//
+//   - Submitting: Submit admits a task and returns; a goroutine inserts the
+//     waiting calls in batches (one InsertMany per batch), and another polls
+//     River's job list for the pending ids, one query per cycle, polling
+//     again at once while results keep coming and backing off (up to 100ms)
+//     while none do. The result (or error, or panic with its stack) reaches
+//     the task's Future.
+//   - Working: River's client fetches jobs of the executor's queue and runs
+//     each registration with [execkit.Invoke]; the worker records the
+//     encoded result (or the error) on the job row with River's
+//     river.RecordOutput.
+//   - Modes: one executor does both (the default: a single machine that may
+//     grow); [SubmitOnly] in web processes and [WorkOnly] in worker
+//     processes split them over machines.
+//
+// The result of every job stays on its row for River's retention period
+// (a day for successes, a week for failures), so any process can follow a
+// job by id: [Executor.Enqueue] inserts one and returns its id,
+// [Executor.Lookup] reports its [State] in Celery's words (PENDING,
+// STARTED, RETRY, SUCCESS, FAILURE, REVOKED, and UNKNOWN for an id that was
+// never issued, where Celery says PENDING), [Executor.Cancel] revokes it.
+//
+// # Delivery is at least once
+//
+// A job is run again when its worker dies (or stops with its deadline
+// passed) while running it: River's rescuer finds it after [RescueAfter]
+// and it runs elsewhere, up to three times beyond its [Retries]. So a task
+// may run twice, and even partly twice: write tasks that are idempotent
+// (upsert rather than insert, check before you charge a card, name output
+// files after the job). A task that runs longer than RescueAfter may be
+// rescued while it still runs: set RescueAfter above your longest task.
+// A Future gets exactly one outcome, the first the database reports.
+//
+// Failing tasks are not retried unless [Retries] says so (Celery's default
+// too); the error that comes back is a [*JobError] carrying the task's
+// message, and a panic is a *execkit.PanicError with the worker's stack.
+//
+// # Costs
+//
+// On one 2-core machine with PostgreSQL on it (fsync off), no-op tasks
+// make the round trip (insert, fetch, run, complete, collect) at several
+// thousand a second in one process; see BenchmarkThroughput. A task costs
+// one row, a goroutine in the submitter while pending, and a few queries
+// shared with the other tasks of its batch.
+//
+// # Shutdown
+//
+// Shutdown stops admission, waits for the outcome of every task the
+// executor admitted, stops River's client and returns once every goroutine
+// it started has exited. River and pgx keep no goroutine of their own after
+// that, except the pool's health check, which is yours: close the pool.
+package riverexec
