@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,6 +29,14 @@ const workerEnv = "RIVEREXEC_TEST_WORKER" // "url schema queue"
 func TestMain(m *testing.M) {
 	if spec := os.Getenv(workerEnv); spec != "" {
 		os.Exit(serveWorker(spec))
+	}
+	flag.Parse()
+	if os.Getenv("EXECKIT_PG_URL") == "" && os.Getenv("CI") != "true" {
+		// The tests skip themselves; the examples cannot, so leave them out.
+		if run := flag.Lookup("test.run"); run.Value.String() == "" {
+			_ = run.Value.Set("^Test")
+		}
+		fmt.Println("riverexec: EXECKIT_PG_URL is not set: tests skip and examples do not run (start a server with testdata/pg.sh)")
 	}
 	goleak.VerifyTestMain(m)
 }
