@@ -116,7 +116,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 	}
 	logger := cfg.logger
 	if logger == nil {
-		logger = slog.New(minLevel{slog.Default().Handler(), slog.LevelWarn})
+		logger = slog.New(minLevel{slog.Default().Handler(), slog.LevelError})
 	}
 	execkit.RegistryHash()
 
@@ -309,24 +309,34 @@ func (e *Executor) invoke(ctx context.Context, name string, payload []byte, star
 
 // revoke cancels c's job and waits (at most revokeWait) for it to end: a
 // running task has its context cancelled on its worker and the Future
-// completes with what it returned.
+// completes with what it returned. The cancel is repeated while the job has
+// not ended: River v0.30 lets a running job that was marked for
+// cancellation and then failed with a retry due soon go back to
+// "available" instead of "cancelled"; a cancel of an available job takes
+// effect at once.
 func (e *Executor) revoke(ctx context.Context, c *call) ([]byte, error) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeWait)
 	defer cancel()
-	if _, err := e.client.JobCancel(wctx, c.id); err != nil && !errors.Is(err, rivertype.ErrNotFound) {
-		e.logger.Warn("riverexec: cancelling a job", "job", c.id, "err", err)
-	}
-	select {
-	case <-c.done:
-		if errors.Is(c.err, ErrRevoked) {
-			return nil, ctx.Err()
+	for pause := 20 * time.Millisecond; ; pause = min(2*pause, time.Second) {
+		if _, err := e.client.JobCancel(wctx, c.id); err != nil && !errors.Is(err, rivertype.ErrNotFound) && wctx.Err() == nil {
+			e.logger.Warn("riverexec: cancelling a job", "job", c.id, "err", err)
 		}
-		return c.res, c.err
-	case <-wctx.Done():
-		e.mu.Lock()
-		delete(e.pending, c.id)
-		e.mu.Unlock()
-		return nil, ctx.Err()
+		t := time.NewTimer(pause)
+		select {
+		case <-c.done:
+			t.Stop()
+			if errors.Is(c.err, ErrRevoked) {
+				return nil, ctx.Err()
+			}
+			return c.res, c.err
+		case <-wctx.Done():
+			t.Stop()
+			e.mu.Lock()
+			delete(e.pending, c.id)
+			e.mu.Unlock()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
 	}
 }
 

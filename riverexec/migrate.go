@@ -26,7 +26,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	}
 	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{
 		Schema: schema,
-		Logger: slog.New(minLevel{slog.Default().Handler(), slog.LevelWarn}),
+		Logger: slog.New(minLevel{slog.Default().Handler(), slog.LevelError}),
 	})
 	if err != nil {
 		return fmt.Errorf("riverexec: %w", err)

@@ -126,10 +126,6 @@ func MaxPending(n int) Option { return optionFunc(func(c *config) { c.maxPending
 func OnError(fn func(error)) Option { return optionFunc(func(c *config) { c.onError = fn }) }
 
 // Logger sets the logger River and the executor log to. The default is
-// slog.Default(), less its messages below level Warn.
+// slog.Default(), less its messages below level Error (River warns about
+// every failed attempt, which the Future or OnError receives anyway).
 func Logger(l *slog.Logger) Option { return optionFunc(func(c *config) { c.logger = l }) }
-
-// pollBounds sets the collector's poll interval bounds (tests).
-func pollBounds(min, max time.Duration) Option {
-	return optionFunc(func(c *config) { c.pollMin, c.pollMax = min, max })
-}
