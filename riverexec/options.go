@@ -42,7 +42,7 @@ func defaults() config {
 		workers: defaultWorkers,
 		queue:   defaultQueue,
 		backoff: defaultBackoff,
-		pollMin: time.Millisecond,
+		pollMin: 2 * time.Millisecond,
 		pollMax: 100 * time.Millisecond,
 	}
 }

@@ -28,20 +28,25 @@ job by id: SUCCESS
 never issued: UNKNOWN
 `
 
-// database returns the server's URL and a fresh schema name, dropped when
-// the test ends; it skips the test without a server (fails it under CI).
-func database(t *testing.T) (url, schema string) {
+// database returns the server's URL; it skips the test without a server
+// (fails it under CI).
+func database(t *testing.T) string {
 	t.Helper()
-	url = os.Getenv("EXECKIT_PG_URL")
+	url := os.Getenv("EXECKIT_PG_URL")
 	if url == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("EXECKIT_PG_URL is not set under CI=true: start PostgreSQL first (riverexec/testdata/pg.sh)")
 		}
 		t.Skip("EXECKIT_PG_URL is not set: this example needs PostgreSQL (see README.md to start one)")
 	}
+	return url
+}
+
+// freshSchema returns an unused schema name, dropped when the test ends.
+func freshSchema(t *testing.T, url string) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	schema = "celery_river_" + hex.EncodeToString(b[:])
+	schema := "celery_river_" + hex.EncodeToString(b[:])
 	t.Cleanup(func() {
 		ctx := context.Background()
 		pool, err := pgxpool.New(ctx, url)
@@ -54,10 +59,10 @@ func database(t *testing.T) (url, schema string) {
 			t.Error(err)
 		}
 	})
-	return url, schema
+	return schema
 }
 
-// build compiles the example once per test.
+// build compiles the example.
 func build(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "celery-river")
@@ -67,27 +72,37 @@ func build(t *testing.T) string {
 	return bin
 }
 
+// command makes a command of the example against url.
+func command(bin, url string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "EXECKIT_PG_URL="+url)
+	cmd.Stderr = os.Stderr
+	return cmd
+}
+
+// checkOutput runs a submitter and compares its output with want.
+func checkOutput(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v: %v", cmd, err)
+	}
+	if string(out) != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+}
+
 func TestExample(t *testing.T) {
-	url, schema := database(t)
+	url := database(t)
 	bin := build(t)
 	t.Run("one process", func(t *testing.T) {
-		cmd := exec.Command(bin, "-schema="+schema+"_1")
-		cmd.Env = append(os.Environ(), "EXECKIT_PG_URL="+url)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("%v: %v", cmd, err)
-		}
-		if string(out) != want {
-			t.Errorf("output:\n%s\nwant:\n%s", out, want)
-		}
-		dropLater(t, url, schema+"_1")
+		checkOutput(t, command(bin, url, "-schema="+freshSchema(t, url)))
 	})
 	t.Run("worker processes", func(t *testing.T) {
+		schema := freshSchema(t, url)
 		var workers []*exec.Cmd
-		for range 2 {
-			w := exec.Command(bin, "-mode=work", "-schema="+schema)
-			w.Env = append(os.Environ(), "EXECKIT_PG_URL="+url)
-			w.Stderr = os.Stderr
+		for range 2 { // one after the other: each creates the tables if missing
+			w := command(bin, url, "-mode=work", "-schema="+schema)
 			stdout, err := w.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -101,15 +116,7 @@ func TestExample(t *testing.T) {
 				t.Fatalf("worker said %q, %v; want worker ready", line, err)
 			}
 		}
-		cmd := exec.Command(bin, "-mode=submit", "-schema="+schema)
-		cmd.Env = append(os.Environ(), "EXECKIT_PG_URL="+url)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("%v: %v", cmd, err)
-		}
-		if string(out) != want {
-			t.Errorf("output:\n%s\nwant:\n%s", out, want)
-		}
+		checkOutput(t, command(bin, url, "-mode=submit", "-schema="+schema))
 		for _, w := range workers {
 			_ = w.Process.Signal(syscall.SIGTERM)
 			if err := w.Wait(); err != nil {
@@ -119,18 +126,5 @@ func TestExample(t *testing.T) {
 	})
 	t.Run("python", func(t *testing.T) {
 		t.Skip("main.py is a Celery app: it needs the celery package and a Redis broker, so it is for reading, not run here")
-	})
-}
-
-// dropLater drops another schema when the test ends.
-func dropLater(t *testing.T, url, schema string) {
-	t.Cleanup(func() {
-		ctx := context.Background()
-		pool, err := pgxpool.New(ctx, url)
-		if err != nil {
-			return
-		}
-		defer pool.Close()
-		_, _ = pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
 	})
 }
