@@ -1,10 +1,7 @@
 module github.com/execkit/execkit
 
-go 1.24
+go 1.24.0
 
-require (
-	github.com/panjf2000/ants/v2 v2.12.1 // indirect
-	github.com/sourcegraph/conc v0.3.0 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
-	golang.org/x/sync v0.19.0 // indirect
-)
+require go.uber.org/goleak v1.3.0
+
+require github.com/stretchr/testify v1.10.0 // indirect

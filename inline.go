@@ -60,11 +60,10 @@ func (e *Inline) Submit(ctx context.Context, t Task) error {
 	e.running.Add(1)
 	err := Run(e.base, t)
 	e.running.Add(-1)
-	var pe *PanicError
 	switch {
 	case err == nil:
 		e.succeeded.Add(1)
-	case errors.As(err, &pe):
+	case isPanic(err):
 		e.panicked.Add(1)
 	default:
 		e.failed.Add(1)
@@ -116,4 +115,9 @@ func (e *Inline) Stats() Stats {
 		Panicked:  e.panicked.Load(),
 		Rejected:  e.rejected.Load(),
 	}
+}
+
+func isPanic(err error) bool {
+	var pe *PanicError
+	return errors.As(err, &pe)
 }

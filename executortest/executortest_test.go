@@ -1,0 +1,184 @@
+package executortest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/execkit/execkit"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// goExec is a goroutine-per-task executor, correct unless broken names a
+// defect; the suite's own tests run it both ways.
+type goExec struct {
+	onError func(error)
+	broken  string
+	sem     chan struct{} // nil: unbounded
+
+	base   context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+	n      atomic.Int64
+}
+
+var leakOnce sync.Once
+
+func newGoExec(onError func(error), broken string, capacity int) *goExec {
+	e := &goExec{onError: onError, broken: broken}
+	if capacity > 0 {
+		e.sem = make(chan struct{}, capacity)
+	}
+	e.base, e.cancel = context.WithCancel(context.Background())
+	return e
+}
+
+func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
+	if execkit.IsNil(t) {
+		return execkit.ErrNilTask
+	}
+	if e.sem != nil {
+		if e.broken == "ignorectx" {
+			e.sem <- struct{}{}
+		} else {
+			select {
+			case e.sem <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	release := func() {
+		if e.sem != nil {
+			<-e.sem
+		}
+	}
+	e.mu.Lock()
+	if e.closed && e.broken != "afterclose" {
+		e.mu.Unlock()
+		release()
+		return execkit.ErrClosed
+	}
+	e.wg.Add(1)
+	e.mu.Unlock()
+	n := e.n.Add(1)
+	switch {
+	case e.broken == "drop" && n%10 == 0:
+		e.wg.Done()
+		release()
+		return nil
+	case e.broken == "leak":
+		leakOnce.Do(func() { go func() { select {} }() })
+	case e.broken == "panic": // runs inline, without recover
+		defer e.wg.Done()
+		defer release()
+		if err := t.Run(e.base); err != nil && !execkit.HasFuture(t) {
+			e.onError(err)
+		}
+		return nil
+	}
+	go func() {
+		defer e.wg.Done()
+		defer release()
+		err := execkit.Run(e.base, t)
+		if e.broken == "twice" && n%10 == 0 {
+			err = execkit.Run(e.base, t)
+		}
+		if err != nil && !execkit.HasFuture(t) {
+			e.onError(err)
+		}
+	}()
+	return nil
+}
+
+func (e *goExec) Shutdown(ctx context.Context) error {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	if e.broken == "ignorectx" {
+		<-done
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		e.cancel()
+		return ctx.Err()
+	}
+}
+
+func factory(broken string, capacity int) NewFunc {
+	return func(t *testing.T, onError func(error)) execkit.Executor {
+		return newGoExec(onError, broken, capacity)
+	}
+}
+
+func TestCorrectExecutorPasses(t *testing.T) {
+	t.Run("unbounded", func(t *testing.T) { Run(t, factory("", 0)) })
+	t.Run("bounded", func(t *testing.T) { Run(t, factory("", 4), Blocking(4)) })
+}
+
+func TestInlinePasses(t *testing.T) {
+	Run(t, func(t *testing.T, onError func(error)) execkit.Executor {
+		return &execkit.Inline{OnError: onError}
+	}, Synchronous())
+}
+
+const brokenEnv = "EXECKIT_BROKEN_EXECUTOR"
+
+// TestSuiteCatchesBrokenExecutors runs the suite against deliberately
+// broken executors, each in a child process, and asserts that it fails each
+// of them for the right reason.
+func TestSuiteCatchesBrokenExecutors(t *testing.T) {
+	cases := []struct {
+		broken string
+		want   string // in the child's output
+	}{
+		{"drop", "ran 0 times"},
+		{"twice", "ran 2 times"},
+		{"leak", "goroutines left after Shutdown returned"},
+		{"panic", "Submit panicked"},
+		{"ignorectx", "did not return within"},
+		{"afterclose", "Submit after Shutdown = <nil>; want ErrClosed"},
+	}
+	for _, c := range cases {
+		t.Run(c.broken, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenChild$", "-test.v", "-test.count=1", "-test.timeout=90s")
+			cmd.Env = append(os.Environ(), brokenEnv+"="+c.broken)
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("the suite passed an executor that is broken (%s); output:\n%s", c.broken, out)
+			}
+			if !strings.Contains(string(out), c.want) {
+				t.Errorf("the suite failed the %q executor without saying %q; output:\n%s", c.broken, c.want, out)
+			}
+		})
+	}
+}
+
+// TestBrokenChild is the child process of TestSuiteCatchesBrokenExecutors.
+func TestBrokenChild(t *testing.T) {
+	broken := os.Getenv(brokenEnv)
+	if broken == "" {
+		t.Skip("runs only as the child process of TestSuiteCatchesBrokenExecutors")
+	}
+	patience = 2 * time.Second
+	if broken == "ignorectx" {
+		Run(t, factory(broken, 2), Blocking(2))
+		return
+	}
+	Run(t, factory(broken, 0))
+}

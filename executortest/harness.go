@@ -1,0 +1,278 @@
+package executortest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/execkit/execkit"
+	"go.uber.org/goleak"
+)
+
+// patience bounds every call the suite makes that the contract says must
+// return: a call still running after it has failed the check (an executor
+// that ignores its ctx, a Shutdown that never returns). A variable so that
+// the suite's own tests of broken executors need not wait as long.
+var patience = 20 * time.Second
+
+// harness is one check's executor and its records.
+type harness struct {
+	t    *testing.T
+	cfg  config
+	ex   execkit.Executor
+	dir  string
+	errs *sink
+	leak []goleak.Option
+	bg   context.Context
+}
+
+func (c config) start(t *testing.T, newExecutor NewFunc) *harness {
+	t.Helper()
+	h := &harness{
+		t:    t,
+		cfg:  c,
+		dir:  t.TempDir(),
+		errs: &sink{arrived: make(chan struct{}, 1)},
+		leak: append([]goleak.Option{goleak.IgnoreCurrent()}, c.leakOpts...),
+		bg:   context.Background(),
+	}
+	h.ex = newExecutor(t, h.errs.add)
+	if h.ex == nil {
+		t.Fatal("newExecutor returned nil")
+	}
+	t.Cleanup(func() { // best effort after a failed check; the checks assert their own Shutdown
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		done := make(chan struct{})
+		go func() { defer close(done); _ = h.ex.Shutdown(ctx) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+		}
+	})
+	return h
+}
+
+func (h *harness) job(id int, m mode) job { return job{Dir: h.dir, ID: id, Mode: m} }
+
+// submit calls Submit, failing the check (not the process) if it panics or
+// does not return within patience.
+func (h *harness) submit(ctx context.Context, t execkit.Task) (err error) {
+	h.t.Helper()
+	return within(h.t, "Submit", func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("executortest: Submit panicked: %v", r)
+				h.t.Errorf("Submit panicked: %v (Submit must never panic; a task's panic must become a *execkit.PanicError)", r)
+			}
+		}()
+		return h.ex.Submit(ctx, t)
+	})
+}
+
+func (h *harness) submitJob(ctx context.Context, id int, m mode) error {
+	h.t.Helper()
+	return h.submit(ctx, jobFunc.Task(h.job(id, m)))
+}
+
+// submitRetry submits, retrying while a rejecting executor is full.
+func (h *harness) submitRetry(id int, m mode) error {
+	h.t.Helper()
+	for {
+		err := h.submitJob(h.bg, id, m)
+		if !errors.Is(err, execkit.ErrFull) {
+			return err
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+func (h *harness) goJob(id int, m mode) *execkit.Future[int] {
+	h.t.Helper()
+	var f *execkit.Future[int]
+	err := within(h.t, "Go", func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("executortest: Go panicked: %v", r)
+				h.t.Errorf("Submit panicked: %v", r)
+			}
+		}()
+		f = jobFunc.Go(h.bg, h.ex, h.job(id, m))
+		return nil
+	})
+	if err != nil {
+		h.t.FailNow()
+	}
+	return f
+}
+
+// spawn submits a job from a goroutine of its own, so that a task that
+// blocks does not block the check on an executor that runs tasks in
+// Submit's goroutine (Inline). The returned function waits until Submit
+// (or Go, when future is set) has returned, and returns the Future (nil
+// without one).
+func (h *harness) spawn(id int, m mode, future bool) func() *execkit.Future[int] {
+	done := make(chan *execkit.Future[int], 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				h.t.Errorf("Submit panicked: %v", r)
+				done <- nil
+			}
+		}()
+		if future {
+			done <- jobFunc.Go(h.bg, h.ex, h.job(id, m))
+			return
+		}
+		if err := h.ex.Submit(h.bg, jobFunc.Task(h.job(id, m))); err != nil {
+			h.t.Errorf("Submit(task %d) = %v; want nil", id, err)
+		}
+		done <- nil
+	}()
+	return func() *execkit.Future[int] {
+		h.t.Helper()
+		select {
+		case f := <-done:
+			return f
+		case <-time.After(patience):
+			h.t.Fatalf("Submit did not return within %v", patience)
+			return nil
+		}
+	}
+}
+
+// wait waits for f within patience.
+func wait[T any](h *harness, f *execkit.Future[T]) (T, error) {
+	h.t.Helper()
+	var v T
+	err := within(h.t, "Future.Wait", func() (err error) {
+		v, err = f.Wait(h.bg)
+		return err
+	})
+	return v, err
+}
+
+// shutdown calls Shutdown within patience.
+func (h *harness) shutdown(ctx context.Context) error {
+	h.t.Helper()
+	return within(h.t, "Shutdown", func() error { return h.ex.Shutdown(ctx) })
+}
+
+// end shuts the executor down, checks Shutdown's error with ok (nil: it
+// must be nil), and checks that no goroutine the executor started is left.
+func (h *harness) end(ok func(error) bool) {
+	h.t.Helper()
+	err := h.shutdown(h.bg)
+	switch {
+	case ok == nil && err != nil:
+		h.t.Errorf("Shutdown(ctx) = %v; want nil", err)
+	case ok != nil && !ok(err):
+		h.t.Errorf("Shutdown(ctx) = %v; not the error this check expects", err)
+	}
+	if err := goleak.Find(h.leak...); err != nil {
+		h.t.Errorf("goroutines left after Shutdown returned (leak): %v", err)
+	}
+}
+
+// awaitLines waits until name holds at least n lines.
+func (h *harness) awaitLines(name string, n int) map[int]int {
+	h.t.Helper()
+	deadline := time.Now().Add(patience)
+	for {
+		c, err := counts(h.dir, name)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if total(c) >= n {
+			return c
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("after %v, %d tasks recorded %q; want %d", patience, total(c), name, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (h *harness) lines(name string) map[int]int {
+	h.t.Helper()
+	c, err := counts(h.dir, name)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c
+}
+
+func (h *harness) release() {
+	h.t.Helper()
+	if err := os.WriteFile(filepath.Join(h.dir, releaseFile), nil, 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func total(c map[int]int) int {
+	n := 0
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
+
+// within runs fn, failing the check when it does not return within
+// patience. The goroutine is left behind in that case: the executor under
+// test is already broken.
+func within(t *testing.T, what string, fn func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(patience):
+		t.Fatalf("%s did not return within %v (does it honour its ctx?)", what, patience)
+		return nil
+	}
+}
+
+// sink collects what the executor passes to onError.
+type sink struct {
+	mu      sync.Mutex
+	errs    []error
+	arrived chan struct{}
+}
+
+func (s *sink) add(err error) {
+	s.mu.Lock()
+	s.errs = append(s.errs, err)
+	s.mu.Unlock()
+	select {
+	case s.arrived <- struct{}{}:
+	default:
+	}
+}
+
+func (s *sink) all() []error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]error(nil), s.errs...)
+}
+
+// await waits until n errors have arrived and returns them.
+func (s *sink) await(t *testing.T, n int) []error {
+	t.Helper()
+	timeout := time.After(patience)
+	for {
+		if errs := s.all(); len(errs) >= n {
+			return errs
+		}
+		select {
+		case <-s.arrived:
+		case <-timeout:
+			t.Fatalf("after %v, onError received %d errors; want %d (a task's error was swallowed)", patience, len(s.all()), n)
+		}
+	}
+}

@@ -1,0 +1,73 @@
+package executortest
+
+import (
+	"testing"
+
+	"github.com/execkit/execkit"
+	"go.uber.org/goleak"
+)
+
+// NewFunc makes a fresh executor for one check of the suite. The executor
+// must pass the error of every task submitted without a Future to onError
+// (its error-handler option), so the suite can see that nothing is
+// swallowed. Cleanup registered on t runs after the check.
+type NewFunc func(t *testing.T, onError func(error)) execkit.Executor
+
+// An Option declares how the executor under test differs from the default:
+// unbounded admission, errors reported per task, tasks in this process.
+type Option interface{ apply(*config) }
+
+type config struct {
+	capacity    int  // > 0: admission is bounded at this many unfinished tasks
+	rejecting   bool // at capacity Submit returns ErrFull instead of blocking
+	failFast    bool
+	portable    bool
+	synchronous bool
+	leakOpts    []goleak.Option
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// Blocking declares that Submit blocks once capacity admitted tasks are
+// unfinished, until a slot frees or its ctx ends. The suite then checks that
+// a blocked Submit returns ctx.Err() when its ctx ends and admits nothing.
+func Blocking(capacity int) Option {
+	return optionFunc(func(c *config) { c.capacity, c.rejecting = capacity, false })
+}
+
+// Rejecting declares that Submit returns [execkit.ErrFull] at once when
+// capacity admitted tasks are unfinished.
+func Rejecting(capacity int) Option {
+	return optionFunc(func(c *config) { c.capacity, c.rejecting = capacity, true })
+}
+
+// FailFast declares a group: the first task error (or panic) cancels the
+// other tasks' contexts, Shutdown returns that error, tasks' errors are not
+// passed to onError, and Submit after the failure admits nothing.
+func FailFast() Option { return optionFunc(func(c *config) { c.failFast = true }) }
+
+// Portable declares an executor that runs tasks in another process: it
+// accepts only tasks made by a registered [execkit.Func], and returns
+// [execkit.ErrNotPortable] for any other. The suite's own tasks are
+// registered functions, so they run on it.
+func Portable() Option { return optionFunc(func(c *config) { c.portable = true }) }
+
+// Synchronous declares an executor whose Submit runs the task before it
+// returns ([execkit.Inline]). The suite then submits blocking tasks from
+// goroutines of its own and skips the checks that need Go to return while
+// its task runs (cancelling a running task through its Future).
+func Synchronous() Option { return optionFunc(func(c *config) { c.synchronous = true }) }
+
+// IgnoreTopFunction tells the leak check to ignore goroutines whose top
+// function is one of names, for goroutines a dependency starts outside the
+// executor's control (ants starts some at import time). Goroutines running
+// before the check began are ignored anyway.
+func IgnoreTopFunction(names ...string) Option {
+	return optionFunc(func(c *config) {
+		for _, n := range names {
+			c.leakOpts = append(c.leakOpts, goleak.IgnoreTopFunction(n))
+		}
+	})
+}
