@@ -16,10 +16,12 @@
 //
 //   - Submitting: Submit admits a task and returns; a goroutine inserts the
 //     waiting calls in batches (one InsertMany per batch), and another polls
-//     River's job list for the pending ids, one query per cycle, polling
-//     again at once while results keep coming and backing off (up to 100ms)
-//     while none do. The result (or error, or panic with its stack) reaches
-//     the task's Future.
+//     River's job list for the pending ids, one query per cycle: 2ms after
+//     a poll that found results, twice as long after one that found none
+//     (up to 100ms). The result (or error, or panic with its stack) reaches
+//     the task's Future. Polling measured better than waiting for
+//     notifications would: River sends none when a job completes, and one
+//     query answers for thousands of pending jobs.
 //   - Working: River's client fetches jobs of the executor's queue and runs
 //     each registration with [execkit.Invoke]; the worker records the
 //     encoded result (or the error) on the job row with River's
@@ -52,11 +54,14 @@
 //
 // # Costs
 //
-// On one 2-core machine with PostgreSQL on it (fsync off), no-op tasks
-// make the round trip (insert, fetch, run, complete, collect) at several
-// thousand a second in one process; see BenchmarkThroughput. A task costs
-// one row, a goroutine in the submitter while pending, and a few queries
-// shared with the other tasks of its batch.
+// Measured by BenchmarkThroughput (Func.Go for every task, then Wait for
+// every Future, submitter and worker in one process) on a shared 2-core
+// machine with PostgreSQL 15 on it, fsync off: about 5,000 no-op tasks a
+// second in batches of 1,000 and 6,000 to 7,000 in batches of 10,000, with
+// about 170 allocations (14 kB, most of them River's and pgx's) per task.
+// The time goes to the database: an insert, a fetch, a completion and a
+// poll per task, each shared with the other tasks of its batch. A pending
+// task costs a goroutine in the submitter and a row in the database.
 //
 // # Shutdown
 //
