@@ -19,9 +19,9 @@
 //     River's job list for the pending ids, one query per cycle: 2ms after
 //     a poll that found results, twice as long after one that found none
 //     (up to 100ms). The result (or error, or panic with its stack) reaches
-//     the task's Future. Polling measured better than waiting for
-//     notifications would: River sends none when a job completes, and one
-//     query answers for thousands of pending jobs.
+//     the task's Future. Polling rather than LISTEN/NOTIFY: River notifies
+//     nothing when a job completes (a trigger would add work to every
+//     completion), and one query answers for thousands of pending jobs.
 //   - Working: River's client fetches jobs of the executor's queue and runs
 //     each registration with [execkit.Invoke]; the worker records the
 //     encoded result (or the error) on the job row with River's
