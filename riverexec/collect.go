@@ -210,16 +210,8 @@ func (e *Executor) collectOnce() (int, error) {
 		return 0, err
 	}
 	for _, row := range res.Jobs {
-		e.mu.Lock()
-		c := e.pending[row.ID]
-		delete(e.pending, row.ID)
-		e.mu.Unlock()
-		if c == nil {
-			continue
-		}
 		j := jobOf(row)
-		c.res, c.err = j.Result, j.Err
-		close(c.done)
+		e.deliver(row.ID, j.Result, j.Err)
 	}
 	return len(res.Jobs), nil
 }

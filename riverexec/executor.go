@@ -120,29 +120,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 	}
 	execkit.RegistryHash()
 
-	rc := &river.Config{
-		FetchCooldown:        fetchCooldown,
-		JobTimeout:           -1, // tasks end when they return, as on every execkit executor
-		Logger:               logger,
-		RescueStuckJobsAfter: cfg.rescueAfter,
-		Schema:               cfg.schema,
-	}
-	if cfg.work {
-		workers := river.NewWorkers()
-		river.AddWorker(workers, &worker{})
-		rc.Workers = workers
-		rc.Queues = map[string]river.QueueConfig{cfg.queue: {MaxWorkers: cfg.workers}}
-	}
-	client, err := river.NewClient(riverpgxv5.New(pool), rc)
-	if err != nil {
-		return nil, fmt.Errorf("riverexec: %w", err)
-	}
-	if _, err := client.JobList(ctx, river.NewJobListParams().First(1)); err != nil {
-		return nil, fmt.Errorf("riverexec: reading River's jobs (did Migrate run for schema %q?): %w", cfg.schema, err)
-	}
-
 	e := &Executor{
-		client:      client,
 		cfg:         cfg,
 		onError:     cfg.onError,
 		logger:      logger,
@@ -155,6 +133,30 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 		collectWake: make(chan struct{}, 1),
 		stop:        make(chan struct{}),
 	}
+	rc := &river.Config{
+		FetchCooldown:        fetchCooldown,
+		JobTimeout:           -1, // tasks end when they return, as on every execkit executor
+		Logger:               logger,
+		RescueStuckJobsAfter: cfg.rescueAfter,
+		Schema:               cfg.schema,
+	}
+	if cfg.work {
+		w := &worker{}
+		if cfg.submit {
+			w.local = e.deliver
+		}
+		rc.Workers = river.NewWorkers()
+		river.AddWorker(rc.Workers, w)
+		rc.Queues = map[string]river.QueueConfig{cfg.queue: {MaxWorkers: cfg.workers}}
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), rc)
+	if err != nil {
+		return nil, fmt.Errorf("riverexec: %w", err)
+	}
+	if _, err := client.JobList(ctx, river.NewJobListParams().First(1)); err != nil {
+		return nil, fmt.Errorf("riverexec: reading River's jobs (did Migrate run for schema %q?): %w", cfg.schema, err)
+	}
+	e.client = client
 	if e.onError == nil {
 		e.onError = xrun.LogError("riverexec")
 	}
@@ -337,6 +339,20 @@ func (e *Executor) revoke(ctx context.Context, c *call) ([]byte, error) {
 			return nil, ctx.Err()
 		case <-t.C:
 		}
+	}
+}
+
+// deliver completes the call waiting for job id, if this executor
+// submitted it and is still waiting: the worker of this process has just
+// run it (worker.local).
+func (e *Executor) deliver(id int64, res []byte, err error) {
+	e.mu.Lock()
+	c := e.pending[id]
+	delete(e.pending, id)
+	e.mu.Unlock()
+	if c != nil {
+		c.res, c.err = res, err
+		close(c.done)
 	}
 }
 

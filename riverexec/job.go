@@ -51,15 +51,21 @@ const (
 // worker is the River worker of Kind: it runs the named registration.
 type worker struct {
 	river.WorkerDefaults[callArgs]
+	// local, when set, hands a final outcome straight to this process's
+	// submitter, which may be waiting for the job: River records
+	// completions in batches (every 250ms when few), and the submitter
+	// would otherwise wait for that and for its next poll.
+	local func(id int64, res []byte, err error)
 }
 
 func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	res, err := execkit.Invoke(ctx, job.Args.Func, job.Args.Payload)
 	if err == nil {
 		if err := river.RecordOutput(ctx, output{Result: res}); err != nil { // too large
-			err = fmt.Errorf("riverexec: recording the result of %q: %w", job.Args.Func, err)
-			_ = river.RecordOutput(ctx, output{Error: err.Error(), Final: true})
-			return river.JobCancel(err)
+			return w.fail(ctx, job, output{Error: fmt.Sprintf("riverexec: recording the result of %q: %v", job.Args.Func, err)}, err)
+		}
+		if w.local != nil {
+			w.local(job.ID, res, nil)
 		}
 		return nil
 	}
@@ -78,12 +84,21 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 		return fmt.Errorf("%s%w", interruptedText, err)
 	case errors.Is(err, execkit.ErrNotRegistered), errors.Is(err, execkit.ErrPayload),
 		failures(job.Errors)+1 > job.Args.Retries:
-		out.Final = true
-		_ = river.RecordOutput(ctx, out)
-		return river.JobCancel(err)
+		return w.fail(ctx, job, out, err)
 	}
 	_ = river.RecordOutput(ctx, out)
 	return err
+}
+
+// fail ends the job for good: River's way is to cancel it, so the output
+// says Final to tell FAILURE from REVOKED.
+func (w *worker) fail(ctx context.Context, job *river.Job[callArgs], out output, err error) error {
+	out.Final = true
+	_ = river.RecordOutput(ctx, out)
+	if w.local != nil {
+		w.local(job.ID, nil, out.failure(job.ID, job.Args.Func, job.Attempt))
+	}
+	return river.JobCancel(err)
 }
 
 // NextRetry applies the submitter's backoff; River's rescuer uses it too.
@@ -180,6 +195,15 @@ var (
 	ErrUnknownJob = errors.New("riverexec: no such job")
 )
 
+// failure is the error of a job that failed for good with out.
+func (out output) failure(id int64, fn string, attempts int) *JobError {
+	e := &JobError{JobID: id, Func: fn, Attempts: attempts, Message: out.Error}
+	if out.Panic != "" {
+		e.Panic = &execkit.PanicError{Value: out.Panic, Stack: []byte(out.Stack)}
+	}
+	return e
+}
+
 // jobOf reads a River row.
 func jobOf(row *rivertype.JobRow) Job {
 	var args callArgs
@@ -190,14 +214,10 @@ func jobOf(row *rivertype.JobRow) Job {
 	}
 	j := Job{ID: row.ID, Func: args.Func, Attempt: row.Attempt}
 	failed := func() error {
-		e := &JobError{JobID: row.ID, Func: args.Func, Attempts: row.Attempt, Message: out.Error}
-		if e.Message == "" && len(row.Errors) > 0 {
-			e.Message = row.Errors[len(row.Errors)-1].Error
+		if out.Error == "" && len(row.Errors) > 0 { // River's own error: rescued too often
+			out.Error = row.Errors[len(row.Errors)-1].Error
 		}
-		if out.Panic != "" {
-			e.Panic = &execkit.PanicError{Value: out.Panic, Stack: []byte(out.Stack)}
-		}
-		return e
+		return out.failure(row.ID, args.Func, row.Attempt)
 	}
 	switch row.State {
 	case rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStatePending:
