@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -85,18 +86,45 @@ func (e *Executor) insertBatch(batch []*call) error {
 	if err != nil {
 		return err
 	}
+	e.notifyInsert(ctx)
+	var done []*call
 	e.mu.Lock()
 	for i, c := range batch {
 		c.id = res[i].Job.ID
 		c.state = inserted
+		if o, ok := e.early[c.id]; ok {
+			delete(e.early, c.id)
+			c.res, c.err = o.res, o.err
+			done = append(done, c)
+			continue
+		}
 		e.pending[c.id] = c
 	}
 	e.mu.Unlock()
 	for _, c := range batch {
 		close(c.inserted)
 	}
+	for _, c := range done {
+		close(c.done)
+	}
 	signal(e.collectWake)
 	return nil
+}
+
+// notifyInsert wakes the queue's workers. River notifies them too, but at
+// most once per FetchCooldown (2ms) per queue and never later, so an insert
+// right after another would wait for the workers' next poll (a second).
+// The topic is River's (v0.30): "<schema>.river_insert".
+func (e *Executor) notifyInsert(ctx context.Context) {
+	var schema *string
+	if e.cfg.schema != "" {
+		schema = &e.cfg.schema
+	}
+	_, err := e.pool.Exec(ctx, "SELECT pg_notify(concat(coalesce($1::text, current_schema()), '.river_insert'), $2)",
+		schema, `{"queue": `+strconv.Quote(e.cfg.queue)+`}`)
+	if err != nil {
+		e.logger.Warn("riverexec: notifying the workers (they will poll)", "err", err)
+	}
 }
 
 func (e *Executor) failBatch(batch []*call, err error) {
@@ -192,6 +220,11 @@ var finalStates = []rivertype.JobState{
 // their calls. It returns how many it completed.
 func (e *Executor) collectOnce() (int, error) {
 	e.mu.Lock()
+	for id, o := range e.early { // outcomes whose call gave up waiting for its insert
+		if time.Since(o.at) > time.Minute {
+			delete(e.early, id)
+		}
+	}
 	ids := make([]int64, 0, min(len(e.pending), maxPoll))
 	for id := range e.pending {
 		if len(ids) == maxPoll {
@@ -211,7 +244,7 @@ func (e *Executor) collectOnce() (int, error) {
 	}
 	for _, row := range res.Jobs {
 		j := jobOf(row)
-		e.deliver(row.ID, j.Result, j.Err)
+		e.deliver(row.ID, outcome{res: j.Result, err: j.Err})
 	}
 	return len(res.Jobs), nil
 }

@@ -2,6 +2,8 @@ package riverexec
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,6 +44,7 @@ const (
 // methods are safe for concurrent use. Make one with [New].
 type Executor struct {
 	client   *river.Client[pgx.Tx]
+	pool     *pgxpool.Pool
 	cfg      config
 	onError  func(error)
 	logger   *slog.Logger
@@ -62,7 +65,9 @@ type Executor struct {
 	idle     chan struct{} // closed once closed and active == 0
 	queue    []*call       // admitted calls waiting to be inserted
 	pending  map[int64]*call
-	finished chan struct{} // closed when Shutdown's work is done
+	early    map[int64]outcome // outcomes the local worker had before the insert returned
+	name     string            // callArgs.From of this executor's calls
+	finished chan struct{}     // closed when Shutdown's work is done
 
 	insertWake  chan struct{}
 	collectWake chan struct{}
@@ -121,6 +126,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 	execkit.RegistryHash()
 
 	e := &Executor{
+		pool:        pool,
 		cfg:         cfg,
 		onError:     cfg.onError,
 		logger:      logger,
@@ -128,6 +134,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 		closing:     make(chan struct{}),
 		idle:        make(chan struct{}),
 		pending:     make(map[int64]*call),
+		early:       make(map[int64]outcome),
+		name:        randomName(),
 		finished:    make(chan struct{}),
 		insertWake:  make(chan struct{}, 1),
 		collectWake: make(chan struct{}, 1),
@@ -143,7 +151,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 	if cfg.work {
 		w := &worker{}
 		if cfg.submit {
-			w.local = e.deliver
+			w.local = e.deliverLocal
 		}
 		rc.Workers = river.NewWorkers()
 		river.AddWorker(rc.Workers, w)
@@ -275,6 +283,7 @@ func (e *Executor) invoke(ctx context.Context, name string, payload []byte, star
 			Payload: payload,
 			Retries: e.cfg.retries,
 			Backoff: e.cfg.backoff.Milliseconds(),
+			From:    e.name,
 		},
 		inserted: make(chan struct{}),
 		done:     make(chan struct{}),
@@ -342,18 +351,52 @@ func (e *Executor) revoke(ctx context.Context, c *call) ([]byte, error) {
 	}
 }
 
-// deliver completes the call waiting for job id, if this executor
-// submitted it and is still waiting: the worker of this process has just
-// run it (worker.local).
-func (e *Executor) deliver(id int64, res []byte, err error) {
+// An outcome is a job's final result or error.
+type outcome struct {
+	res []byte
+	err error
+	at  time.Time // when the worker had it (early outcomes)
+}
+
+// deliver completes the call waiting for job id, if any.
+func (e *Executor) deliver(id int64, o outcome) {
 	e.mu.Lock()
 	c := e.pending[id]
 	delete(e.pending, id)
 	e.mu.Unlock()
+	c.complete(o)
+}
+
+// deliverLocal is worker.local: the worker of this process has just run job
+// id to its end. When this executor submitted it, the call completes now,
+// or as soon as its insert returns (a short job can end before that).
+func (e *Executor) deliverLocal(id int64, from string, res []byte, err error) {
+	if from != e.name {
+		return
+	}
+	o := outcome{res: res, err: err, at: time.Now()}
+	e.mu.Lock()
+	c, ok := e.pending[id]
+	if ok {
+		delete(e.pending, id)
+	} else {
+		e.early[id] = o
+	}
+	e.mu.Unlock()
+	c.complete(o)
+}
+
+func (c *call) complete(o outcome) {
 	if c != nil {
-		c.res, c.err = res, err
+		c.res, c.err = o.res, o.err
 		close(c.done)
 	}
+}
+
+func randomName() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // Shutdown stops admission (Submit returns [execkit.ErrClosed]), waits for

@@ -25,6 +25,10 @@ type callArgs struct {
 	Payload []byte `json:"payload,omitempty"` // the argument, encoded by the Func's codec
 	Retries int    `json:"retries,omitempty"`
 	Backoff int64  `json:"backoff_ms,omitempty"`
+	// From names the executor that submitted the call and waits for it
+	// (empty for Enqueue), so that a worker in the same process can hand
+	// it the outcome directly.
+	From string `json:"from,omitempty"`
 }
 
 func (callArgs) Kind() string { return Kind }
@@ -55,7 +59,7 @@ type worker struct {
 	// submitter, which may be waiting for the job: River records
 	// completions in batches (every 250ms when few), and the submitter
 	// would otherwise wait for that and for its next poll.
-	local func(id int64, res []byte, err error)
+	local func(id int64, from string, res []byte, err error)
 }
 
 func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
@@ -65,7 +69,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 			return w.fail(ctx, job, output{Error: fmt.Sprintf("riverexec: recording the result of %q: %v", job.Args.Func, err)}, err)
 		}
 		if w.local != nil {
-			w.local(job.ID, res, nil)
+			w.local(job.ID, job.Args.From, res, nil)
 		}
 		return nil
 	}
@@ -96,7 +100,7 @@ func (w *worker) fail(ctx context.Context, job *river.Job[callArgs], out output,
 	out.Final = true
 	_ = river.RecordOutput(ctx, out)
 	if w.local != nil {
-		w.local(job.ID, nil, out.failure(job.ID, job.Args.Func, job.Attempt))
+		w.local(job.ID, job.Args.From, nil, out.failure(job.ID, job.Args.Func, job.Attempt))
 	}
 	return river.JobCancel(err)
 }
