@@ -59,7 +59,9 @@ func (e *Executor) Enqueue(ctx context.Context, t execkit.Task) (int64, error) {
 // vocabulary, attempts, and its result or error once it has finished. An id
 // with no job (never issued, or finished long enough ago that River's
 // cleaner deleted it: a day for successes by default) is StateUnknown with
-// a nil error; the error is the query's. Lookup blocks for one query, works
+// a nil error; the error is the query's. River records completions in
+// batches, so a Future of this process may complete up to 250ms before
+// Lookup shows SUCCESS or FAILURE. Lookup blocks for one query, works
 // in every mode and after Shutdown while the pool is open, and is safe for
 // concurrent use.
 func (e *Executor) Lookup(ctx context.Context, id int64) (Job, error) {
