@@ -24,7 +24,7 @@ const (
 	// insertTimeout bounds one InsertMany; an insert that fails with a
 	// connection error is tried again (the server may be restarting).
 	insertTimeout = 10 * time.Second
-	// maxBatch is the most calls one InsertMany (and one poll) carries.
+	// maxBatch is the most calls one InsertMany carries.
 	maxBatch = 1000
 	// maxPoll is the most pending ids one poll asks about (River's
 	// JobList limit).

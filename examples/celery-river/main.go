@@ -60,7 +60,12 @@ func main() {
 
 func run(mode, url, schema string, n int) error {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return err
+	}
+	cfg.MaxConns = max(cfg.MaxConns, 10) // River listens on one and works on others
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
