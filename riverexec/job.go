@@ -248,8 +248,3 @@ func jobOf(row *rivertype.JobRow) Job {
 	}
 	return j
 }
-
-// finished reports whether River is done with a row.
-func finished(s rivertype.JobState) bool {
-	return s == rivertype.JobStateCompleted || s == rivertype.JobStateDiscarded || s == rivertype.JobStateCancelled
-}
