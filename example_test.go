@@ -104,16 +104,16 @@ func ExamplePanicError() {
 	defer ex.Shutdown(ctx)
 
 	_, err := execkit.Go(ctx, ex, func(context.Context) (int, error) {
-		var m map[string]int
-		m["x"] = 1 // assignment to a nil map
-		return 0, nil
+		var limits []int
+		return limits[len(limits)-1], nil // index out of range
+
 	}).Wait(ctx)
 	var pe *execkit.PanicError
 	fmt.Println(errors.As(err, &pe), len(pe.Stack) > 0)
 	fmt.Println(err)
 	// Output:
 	// true true
-	// execkit: task panicked: assignment to entry in nil map
+	// execkit: task panicked: runtime error: index out of range [-1]
 }
 
 // Inline runs each task in the goroutine that submits it: the reference

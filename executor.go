@@ -93,17 +93,24 @@ func Run(ctx context.Context, t Task) (err error) {
 	return t.Run(ctx)
 }
 
-// HasFuture reports whether t delivers its own outcome to a [Future] (it was
-// made by [Go], [Map], or a [Func]'s Go or Map). An executor must not pass
-// the error of such a task to its error handler too, or it would be reported
-// twice; it may still act on it (a fail-fast group does).
+// HasFuture reports whether t delivers its own outcome to whoever waits for
+// it: a [Future] (the tasks of [Go], [Map], and a [Func]'s Go and Map), or
+// anything else that implements [SelfReporting]. An executor must not pass
+// the error of such a task to its error handler too, or it would be
+// reported twice; it still counts it, and may act on it (a fail-fast group
+// does).
 func HasFuture(t Task) bool {
-	_, ok := t.(futureTask)
+	_, ok := t.(SelfReporting)
 	return ok
 }
 
-// futureTask is implemented by the tasks that complete a Future.
-type futureTask interface {
+// SelfReporting is implemented by a Task that delivers its own outcome (to
+// a Future, a thread handle, a job record) and returns the same error from
+// Run only so that executors can count it and act on it. Wrappers that give
+// tasks a handle of their own, like fireforget's Thread, implement it to
+// compose with every executor.
+type SelfReporting interface {
 	Task
-	future()
+	// ReportsOutcome marks the type; it does nothing.
+	ReportsOutcome()
 }

@@ -133,7 +133,8 @@ type goTask[T any] struct {
 	fn func(context.Context) (T, error)
 }
 
-func (t *goTask[T]) future() {}
+// ReportsOutcome marks the task as SelfReporting: the Future gets its outcome.
+func (t *goTask[T]) ReportsOutcome() {}
 
 // Run runs the function and completes the Future; see Future.run.
 func (t *goTask[T]) Run(ctx context.Context) error { return t.f.run(ctx, t.fn) }

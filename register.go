@@ -281,7 +281,8 @@ type funcFutureTask[In, Out any] struct {
 	fut *Future[Out]
 }
 
-func (t *funcFutureTask[In, Out]) future() {}
+// ReportsOutcome marks the task as SelfReporting: the Future gets its outcome.
+func (t *funcFutureTask[In, Out]) ReportsOutcome() {}
 
 func (t *funcFutureTask[In, Out]) Run(ctx context.Context) error {
 	return t.RunVia(ctx, nil)

@@ -3,6 +3,7 @@ module github.com/execkit/execkit/examples
 go 1.24.0
 
 require (
+	github.com/chromedp/chromedp v0.14.2
 	github.com/execkit/execkit v0.0.0
 	github.com/execkit/execkit/riverexec v0.0.0
 	github.com/jackc/pgx/v5 v5.8.0
@@ -28,6 +29,16 @@ require (
 	golang.org/x/sync v0.19.0 // indirect
 	golang.org/x/text v0.33.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
+)
+
+require (
+	github.com/chromedp/cdproto v0.0.0-20250724212937-08a3db8b4327 // indirect
+	github.com/chromedp/sysutil v1.1.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20250725192818-e39067aee2d2 // indirect
+	github.com/gobwas/httphead v0.1.0 // indirect
+	github.com/gobwas/pool v0.2.1 // indirect
+	github.com/gobwas/ws v1.4.0 // indirect
+	golang.org/x/sys v0.34.0 // indirect
 )
 
 replace github.com/execkit/execkit => ../

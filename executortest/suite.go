@@ -501,7 +501,11 @@ func checkFutureWaitExpired(h *harness) {
 }
 
 func checkMap(h *harness) {
-	jobs := make([]job, 30)
+	n := 30
+	if h.cfg.rejecting { // Map submits every item at once: ErrFull past capacity
+		n = min(n, h.cfg.capacity)
+	}
+	jobs := make([]job, n)
 	for i := range jobs {
 		jobs[i] = h.job(i, record)
 	}
@@ -519,7 +523,11 @@ func checkMap(h *harness) {
 		}
 	}
 	// A failure stops Map, cancels what runs, and is what Map returns.
-	jobs = jobs[:20]
+	if h.cfg.rejecting && h.cfg.capacity < 20 {
+		h.end(nil)
+		return
+	}
+	jobs = make([]job, 20)
 	for i := range jobs {
 		jobs[i] = h.job(100+i, map[bool]mode{true: waitCtx, false: record}[i > 5])
 	}

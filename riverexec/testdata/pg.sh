@@ -5,9 +5,10 @@
 # full_page_writes: the data is thrown away), one database named execkit.
 #
 #   eval "$(bash riverexec/testdata/pg.sh start)"   # exports EXECKIT_PG_URL, EXECKIT_PG_DIR, EXECKIT_PG_RESTART
-#   bash riverexec/testdata/pg.sh restart "$EXECKIT_PG_DIR"
-#   bash riverexec/testdata/pg.sh stop "$EXECKIT_PG_DIR"   # stops the server and removes the directory
+#   bash riverexec/testdata/pg.sh restart [DIR]
+#   bash riverexec/testdata/pg.sh stop [DIR]   # stops the server and removes the directory
 #
+# DIR defaults to $EXECKIT_PG_DIR, which start exports.
 # start prints only the export lines on stdout; everything else goes to
 # stderr. PostgreSQL refuses to run as root, so as root the server runs as
 # the user "postgres" (created when missing). When no PostgreSQL binaries
@@ -82,15 +83,23 @@ EOF
 	exit 1
 }
 
+dir="${2:-${EXECKIT_PG_DIR:-}}"
 case "${1:-}" in
 start) start "${2:-}" ;;
-restart) as "$(bindir)/pg_ctl" -D "$2/data" -l "$2/server.log" -m fast -w -t 30 restart >&2 ;;
-stop)
-	as "$(bindir)/pg_ctl" -D "$2/data" -m fast -w stop >&2 || true
-	rm -rf "$2"
+restart | stop)
+	if [ -z "$dir" ] || [ ! -d "$dir/data" ]; then
+		log "$1: no server directory (give DIR or set EXECKIT_PG_DIR)"
+		exit 2
+	fi
+	if [ "$1" = restart ]; then
+		as "$(bindir)/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 30 restart >&2
+	else
+		as "$(bindir)/pg_ctl" -D "$dir/data" -m fast -w stop >&2 || true
+		rm -rf "$dir"
+	fi
 	;;
 *)
-	echo "usage: pg.sh start [DIR] | restart DIR | stop DIR" >&2
+	echo "usage: pg.sh start [DIR] | restart [DIR] | stop [DIR]" >&2
 	exit 2
 	;;
 esac

@@ -1,0 +1,239 @@
+package fireforget
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/execkit/execkit"
+)
+
+// MaxBody is the largest request body [Registry.Handler] reads before its
+// redirect; a larger one gets 413 Request Entity Too Large.
+const MaxBody = 10 << 20
+
+// A HandlerFunc is the request side of a job served by [Registry.Handler]:
+// the counterpart of a web.py method decorated with @backgrounder. What it
+// writes to out becomes the start of the job's output; the JobFunc it
+// returns (the @background part) runs in the background with the same
+// output. Returning a nil JobFunc finishes the job at once with what was
+// written; returning an error fails it. r's body has been read already and
+// can be read again; r's context ends with the request, so the JobFunc
+// must not use it.
+type HandlerFunc func(out io.Writer, r *http.Request) (JobFunc, error)
+
+// Handler returns the HTTP handler that runs h as a job, with web.py's flow:
+//
+//   - A request without the query parameter _t reads its body (at most
+//     [MaxBody]), creates a job, calls h, starts the JobFunc h returned and
+//     answers 303 See Other to the same URL with _t=<id> added, its other
+//     query parameters kept. A panic in h fails the job with the stack. When
+//     [Limit] jobs are unfinished, or after Shutdown, it answers 503 Service
+//     Unavailable and calls nothing.
+//   - A GET or HEAD with _t answers the job's state and all its output so
+//     far: an HTML page that reloads itself every [RefreshEvery] while the
+//     job is pending or running and stops once it is final, with the output
+//     HTML-escaped; or, when the Accept header names application/json, a
+//     JSON object {id, state, created, started, ended, output, written, cut,
+//     error, stack}. An id never issued (or evicted) gets 404 Not Found; a
+//     malformed one (see [ParseID]) 400 Bad Request; another method 405.
+//
+// The handler is safe for concurrent use.
+func (r *Registry) Handler(h HandlerFunc) http.Handler {
+	if h == nil {
+		panic("fireforget: Registry.Handler: nil HandlerFunc")
+	}
+	return &backgrounder{r: r, h: h}
+}
+
+type backgrounder struct {
+	r *Registry
+	h HandlerFunc
+}
+
+func (b *backgrounder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	q := req.URL.Query()
+	if q.Has("_t") {
+		b.status(w, req, q["_t"])
+		return
+	}
+	if req.Body != nil && req.Body != http.NoBody {
+		body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxBody))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				http.Error(w, "fireforget: request body too large", http.StatusRequestEntityTooLarge)
+			} else {
+				http.Error(w, "fireforget: reading the request body: "+err.Error(), http.StatusBadRequest)
+			}
+			return
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	j, err := b.r.create()
+	if err != nil {
+		if errors.Is(err, execkit.ErrFull) {
+			w.Header().Set("Retry-After", "1")
+		}
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	fn, err := b.call(j, req)
+	switch {
+	case err != nil:
+		j.finish(err, false)
+	case fn == nil:
+		j.finish(nil, false)
+	default:
+		b.r.run(j, fn)
+	}
+	query := "_t=" + j.id.String()
+	if req.URL.RawQuery != "" {
+		query = req.URL.RawQuery + "&" + query
+	}
+	w.Header().Set("Location", req.URL.EscapedPath()+"?"+query)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// call runs h, turning a panic into a *execkit.PanicError.
+func (b *backgrounder) call(j *Job, req *http.Request) (fn JobFunc, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			fn, err = nil, &execkit.PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return b.h((*jobWriter)(j), req)
+}
+
+func (b *backgrounder) status(w http.ResponseWriter, req *http.Request, ts []string) {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "fireforget: method not allowed with _t", http.StatusMethodNotAllowed)
+		return
+	}
+	if len(ts) != 1 {
+		http.Error(w, "fireforget: more than one _t", http.StatusBadRequest)
+		return
+	}
+	id, err := ParseID(ts[0])
+	if err != nil { // not echoed: the id is the client's text
+		http.Error(w, "fireforget: malformed job id: want 32 lowercase hex digits", http.StatusBadRequest)
+		return
+	}
+	info := b.r.Info(id)
+	if info.State == Unknown {
+		http.Error(w, "fireforget: no job "+id.String()+" (never started here, or forgotten)", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	info.Output = strings.ToValidUTF8(info.Output, "\uFFFD")
+	if wantsJSON(req.Header.Values("Accept")) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(jsonInfo(info))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	refresh := 0
+	if !info.State.Final() {
+		refresh = int(b.r.refresh / time.Second)
+	}
+	_ = page.Execute(w, pageData{JobInfo: info, Refresh: refresh})
+}
+
+// wantsJSON reports whether an Accept header names application/json (or a
+// +json type) with a non-zero quality.
+func wantsJSON(accept []string) bool {
+	for _, line := range accept {
+		for _, part := range strings.Split(line, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			if mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+				continue
+			}
+			if q, ok := params["q"]; ok {
+				if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
+					continue
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+type jsonJob struct {
+	ID      ID        `json:"id"`
+	State   State     `json:"state"`
+	Created time.Time `json:"created"`
+	Started time.Time `json:"started,omitzero"`
+	Ended   time.Time `json:"ended,omitzero"`
+	Output  string    `json:"output"`
+	Written int64     `json:"written"`
+	Cut     int64     `json:"cut"`
+	Error   string    `json:"error,omitempty"`
+	Stack   string    `json:"stack,omitempty"`
+}
+
+func jsonInfo(in JobInfo) jsonJob {
+	j := jsonJob{
+		ID: in.ID, State: in.State, Created: in.Created, Started: in.Started, Ended: in.Ended,
+		Output: in.Output, Written: in.Written, Cut: in.Cut, Stack: in.Stack,
+	}
+	if in.Err != nil {
+		j.Error = in.Err.Error()
+	}
+	return j
+}
+
+type pageData struct {
+	JobInfo
+	Refresh int
+}
+
+// fmtTime formats a time for the page, or "-" when zero.
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Format("2006-01-02 15:04:05.000000")
+}
+
+var page = template.Must(template.New("job").Funcs(template.FuncMap{
+	"time":  fmtTime,
+	"error": func(err error) string { return fmt.Sprint(err) },
+}).Parse(`<!DOCTYPE html>
+<html><head><meta charset="utf-8">
+{{- if .Refresh}}
+<meta http-equiv="refresh" content="{{.Refresh}}">
+{{- end}}
+<title>job {{.State}}</title>
+<style>body{font-family:sans-serif;margin:1.5em} pre{background:#f6f6f6;padding:.8em;white-space:pre-wrap}</style>
+</head><body>
+<p>Job <code>{{.ID}}</code>: <strong id="state">{{.State}}</strong>
+(created {{time .Created}}, started {{time .Started}}, ended {{time .Ended}})</p>
+<pre id="output">{{.Output}}</pre>
+{{- if .Err}}
+<p>Error:</p>
+<pre id="error">{{error .Err}}</pre>
+{{- end}}
+{{- if .Stack}}
+<pre id="stack">{{.Stack}}</pre>
+{{- end}}
+{{- if .Refresh}}
+<p><small>This page reloads every {{.Refresh}}s until the job ends.</small></p>
+{{- end}}
+</body></html>
+`))

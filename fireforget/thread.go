@@ -1,0 +1,172 @@
+package fireforget
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/execkit/execkit"
+)
+
+var (
+	// ErrStarted is returned by [Thread.Start] for a Thread that was started
+	// before: like a threading.Thread, a Thread runs at most once.
+	ErrStarted = errors.New("fireforget: thread already started")
+
+	// ErrNotStarted is returned by [Thread.Join] for a Thread that was never
+	// started, which would otherwise wait forever.
+	ErrNotStarted = errors.New("fireforget: thread not started")
+)
+
+// lastThreadID numbers Threads in creation order; IDs are never reused
+// within a process (a uint64 does not wrap in practice).
+var lastThreadID atomic.Uint64
+
+// A Thread is the handle of a task started in the background: the Go
+// counterpart of a threading.Thread subclass. Any value with
+// Run(ctx) error (an [execkit.Task]) becomes one with [NewThread]; [Start]
+// hands it to an executor. Unlike Python's ident, its ID is never reused,
+// and the task's error or panic reaches [Thread.Join] instead of a hook. All
+// methods are safe for concurrent use.
+type Thread struct {
+	id       uint64
+	name     string // "" for "thread-<ID>"
+	numbered bool   // Name is name + "-<ID>" (Background's threads)
+	task     execkit.Task
+	begun    atomic.Bool   // Start was called
+	done     chan struct{} // closed when the task finished or could not start
+	err      error         // written once before done is closed
+	after    func()        // run after the task, before done closes (Background's slot)
+}
+
+// NewThread returns an unstarted Thread that will run t. name labels it in
+// logs and listings; "" gives "thread-<ID>". A nil t is not refused here: the
+// Thread's Start reports [execkit.ErrNilTask]. NewThread never blocks.
+func NewThread(name string, t execkit.Task) *Thread {
+	return &Thread{id: lastThreadID.Add(1), name: name, task: t, done: make(chan struct{})}
+}
+
+// Start submits the Thread's task to ex and returns Submit's error. It
+// blocks only while ex waits to admit the task (a full [Limit]); ctx bounds
+// that wait, and the task runs with the context ex gives it. After ex shut
+// down it returns [execkit.ErrClosed]. When ex does not admit the task, the Thread finishes
+// at once with that error, which Join and Err report too. Start returns
+// [ErrStarted] when the Thread was started before, whatever came of it: a
+// Thread runs at most once.
+func (th *Thread) Start(ctx context.Context, ex execkit.Executor) error {
+	if !th.begun.CompareAndSwap(false, true) {
+		return ErrStarted
+	}
+	return th.submit(ctx, ex)
+}
+
+func (th *Thread) submit(ctx context.Context, ex execkit.Executor) error {
+	if execkit.IsNil(th.task) {
+		th.finish(execkit.ErrNilTask)
+		return execkit.ErrNilTask
+	}
+	if err := ex.Submit(ctx, (*threadTask)(th)); err != nil {
+		th.finish(err)
+		return err
+	}
+	return nil
+}
+
+// finish records err and wakes the joiners.
+func (th *Thread) finish(err error) {
+	th.err = err
+	if th.after != nil {
+		th.after()
+	}
+	close(th.done)
+}
+
+// ID returns the Thread's number: unique in the process and increasing in
+// creation order, never reused.
+func (th *Thread) ID() uint64 { return th.id }
+
+// Name returns the name given to [NewThread] (or "thread-<ID>").
+func (th *Thread) Name() string {
+	switch {
+	case th.name == "":
+		return "thread-" + strconv.FormatUint(th.id, 10)
+	case th.numbered:
+		return th.name + "-" + strconv.FormatUint(th.id, 10)
+	}
+	return th.name
+}
+
+// Done returns a channel closed when the task has returned, or the Thread
+// could not start. It never blocks.
+func (th *Thread) Done() <-chan struct{} { return th.done }
+
+// Alive reports whether the Thread was started and has not finished: true
+// while it waits to run and while it runs. It never blocks.
+func (th *Thread) Alive() bool {
+	if !th.begun.Load() {
+		return false
+	}
+	select {
+	case <-th.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Join blocks until the task has returned and returns its error: nil, the
+// task's own error, a [*execkit.PanicError] with the stack when it panicked,
+// or the error that kept it from starting. When ctx ends first Join returns
+// ctx.Err() and the Thread goes on; Join may be called again, any number of
+// times and concurrently. For a Thread never started it returns
+// [ErrNotStarted] at once.
+func (th *Thread) Join(ctx context.Context) error {
+	if !th.begun.Load() {
+		return ErrNotStarted
+	}
+	select {
+	case <-th.done:
+		return th.err
+	default:
+	}
+	select {
+	case <-th.done:
+		return th.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Err returns what Join would return once the Thread has finished, and nil
+// while it has not (check Done first to tell the two apart). It never
+// blocks.
+func (th *Thread) Err() error {
+	select {
+	case <-th.done:
+		return th.err
+	default:
+		return nil
+	}
+}
+
+// String returns "<name> (<ID>)".
+func (th *Thread) String() string {
+	return th.Name() + " (" + strconv.FormatUint(th.id, 10) + ")"
+}
+
+// threadTask is the Task a Thread submits: it runs the user's task,
+// recovering a panic, and keeps the outcome in the Thread, where Join
+// delivers it. It is execkit.SelfReporting, so every executor counts the
+// error it returns without reporting it again.
+type threadTask Thread
+
+func (t *threadTask) Run(ctx context.Context) error {
+	th := (*Thread)(t)
+	err := execkit.Run(ctx, th.task)
+	th.finish(err)
+	return err
+}
+
+// ReportsOutcome marks threadTask as execkit.SelfReporting.
+func (t *threadTask) ReportsOutcome() {}
