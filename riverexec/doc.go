@@ -76,6 +76,9 @@
 //
 // Shutdown stops admission, waits for the outcome of every task the
 // executor admitted, stops River's client and returns once every goroutine
-// it started has exited. River and pgx keep no goroutine of their own after
-// that, except the pool's health check, which is yours: close the pool.
+// it started has exited. River keeps none after that. The pool is yours,
+// and so are its goroutines, which end when you close it: its health check,
+// and now and then a connection's background reader, which pgx starts
+// after a write slower than 15ms and which waits for the connection's next
+// message (goleak names it github.com/jackc/pgx/v5/pgconn/internal/bgreader).
 package riverexec
