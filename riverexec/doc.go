@@ -55,18 +55,19 @@
 //
 // # Costs
 //
-// Measured by BenchmarkThroughput and BenchmarkRoundTrip on a shared 2-core
-// machine with PostgreSQL 15 on it (fsync off), no-op tasks, Func.Go for
-// every task of a batch then Wait for every Future:
+// Measured by BenchmarkThroughput and BenchmarkRoundTrip on a 2-core
+// machine shared with other work (load average 4 to 6) and PostgreSQL 15 on
+// it (fsync off), no-op tasks, Func.Go for every task of a batch then Wait
+// for every Future:
 //
-//   - one executor (the default): about 11,000 tasks a second in batches of
-//     1,000 and 12,000 to 13,000 in batches of 10,000; one task at a time
-//     makes the round trip in about 3ms, because the local worker hands the
-//     result straight to the local Future;
-//   - a SubmitOnly and a WorkOnly executor (as on two machines): about 5,000
-//     tasks a second; one task at a time takes about 220ms, nearly all of it
-//     River completing jobs in batches (every 250ms while fewer than 100
-//     wait) before the poll can see them.
+//   - one executor (the default): 5,000 to 13,000 tasks a second, in batches
+//     of 1,000 or 10,000, as the machine's other load varied; one task at a
+//     time makes the round trip in 3 to 6ms, because the local worker hands
+//     the result straight to the local Future;
+//   - a SubmitOnly and a WorkOnly executor (as on two machines): 4,000 to
+//     6,000 tasks a second; one task at a time takes about 220ms, nearly all
+//     of it River completing jobs in batches (every 250ms while fewer than
+//     100 wait) before the poll can see them.
 //
 // About 130 to 170 allocations (11 to 14 kB, most of them River's and
 // pgx's) per task. A pending task costs a goroutine in the submitter and a
