@@ -1,0 +1,489 @@
+package riverexec
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/internal/xrun"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+)
+
+const (
+	// insertTimeout bounds one InsertMany; an insert that fails with a
+	// connection error is tried again (the server may be restarting).
+	insertTimeout = 10 * time.Second
+	// maxBatch is the most calls one InsertMany carries.
+	maxBatch = 1000
+	// maxPoll is the most pending ids one poll asks about (River's
+	// JobList limit).
+	maxPoll = 10_000
+	// revokeWait bounds how long a cancelled task waits for its job to
+	// end on its worker before its Future completes anyway.
+	revokeWait = 10 * time.Second
+	// fetchCooldown is the shortest time between two fetches of River's
+	// producer; River's default (100ms) caps a queue at ten fetches a
+	// second, too few for short tasks.
+	fetchCooldown = 2 * time.Millisecond
+)
+
+// An Executor runs registered functions ([execkit.Register]) as River jobs
+// in PostgreSQL: Submit inserts one job per task, any worker sharing the
+// database runs it, and the result comes back to the task's Future. Its
+// methods are safe for concurrent use. Make one with [New].
+type Executor struct {
+	client   *river.Client[pgx.Tx]
+	pool     *pgxpool.Pool
+	cfg      config
+	onError  func(error)
+	logger   *slog.Logger
+	counters xrun.Counters
+	opts     *river.InsertOpts
+
+	// base is the parent of the tasks' contexts, cancelled when Shutdown
+	// gives up; giveUp cancels it.
+	base   context.Context
+	giveUp context.CancelFunc
+
+	slots chan struct{} // MaxPending's semaphore; nil when unbounded
+
+	mu       sync.Mutex
+	closed   bool
+	closing  chan struct{} // closed when Shutdown begins
+	active   int           // task goroutines
+	idle     chan struct{} // closed once closed and active == 0
+	queue    []*call       // admitted calls waiting to be inserted
+	pending  map[int64]*call
+	early    map[int64]outcome // outcomes the local worker had before the insert returned
+	name     string            // callArgs.From of this executor's calls
+	finished chan struct{}     // closed when Shutdown's work is done
+
+	insertWake  chan struct{}
+	collectWake chan struct{}
+	stop        chan struct{} // ends the loops
+	loops       sync.WaitGroup
+}
+
+// A call is one invocation on its way through the database.
+type call struct {
+	args      callArgs
+	state     callState // guarded by Executor.mu
+	id        int64
+	inserted  chan struct{} // closed once the insert succeeded (id set) or failed (insertErr set)
+	insertErr error
+	done      chan struct{} // closed once res or err is set
+	res       []byte
+	err       error
+}
+
+type callState uint8
+
+const (
+	queued    callState = iota // waiting for the inserter
+	inserting                  // in an InsertMany
+	abandoned                  // its task gave up before it was inserted
+	inserted                   // in the database, result pending
+)
+
+// New makes an executor on pool, whose database must hold River's tables
+// (see [Migrate]), and starts its River client when it runs workers (the
+// default; see [SubmitOnly] and [WorkOnly]). It seals execkit's registry
+// ([execkit.RegistryHash]): register every function before. ctx bounds the
+// checks New makes of the database only. The pool must stay open until
+// Shutdown returned; give it at least 10 connections (pool_max_conns), since
+// River holds one to listen and fetches, completes and inserts on others.
+//
+// New returns an error for a bad option or when River's tables cannot be
+// read. An executor that runs workers starts River's goroutines, which idle
+// until jobs arrive; a submitting one starts two of its own (the inserter
+// and the result collector).
+func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, error) {
+	if pool == nil {
+		return nil, errors.New("riverexec: New with a nil pool")
+	}
+	cfg := defaults()
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	logger := cfg.logger
+	if logger == nil {
+		logger = slog.New(minLevel{slog.Default().Handler(), slog.LevelError})
+	}
+	execkit.RegistryHash()
+
+	e := &Executor{
+		pool:        pool,
+		cfg:         cfg,
+		onError:     cfg.onError,
+		logger:      logger,
+		opts:        &river.InsertOpts{Queue: cfg.queue, MaxAttempts: cfg.retries + 1 + rescueBudget},
+		closing:     make(chan struct{}),
+		idle:        make(chan struct{}),
+		pending:     make(map[int64]*call),
+		early:       make(map[int64]outcome),
+		name:        randomName(),
+		finished:    make(chan struct{}),
+		insertWake:  make(chan struct{}, 1),
+		collectWake: make(chan struct{}, 1),
+		stop:        make(chan struct{}),
+	}
+	rc := &river.Config{
+		FetchCooldown:        fetchCooldown,
+		JobTimeout:           -1, // tasks end when they return, as on every execkit executor
+		Logger:               logger,
+		RescueStuckJobsAfter: cfg.rescueAfter,
+		Schema:               cfg.schema,
+	}
+	if cfg.work {
+		w := &worker{}
+		if cfg.submit {
+			w.local = e.deliverLocal
+		}
+		rc.Workers = river.NewWorkers()
+		river.AddWorker(rc.Workers, w)
+		rc.Queues = map[string]river.QueueConfig{cfg.queue: {MaxWorkers: cfg.workers}}
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), rc)
+	if err != nil {
+		return nil, fmt.Errorf("riverexec: %w", err)
+	}
+	if _, err := client.JobList(ctx, river.NewJobListParams().First(1)); err != nil {
+		return nil, fmt.Errorf("riverexec: reading River's jobs (did Migrate run for schema %q?): %w", cfg.schema, err)
+	}
+	e.client = client
+	if e.onError == nil {
+		e.onError = xrun.LogError("riverexec")
+	}
+	if cfg.maxPending > 0 {
+		e.slots = make(chan struct{}, cfg.maxPending)
+	}
+	e.base, e.giveUp = context.WithCancel(context.Background())
+	if cfg.work {
+		// Start's ctx would stop River when cancelled: Shutdown does that.
+		if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+			e.giveUp()
+			return nil, fmt.Errorf("riverexec: starting River: %w", err)
+		}
+	}
+	if cfg.submit {
+		e.loops.Add(2)
+		go e.insertLoop()
+		go e.collectLoop()
+	}
+	return e, nil
+}
+
+// Submit admits t, which must be a task of a registered function ([Func]'s
+// Task, Go or Map): the job is inserted moments later by a goroutine that
+// batches inserts, and t's outcome arrives at its Future (or the OnError
+// handler) once a worker has run it. Submit blocks only under
+// [MaxPending], until a task finishes or ctx ends (then it returns
+// ctx.Err()). It returns [execkit.ErrNilTask] for a nil task,
+// [execkit.ErrNotPortable] for any other task (a closure cannot run on
+// another machine), [ErrWorkOnly] on a [WorkOnly] executor, and
+// [execkit.ErrClosed] once Shutdown has begun. Safe for concurrent use.
+func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
+	if execkit.IsNil(t) {
+		e.counters.Reject()
+		return execkit.ErrNilTask
+	}
+	p, ok := t.(execkit.Portable)
+	if !ok {
+		e.counters.Reject()
+		return execkit.ErrNotPortable
+	}
+	if !e.cfg.submit {
+		e.counters.Reject()
+		return ErrWorkOnly
+	}
+	if e.slots != nil {
+		select {
+		case e.slots <- struct{}{}:
+		case <-ctx.Done():
+			e.counters.Reject()
+			return ctx.Err()
+		case <-e.closing:
+			e.counters.Reject()
+			return execkit.ErrClosed
+		}
+	}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		e.release()
+		e.counters.Reject()
+		return execkit.ErrClosed
+	}
+	e.active++
+	e.mu.Unlock()
+	e.counters.Admit()
+	go e.run(p)
+	return nil
+}
+
+func (e *Executor) release() {
+	if e.slots != nil {
+		<-e.slots
+	}
+}
+
+// run runs one admitted task through the database and reports its outcome.
+func (e *Executor) run(t execkit.Portable) {
+	started := false
+	err := runVia(e.base, t, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+		return e.invoke(ctx, name, payload, func() { started = true; e.counters.Start() })
+	})
+	if started {
+		e.counters.Finish(err)
+	} else {
+		e.counters.Unqueue()
+	}
+	if err != nil && !execkit.HasFuture(t) {
+		e.onError(err)
+	}
+	e.release()
+	e.mu.Lock()
+	e.active--
+	if e.closed && e.active == 0 {
+		close(e.idle)
+	}
+	e.mu.Unlock()
+}
+
+// runVia is RunVia with a panic (of a codec, say) turned into an error.
+func runVia(ctx context.Context, t execkit.Portable, invoke execkit.Invoker) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &execkit.PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return t.RunVia(ctx, invoke)
+}
+
+// invoke is the Invoker of a task: queue the call for the inserter, wait
+// for its result, and revoke the job when ctx ends first.
+func (e *Executor) invoke(ctx context.Context, name string, payload []byte, started func()) ([]byte, error) {
+	c := &call{
+		args: callArgs{
+			Func:    name,
+			Payload: payload,
+			Retries: e.cfg.retries,
+			Backoff: e.cfg.backoff.Milliseconds(),
+			From:    e.name,
+		},
+		inserted: make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	e.mu.Lock()
+	e.queue = append(e.queue, c)
+	e.mu.Unlock()
+	signal(e.insertWake)
+
+	select {
+	case <-c.inserted:
+	case <-ctx.Done():
+		e.mu.Lock()
+		if c.state == queued {
+			c.state = abandoned // the inserter drops it
+			e.mu.Unlock()
+			return nil, ctx.Err()
+		}
+		e.mu.Unlock()
+		<-c.inserted // an InsertMany under way, bounded by insertTimeout
+	}
+	if c.insertErr != nil {
+		return nil, c.insertErr
+	}
+	started()
+
+	select {
+	case <-c.done:
+		return c.res, c.err
+	case <-ctx.Done():
+	}
+	return e.revoke(ctx, c)
+}
+
+// revoke cancels c's job and waits (at most revokeWait) for it to end: a
+// running task has its context cancelled on its worker and the Future
+// completes with what it returned. The cancel is repeated while the job has
+// not ended: River v0.30 lets a running job that was marked for
+// cancellation and then failed with a retry due soon go back to
+// "available" instead of "cancelled"; a cancel of an available job takes
+// effect at once.
+func (e *Executor) revoke(ctx context.Context, c *call) ([]byte, error) {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeWait)
+	defer cancel()
+	for pause := 20 * time.Millisecond; ; pause = min(2*pause, time.Second) {
+		if _, err := e.client.JobCancel(wctx, c.id); err != nil && !errors.Is(err, rivertype.ErrNotFound) && wctx.Err() == nil {
+			e.logger.Warn("riverexec: cancelling a job", "job", c.id, "err", err)
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-c.done:
+			t.Stop()
+			if errors.Is(c.err, ErrRevoked) {
+				return nil, ctx.Err()
+			}
+			return c.res, c.err
+		case <-wctx.Done():
+			t.Stop()
+			e.mu.Lock()
+			delete(e.pending, c.id)
+			e.mu.Unlock()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// An outcome is a job's final result or error.
+type outcome struct {
+	res []byte
+	err error
+	at  time.Time // when the worker had it (early outcomes)
+}
+
+// deliver completes the call waiting for job id, if any.
+func (e *Executor) deliver(id int64, o outcome) {
+	e.mu.Lock()
+	c := e.pending[id]
+	delete(e.pending, id)
+	e.mu.Unlock()
+	c.complete(o)
+}
+
+// deliverLocal is worker.local: the worker of this process has just run job
+// id to its end. When this executor submitted it, the call completes now,
+// or as soon as its insert returns (a short job can end before that).
+func (e *Executor) deliverLocal(id int64, from string, res []byte, err error) {
+	if from != e.name {
+		return
+	}
+	o := outcome{res: res, err: err, at: time.Now()}
+	e.mu.Lock()
+	c, ok := e.pending[id]
+	if ok {
+		delete(e.pending, id)
+	} else {
+		e.early[id] = o
+	}
+	e.mu.Unlock()
+	c.complete(o)
+}
+
+func (c *call) complete(o outcome) {
+	if c != nil {
+		c.res, c.err = o.res, o.err
+		close(c.done)
+	}
+}
+
+func randomName() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Shutdown stops admission (Submit returns [execkit.ErrClosed]), waits for
+// the outcome of every task this executor admitted, then stops River's
+// client, which waits for the jobs this process's worker is running (for
+// any submitter), and returns nil once every goroutine the executor and its
+// River client started has exited. If ctx ends first, Shutdown cancels the
+// tasks' contexts, which revokes their jobs (on whatever worker runs them),
+// stops River's client hard (its running jobs' contexts are cancelled; River
+// runs them again later if they have attempts left) and returns ctx.Err(); a
+// later call waits again. Jobs still in the database stay there. It is
+// idempotent and safe to call concurrently.
+func (e *Executor) Shutdown(ctx context.Context) error {
+	e.mu.Lock()
+	if !e.closed {
+		e.closed = true
+		close(e.closing)
+		if e.active == 0 {
+			close(e.idle)
+		}
+		go e.close()
+	}
+	e.mu.Unlock()
+	select {
+	case <-e.finished:
+		return nil
+	default:
+	}
+	select {
+	case <-e.finished:
+		return nil
+	case <-ctx.Done():
+		e.giveUp()
+		return ctx.Err()
+	}
+}
+
+// close is Shutdown's work, in its own goroutine so that a Shutdown whose
+// ctx ended can return while it goes on.
+func (e *Executor) close() {
+	defer close(e.finished)
+	select {
+	case <-e.idle:
+	case <-e.base.Done():
+		if e.cfg.work { // cancel the local jobs now, while the tasks revoke theirs
+			_ = e.client.StopAndCancel(context.Background())
+		}
+		<-e.idle
+	}
+	close(e.stop)
+	e.loops.Wait()
+	if e.cfg.work {
+		if err := e.client.Stop(e.base); err != nil {
+			_ = e.client.StopAndCancel(context.Background())
+		}
+	}
+	e.giveUp() // release the context
+}
+
+// Stats returns the executor's counters: Submitted counts admitted tasks,
+// Queued those not inserted yet, Running those inserted whose result has
+// not come back (waiting for a worker or running on one), then Succeeded,
+// Failed and Panicked by outcome. Jobs this process's worker runs for other
+// submitters are not counted. Safe for concurrent use, after Shutdown too.
+func (e *Executor) Stats() execkit.Stats { return e.counters.Stats() }
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// minLevel drops records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
+}

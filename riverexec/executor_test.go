@@ -1,0 +1,249 @@
+package riverexec
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/execkit/execkit"
+)
+
+func TestThousandResults(t *testing.T) {
+	ex, _, _ := newExecutor(t)
+	ctx := context.Background()
+	const n = 1000
+	futures := make([]*execkit.Future[int], n)
+	for i := range futures {
+		futures[i] = double.Go(ctx, ex, i)
+	}
+	for i, f := range futures {
+		if got, err := f.Wait(ctx); err != nil || got != 2*i {
+			t.Fatalf("task %d: Wait = %d, %v; want %d, nil", i, got, err, 2*i)
+		}
+	}
+	if err := ex.Shutdown(ctx); err != nil { // the counters settle once the tasks' goroutines end
+		t.Fatal(err)
+	}
+	if s := ex.Stats(); s.Submitted != n || s.Succeeded != n || s.Queued != 0 || s.Running != 0 {
+		t.Errorf("Stats = %+v; want %d submitted and succeeded, none queued or running", s, n)
+	}
+}
+
+func TestMapKeepsOrder(t *testing.T) {
+	ex, _, _ := newExecutor(t)
+	in := []int{5, 3, 8, 1}
+	got, err := double.Map(context.Background(), ex, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v != 2*in[i] {
+			t.Errorf("Map result %d = %d; want %d", i, v, 2*in[i])
+		}
+	}
+}
+
+func TestFailures(t *testing.T) {
+	ex, _, _ := newExecutor(t)
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		f       *execkit.Future[int]
+		message string
+		panic   bool
+	}{
+		{"error", fail.Go(ctx, ex, "card declined"), "card declined", false},
+		{"panic", boom.Go(ctx, ex, "index out of range"), "index out of range", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.f.Wait(ctx)
+			var je *JobError
+			if !errors.As(err, &je) {
+				t.Fatalf("Wait error = %v (%T); want a *JobError", err, err)
+			}
+			if !strings.Contains(err.Error(), tt.message) || je.Attempts != 1 {
+				t.Errorf("error %q after %d attempts; want the task's message %q after 1", err, je.Attempts, tt.message)
+			}
+			var pe *execkit.PanicError
+			if got := errors.As(err, &pe); got != tt.panic {
+				t.Fatalf("errors.As(err, *PanicError) = %v; want %v", got, tt.panic)
+			}
+			if tt.panic && !strings.Contains(string(pe.Stack), "riverexec") {
+				t.Errorf("panic stack does not show the worker's code:\n%s", pe.Stack)
+			}
+		})
+	}
+}
+
+func TestRetries(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    []Option
+		wantErr bool
+	}{
+		{"no retry by default", nil, true},
+		{"one retry", []Option{Retries(1, 10*time.Millisecond)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex, _, _ := newExecutor(t, tt.opts...)
+			ctx := context.Background()
+			got, err := flaky.Go(ctx, ex, t.Name()).Wait(ctx)
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "first attempt fails") {
+					t.Errorf("Wait = %q, %v; want the first attempt's error", got, err)
+				}
+				return
+			}
+			if err != nil || got != "ok "+t.Name() {
+				t.Errorf("Wait = %q, %v; want %q, nil", got, err, "ok "+t.Name())
+			}
+		})
+	}
+}
+
+func TestStates(t *testing.T) {
+	// A submitter without workers, then a worker on the same schema.
+	ex, pool, schema := newExecutor(t, SubmitOnly())
+	ctx := context.Background()
+
+	if j, err := ex.Lookup(ctx, 1<<40); err != nil || j.State != StateUnknown {
+		t.Errorf("Lookup(never issued) = %+v, %v; want UNKNOWN", j, err)
+	}
+	if err := ex.Cancel(ctx, 1<<40); !errors.Is(err, ErrUnknownJob) {
+		t.Errorf("Cancel(never issued) = %v; want ErrUnknownJob", err)
+	}
+	ok, err := ex.Enqueue(ctx, double.Task(21))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed, _ := ex.Enqueue(ctx, fail.Task("out of stock"))
+	revoked, _ := ex.Enqueue(ctx, double.Task(1))
+	dir := t.TempDir()
+	running, _ := ex.Enqueue(ctx, waitCtx.Task(dir))
+	state := func(id int64) State {
+		t.Helper()
+		j, err := ex.Lookup(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j.State
+	}
+	if got := state(ok); got != StatePending {
+		t.Errorf("state before any worker = %s; want PENDING", got)
+	}
+	if err := ex.Cancel(ctx, revoked); err != nil {
+		t.Fatal(err)
+	}
+
+	w, err := New(ctx, pool, WorkOnly(), Schema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := w.Shutdown(ctx); err != nil {
+			t.Errorf("worker Shutdown = %v", err)
+		}
+	}()
+	waitFor(t, "the blocking task to start", func() bool { return state(running) == StateStarted })
+	waitFor(t, "the tasks to finish", func() bool { return state(ok) == StateSuccess && state(failed) == StateFailure })
+
+	j, _ := ex.Lookup(ctx, ok)
+	var v int
+	if err := double.Codec().Unmarshal(j.Result, &v); err != nil || v != 42 || j.Func != double.Name() {
+		t.Errorf("Lookup(success) = %+v, result %d, %v; want %s with 42", j, v, err, double.Name())
+	}
+	j, _ = ex.Lookup(ctx, failed)
+	if !strings.Contains(errString(j.Err), "out of stock") {
+		t.Errorf("Lookup(failure).Err = %v; want the task's message", j.Err)
+	}
+	if j, _ := ex.Lookup(ctx, revoked); j.State != StateRevoked || !errors.Is(j.Err, ErrRevoked) {
+		t.Errorf("Lookup(revoked before running) = %+v; want REVOKED, ErrRevoked", j)
+	}
+	if err := ex.Cancel(ctx, running); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the running task to be revoked", func() bool { return state(running) == StateRevoked })
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestFutureCancelRevokes(t *testing.T) {
+	ex, _, _ := newExecutor(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	f := waitCtx.Go(ctx, ex, dir)
+	waitFor(t, "the task to start", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "started"))
+		return err == nil
+	})
+	f.Cancel()
+	if _, err := f.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait after Cancel = %v; want context.Canceled", err)
+	}
+}
+
+func TestSubmitRefuses(t *testing.T) {
+	ex, pool, schema := newExecutor(t)
+	ctx := context.Background()
+	w, err := New(ctx, pool, WorkOnly(), Schema(schema), Queue("other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Shutdown(ctx)
+	tests := []struct {
+		name string
+		ex   *Executor
+		task execkit.Task
+		want error
+	}{
+		{"nil", ex, nil, execkit.ErrNilTask},
+		{"closure", ex, execkit.TaskFunc(func(context.Context) error { return nil }), execkit.ErrNotPortable},
+		{"work only", w, double.Task(1), ErrWorkOnly},
+	}
+	for _, tt := range tests {
+		if err := tt.ex.Submit(ctx, tt.task); !errors.Is(err, tt.want) {
+			t.Errorf("%s: Submit = %v; want %v", tt.name, err, tt.want)
+		}
+	}
+	if _, err := ex.Enqueue(ctx, execkit.TaskFunc(func(context.Context) error { return nil })); !errors.Is(err, execkit.ErrNotPortable) {
+		t.Errorf("Enqueue(closure) = %v; want ErrNotPortable", err)
+	}
+}
+
+func TestBadOptions(t *testing.T) {
+	pool, _ := newDB(t)
+	tests := []struct {
+		name string
+		opts []Option
+		want string
+	}{
+		{"both modes off", []Option{SubmitOnly(), WorkOnly()}, "nothing to do"},
+		{"no workers", []Option{Workers(0)}, "Workers(0)"},
+		{"empty queue", []Option{Queue("")}, "empty name"},
+		{"negative retries", []Option{Retries(-1, time.Second)}, "Retries(-1"},
+		{"zero backoff", []Option{Retries(1, 0)}, "positive backoff"},
+		{"negative rescue", []Option{RescueAfter(-time.Second)}, "RescueAfter"},
+		{"negative pending", []Option{MaxPending(-1)}, "MaxPending"},
+		{"no tables", []Option{Schema("riverexec_missing")}, "Migrate"},
+	}
+	for _, tt := range tests {
+		ex, err := New(context.Background(), pool, tt.opts...)
+		if err == nil || !strings.HasPrefix(err.Error(), "riverexec: ") || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: New error = %v; want one starting riverexec: and mentioning %q", tt.name, err, tt.want)
+		}
+		if ex != nil {
+			t.Errorf("%s: New returned an executor with its error", tt.name)
+		}
+	}
+}

@@ -1,0 +1,250 @@
+package riverexec
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/execkit/execkit"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Kind is the River job kind of every call a riverexec executor inserts: one
+// kind whose arguments name the registered function, so that one River
+// worker runs every registration.
+const Kind = "execkit_call"
+
+// callArgs are a job's arguments: a call of a registered function, and the
+// retry policy of the executor that submitted it.
+type callArgs struct {
+	Func    string `json:"func"`
+	Payload []byte `json:"payload,omitempty"` // the argument, encoded by the Func's codec
+	Retries int    `json:"retries,omitempty"`
+	Backoff int64  `json:"backoff_ms,omitempty"`
+	// From names the executor that submitted the call and waits for it
+	// (empty for Enqueue), so that a worker in the same process can hand
+	// it the outcome directly.
+	From string `json:"from,omitempty"`
+}
+
+func (callArgs) Kind() string { return Kind }
+
+// output is what a worker records on the job row with river.RecordOutput.
+type output struct {
+	Result []byte `json:"result,omitempty"` // the encoded result, on success
+	Error  string `json:"error,omitempty"`
+	Panic  string `json:"panic,omitempty"` // the panic value's text
+	Stack  string `json:"stack,omitempty"` // the panicking goroutine's stack
+	// Final marks a task error that ends the job: River's row is then
+	// "cancelled" (the way a worker stops River from retrying), and its
+	// state FAILURE, not REVOKED.
+	Final bool `json:"final,omitempty"`
+}
+
+// River records these texts in a job's errors; they are not the task's.
+const (
+	rescuedText     = "Stuck job rescued by JobRescuer" // River's job rescuer
+	interruptedText = "riverexec: interrupted: "        // a worker stopped under the task
+	maxBackoff      = time.Hour
+)
+
+// worker is the River worker of Kind: it runs the named registration.
+type worker struct {
+	river.WorkerDefaults[callArgs]
+	// local, when set, hands a final outcome straight to this process's
+	// submitter, which may be waiting for the job: River records
+	// completions in batches (every 250ms when few), and the submitter
+	// would otherwise wait for that and for its next poll.
+	local func(id int64, from string, res []byte, err error)
+}
+
+func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
+	res, err := execkit.Invoke(ctx, job.Args.Func, job.Args.Payload)
+	if err == nil {
+		if err := river.RecordOutput(ctx, output{Result: res}); err != nil { // too large
+			return w.fail(ctx, job, output{Error: fmt.Sprintf("riverexec: recording the result of %q: %v", job.Args.Func, err)}, err)
+		}
+		if w.local != nil {
+			w.local(job.ID, job.Args.From, res, nil)
+		}
+		return nil
+	}
+	out := output{Error: err.Error()}
+	var pe *execkit.PanicError
+	if errors.As(err, &pe) {
+		out.Panic, out.Stack = fmt.Sprint(pe.Value), string(pe.Stack)
+	}
+	switch {
+	case errors.Is(context.Cause(ctx), river.ErrJobCancelledRemotely):
+		// Revoked: River cancels the job whatever we return.
+	case ctx.Err() != nil:
+		// The worker is stopping (or a deadline passed): not the task's
+		// failure, so River runs it again, here or elsewhere.
+		_ = river.RecordOutput(ctx, out)
+		return fmt.Errorf("%s%w", interruptedText, err)
+	case errors.Is(err, execkit.ErrNotRegistered), errors.Is(err, execkit.ErrPayload),
+		failures(job.Errors)+1 > job.Args.Retries:
+		return w.fail(ctx, job, out, err)
+	}
+	_ = river.RecordOutput(ctx, out)
+	return err
+}
+
+// fail ends the job for good: River's way is to cancel it, so the output
+// says Final to tell FAILURE from REVOKED.
+func (w *worker) fail(ctx context.Context, job *river.Job[callArgs], out output, err error) error {
+	out.Final = true
+	_ = river.RecordOutput(ctx, out)
+	if w.local != nil {
+		w.local(job.ID, job.Args.From, nil, out.failure(job.ID, job.Args.Func, job.Attempt))
+	}
+	return river.JobCancel(err)
+}
+
+// NextRetry applies the submitter's backoff; River's rescuer uses it too.
+func (w *worker) NextRetry(job *river.Job[callArgs]) time.Time {
+	d := time.Duration(job.Args.Backoff) * time.Millisecond
+	if d <= 0 {
+		d = defaultBackoff
+	}
+	for range min(failures(job.Errors), 20) {
+		d *= 2
+	}
+	return time.Now().Add(min(d, maxBackoff))
+}
+
+// failures counts the attempts that ended with the task's own error.
+func failures(errs []rivertype.AttemptError) int {
+	n := 0
+	for _, e := range errs {
+		if e.Error != rescuedText && !strings.HasPrefix(e.Error, interruptedText) {
+			n++
+		}
+	}
+	return n
+}
+
+// A State is a job's state in Celery's vocabulary.
+type State string
+
+// The states of a job. Celery reports PENDING for an id it never issued;
+// riverexec says UNKNOWN, and PENDING only for a job that is waiting.
+const (
+	StateUnknown State = "UNKNOWN" // no such job: never issued, or deleted by River's cleaner
+	StatePending State = "PENDING" // waiting for a worker
+	StateStarted State = "STARTED" // a worker is running it
+	StateRetry   State = "RETRY"   // an attempt failed (or its worker died); it will run again
+	StateSuccess State = "SUCCESS" // returned a result
+	StateFailure State = "FAILURE" // failed for good: its error is in Job.Err
+	StateRevoked State = "REVOKED" // cancelled before it finished
+)
+
+// A Job is what [Executor.Lookup] knows of a job.
+type Job struct {
+	ID      int64
+	Func    string // the registered function it calls
+	State   State
+	Attempt int // attempts begun so far
+	// Result is the encoded result once State is SUCCESS: decode it with
+	// the Func's Codec (nothing to decode for a struct{} result).
+	Result []byte
+	// Err is the job's error once State is FAILURE (a *JobError) or
+	// REVOKED ([ErrRevoked]); nil otherwise.
+	Err error
+}
+
+// A JobError is the error of a task that failed for good on a worker: its
+// own error, or its panic, sent back across the process boundary as text.
+// A panic is also a *execkit.PanicError (errors.As finds it through
+// Unwrap), whose Value is the panic value's text and whose Stack is the
+// worker's stack.
+type JobError struct {
+	JobID    int64
+	Func     string
+	Attempts int    // attempts the job made
+	Message  string // the task's error text
+	Panic    *execkit.PanicError
+}
+
+// Error returns "riverexec: job ID (func) failed after N attempts: " and
+// the task's message.
+func (e *JobError) Error() string {
+	return fmt.Sprintf("riverexec: job %d (%s) failed after %d attempt(s): %s", e.JobID, e.Func, e.Attempts, e.Message)
+}
+
+// Unwrap returns the panic, if the task panicked.
+func (e *JobError) Unwrap() error {
+	if e.Panic == nil {
+		return nil
+	}
+	return e.Panic
+}
+
+var (
+	// ErrRevoked is the error of a job that was cancelled (by
+	// [Executor.Cancel], or by a River client) before it finished. A
+	// Future whose own Cancel revoked the job gets context.Canceled
+	// instead.
+	ErrRevoked = errors.New("riverexec: job revoked")
+
+	// ErrWorkOnly is returned by Submit of an executor made with
+	// [WorkOnly].
+	ErrWorkOnly = errors.New("riverexec: executor only runs workers (WorkOnly); submit from another executor")
+
+	// ErrUnknownJob is returned by [Executor.Cancel] for an id with no job.
+	ErrUnknownJob = errors.New("riverexec: no such job")
+)
+
+// failure is the error of a job that failed for good with out.
+func (out output) failure(id int64, fn string, attempts int) *JobError {
+	e := &JobError{JobID: id, Func: fn, Attempts: attempts, Message: out.Error}
+	if out.Panic != "" {
+		e.Panic = &execkit.PanicError{Value: out.Panic, Stack: []byte(out.Stack)}
+	}
+	return e
+}
+
+// jobOf reads a River row.
+func jobOf(row *rivertype.JobRow) Job {
+	var args callArgs
+	_ = json.Unmarshal(row.EncodedArgs, &args)
+	var out output
+	if raw := row.Output(); raw != nil {
+		_ = json.Unmarshal(raw, &out)
+	}
+	j := Job{ID: row.ID, Func: args.Func, Attempt: row.Attempt}
+	failed := func() error {
+		if out.Error == "" && len(row.Errors) > 0 { // River's own error: rescued too often
+			out.Error = row.Errors[len(row.Errors)-1].Error
+		}
+		return out.failure(row.ID, args.Func, row.Attempt)
+	}
+	switch row.State {
+	case rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStatePending:
+		j.State = StatePending
+		if len(row.Errors) > 0 {
+			j.State = StateRetry
+		}
+	case rivertype.JobStateRetryable:
+		j.State = StateRetry
+	case rivertype.JobStateRunning:
+		j.State = StateStarted
+	case rivertype.JobStateCompleted:
+		j.State, j.Result = StateSuccess, out.Result
+	case rivertype.JobStateDiscarded:
+		j.State, j.Err = StateFailure, failed()
+	case rivertype.JobStateCancelled:
+		if out.Final {
+			j.State, j.Err = StateFailure, failed()
+		} else {
+			j.State, j.Err = StateRevoked, fmt.Errorf("%w: job %d (%s)", ErrRevoked, row.ID, args.Func)
+		}
+	default:
+		j.State = StateUnknown
+	}
+	return j
+}

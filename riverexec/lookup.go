@@ -1,0 +1,95 @@
+package riverexec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/execkit/execkit"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// errEnqueued stops RunVia once Enqueue has inserted the job.
+var errEnqueued = errors.New("riverexec: enqueued")
+
+// Enqueue inserts t, a task of a registered function made by its Func's
+// Task method, as one job and returns the job's id at once, without waiting
+// for it to run: Celery's `delay` when you keep the task id rather than
+// wait on the result. Any process can then follow the job with Lookup (the
+// result is on the job row) or revoke it with Cancel; its error, if it
+// fails, goes nowhere else. Enqueue blocks for one insert; ctx bounds it.
+// It returns [execkit.ErrNilTask], [execkit.ErrNotPortable] (a closure, or a
+// task with a Future: use Submit for those), [execkit.ErrClosed] once
+// Shutdown has begun, or the insert's error. It works in every mode,
+// [WorkOnly] too, and is safe for concurrent use.
+func (e *Executor) Enqueue(ctx context.Context, t execkit.Task) (int64, error) {
+	if execkit.IsNil(t) {
+		return 0, execkit.ErrNilTask
+	}
+	p, ok := t.(execkit.Portable)
+	if !ok || execkit.HasFuture(t) {
+		return 0, execkit.ErrNotPortable
+	}
+	select {
+	case <-e.closing:
+		return 0, execkit.ErrClosed
+	default:
+	}
+	var id int64
+	err := p.RunVia(ctx, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+		res, err := e.client.Insert(ctx, callArgs{
+			Func:    name,
+			Payload: payload,
+			Retries: e.cfg.retries,
+			Backoff: e.cfg.backoff.Milliseconds(),
+		}, e.opts)
+		if err != nil {
+			return nil, fmt.Errorf("riverexec: inserting the job: %w", err)
+		}
+		id = res.Job.ID
+		return nil, errEnqueued
+	})
+	if errors.Is(err, errEnqueued) {
+		return id, nil
+	}
+	return 0, err
+}
+
+// Lookup returns what the database knows of job id: its state in Celery's
+// vocabulary, attempts, and its result or error once it has finished. An id
+// with no job (never issued, or finished long enough ago that River's
+// cleaner deleted it: a day for successes by default) is StateUnknown with
+// a nil error; the error is the query's. River records completions in
+// batches, so a Future of this process may complete up to 250ms before
+// Lookup shows SUCCESS or FAILURE. Lookup blocks for one query, works
+// in every mode and after Shutdown while the pool is open, and is safe for
+// concurrent use.
+func (e *Executor) Lookup(ctx context.Context, id int64) (Job, error) {
+	row, err := e.client.JobGet(ctx, id)
+	if errors.Is(err, rivertype.ErrNotFound) {
+		return Job{ID: id, State: StateUnknown}, nil
+	}
+	if err != nil {
+		return Job{}, fmt.Errorf("riverexec: looking up job %d: %w", id, err)
+	}
+	return jobOf(row), nil
+}
+
+// Cancel revokes job id: Celery's revoke(terminate=True). A job that waits
+// never runs; a running one has its context cancelled on its worker (through
+// LISTEN/NOTIFY) and ends REVOKED if it returns an error, SUCCESS if it
+// finishes anyway; a finished one is left as it is. The Future of a task
+// whose job is revoked completes with an error wrapping [ErrRevoked].
+// Cancel returns an error wrapping [ErrUnknownJob] for an id with no job. It
+// blocks for one query, works in every mode and after Shutdown while the
+// pool is open, and is safe for concurrent use.
+func (e *Executor) Cancel(ctx context.Context, id int64) error {
+	_, err := e.client.JobCancel(ctx, id)
+	switch {
+	case errors.Is(err, rivertype.ErrNotFound):
+		return fmt.Errorf("%w: %d", ErrUnknownJob, id)
+	case err != nil:
+		return fmt.Errorf("riverexec: cancelling job %d: %w", id, err)
+	}
+	return nil
+}

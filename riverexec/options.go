@@ -1,0 +1,131 @@
+package riverexec
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// An Option configures [New]. Options are sealed: only this package makes
+// them. Each is named after the behaviour it turns on; the defaults are the
+// single-machine case (submitter and worker in one process).
+type Option interface{ apply(*config) }
+
+type config struct {
+	submit, work bool
+	workers      int
+	queue        string
+	schema       string
+	retries      int
+	backoff      time.Duration
+	rescueAfter  time.Duration
+	maxPending   int
+	onError      func(error)
+	logger       *slog.Logger
+	pollMin      time.Duration // unexported: the collector's shortest poll interval
+	pollMax      time.Duration // and its longest
+}
+
+const (
+	defaultQueue   = "execkit"
+	defaultWorkers = 100
+	defaultBackoff = time.Second
+	// rescueBudget is how many extra attempts a job may spend on workers
+	// that died (or stopped) while running it, on top of its retries.
+	rescueBudget = 3
+)
+
+func defaults() config {
+	return config{
+		submit:  true,
+		work:    true,
+		workers: defaultWorkers,
+		queue:   defaultQueue,
+		backoff: defaultBackoff,
+		pollMin: 2 * time.Millisecond,
+		pollMax: 100 * time.Millisecond,
+	}
+}
+
+func (c *config) validate() error {
+	switch {
+	case !c.submit && !c.work:
+		return fmt.Errorf("riverexec: SubmitOnly and WorkOnly together leave nothing to do")
+	case c.workers < 1:
+		return fmt.Errorf("riverexec: Workers(%d): want at least 1", c.workers)
+	case c.queue == "":
+		return fmt.Errorf("riverexec: Queue with an empty name")
+	case c.retries < 0:
+		return fmt.Errorf("riverexec: Retries(%d, ...): want at least 0", c.retries)
+	case c.backoff <= 0:
+		return fmt.Errorf("riverexec: Retries(..., %v): want a positive backoff", c.backoff)
+	case c.rescueAfter < 0:
+		return fmt.Errorf("riverexec: RescueAfter(%v): want a positive duration", c.rescueAfter)
+	case c.maxPending < 0:
+		return fmt.Errorf("riverexec: MaxPending(%d): want at least 1", c.maxPending)
+	}
+	return nil
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// SubmitOnly makes an executor that inserts jobs and collects their results
+// but runs none: the web process of a deployment whose workers run
+// elsewhere (with [WorkOnly]).
+func SubmitOnly() Option { return optionFunc(func(c *config) { c.work = false }) }
+
+// WorkOnly makes an executor that only runs the jobs of its queue, submitted
+// by any process that shares the database: a worker process. Its Submit
+// returns [ErrWorkOnly]; [Executor.Enqueue], Lookup and Cancel still work.
+func WorkOnly() Option { return optionFunc(func(c *config) { c.submit = false }) }
+
+// Workers sets how many tasks this process's worker runs at once (River's
+// MaxWorkers for the queue). The default is 100: tasks that cross machines
+// usually wait on the network more than they compute. New returns an error
+// for n < 1.
+func Workers(n int) Option { return optionFunc(func(c *config) { c.workers = n }) }
+
+// Queue names the River queue the executor inserts into and works; the
+// default is "execkit". Executors on different queues share a database
+// without running each other's jobs.
+func Queue(name string) Option { return optionFunc(func(c *config) { c.queue = name }) }
+
+// Schema names the PostgreSQL schema that holds River's tables (see
+// [Migrate]); the default is the connection's search_path.
+func Schema(name string) Option { return optionFunc(func(c *config) { c.schema = name }) }
+
+// Retries makes a task that returns an error (or panics) run again, up to n
+// more times, the first retry after backoff and each later one after twice
+// the wait before it (at most an hour). Both travel with the job, so a
+// worker applies the policy of the executor that submitted it. The default
+// is no retry, Celery's default too: a task's error is final at once. A
+// retried task may have done part of its work before it failed, so make it
+// idempotent (see the package documentation). New returns an error for
+// n < 0 or backoff <= 0.
+func Retries(n int, backoff time.Duration) Option {
+	return optionFunc(func(c *config) { c.retries, c.backoff = n, backoff })
+}
+
+// RescueAfter sets how long a job may run before the worker running it is
+// presumed dead and the job is run again elsewhere (River's
+// RescueStuckJobsAfter; the default is an hour). A task that legitimately
+// runs longer than d may run twice at once: keep d above your longest task.
+func RescueAfter(d time.Duration) Option { return optionFunc(func(c *config) { c.rescueAfter = d }) }
+
+// MaxPending bounds the tasks this executor has admitted and not finished:
+// at n, Submit blocks until one finishes or its ctx ends. Without it Submit
+// never blocks; each pending task costs a goroutine and a few hundred bytes.
+func MaxPending(n int) Option { return optionFunc(func(c *config) { c.maxPending = n }) }
+
+// OnError sets the function that receives the error of every task
+// submitted without a Future (a *[JobError], or a context error when the
+// executor gave up on it). It is called from the task's goroutine and must
+// be safe for concurrent use. The default logs with log/slog.
+func OnError(fn func(error)) Option { return optionFunc(func(c *config) { c.onError = fn }) }
+
+// Logger sets the logger River and the executor log to. The default is
+// slog.Default(), less its messages below level Error (River warns about
+// every failed attempt, which the Future or OnError receives anyway).
+func Logger(l *slog.Logger) Option { return optionFunc(func(c *config) { c.logger = l }) }
