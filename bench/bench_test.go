@@ -29,7 +29,7 @@ func BenchmarkMatrix(b *testing.B) {
 }
 
 func benchCell(b *testing.B, s *Strategy, w *Workload) {
-	n := w.N(*benchFull)
+	n := s.BatchSize(w, *benchFull)
 	ctx := context.Background()
 	b.ReportAllocs()
 	if w.Kind == KindMemory {

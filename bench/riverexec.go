@@ -1,48 +1,59 @@
 package bench
 
-import "os"
+import (
+	"context"
+	"os"
+
+	"github.com/execkit/execkit/riverexec"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
 
 // EnvPGURL is the environment variable that turns on the riverexec row: the
 // URL of a PostgreSQL database the River-backed executor may use (it
-// creates and drops a schema of its own). Without it the row is absent and
-// the report's notes say how to add it.
+// creates, and drops after each sample, a schema of its own,
+// execkit_bench). Without it the row is absent and the report's notes say
+// how to add it.
 const EnvPGURL = "EXECKIT_PG_URL"
 
-// riverexecStrategy is the hook for the River + PostgreSQL executor (module
-// github.com/execkit/execkit/riverexec). It returns nil, so the row is
-// absent, until that module is on main; then its body becomes (with
-// bench/go.mod requiring the module, replaced by ../riverexec):
-//
-//	url := os.Getenv(EnvPGURL)
-//	if url == "" {
-//		return nil
-//	}
-//	return executorRow(Strategy{
-//		Name: "execkit-riverexec", Family: FamilyProcess,
-//		Baseline: "raw-pipe", Python: "py-mp-pool",
-//		Module: "github.com/execkit/execkit/riverexec",
-//		Doc:    "execkit riverexec: each task a River job in PostgreSQL, worked in this process",
-//		Kinds:  []Kind{KindBatch, KindRoundTrip}, Only: []string{"noop", "roundtrip"},
-//	}, func(*Workload) (execkit.Executor, error) {
-//		ctx := context.Background()
-//		db, err := pgxpool.New(ctx, url) // closed by a wrapper after Shutdown
-//		if err != nil {
-//			return nil, err
-//		}
-//		const schema = "execkit_bench"
-//		_, _ = db.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-//		if err := riverexec.Migrate(ctx, db, schema); err != nil {
-//			db.Close()
-//			return nil, err
-//		}
-//		return riverexec.New(ctx, db, riverexec.Schema(schema))
-//	})
-//
-// executorRow's adapter runs both kinds: batches, and round trips (one
-// task submitted and waited for at a time).
+// riverexecSchema is the schema the riverexec row migrates and drops.
+const riverexecSchema = "execkit_bench"
+
+// riverexecStrategy is the row of the River + PostgreSQL executor (module
+// github.com/execkit/execkit/riverexec): every task a River job, worked by
+// the same process. It runs only when [EnvPGURL] is set, on the no-op
+// batch and the round trip, with small batches (a few thousand tasks a
+// second, milliseconds per round trip).
 func riverexecStrategy() *Strategy {
-	if os.Getenv(EnvPGURL) == "" {
+	url := os.Getenv(EnvPGURL)
+	if url == "" {
 		return nil
 	}
-	return nil // riverexec is not on main yet: see above
+	return &Strategy{
+		Name: StratRiverexec, Family: FamilyProcess, Lang: LangGo, Baseline: "raw-pipe",
+		Module:   "github.com/riverqueue/river",
+		Doc:      "execkit riverexec.New on PostgreSQL (schema " + riverexecSchema + "): each task a River job, worked in this process; Submit per task, one at a time for round trips (its Python original, Celery, needs a broker: not measured)",
+		Kinds:    []Kind{KindBatch, KindRoundTrip},
+		Only:     []string{"noop", "roundtrip"},
+		MaxTasks: 200,
+		New: func(w *Workload) (Runner, error) {
+			ctx := context.Background()
+			db, err := pgxpool.New(ctx, url)
+			if err != nil {
+				return nil, err
+			}
+			dropSchema := func() { _, _ = db.Exec(ctx, "DROP SCHEMA IF EXISTS "+riverexecSchema+" CASCADE") }
+			dropSchema()
+			if err := riverexec.Migrate(ctx, db, riverexecSchema); err != nil {
+				db.Close()
+				return nil, err
+			}
+			ex, err := riverexec.New(ctx, db, riverexec.Schema(riverexecSchema))
+			if err != nil {
+				dropSchema()
+				db.Close()
+				return nil, err
+			}
+			return &execRunner{w: w, ex: ex, after: func() { dropSchema(); db.Close() }}, nil
+		},
+	}
 }

@@ -113,7 +113,7 @@ func Compare(ctx context.Context, cfg Config) (*Report, error) {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			n := c.Workload.N(cfg.Full)
+			n := c.Strategy.BatchSize(c.Workload, cfg.Full)
 			smp, err := Measure(ctx, c.Strategy, c.Workload, n, cfg.MinTime)
 			col.Add(c.Workload, c.Strategy, n, smp, c.Strategy.Doc, err)
 			prog.step(r, cfg.Rounds, c, smp, err)
@@ -216,12 +216,8 @@ func missingNotes() []string {
 			out = append(out, name+": not in this build (its package was not on main when the bench was last updated)")
 		}
 	}
-	if riverexecStrategy() == nil {
-		if os.Getenv(EnvPGURL) == "" {
-			out = append(out, "execkit-riverexec: set "+EnvPGURL+" to a PostgreSQL URL to add its row")
-		} else {
-			out = append(out, "execkit-riverexec: not in this build yet (see bench/riverexec.go)")
-		}
+	if os.Getenv(EnvPGURL) == "" {
+		out = append(out, StratRiverexec+": set "+EnvPGURL+" to a PostgreSQL URL to add its row (River + PostgreSQL; bash riverexec/testdata/pg.sh start makes a throwaway server)")
 	}
 	return out
 }

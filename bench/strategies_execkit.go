@@ -27,8 +27,9 @@ func ignoreError(error) {}
 
 // execRunner runs batches on one long-lived execkit executor.
 type execRunner struct {
-	w  *Workload
-	ex execkit.Executor
+	w     *Workload
+	ex    execkit.Executor
+	after func() // when not nil, called by Close after Shutdown
 }
 
 func (r *execRunner) Run(ctx context.Context, n int) error {
@@ -49,7 +50,14 @@ func (r *execRunner) Run(ctx context.Context, n int) error {
 	return submitBatch(ctx, r.w, n, r.ex)
 }
 
-func (r *execRunner) Close() error { return r.ex.Shutdown(context.Background()) }
+func (r *execRunner) Close() error {
+	err := r.ex.Shutdown(context.Background())
+	if r.after != nil {
+		r.after()
+		r.after = nil
+	}
+	return err
+}
 
 // submitBatch submits n tasks of w to ex and waits until all of them
 // ended.

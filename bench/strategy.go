@@ -57,8 +57,9 @@ type Strategy struct {
 	// Python process pool): its CPU time per task is not reported.
 	Processes bool
 
-	// MaxTasks caps the batch size (Python's thread-per-task strategies,
-	// which are slow); 0 for none. Memory workloads are never capped.
+	// MaxTasks caps the batch size (the slow strategies: Python's
+	// thread-per-task ones, a database-backed executor); 0 for none.
+	// Memory workloads are never capped.
 	MaxTasks int
 
 	// New returns a runner for w (Go strategies). It is called once per
@@ -75,6 +76,16 @@ func (s *Strategy) Runs(w *Workload, full bool) bool {
 		return false
 	}
 	return len(s.Only) == 0 || slices.Contains(s.Only, w.Name)
+}
+
+// BatchSize returns the number of tasks in one Go batch of w: the
+// workload's, capped by MaxTasks.
+func (s *Strategy) BatchSize(w *Workload, full bool) int {
+	n := w.N(full)
+	if s.MaxTasks > 0 && w.Kind != KindMemory {
+		n = min(n, s.MaxTasks)
+	}
+	return n
 }
 
 // A Runner runs batches of one workload on one strategy. A runner is used

@@ -36,6 +36,8 @@ const (
 	// StratSubprocessVarint is the subprocess row whose functions use a
 	// varint codec instead of gob.
 	StratSubprocessVarint = "execkit-subprocess-varint"
+	// StratRiverexec is the River + PostgreSQL row (with EXECKIT_PG_URL).
+	StratRiverexec = "execkit-riverexec"
 )
 
 // poolPeers are the pools execkit's pool is held against.
