@@ -26,8 +26,9 @@
 // a raw pipe to re-executed children as the floor of crossing a process
 // boundary, and the Python originals, which bench/python/bench.py runs
 // from a JSON plan, printing JSON lines that [ParsePython] reads. Adding an
-// executor is adding one Strategy value; the riverexec row has its hook in
-// riverexec.go.
+// executor is adding one Strategy value (executorRow makes one for any
+// execkit.Executor); the riverexec row (riverexec.go) runs only when
+// EXECKIT_PG_URL names a PostgreSQL database.
 //
 // # Measuring honestly on a busy machine
 //

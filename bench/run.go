@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -216,8 +217,14 @@ func missingNotes() []string {
 			out = append(out, name+": not in this build (its package was not on main when the bench was last updated)")
 		}
 	}
-	if os.Getenv(EnvPGURL) == "" {
+	if pg := os.Getenv(EnvPGURL); pg == "" {
 		out = append(out, StratRiverexec+": set "+EnvPGURL+" to a PostgreSQL URL to add its row (River + PostgreSQL; bash riverexec/testdata/pg.sh start makes a throwaway server)")
+	} else {
+		host := "?"
+		if u, err := url.Parse(pg); err == nil {
+			host = u.Host // never the credentials
+		}
+		out = append(out, StratRiverexec+": ran against the PostgreSQL server at "+host+" ("+EnvPGURL+" was set)")
 	}
 	return out
 }
