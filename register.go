@@ -253,8 +253,8 @@ func (f *Func[In, Out]) invoke(ctx context.Context, payload []byte) (res []byte,
 // [GobCodec] encodes the whole slice as one gob value; other codecs (and
 // zero-size types, which carry nothing) encode item by item inside a
 // length-prefixed list, so a codec need not know []In. It returns an error
-// wrapping [ErrPayload], naming the first item that does not encode. It is
-// safe for concurrent use.
+// wrapping [ErrPayload], naming the first item that does not encode (by
+// its index, in a batch of more than one). It is safe for concurrent use.
 func (f *Func[In, Out]) EncodeBatch(items []In) ([]byte, error) {
 	b, err := encodeBatch(f.codec, items, nil)
 	if err != nil {
@@ -335,6 +335,9 @@ func encodeBatch[T any](c Codec, vs []T, skip func(i int, err error)) ([]byte, e
 	for i, v := range vs {
 		e, err := encode(c, v)
 		if err != nil {
+			if skip == nil && len(vs) == 1 {
+				return nil, err
+			}
 			if skip == nil {
 				return nil, fmt.Errorf("item %d: %v", i, err)
 			}
