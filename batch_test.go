@@ -22,6 +22,14 @@ var (
 		return &h, nil
 	})
 	derefFunc = execkit.Register("test.deref", func(_ context.Context, p *int) (int, error) { return *p, nil })
+	// widenFunc has plain integer types, which GobCodec batches as varints.
+	addIntFunc = execkit.Register("test.identity", func(_ context.Context, x int) (int, error) { return x, nil })
+	widenFunc  = execkit.Register("test.widen", func(_ context.Context, x int8) (uint16, error) {
+		if x < 0 {
+			return 0, errors.New("negative")
+		}
+		return uint16(x) << 8, nil
+	})
 	// negFunc uses a codec that knows int only, not []int.
 	negFunc = execkit.Register("test.neg", func(_ context.Context, x int) (int, error) {
 		if x == 7 {
@@ -111,6 +119,16 @@ func TestInvokeBatch(t *testing.T) {
 			t.Errorf("got %v, %q; want [-1 0 -3], [\"\" \"seven\" \"\"]", outs, errs)
 		}
 	})
+	t.Run("gob/integers", func(t *testing.T) {
+		outs, errs := batch(ctx, t, widenFunc, []int8{0, 127, -128, 1})
+		if fmt.Sprint(outs) != "[0 32512 0 256]" || fmt.Sprint(errs) != "[  negative ]" {
+			t.Errorf("got %v, %q; want [0 32512 0 256], [\"\" \"\" \"negative\" \"\"]", outs, errs)
+		}
+		outs2, _ := batch(ctx, t, addIntFunc, []int{-1 << 63, 1<<63 - 1, 0})
+		if fmt.Sprint(outs2) != "[-9223372036854775808 9223372036854775807 0]" {
+			t.Errorf("got %v; want the extremes of int back", outs2)
+		}
+	})
 	t.Run("zero-size", func(t *testing.T) {
 		outs, errs := batch(ctx, t, emptyFunc, make([]struct{}, 3))
 		if len(outs) != 3 || strings.Join(errs, "") != "" {
@@ -155,6 +173,11 @@ func TestInvokeBatchErrors(t *testing.T) {
 		{"length too large", "test.neg", []byte{2, 1, 9}, execkit.ErrPayload, "item 0: bad length"},
 		{"trailing bytes", "test.neg", []byte{2, 1, 0, 0}, execkit.ErrPayload, "trailing bytes"},
 		{"bad item", "test.neg", []byte{2, 1, 1}, execkit.ErrPayload, "item 0: intCodec: bad varint"},
+		{"integer out of range", "test.widen", []byte{3, 1, 0x80, 0x04}, execkit.ErrPayload, "bad integer batch"},
+		{"integer count too large", "test.widen", []byte{3, 2, 0}, execkit.ErrPayload, "bad integer batch"},
+		{"integers, trailing bytes", "test.widen", []byte{3, 1, 0, 0}, execkit.ErrPayload, "bad integer batch"},
+		{"integers, not an integer type", "test.add", []byte{3, 1, 0}, execkit.ErrPayload, "bad integer batch"},
+		{"integers, another codec", "test.neg", []byte{3, 1, 0}, execkit.ErrPayload, "codec other than GobCodec"},
 	}
 	for _, tt := range tests {
 		res, errs, err := execkit.InvokeBatch(ctx, tt.fn, tt.payload)
