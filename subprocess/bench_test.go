@@ -167,9 +167,9 @@ func cpuTime(b *testing.B) time.Duration {
 
 // BenchmarkMap measures Map over 200,000 small items on 2 workers, in the
 // default chunks (ceil(200000/8) items each) and in chunks of 1,000, with
-// the default gob codec (which sends []int as varints); codec=varint is a
-// custom codec, which a batch calls once per item. ns/op is per Map call; cpu-ns/op counts
-// the workers' CPU time too.
+// the default gob codec (which batches []int as varints); codec=varint is
+// a custom codec, which a batch calls once per item. ns/op is per Map
+// call; cpu-ns/op counts the workers' CPU time too.
 func BenchmarkMap(b *testing.B) {
 	items := make([]int, 200_000)
 	for i := range items {
