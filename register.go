@@ -427,23 +427,23 @@ func decodeBatch[T any](c Codec, data []byte) ([]T, error) {
 func encodeInts[T any](vs []T) ([]byte, bool) {
 	switch s := any(vs).(type) {
 	case []int:
-		return appendVarints(s), true
+		return appendInts(s), true
 	case []int64:
-		return appendVarints(s), true
+		return appendInts(s), true
 	case []int32:
-		return appendVarints(s), true
+		return appendInts(s), true
 	case []int16:
-		return appendVarints(s), true
+		return appendInts(s), true
 	case []int8:
-		return appendVarints(s), true
+		return appendInts(s), true
 	case []uint:
-		return appendUvarints(s), true
+		return appendInts(s), true
 	case []uint64:
-		return appendUvarints(s), true
+		return appendInts(s), true
 	case []uint32:
-		return appendUvarints(s), true
+		return appendInts(s), true
 	case []uint16:
-		return appendUvarints(s), true
+		return appendInts(s), true
 	}
 	return nil, false
 }
@@ -453,77 +453,74 @@ func encodeInts[T any](vs []T) ([]byte, bool) {
 func decodeInts[T any](vs *[]T, data []byte) bool {
 	switch p := any(vs).(type) {
 	case *[]int:
-		return readVarints(p, data)
+		return readInts(p, data)
 	case *[]int64:
-		return readVarints(p, data)
+		return readInts(p, data)
 	case *[]int32:
-		return readVarints(p, data)
+		return readInts(p, data)
 	case *[]int16:
-		return readVarints(p, data)
+		return readInts(p, data)
 	case *[]int8:
-		return readVarints(p, data)
+		return readInts(p, data)
 	case *[]uint:
-		return readUvarints(p, data)
+		return readInts(p, data)
 	case *[]uint64:
-		return readUvarints(p, data)
+		return readInts(p, data)
 	case *[]uint32:
-		return readUvarints(p, data)
+		return readInts(p, data)
 	case *[]uint16:
-		return readUvarints(p, data)
+		return readInts(p, data)
 	}
 	return false
 }
 
-func appendVarints[E ~int | ~int8 | ~int16 | ~int32 | ~int64](s []E) []byte {
-	b := make([]byte, 0, 1+binary.MaxVarintLen64+3*len(s))
-	b = binary.AppendUvarint(append(b, batchInts), uint64(len(s)))
-	for _, v := range s {
-		b = binary.AppendVarint(b, int64(v))
-	}
-	return b
+// integer is the plain integer types a GobCodec batch sends as varints.
+type integer interface {
+	~int | ~int8 | ~int16 | ~int32 | ~int64 | ~uint | ~uint16 | ~uint32 | ~uint64
 }
 
-func appendUvarints[E ~uint | ~uint16 | ~uint32 | ~uint64](s []E) []byte {
+// signed reports whether E is a signed type.
+func signed[E integer]() bool {
+	var zero E
+	return zero-1 < zero
+}
+
+func appendInts[E integer](s []E) []byte {
 	b := make([]byte, 0, 1+binary.MaxVarintLen64+3*len(s))
 	b = binary.AppendUvarint(append(b, batchInts), uint64(len(s)))
+	if signed[E]() {
+		for _, v := range s {
+			b = binary.AppendVarint(b, int64(v))
+		}
+		return b
+	}
 	for _, v := range s {
 		b = binary.AppendUvarint(b, uint64(v))
 	}
 	return b
 }
 
-// readVarints and readUvarints refuse a value that does not fit E.
-func readVarints[E ~int | ~int8 | ~int16 | ~int32 | ~int64](vs *[]E, data []byte) bool {
+// readInts refuses a value that does not fit E.
+func readInts[E integer](vs *[]E, data []byte) bool {
 	n, k := binary.Uvarint(data)
 	if k <= 0 || n > uint64(len(data)-k) { // every item takes at least a byte
 		return false
 	}
 	data = data[k:]
 	s := make([]E, n)
+	sig := signed[E]()
 	for i := range s {
-		v, k := binary.Varint(data)
-		if k <= 0 || int64(E(v)) != v {
+		var ok bool
+		if sig {
+			v, k := binary.Varint(data)
+			s[i], ok, data = E(v), k > 0 && int64(E(v)) == v, data[max(k, 0):]
+		} else {
+			v, k := binary.Uvarint(data)
+			s[i], ok, data = E(v), k > 0 && uint64(E(v)) == v, data[max(k, 0):]
+		}
+		if !ok {
 			return false
 		}
-		s[i], data = E(v), data[k:]
-	}
-	*vs = s
-	return len(data) == 0
-}
-
-func readUvarints[E ~uint | ~uint16 | ~uint32 | ~uint64](vs *[]E, data []byte) bool {
-	n, k := binary.Uvarint(data)
-	if k <= 0 || n > uint64(len(data)-k) {
-		return false
-	}
-	data = data[k:]
-	s := make([]E, n)
-	for i := range s {
-		v, k := binary.Uvarint(data)
-		if k <= 0 || uint64(E(v)) != v {
-			return false
-		}
-		s[i], data = E(v), data[k:]
 	}
 	*vs = s
 	return len(data) == 0
