@@ -45,7 +45,9 @@
 // methods make tasks that carry the name and the encoded argument. In-process
 // executors call the function directly and encode nothing; process-crossing
 // executors run the task through [Portable.RunVia], sending name and payload
-// to a worker that calls [Invoke] on the same registration. [RegistryHash]
+// to a worker that calls [Invoke] on the same registration; many items go
+// as one batch ([Func.EncodeBatch], [InvokeBatch], [Func.DecodeBatch]), one
+// payload each way. [RegistryHash]
 // lets both sides check they registered the same functions. Arguments and
 // results travel with a [Codec], [GobCodec] by default.
 package execkit

@@ -6,11 +6,13 @@ import (
 	"time"
 )
 
-// A call is one CALL frame: a function name with one argument (a task, an
-// Apply) or many (a chunk of a Map), on its way to a worker and back.
+// A call is one CALL or BATCH frame: a function name with one argument (a
+// task, an Apply) or a batch of them (a chunk of a Map), on its way to a
+// worker and back.
 type call struct {
 	id     uint64
 	req    request
+	items  int           // a BATCH: the number of items in its one argument; 0 for a CALL
 	frame  []byte        // the encoded CALL frame
 	done   chan struct{} // closed when resolved
 	notify chan<- *call  // if set, receives the call once resolved; never blocks (buffered by its owner)
@@ -39,7 +41,7 @@ const (
 // worker and returns the encoded result, or the function's error rebuilt on
 // this side.
 func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
-	c, err := p.newCall(name, [][]byte{payload}, nil)
+	c, err := p.newCall(frameCall, name, [][]byte{payload}, 0, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -57,16 +59,26 @@ func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte,
 	return o.data, nil
 }
 
-// newCall encodes a call. It fails, wrapping execkit.ErrPayload, when the
-// frame would be too large.
-func (p *Pool) newCall(name string, args [][]byte, notify chan<- *call) (*call, error) {
+// newCall encodes a call: a CALL frame, or a BATCH frame of items items
+// (args then holds the one batch). It fails, wrapping execkit.ErrPayload,
+// when the frame would be too large.
+func (p *Pool) newCall(typ byte, name string, args [][]byte, items int, notify chan<- *call) (*call, error) {
 	id := p.nextID.Add(1)
 	req := request{name: name, args: args}
-	frame, err := appendFrame(make([]byte, 0, frameHeader+req.size()), frameCall, id, req.append)
+	frame, err := appendFrame(make([]byte, 0, frameHeader+req.size()), typ, id, req.append)
 	if err != nil {
 		return nil, fmt.Errorf("subprocess: call of %q: %w", name, err)
 	}
-	return &call{id: id, req: req, frame: frame, done: make(chan struct{}), notify: notify}, nil
+	return &call{id: id, req: req, items: items, frame: frame, done: make(chan struct{}), notify: notify}, nil
+}
+
+// wantOutcomes says whether n outcomes answer c: one per argument of a
+// CALL; for a BATCH, one (its results, or its error) and maybe one per item.
+func (c *call) wantOutcomes(n int) bool {
+	if c.items > 0 {
+		return n == 1 || n == 1+c.items
+	}
+	return n == len(c.req.args)
 }
 
 // enqueue queues calls for the workers, in order. It fails when ctx has
@@ -169,12 +181,22 @@ func (p *Pool) resolveLocked(c *call, outs []outcome, err error) {
 	}
 }
 
-// outcomeErr returns the error of item i of a resolved call.
-func (c *call) outcomeErr(i int, ctxErr error) error {
+// batchErr returns the error of a resolved BATCH call as a whole (the
+// worker died, the batch was cancelled, did not decode, ...), or nil.
+func (c *call) batchErr(ctxErr error) error {
 	if c.err != nil {
 		return c.err
 	}
-	return errorOf(c.outs[i], ctxErr)
+	return errorOf(c.outs[0], ctxErr)
+}
+
+// itemErr returns the error of item i of a resolved BATCH call whose
+// batchErr is nil.
+func (c *call) itemErr(i int, ctxErr error) error {
+	if len(c.outs) == 1 {
+		return nil
+	}
+	return errorOf(c.outs[1+i], ctxErr)
 }
 
 // queue is a FIFO of values, with pushFront for calls given back by a

@@ -23,7 +23,7 @@ import (
 // the function arguments and results inside it are encoded by each Func's
 // own codec.
 const (
-	protocolVersion = 1
+	protocolVersion = 2
 	frameHeader     = 4 + 1 + 8
 	maxFrame        = 64 << 20 // type + id + payload
 )
@@ -37,6 +37,7 @@ const (
 	frameResult                  // worker -> pool: one outcome per argument of call id
 	frameRevoke                  // pool -> worker: give call id back unless it started (no payload)
 	frameRevoked                 // worker -> pool: call id given back, not started (no payload)
+	frameBatch                   // pool -> worker: a function name and one batch of arguments (execkit.Func.EncodeBatch)
 )
 
 // Outcome kinds of a result: how an error crossed the process boundary.
@@ -82,7 +83,7 @@ func (fr *frameReader) read() (typ byte, id uint64, payload []byte, err error) {
 	if n < frameHeader-4 || n > maxFrame {
 		return 0, 0, nil, fmt.Errorf("%w: frame length %d out of range [%d, %d]", ErrProtocol, n, frameHeader-4, maxFrame)
 	}
-	if typ < frameHello || typ > frameRevoked {
+	if typ < frameHello || typ > frameBatch {
 		return 0, 0, nil, fmt.Errorf("%w: unknown frame type %d", ErrProtocol, typ)
 	}
 	payload = make([]byte, n-(frameHeader-4))
@@ -139,8 +140,13 @@ func decodeHello(p []byte) (hello, error) {
 	return h, d.finish("hello")
 }
 
-// request is the payload of INIT and CALL frames: a registered function's
-// name and its encoded arguments (one for a task, many for a Map chunk).
+// request is the payload of INIT, CALL and BATCH frames: a registered
+// function's name and its encoded arguments (one for a task). INIT and
+// BATCH frames carry one argument, a batch made by execkit.Func.EncodeBatch
+// (of one item, for INIT), which the worker runs with execkit.InvokeBatch:
+// their RESULT holds the encoded results as the first outcome (or the
+// batch's own error), followed, when some item failed, by one outcome per
+// item, kindOK for those that succeeded.
 type request struct {
 	name string
 	args [][]byte
@@ -176,6 +182,23 @@ func decodeRequest(p []byte) (request, error) {
 		}
 	}
 	return r, d.finish("request")
+}
+
+// batchOutcomes is the RESULT of a batch: see request.
+func batchOutcomes(res []byte, errs []error, err error) []outcome {
+	if err != nil {
+		return []outcome{outcomeOf(err)}
+	}
+	outs := make([]outcome, 1, 1+len(errs))
+	outs[0] = outcome{kind: kindOK, data: res}
+	for _, e := range errs {
+		o := outcome{kind: kindOK}
+		if e != nil {
+			o = outcomeOf(e)
+		}
+		outs = append(outs, o)
+	}
+	return outs
 }
 
 // outcome is what became of one argument of a call in the worker.

@@ -23,6 +23,7 @@ func frames(t testing.TB) []byte {
 	add(frameInit, 0, request{name: "init", args: [][]byte{[]byte("arg")}}.append)
 	add(frameCall, 1, request{name: "double", args: [][]byte{{3, 4, 0, 2}}}.append)
 	add(frameCall, 2, request{name: "chunk", args: [][]byte{{1}, {}, {2, 2}}}.append)
+	add(frameBatch, 4, request{name: "chunk", args: [][]byte{{2, 3, 1, 2, 3}}}.append)
 	add(frameCancel, 2, nil)
 	add(frameRevoke, 3, nil)
 	add(frameRevoked, 3, nil)
@@ -50,6 +51,7 @@ func TestFrameRoundTrip(t *testing.T) {
 		{frameInit, 0, request{name: "init", args: [][]byte{[]byte("arg")}}},
 		{frameCall, 1, request{name: "double", args: [][]byte{{3, 4, 0, 2}}}},
 		{frameCall, 2, request{name: "chunk", args: [][]byte{{1}, {}, {2, 2}}}},
+		{frameBatch, 4, request{name: "chunk", args: [][]byte{{2, 3, 1, 2, 3}}}},
 		{frameCancel, 2, nil},
 		{frameRevoke, 3, nil},
 		{frameRevoked, 3, nil},
@@ -157,7 +159,7 @@ func decodeFrame(typ byte, payload []byte) (any, error) {
 	switch typ {
 	case frameHello:
 		return decodeHello(payload)
-	case frameInit, frameCall:
+	case frameInit, frameCall, frameBatch:
 		return decodeRequest(payload)
 	case frameCancel, frameRevoke, frameRevoked:
 		d := decoder{p: payload}

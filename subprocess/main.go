@@ -54,10 +54,11 @@ func Main() {
 	os.Exit(serveWorker())
 }
 
-// job is one INIT or CALL frame in the worker.
+// job is one INIT, CALL or BATCH frame in the worker.
 type job struct {
 	id      uint64
 	req     request
+	batch   bool // INIT and BATCH: req.args is one batch
 	ctx     context.Context
 	cancel  context.CancelFunc
 	started bool // the runner took it: CANCEL cancels ctx instead of answering
@@ -163,12 +164,15 @@ func (ws *workerSide) readOne() (*job, error) {
 		return nil, err
 	}
 	switch typ {
-	case frameInit, frameCall:
+	case frameInit, frameCall, frameBatch:
 		req, err := decodeRequest(payload)
 		if err != nil {
 			return nil, err
 		}
-		j := &job{id: id, req: req}
+		j := &job{id: id, req: req, batch: typ != frameCall}
+		if j.batch && len(req.args) != 1 {
+			return nil, fmt.Errorf("%w: a batch of %d arguments; want 1", ErrProtocol, len(req.args))
+		}
 		j.ctx, j.cancel = context.WithCancel(context.Background())
 		ws.mu.Lock()
 		defer ws.mu.Unlock()
@@ -192,17 +196,22 @@ func (ws *workerSide) readOne() (*job, error) {
 // run runs j, then the jobs queued meanwhile, until none is left.
 func (ws *workerSide) run(j *job) {
 	for j != nil {
-		outs := make([]outcome, len(j.req.args))
-		for i, arg := range j.req.args {
-			if j.ctx.Err() != nil {
-				outs[i] = outcomeOf(j.ctx.Err())
-				continue
-			}
-			res, err := execkit.Invoke(j.ctx, j.req.name, arg)
-			if err != nil {
-				outs[i] = outcomeOf(err)
-			} else {
-				outs[i] = outcome{kind: kindOK, data: res}
+		var outs []outcome
+		if j.batch {
+			outs = batchOutcomes(execkit.InvokeBatch(j.ctx, j.req.name, j.req.args[0]))
+		} else {
+			outs = make([]outcome, len(j.req.args))
+			for i, arg := range j.req.args {
+				if j.ctx.Err() != nil {
+					outs[i] = outcomeOf(j.ctx.Err())
+					continue
+				}
+				res, err := execkit.Invoke(j.ctx, j.req.name, arg)
+				if err != nil {
+					outs[i] = outcomeOf(err)
+				} else {
+					outs[i] = outcome{kind: kindOK, data: res}
+				}
 			}
 		}
 		j.cancel()

@@ -104,7 +104,6 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 	ctx, cancel := p.taskContext(ctx)
 	defer cancel()
 
-	codec := f.Codec()
 	notify := make(chan *call, nchunks)
 	calls := make([]*call, 0, nchunks)
 	first := make(map[*call]int, nchunks) // the index of each chunk's first item
@@ -121,21 +120,9 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 	// while the rest is being encoded.
 	for lo := 0; lo < len(items); lo += cfg.chunk {
 		hi := min(lo+cfg.chunk, len(items))
-		args := make([][]byte, hi-lo)
-		var err error
-		for i := range args {
-			if args[i], err = encodeValue(codec, items[lo+i]); err != nil {
-				err = fmt.Errorf("subprocess: Map item %d: %w: argument of %q: %v", lo+i, execkit.ErrPayload, f.Name(), err)
-				break
-			}
-		}
-		var c *call
+		c, err := newBatch(p, "Map", f, items[lo:hi], lo, notify)
 		if err == nil {
-			if c, err = p.newCall(f.Name(), args, notify); err != nil {
-				err = fmt.Errorf("subprocess: Map items %d to %d: %w", lo, hi-1, err)
-			} else {
-				err = p.enqueue(ctx, c)
-			}
+			err = p.enqueue(ctx, c)
 		}
 		if err != nil {
 			for range nchunks - len(calls) {
@@ -157,24 +144,18 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 			c = <-notify
 		}
 		lo := first[c]
+		itemErr := batchResults(c, f, out[lo:lo+c.items], ctx.Err())
 		var chunkErr error
-		for i := range c.req.args {
-			var err error
-			if err = c.outcomeErr(i, ctx.Err()); err == nil {
-				out[lo+i], err = decodeValue[Out](codec, c.outs[i].data)
-				if err != nil {
-					err = fmt.Errorf("%w: result of %q: %v", execkit.ErrPayload, f.Name(), err)
-				}
-			}
-			if err != nil && chunkErr == nil {
-				chunkErr = err
-			}
-			if err != nil && firstErr == nil {
-				if ctx.Err() != nil {
-					stop(ctx.Err())
-				} else {
-					stop(fmt.Errorf("subprocess: Map item %d: %w", lo+i, err))
-				}
+		bad := 0
+		for ; bad < c.items && chunkErr == nil; bad++ {
+			chunkErr = itemErr(bad)
+		}
+		bad--
+		if chunkErr != nil && firstErr == nil {
+			if ctx.Err() != nil {
+				stop(ctx.Err())
+			} else {
+				stop(fmt.Errorf("subprocess: Map item %d: %w", lo+bad, chunkErr))
 			}
 		}
 		p.finishChunk(chunkErr)
@@ -183,6 +164,44 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 		return nil, firstErr
 	}
 	return out, nil
+}
+
+// newBatch encodes items, those from index lo of the input, as one BATCH
+// call of f, for Map. An item that does not encode is named in the error.
+func newBatch[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], items []In, lo int, notify chan<- *call) (*call, error) {
+	payload, err := f.EncodeBatch(items)
+	if err != nil {
+		for i := range items { // find the item, to name it
+			if _, err := f.EncodeBatch(items[i : i+1]); err != nil {
+				return nil, fmt.Errorf("subprocess: %s item %d: %w", what, lo+i, err)
+			}
+		}
+		return nil, fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
+	}
+	c, err := p.newCall(frameBatch, f.Name(), [][]byte{payload}, len(items), notify)
+	if err != nil {
+		return nil, fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
+	}
+	return c, nil
+}
+
+// batchResults decodes the results of the resolved BATCH call c into out
+// (len(out) == c.items) and returns the error of each item, or nil. ctxErr
+// is the error of the call's context, if it ended.
+func batchResults[In, Out any](c *call, f *execkit.Func[In, Out], out []Out, ctxErr error) (itemErr func(i int) error) {
+	err := c.batchErr(ctxErr)
+	if err == nil {
+		var res []Out
+		res, err = f.DecodeBatch(c.outs[0].data)
+		if err == nil && len(res) != len(out) {
+			err = fmt.Errorf("%w: %w: %d results for a batch of %d items", execkit.ErrPayload, ErrProtocol, len(res), len(out))
+		}
+		copy(out, res)
+	}
+	if err != nil {
+		return func(int) error { return err }
+	}
+	return func(i int) error { return c.itemErr(i, ctxErr) }
 }
 
 // MapUnordered calls f on every item of items in the workers and yields
@@ -222,11 +241,10 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 		ctx, cancel := p.taskContext(ctx)
 		defer cancel()
 
-		codec := f.Codec()
 		limit := p.n * perWorker
 		notify := make(chan *call, limit)
 		first := make(map[*call]int, limit)
-		var chunk [][]byte // items read and not sent yet
+		var chunk []In // items read and not sent yet
 		// At the end, cancel and wait for what is still outstanding.
 		defer func() {
 			for c := range first {
@@ -249,16 +267,12 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 			}
 			lo := first[c]
 			delete(first, c)
+			out := make([]Out, c.items)
+			itemErr := batchResults(c, f, out, ctx.Err())
 			var chunkErr error
 			defer func() { p.finishChunk(chunkErr) }()
-			for i := range c.req.args {
-				var v Out
-				err := c.outcomeErr(i, ctx.Err())
-				if err == nil {
-					if v, err = decodeValue[Out](codec, c.outs[i].data); err != nil {
-						err = fmt.Errorf("%w: result of %q: %v", execkit.ErrPayload, f.Name(), err)
-					}
-				}
+			for i, v := range out {
+				err := itemErr(i)
 				if err != nil && chunkErr == nil {
 					chunkErr = err
 				}
@@ -271,10 +285,18 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 			}
 			return true
 		}
-		// flush sends a chunk once there is room; false means stop.
-		next := 0 // index of the next item read
-		flush := func() bool {
-			if len(chunk) == 0 {
+		// send sends items, from index lo of the input, as a chunk once
+		// there is room; false means stop. When an item does not encode,
+		// the items go one by one, so that only that one fails.
+		var send func(items []In, lo int) bool
+		send = func(items []In, lo int) bool {
+			payload, err := f.EncodeBatch(items)
+			if err != nil && len(items) > 1 {
+				for i := range items {
+					if !send(items[i:i+1], lo+i) {
+						return false
+					}
+				}
 				return true
 			}
 			for len(first) >= limit {
@@ -282,33 +304,39 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 					return false
 				}
 			}
-			lo := next - len(chunk)
 			p.counters.Admit()
-			c, err := p.newCall(f.Name(), chunk, notify)
-			if err == nil {
-				err = p.enqueue(ctx, c)
+			var c *call
+			if err != nil {
+				err = fmt.Errorf("subprocess: MapUnordered item %d: %w", lo, err)
+			} else {
+				c, err = p.newCall(frameBatch, f.Name(), [][]byte{payload}, len(items), notify)
+				if err == nil {
+					err = p.enqueue(ctx, c)
+				}
+				if err != nil {
+					err = fmt.Errorf("subprocess: MapUnordered items %d to %d: %w", lo, lo+len(items)-1, err)
+				}
 			}
-			chunk = nil
 			if err != nil {
 				p.finishChunk(err)
-				return yield(zero, fmt.Errorf("subprocess: MapUnordered items %d to %d: %w", lo, next-1, err))
+				return yield(zero, err)
 			}
 			first[c] = lo
 			return true
 		}
+		next := 0 // index of the next item read
+		flush := func() bool {
+			if len(chunk) == 0 {
+				return true
+			}
+			items := chunk
+			chunk = nil
+			return send(items, next-len(items))
+		}
 
 		for item := range items {
-			b, err := encodeValue(codec, item)
+			chunk = append(chunk, item)
 			next++
-			if err != nil {
-				p.counters.Admit() // a task that fails at once
-				p.finishChunk(err)
-				if !yield(zero, fmt.Errorf("subprocess: MapUnordered item %d: %w: argument of %q: %v", next-1, execkit.ErrPayload, f.Name(), err)) {
-					return
-				}
-				continue
-			}
-			chunk = append(chunk, b)
 			if len(chunk) == cfg.chunk && !flush() {
 				return
 			}

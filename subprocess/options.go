@@ -45,9 +45,9 @@ func WithInitializer[In, Out any](f *execkit.Func[In, Out], arg In) Option {
 			c.fail(fmt.Errorf("subprocess: WithInitializer with a nil Func: %w", execkit.ErrNilTask))
 			return
 		}
-		b, err := encodeValue(f.Codec(), arg)
+		b, err := f.EncodeBatch([]In{arg}) // a batch of one: see request
 		if err != nil {
-			c.fail(fmt.Errorf("subprocess: WithInitializer(%q): %w: %v", f.Name(), execkit.ErrPayload, err))
+			c.fail(fmt.Errorf("subprocess: WithInitializer(%q): %w", f.Name(), err))
 			return
 		}
 		c.initName, c.initArg = f.Name(), b

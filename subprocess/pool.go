@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"reflect"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -400,25 +399,6 @@ func (p *Pool) sleep(d time.Duration) bool {
 func backoff(n int) time.Duration {
 	d := backoffBase << min(n-1, 10)
 	return min(d, backoffMax)
-}
-
-// encodeValue encodes v with c the way execkit.Func does: zero-size types
-// (struct{}) carry nothing and skip the codec.
-func encodeValue[T any](c execkit.Codec, v T) ([]byte, error) {
-	if reflect.TypeFor[T]().Size() == 0 {
-		return nil, nil
-	}
-	return c.Marshal(v)
-}
-
-// decodeValue is the inverse of encodeValue.
-func decodeValue[T any](c execkit.Codec, data []byte) (T, error) {
-	var v T
-	if reflect.TypeFor[T]().Size() == 0 {
-		return v, nil
-	}
-	err := c.Unmarshal(data, &v)
-	return v, err
 }
 
 // environ is the environment of a new worker.

@@ -230,10 +230,14 @@ func (p *Pool) handshake(w *worker) error {
 	if err != nil {
 		return fmt.Errorf("%w (from worker %d)", err, w.pid)
 	}
-	if len(outs) != 1 {
+	if len(outs) != 1 && len(outs) != 2 { // a batch of one: see request
 		return fmt.Errorf("%w: worker %d answered the initializer with %d outcomes", ErrProtocol, w.pid, len(outs))
 	}
-	if err := errorOf(outs[0], nil); err != nil {
+	err = errorOf(outs[0], nil)
+	if err == nil && len(outs) == 2 {
+		err = errorOf(outs[1], nil)
+	}
+	if err != nil {
 		return fmt.Errorf("subprocess: initializer %q failed in worker %d: %w", req.name, w.pid, err)
 	}
 	return nil
@@ -451,8 +455,8 @@ func (p *Pool) deliver(w *worker, id uint64, outs []outcome) error {
 		if c.id != id {
 			continue
 		}
-		if len(outs) != len(c.req.args) {
-			return fmt.Errorf("%w: %d outcomes for a call of %d arguments", ErrProtocol, len(outs), len(c.req.args))
+		if !c.wantOutcomes(len(outs)) {
+			return fmt.Errorf("%w: %d outcomes for a call of %d arguments (%d items)", ErrProtocol, len(outs), len(c.req.args), c.items)
 		}
 		w.sent = append(w.sent[:i], w.sent[i+1:]...)
 		w.answered++

@@ -1,0 +1,196 @@
+package execkit_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/execkit/execkit"
+)
+
+var (
+	// halfFunc returns nil for odd numbers: gob cannot encode a nil
+	// pointer, so those results fail alone.
+	halfFunc = execkit.Register("test.half", func(_ context.Context, x int) (*int, error) {
+		if x%2 != 0 {
+			return nil, nil
+		}
+		h := x / 2
+		return &h, nil
+	})
+	derefFunc = execkit.Register("test.deref", func(_ context.Context, p *int) (int, error) { return *p, nil })
+	// widenFunc has plain integer types, which GobCodec batches as varints.
+	addIntFunc = execkit.Register("test.identity", func(_ context.Context, x int) (int, error) { return x, nil })
+	widenFunc  = execkit.Register("test.widen", func(_ context.Context, x int8) (uint16, error) {
+		if x < 0 {
+			return 0, errors.New("negative")
+		}
+		return uint16(x) << 8, nil
+	})
+	// negFunc uses a codec that knows int only, not []int.
+	negFunc = execkit.Register("test.neg", func(_ context.Context, x int) (int, error) {
+		if x == 7 {
+			return 0, errors.New("seven")
+		}
+		return -x, nil
+	}, execkit.WithCodec(intCodec{}))
+)
+
+type intCodec struct{}
+
+func (intCodec) Marshal(v any) ([]byte, error) {
+	x, ok := v.(int)
+	if !ok {
+		return nil, fmt.Errorf("intCodec: %T is not an int", v)
+	}
+	return binary.AppendVarint(nil, int64(x)), nil
+}
+
+func (intCodec) Unmarshal(b []byte, v any) error {
+	x, n := binary.Varint(b)
+	if n <= 0 || n != len(b) {
+		return errors.New("intCodec: bad varint")
+	}
+	*v.(*int) = int(x)
+	return nil
+}
+
+// errText is err's text, or "" for nil.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// batch runs items through EncodeBatch, InvokeBatch and DecodeBatch, as a
+// worker process would, and returns the results and per-item error texts.
+func batch[In, Out any](ctx context.Context, t *testing.T, f *execkit.Func[In, Out], items []In) ([]Out, []string) {
+	t.Helper()
+	payload, err := f.EncodeBatch(items)
+	if err != nil {
+		t.Fatalf("EncodeBatch(%v) = %v", items, err)
+	}
+	res, errs, err := execkit.InvokeBatch(ctx, f.Name(), payload)
+	if err != nil {
+		t.Fatalf("InvokeBatch(%v) = %v", items, err)
+	}
+	outs, err := f.DecodeBatch(res)
+	if err != nil {
+		t.Fatalf("DecodeBatch = %v", err)
+	}
+	if len(outs) != len(items) || (errs != nil && len(errs) != len(items)) {
+		t.Fatalf("%d items gave %d results and %d errors; want %d", len(items), len(outs), len(errs), len(items))
+	}
+	texts := make([]string, len(items))
+	for i := range errs {
+		texts[i] = errText(errs[i])
+	}
+	return outs, texts
+}
+
+func TestInvokeBatch(t *testing.T) {
+	ctx := context.Background()
+	t.Run("gob", func(t *testing.T) {
+		outs, errs := batch(ctx, t, addFunc, []point{{1, 2}, {-1, 0}, {13, 0}, {4, 5}})
+		want := []int{3, 0, 0, 9}
+		wantErrs := []string{"", "negative", "execkit: task panicked: unlucky", ""}
+		for i := range want {
+			if outs[i] != want[i] || errs[i] != wantErrs[i] {
+				t.Errorf("item %d: got %d, %q; want %d, %q", i, outs[i], errs[i], want[i], wantErrs[i])
+			}
+		}
+	})
+	t.Run("gob/unencodable results", func(t *testing.T) {
+		outs, errs := batch(ctx, t, halfFunc, []int{4, 3, 8})
+		if outs[0] == nil || *outs[0] != 2 || outs[2] == nil || *outs[2] != 4 || outs[1] != nil {
+			t.Errorf("got results %v; want [2 nil 4]", outs)
+		}
+		if errs[0] != "" || errs[2] != "" || !strings.Contains(errs[1], `bad payload: result of "test.half"`) {
+			t.Errorf("got errors %q; want only item 1 failing with a payload error", errs)
+		}
+	})
+	t.Run("custom codec", func(t *testing.T) {
+		outs, errs := batch(ctx, t, negFunc, []int{1, 7, 3})
+		if fmt.Sprint(outs) != "[-1 0 -3]" || fmt.Sprint(errs) != "[ seven ]" {
+			t.Errorf("got %v, %q; want [-1 0 -3], [\"\" \"seven\" \"\"]", outs, errs)
+		}
+	})
+	t.Run("gob/integers", func(t *testing.T) {
+		outs, errs := batch(ctx, t, widenFunc, []int8{0, 127, -128, 1})
+		if fmt.Sprint(outs) != "[0 32512 0 256]" || fmt.Sprint(errs) != "[  negative ]" {
+			t.Errorf("got %v, %q; want [0 32512 0 256], [\"\" \"\" \"negative\" \"\"]", outs, errs)
+		}
+		outs2, _ := batch(ctx, t, addIntFunc, []int{-1 << 63, 1<<63 - 1, 0})
+		if fmt.Sprint(outs2) != "[-9223372036854775808 9223372036854775807 0]" {
+			t.Errorf("got %v; want the extremes of int back", outs2)
+		}
+	})
+	t.Run("zero-size", func(t *testing.T) {
+		outs, errs := batch(ctx, t, emptyFunc, make([]struct{}, 3))
+		if len(outs) != 3 || strings.Join(errs, "") != "" {
+			t.Errorf("got %d results, errors %q; want 3, none", len(outs), errs)
+		}
+	})
+	t.Run("empty", func(t *testing.T) {
+		if outs, _ := batch(ctx, t, addFunc, nil); len(outs) != 0 {
+			t.Errorf("got %d results; want 0", len(outs))
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		_, errs := batch(cctx, t, addFunc, []point{{1, 2}, {3, 4}})
+		for i, e := range errs {
+			if e != context.Canceled.Error() {
+				t.Errorf("item %d: got %q; want %q", i, e, context.Canceled)
+			}
+		}
+	})
+}
+
+func TestInvokeBatchErrors(t *testing.T) {
+	ctx := context.Background()
+	good, err := addFunc.EncodeBatch([]point{{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		fn      string
+		payload []byte
+		target  error
+		want    string
+	}{
+		{"unregistered", "test.nope", good, execkit.ErrNotRegistered, `"test.nope"`},
+		{"empty payload", "test.add", nil, execkit.ErrPayload, `arguments of "test.add": empty batch`},
+		{"unknown layout", "test.add", []byte{9}, execkit.ErrPayload, "unknown batch layout 9"},
+		{"bad gob", "test.add", []byte{1, 0xff}, execkit.ErrPayload, `arguments of "test.add"`},
+		{"count too large", "test.neg", []byte{2, 5, 1}, execkit.ErrPayload, "bad batch count"},
+		{"length too large", "test.neg", []byte{2, 1, 9}, execkit.ErrPayload, "item 0: bad length"},
+		{"trailing bytes", "test.neg", []byte{2, 1, 0, 0}, execkit.ErrPayload, "trailing bytes"},
+		{"bad item", "test.neg", []byte{2, 1, 1}, execkit.ErrPayload, "item 0: intCodec: bad varint"},
+		{"integer out of range", "test.widen", []byte{3, 1, 0x80, 0x04}, execkit.ErrPayload, "bad integer batch"},
+		{"integer count too large", "test.widen", []byte{3, 2, 0}, execkit.ErrPayload, "bad integer batch"},
+		{"integers, trailing bytes", "test.widen", []byte{3, 1, 0, 0}, execkit.ErrPayload, "bad integer batch"},
+		{"integers, not an integer type", "test.add", []byte{3, 1, 0}, execkit.ErrPayload, "bad integer batch"},
+		{"integers, another codec", "test.neg", []byte{3, 1, 0}, execkit.ErrPayload, "codec other than GobCodec"},
+	}
+	for _, tt := range tests {
+		res, errs, err := execkit.InvokeBatch(ctx, tt.fn, tt.payload)
+		if !errors.Is(err, tt.target) || !strings.Contains(errText(err), tt.want) || res != nil || errs != nil {
+			t.Errorf("%s: got %v, %v, %v; want an error wrapping %v saying %q", tt.name, res, errs, err, tt.target, tt.want)
+		}
+	}
+	if _, err := halfFunc.DecodeBatch([]byte{1, 0xff}); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), `results of "test.half"`) {
+		t.Errorf("DecodeBatch(garbage) = %v; want ErrPayload naming the results", err)
+	}
+	// An argument that does not encode is named.
+	one := 1
+	if _, err := derefFunc.EncodeBatch([]*int{&one, nil}); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), `arguments of "test.deref": item 1:`) {
+		t.Errorf("EncodeBatch with a nil pointer = %v; want ErrPayload naming item 1", err)
+	}
+}
