@@ -44,7 +44,7 @@ type subprocessRunner struct {
 }
 
 func newSubprocessRunner(w *Workload) (Runner, error) {
-	p, err := subprocess.New(runtime.GOMAXPROCS(0), subprocess.WithErrorHandler(ignoreError))
+	p, err := subprocess.New(runtime.GOMAXPROCS(0), subprocess.OnError(ignoreError))
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,7 @@
 //
 //	func TestConformance(t *testing.T) {
 //		executortest.Run(t, func(t *testing.T, onError func(error)) execkit.Executor {
-//			return mypkg.New(mypkg.WithErrorHandler(onError))
+//			return mypkg.New(mypkg.OnError(onError))
 //		}, executortest.Blocking(4))
 //	}
 //

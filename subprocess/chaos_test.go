@@ -25,7 +25,7 @@ func TestChaos(t *testing.T) {
 	)
 	// Workers killed while they start are reported to the error handler.
 	startErrs := make(chan error, tasks)
-	p, err := subprocess.New(4, subprocess.WithErrorHandler(func(err error) { startErrs <- err }))
+	p, err := subprocess.New(4, subprocess.OnError(func(err error) { startErrs <- err }))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 // 4 tasks running at once, so the pool has 4 workers.
 func TestConformance(t *testing.T) {
 	executortest.Run(t, func(t *testing.T, onError func(error)) execkit.Executor {
-		p, err := subprocess.New(4, subprocess.WithErrorHandler(onError))
+		p, err := subprocess.New(4, subprocess.OnError(onError))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -212,10 +212,10 @@ func ExampleWithInitializer() {
 }
 
 // Tasks submitted without a Future report their errors to the handler.
-func ExampleWithErrorHandler() {
+func ExampleOnError() {
 	ctx := context.Background()
 	errs := make(chan error, 1)
-	pool, err := subprocess.New(1, subprocess.WithErrorHandler(func(err error) { errs <- err }))
+	pool, err := subprocess.New(1, subprocess.OnError(func(err error) { errs <- err }))
 	if err != nil {
 		fmt.Println(err)
 		return

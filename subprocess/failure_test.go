@@ -145,7 +145,7 @@ func TestBroken(t *testing.T) {
 	errs := make(chan error, 100)
 	p, err := subprocess.New(1,
 		subprocess.WithInitializer(initPath, marker),
-		subprocess.WithErrorHandler(func(err error) { errs <- err }))
+		subprocess.OnError(func(err error) { errs <- err }))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,15 +75,15 @@ func WithPassthrough() Option {
 	return optionFunc(func(c *config) { c.passthrough = true })
 }
 
-// WithErrorHandler makes the pool call fn with the error of every task
+// OnError makes the pool call fn with the error of every task
 // submitted without a Future (Func.Task), and with the error of every
 // replacement worker that fails to start. fn is called from the pool's
 // goroutines, possibly concurrently, and must not block for long. The
 // default logs the error with log/slog at level Error.
-func WithErrorHandler(fn func(error)) Option {
+func OnError(fn func(error)) Option {
 	return optionFunc(func(c *config) {
 		if fn == nil {
-			c.fail(fmt.Errorf("subprocess: WithErrorHandler(nil)"))
+			c.fail(fmt.Errorf("subprocess: OnError(nil)"))
 			return
 		}
 		c.onError = fn

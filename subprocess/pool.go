@@ -154,7 +154,7 @@ func (p *Pool) Workers() int { return p.n }
 
 // Submit admits t, which must be [execkit.Portable] (made by a registered
 // Func), to run in a worker; its outcome goes to its Future, or else to the
-// error handler ([WithErrorHandler]). The queue is unbounded, as in Python:
+// error handler ([OnError]). The queue is unbounded, as in Python:
 // Submit never blocks and ignores ctx. It returns [execkit.ErrNilTask],
 // [execkit.ErrNotPortable] for any other task (a closure cannot cross the
 // process boundary), [execkit.ErrClosed] once Shutdown or Terminate began,

@@ -37,7 +37,7 @@ func TestNewBadArguments(t *testing.T) {
 		{"negative count", -1, nil, "subprocess: New(-1)"},
 		{"max tasks zero", 1, []subprocess.Option{subprocess.WithMaxTasksPerChild(0)}, "WithMaxTasksPerChild(0)"},
 		{"grace zero", 1, []subprocess.Option{subprocess.WithCancelGrace(0)}, "WithCancelGrace(0s)"},
-		{"nil handler", 1, []subprocess.Option{subprocess.WithErrorHandler(nil)}, "WithErrorHandler(nil)"},
+		{"nil handler", 1, []subprocess.Option{subprocess.OnError(nil)}, "OnError(nil)"},
 		{"nil initializer", 1, []subprocess.Option{subprocess.WithInitializer[int, int](nil, 0)}, "nil Func"},
 	}
 	for _, tt := range tests {
@@ -107,7 +107,7 @@ func TestPanicKeepsWorker(t *testing.T) {
 }
 
 func TestUnregistered(t *testing.T) {
-	p := newPool(t, 1, subprocess.WithErrorHandler(func(error) {}))
+	p := newPool(t, 1, subprocess.OnError(func(error) {}))
 	u := &unregistered{}
 	if err := p.Submit(testContext(t), u); err != nil {
 		t.Fatal(err)
@@ -182,7 +182,7 @@ func TestFutures(t *testing.T) {
 
 func TestErrorHandler(t *testing.T) {
 	errs := make(chan error, 2)
-	p := newPool(t, 1, subprocess.WithErrorHandler(func(err error) { errs <- err }))
+	p := newPool(t, 1, subprocess.OnError(func(err error) { errs <- err }))
 	ctx := testContext(t)
 	if err := p.Submit(ctx, fail.Task("to the handler")); err != nil {
 		t.Fatal(err)
@@ -442,7 +442,7 @@ func TestShutdownDeadline(t *testing.T) {
 
 func TestTerminate(t *testing.T) {
 	errs := make(chan error, 10)
-	p, err := subprocess.New(2, subprocess.WithErrorHandler(func(err error) { errs <- err }))
+	p, err := subprocess.New(2, subprocess.OnError(func(err error) { errs <- err }))
 	if err != nil {
 		t.Fatal(err)
 	}
