@@ -186,6 +186,11 @@ func ignore(error) {}
 func (g *Group) run(t execkit.Task) error {
 	defer g.release()
 	err := xrun.Exec(g.ctx, &g.counters, t, ignore)
+	if err != nil && execkit.HasFuture(t) && errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
+		// Its own Future was cancelled (Future.Cancel), not the group: that
+		// stops this task only, as Cancel promises, and fails nothing.
+		return nil
+	}
 	if err != nil {
 		if g.gate != nil {
 			g.gate.Close() // wake the Submits waiting for a slot: they will be refused

@@ -83,6 +83,14 @@
 // directly (its blocking Submit), 8 workers, on a shared 2-core machine.
 // The pool was never slower: about 0.5-0.9x ants' time per no-op task
 // (ants parks the submitter when all workers are busy, the pool's
-// semaphore first yields) and 0.85-0.95x on 1µs CPU tasks, with one 8-byte
-// allocation per task (in the shared counters) where ants has none.
+// semaphore first yields) and 0.85-0.95x on 1µs CPU tasks, with no
+// allocation per task in the steady state, like ants (TestSubmitAllocs).
+//
+// Against the other pools in the bench report (make compare) it loses to
+// pond v2 on tiny tasks (2-4x on no-op and 1µs tasks; at 100µs it is within
+// a few percent of the fastest), whose
+// Submit appends to an unbounded queue and returns: the pool hands each task
+// to a worker and holds the submitter when all are busy, which is the
+// backpressure that bounds its memory under a burst. A bounded task queue
+// in front of the workers (an option) would close most of that gap.
 package pool

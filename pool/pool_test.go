@@ -634,3 +634,23 @@ func TestNilTask(t *testing.T) {
 		}
 	}
 }
+
+func TestSubmitAllocs(t *testing.T) {
+	p, err := pool.New(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Shutdown(context.Background())
+	ctx := context.Background()
+	done := make(chan struct{})
+	task := execkit.TaskFunc(func(context.Context) error { done <- struct{}{}; return nil })
+	allocs := testing.AllocsPerRun(1000, func() {
+		if err := p.Submit(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+	})
+	if allocs > 0 {
+		t.Errorf("Submit of a ready Task: %v allocations per task; want 0", allocs)
+	}
+}

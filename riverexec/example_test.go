@@ -90,8 +90,8 @@ func ExampleExecutor_Enqueue() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for job.State != riverexec.StateSuccess { // polling, as a status page would
-		time.Sleep(10 * time.Millisecond)
+	for deadline := time.Now().Add(time.Minute); job.State != riverexec.StateSuccess && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond) // polling, as a status page would
 		job, _ = web.Lookup(ctx, id)
 	}
 	var sum int

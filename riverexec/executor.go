@@ -114,6 +114,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 	}
 	cfg := defaults()
 	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("riverexec: New with a nil Option")
+		}
 		o.apply(&cfg)
 	}
 	if err := cfg.validate(); err != nil {

@@ -65,6 +65,8 @@ func ExampleMain() {
 	subprocess.Main()
 	// ... the program, which may create pools
 	// }
+	fmt.Println("not a worker: Main returned")
+	// Output: not a worker: Main returned
 }
 
 // The counterpart of apply_async followed by close and join: futures, then

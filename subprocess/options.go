@@ -7,8 +7,8 @@ import (
 	"github.com/execkit/execkit"
 )
 
-// An Option configures [New]. Options are made by the With functions of
-// this package only.
+// An Option configures [New]. Options are made by the functions of this
+// package only.
 type Option interface{ apply(*config) }
 
 type config struct {
