@@ -9,7 +9,7 @@ type Stats struct {
 	Queued    int64 // admitted, not started yet
 	Running   int64 // running now
 	Succeeded int64 // returned nil
-	Failed    int64 // returned an error (panics not included)
+	Failed    int64 // returned an error, or were given up before they started (panics not included)
 	Panicked  int64 // panicked (delivered as *PanicError)
-	Rejected  int64 // Submit calls that admitted nothing (ErrFull, ErrClosed, ctx ended, ...)
+	Rejected  int64 // Submit calls refused by admission (ErrFull, ErrClosed, ctx ended, a failed group); bad input (ErrNilTask, ErrNotPortable) is not counted
 }

@@ -201,12 +201,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 // [execkit.ErrClosed] once Shutdown has begun. Safe for concurrent use.
 func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	if execkit.IsNil(t) {
-		e.counters.Reject()
 		return execkit.ErrNilTask
 	}
 	p, ok := t.(execkit.Portable)
 	if !ok {
-		e.counters.Reject()
 		return execkit.ErrNotPortable
 	}
 	if !e.cfg.submit {

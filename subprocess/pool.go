@@ -161,12 +161,10 @@ func (p *Pool) Workers() int { return p.n }
 // and an error wrapping [ErrBroken] when the pool gave up starting workers.
 func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
 	if execkit.IsNil(t) {
-		p.counters.Reject()
 		return execkit.ErrNilTask
 	}
 	pt, ok := t.(execkit.Portable)
 	if !ok {
-		p.counters.Reject()
 		return execkit.ErrNotPortable
 	}
 	p.mu.Lock()
