@@ -657,13 +657,13 @@ func readScalar(data []byte, v any) (ok bool, err error) {
 		return true, readOne(p, data)
 	case *bool:
 		if len(data) != 1 || data[0] > 1 {
-			return true, fmt.Errorf("bad bool: % x; want one byte, 0 or 1", data)
+			return true, fmt.Errorf("execkit: GobCodec: bad bool: % x; want one byte, 0 or 1", data)
 		}
 		*p = data[0] == 1
 		return true, nil
 	case *float64:
 		if len(data) != 8 {
-			return true, fmt.Errorf("bad float64: %d bytes; want 8", len(data))
+			return true, fmt.Errorf("execkit: GobCodec: bad float64: %d bytes; want 8", len(data))
 		}
 		*p = math.Float64frombits(binary.LittleEndian.Uint64(data))
 		return true, nil
@@ -684,7 +684,11 @@ func readScalar(data []byte, v any) (ok bool, err error) {
 func readOne[E integer](p *E, data []byte) error {
 	v, k := readInt[E](data)
 	if k == 0 || k != len(data) {
-		return fmt.Errorf("bad %T: % x; want one %s that fits", v, data, map[bool]string{true: "varint", false: "uvarint"}[signed[E]()])
+		form := "uvarint"
+		if signed[E]() {
+			form = "varint"
+		}
+		return fmt.Errorf("execkit: GobCodec: bad %T: % x; want one %s, in range, nothing after", v, data, form)
 	}
 	*p = v
 	return nil
