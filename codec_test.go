@@ -240,3 +240,25 @@ func FuzzGobCodecCompact(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkGobCodec measures one Marshal and Unmarshal of an int: the
+// compact form (int) against gob (the named type ID).
+func BenchmarkGobCodec(b *testing.B) {
+	b.Run("type=int", func(b *testing.B) { benchCodec(b, 1<<40) })
+	b.Run("type=ID", func(b *testing.B) { benchCodec(b, ID(1<<40)) })
+}
+
+func benchCodec[T comparable](b *testing.B, v T) {
+	var c execkit.GobCodec
+	b.ReportAllocs()
+	for b.Loop() {
+		data, err := c.Marshal(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var got T
+		if err := c.Unmarshal(data, &got); err != nil || got != v {
+			b.Fatalf("round trip of %v = %v, %v", v, got, err)
+		}
+	}
+}

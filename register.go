@@ -28,8 +28,9 @@ type Codec interface {
 // fraction of the cost, no type information). Its zero value is ready to
 // use.
 //
-// The compact forms, chosen by the static type of the value (Marshal's
-// dynamic type, Unmarshal's pointer type), are for unnamed types only:
+// The compact forms, chosen by the type of the value (the dynamic type of
+// Marshal's argument, the type Unmarshal's pointer points to), are for
+// these unnamed types only:
 //   - int, int8, int16, int32, int64: one varint ([binary.AppendVarint]);
 //   - uint, uint8, uint16, uint32, uint64: one uvarint;
 //   - bool: one byte, 0 or 1;
@@ -37,8 +38,9 @@ type Codec interface {
 //   - string and []byte: the bytes themselves (an empty []byte arrives as
 //     nil, as with gob).
 //
-// Everything else, named types included (type ID int, which may have a
-// GobEncode method), goes as gob; both sides of a registered [Func] have the
+// Everything else, named types included (type ID int: it may have its own
+// GobEncode method), goes as gob, batches too (a batch of plain integers
+// goes as varints, see [Func.EncodeBatch]); both sides of a registered [Func] have the
 // same types, so they agree on the form ([RegistryHash] covers the types).
 // Unmarshal of a compact form that is malformed (truncated, trailing bytes,
 // out of range for the type) returns an error; it never panics.
