@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"sync"
@@ -22,11 +23,34 @@ type Codec interface {
 }
 
 // GobCodec is the default [Codec]: encoding/gob, one self-describing value
-// per payload. Its zero value is ready to use.
+// per payload, except for a few plain types that need none of gob's
+// machinery and travel in a compact form instead (the same values, a
+// fraction of the cost, no type information). Its zero value is ready to
+// use.
+//
+// The compact forms, chosen by the type of the value (the dynamic type of
+// Marshal's argument, the type Unmarshal's pointer points to), are for
+// these unnamed types only:
+//   - int, int8, int16, int32, int64: one varint ([binary.AppendVarint]);
+//   - uint, uint8, uint16, uint32, uint64: one uvarint;
+//   - bool: one byte, 0 or 1;
+//   - float64: 8 bytes, the IEEE 754 bits little-endian;
+//   - string and []byte: the bytes themselves (an empty []byte arrives as
+//     nil, as with gob).
+//
+// Everything else, named types included (type ID int: it may have its own
+// GobEncode method), goes as gob, batches too (a batch of plain integers
+// goes as varints, see [Func.EncodeBatch]); both sides of a registered [Func] have the
+// same types, so they agree on the form ([RegistryHash] covers the types).
+// Unmarshal of a compact form that is malformed (truncated, trailing bytes,
+// out of range for the type) returns an error; it never panics.
 type GobCodec struct{}
 
-// Marshal encodes v with a fresh gob encoder.
+// Marshal encodes v in its compact form, or with a fresh gob encoder.
 func (GobCodec) Marshal(v any) ([]byte, error) {
+	if b, ok := appendScalar(nil, v); ok {
+		return b, nil
+	}
 	var buf bytes.Buffer
 	err := gob.NewEncoder(&buf).Encode(v)
 	return buf.Bytes(), err
@@ -34,6 +58,9 @@ func (GobCodec) Marshal(v any) ([]byte, error) {
 
 // Unmarshal decodes data, made by Marshal, into the pointer v.
 func (GobCodec) Unmarshal(data []byte, v any) error {
+	if ok, err := readScalar(data, v); ok {
+		return err
+	}
 	return gob.NewDecoder(bytes.NewReader(data)).Decode(v)
 }
 
@@ -78,6 +105,10 @@ var registry struct {
 // Register registers fn under name and returns its handle. Call it at
 // package level (in a var declaration or init), so that every process
 // running the same binary registers the same functions in the same way.
+// When the call crosses a process, its argument and result travel encoded
+// with [GobCodec] unless [WithCodec] says otherwise: gob, except for unnamed
+// integer types, bool, float64, string and []byte, which go in a compact
+// form (an int as one varint) at a fraction of gob's cost.
 //
 // Register panics, with a message starting "execkit:", when name is empty,
 // fn is nil, name is already registered, or the registry was sealed by
@@ -111,7 +142,9 @@ func Register[In, Out any](name string, fn func(context.Context, In) (Out, error
 }
 
 // RegistryHash returns a digest of every registered name with its argument,
-// result and codec types. Two processes that registered the same functions
+// result and codec types (type names included: a function of a named type
+// ID int, which [GobCodec] sends as gob, differs from one of int, which it
+// sends as a varint). Two processes that registered the same functions
 // the same way get the same hash, so a process-crossing executor compares it
 // in its handshake and refuses a worker that differs. The first call seals
 // the registry: a later [Register] panics. It never blocks for long and is
@@ -198,7 +231,14 @@ func (f *Func[In, Out]) Name() string { return f.name }
 func (f *Func[In, Out]) Codec() Codec { return f.codec }
 
 func (f *Func[In, Out]) signature() string {
-	return reflect.TypeFor[In]().String() + "\x00" + reflect.TypeFor[Out]().String() + "\x00" + reflect.TypeOf(f.codec).String()
+	codec := reflect.TypeOf(f.codec).String()
+	switch f.codec.(type) {
+	case GobCodec, *GobCodec:
+		// The wire form of plain types changed from gob to compact:
+		// a binary from before differs.
+		codec += "+compact"
+	}
+	return reflect.TypeFor[In]().String() + "\x00" + reflect.TypeFor[Out]().String() + "\x00" + codec
 }
 
 // Call runs f in this goroutine, recovering a panic into a [*PanicError].
@@ -366,19 +406,31 @@ func encodeWhole[T any](buf *bytes.Buffer, vs []T) (err error) {
 	return gob.NewEncoder(buf).Encode(vs)
 }
 
+// decodeWhole gob-decodes what encodeWhole wrote.
+func decodeWhole[T any](data []byte) (vs []T, err error) {
+	defer recoverCodec(&err)
+	err = gob.NewDecoder(bytes.NewReader(data)).Decode(&vs)
+	return vs, err
+}
+
 func decodeBatch[T any](c Codec, data []byte) ([]T, error) {
 	if len(data) == 0 {
 		return nil, errors.New("empty batch")
 	}
 	switch data[0] {
-	case batchWhole:
-		return decode[[]T](c, data[1:])
-	case batchInts:
+	case batchWhole, batchInts:
 		if _, ok := c.(GobCodec); !ok {
 			if _, ok := c.(*GobCodec); !ok {
-				return nil, errors.New("an integer batch for a codec other than GobCodec")
+				return nil, fmt.Errorf("a batch of layout %d for a codec other than GobCodec", data[0])
 			}
 		}
+	}
+	switch data[0] {
+	case batchWhole:
+		// Plain gob, as encodeWhole wrote it: not GobCodec.Unmarshal,
+		// which would read a []byte batch in its compact form.
+		return decodeWhole[T](data[1:])
+	case batchInts:
 		var vs []T
 		if !decodeInts(&vs, data[1:]) {
 			return nil, errors.New("bad integer batch")
@@ -474,9 +526,11 @@ func decodeInts[T any](vs *[]T, data []byte) bool {
 	return false
 }
 
-// integer is the plain integer types a GobCodec batch sends as varints.
+// integer is the plain integer types [GobCodec] sends as varints: alone,
+// and in a batch as a slice (except uint8: []uint8 is []byte, which gob
+// already sends as bytes).
 type integer interface {
-	~int | ~int8 | ~int16 | ~int32 | ~int64 | ~uint | ~uint16 | ~uint32 | ~uint64
+	~int | ~int8 | ~int16 | ~int32 | ~int64 | ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64
 }
 
 // signed reports whether E is a signed type.
@@ -485,17 +539,38 @@ func signed[E integer]() bool {
 	return zero-1 < zero
 }
 
+// appendInt appends v as a varint (signed E) or a uvarint.
+func appendInt[E integer](b []byte, v E) []byte {
+	if signed[E]() {
+		return binary.AppendVarint(b, int64(v))
+	}
+	return binary.AppendUvarint(b, uint64(v))
+}
+
+// readInt reads what appendInt wrote at the start of data and returns the
+// number of bytes it took, or 0 when data does not start with a value that
+// fits E in its shortest form (a padded varint, ending in a 0 byte, is
+// refused: one value, one encoding).
+func readInt[E integer](data []byte) (E, int) {
+	if signed[E]() {
+		v, k := binary.Varint(data)
+		if k <= 0 || int64(E(v)) != v || k > 1 && data[k-1] == 0 {
+			return 0, 0
+		}
+		return E(v), k
+	}
+	v, k := binary.Uvarint(data)
+	if k <= 0 || uint64(E(v)) != v || k > 1 && data[k-1] == 0 {
+		return 0, 0
+	}
+	return E(v), k
+}
+
 func appendInts[E integer](s []E) []byte {
 	b := make([]byte, 0, 1+binary.MaxVarintLen64+3*len(s))
 	b = binary.AppendUvarint(append(b, batchInts), uint64(len(s)))
-	if signed[E]() {
-		for _, v := range s {
-			b = binary.AppendVarint(b, int64(v))
-		}
-		return b
-	}
 	for _, v := range s {
-		b = binary.AppendUvarint(b, uint64(v))
+		b = appendInt(b, v)
 	}
 	return b
 }
@@ -508,22 +583,117 @@ func readInts[E integer](vs *[]E, data []byte) bool {
 	}
 	data = data[k:]
 	s := make([]E, n)
-	sig := signed[E]()
 	for i := range s {
-		var ok bool
-		if sig {
-			v, k := binary.Varint(data)
-			s[i], ok, data = E(v), k > 0 && int64(E(v)) == v, data[max(k, 0):]
-		} else {
-			v, k := binary.Uvarint(data)
-			s[i], ok, data = E(v), k > 0 && uint64(E(v)) == v, data[max(k, 0):]
-		}
-		if !ok {
+		if s[i], k = readInt[E](data); k == 0 {
 			return false
 		}
+		data = data[k:]
 	}
 	*vs = s
 	return len(data) == 0
+}
+
+// appendScalar appends v in its [GobCodec] compact form; false means v's
+// type has none.
+func appendScalar(b []byte, v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case int:
+		return appendInt(b, x), true
+	case int64:
+		return appendInt(b, x), true
+	case int32:
+		return appendInt(b, x), true
+	case int16:
+		return appendInt(b, x), true
+	case int8:
+		return appendInt(b, x), true
+	case uint:
+		return appendInt(b, x), true
+	case uint64:
+		return appendInt(b, x), true
+	case uint32:
+		return appendInt(b, x), true
+	case uint16:
+		return appendInt(b, x), true
+	case uint8:
+		return appendInt(b, x), true
+	case bool:
+		if x {
+			return append(b, 1), true
+		}
+		return append(b, 0), true
+	case float64:
+		return binary.LittleEndian.AppendUint64(b, math.Float64bits(x)), true
+	case string:
+		return append(b, x...), true
+	case []byte:
+		return append(b, x...), true
+	}
+	return b, false
+}
+
+// readScalar decodes data, in the compact form of the type v points to,
+// into *v. ok is false when that type has no compact form; err reports a
+// malformed data.
+func readScalar(data []byte, v any) (ok bool, err error) {
+	switch p := v.(type) {
+	case *int:
+		return true, readOne(p, data)
+	case *int64:
+		return true, readOne(p, data)
+	case *int32:
+		return true, readOne(p, data)
+	case *int16:
+		return true, readOne(p, data)
+	case *int8:
+		return true, readOne(p, data)
+	case *uint:
+		return true, readOne(p, data)
+	case *uint64:
+		return true, readOne(p, data)
+	case *uint32:
+		return true, readOne(p, data)
+	case *uint16:
+		return true, readOne(p, data)
+	case *uint8:
+		return true, readOne(p, data)
+	case *bool:
+		if len(data) != 1 || data[0] > 1 {
+			return true, fmt.Errorf("execkit: GobCodec: bad bool: % x; want one byte, 0 or 1", data)
+		}
+		*p = data[0] == 1
+		return true, nil
+	case *float64:
+		if len(data) != 8 {
+			return true, fmt.Errorf("execkit: GobCodec: bad float64: %d bytes; want 8", len(data))
+		}
+		*p = math.Float64frombits(binary.LittleEndian.Uint64(data))
+		return true, nil
+	case *string:
+		*p = string(data)
+		return true, nil
+	case *[]byte:
+		*p = nil // empty arrives as nil, as with gob
+		if len(data) > 0 {
+			*p = bytes.Clone(data) // data may be a reused buffer
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// readOne decodes data, exactly one varint or uvarint, into *p.
+func readOne[E integer](p *E, data []byte) error {
+	v, k := readInt[E](data)
+	if k == 0 || k != len(data) {
+		form := "uvarint"
+		if signed[E]() {
+			form = "varint"
+		}
+		return fmt.Errorf("execkit: GobCodec: bad %T: % x; want one %s, in range, nothing after", v, data, form)
+	}
+	*p = v
+	return nil
 }
 
 // encode and decode skip the codec for zero-size types (struct{}), which
