@@ -111,7 +111,8 @@ var registry struct {
 // form (an int as one varint) at a fraction of gob's cost.
 //
 // Register panics, with a message starting "execkit:", when name is empty,
-// fn is nil, name is already registered, or the registry was sealed by
+// fn is nil, the codec is nil, name is already registered, or the registry
+// was sealed by
 // [RegistryHash] (a process-crossing executor started): these are
 // programmer errors, found on the first run.
 func Register[In, Out any](name string, fn func(context.Context, In) (Out, error), opts ...RegisterOption) *Func[In, Out] {
@@ -123,7 +124,12 @@ func Register[In, Out any](name string, fn func(context.Context, In) (Out, error
 	}
 	cfg := registerConfig{codec: GobCodec{}}
 	for _, o := range opts {
-		o.apply(&cfg)
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	if cfg.codec == nil {
+		panic(fmt.Sprintf("execkit: Register(%q) WithCodec(nil)", name))
 	}
 	f := &Func[In, Out]{name: name, fn: fn, codec: cfg.codec}
 	registry.Lock()
@@ -277,14 +283,14 @@ func (f *Func[In, Out]) Map(ctx context.Context, ex Executor, items []In) ([]Out
 func (f *Func[In, Out]) invoke(ctx context.Context, payload []byte) (res []byte, err error) {
 	in, err := decode[In](f.codec, payload)
 	if err != nil {
-		return nil, fmt.Errorf("%w: argument of %q: %v", ErrPayload, f.name, err)
+		return nil, fmt.Errorf("%w: argument of %q: %w", ErrPayload, f.name, err)
 	}
 	out, err := f.Call(ctx, in)
 	if err != nil {
 		return nil, err
 	}
 	if res, err = encode(f.codec, out); err != nil {
-		return nil, fmt.Errorf("%w: result of %q: %v", ErrPayload, f.name, err)
+		return nil, fmt.Errorf("%w: result of %q: %w", ErrPayload, f.name, err)
 	}
 	return res, nil
 }
@@ -300,7 +306,7 @@ func (f *Func[In, Out]) invoke(ctx context.Context, payload []byte) (res []byte,
 func (f *Func[In, Out]) EncodeBatch(items []In) ([]byte, error) {
 	b, err := encodeBatch(f.codec, items, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: arguments of %q: %v", ErrPayload, f.name, err)
+		return nil, fmt.Errorf("%w: arguments of %q: %w", ErrPayload, f.name, err)
 	}
 	return b, nil
 }
@@ -312,7 +318,7 @@ func (f *Func[In, Out]) EncodeBatch(items []In) ([]byte, error) {
 func (f *Func[In, Out]) DecodeBatch(data []byte) ([]Out, error) {
 	outs, err := decodeBatch[Out](f.codec, data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: results of %q: %v", ErrPayload, f.name, err)
+		return nil, fmt.Errorf("%w: results of %q: %w", ErrPayload, f.name, err)
 	}
 	return outs, nil
 }
@@ -320,7 +326,7 @@ func (f *Func[In, Out]) DecodeBatch(data []byte) ([]Out, error) {
 func (f *Func[In, Out]) invokeBatch(ctx context.Context, payload []byte) ([]byte, []error, error) {
 	ins, err := decodeBatch[In](f.codec, payload)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: arguments of %q: %v", ErrPayload, f.name, err)
+		return nil, nil, fmt.Errorf("%w: arguments of %q: %w", ErrPayload, f.name, err)
 	}
 	outs := make([]Out, len(ins))
 	var errs []error
@@ -342,10 +348,10 @@ func (f *Func[In, Out]) invokeBatch(ctx context.Context, payload []byte) ([]byte
 	// A result that does not encode fails its item alone; the others
 	// still get theirs.
 	res, err := encodeBatch(f.codec, outs, func(i int, err error) {
-		fail(i, fmt.Errorf("%w: result of %q: %v", ErrPayload, f.name, err))
+		fail(i, fmt.Errorf("%w: result of %q: %w", ErrPayload, f.name, err))
 	})
 	if err != nil { // not reached: skip reports every item that does not encode
-		return nil, nil, fmt.Errorf("%w: results of %q: %v", ErrPayload, f.name, err)
+		return nil, nil, fmt.Errorf("%w: results of %q: %w", ErrPayload, f.name, err)
 	}
 	return res, errs, nil
 }
@@ -745,7 +751,7 @@ func (t *funcTask[In, Out]) via(ctx context.Context, invoke Invoker) (Out, error
 	var zero Out
 	payload, err := encode(t.f.codec, t.in)
 	if err != nil {
-		return zero, fmt.Errorf("%w: argument of %q: %v", ErrPayload, t.f.name, err)
+		return zero, fmt.Errorf("%w: argument of %q: %w", ErrPayload, t.f.name, err)
 	}
 	res, err := invoke(ctx, t.f.name, payload)
 	if err != nil {
@@ -753,7 +759,7 @@ func (t *funcTask[In, Out]) via(ctx context.Context, invoke Invoker) (Out, error
 	}
 	out, err := decode[Out](t.f.codec, res)
 	if err != nil {
-		return zero, fmt.Errorf("%w: result of %q: %v", ErrPayload, t.f.name, err)
+		return zero, fmt.Errorf("%w: result of %q: %w", ErrPayload, t.f.name, err)
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package execkit_test
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -41,6 +42,7 @@ func TestRegisterMisuse(t *testing.T) {
 		{"empty name", func() { execkit.Register("", addFunc.Call) }, "execkit: Register with an empty name"},
 		{"nil function", func() { execkit.Register[int, int]("test.nil", nil) }, `execkit: Register("test.nil") with a nil function`},
 		{"twice", func() { execkit.Register("test.add", addFunc.Call) }, `execkit: Register("test.add") twice`},
+		{"nil codec", func() { execkit.Register("test.nilcodec", addFunc.Call, execkit.WithCodec(nil)) }, `execkit: Register("test.nilcodec") WithCodec(nil)`},
 	}
 	for _, tt := range tests {
 		func() {
@@ -56,7 +58,7 @@ func TestRegisterMisuse(t *testing.T) {
 
 func TestInvokeRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	ex := &execkit.Inline{}
+	ex := &execkit.Inline{OnError: func(error) {}} // the Futures get the errors
 	defer ex.Shutdown(ctx)
 	tests := []struct {
 		in      point
@@ -104,12 +106,12 @@ func TestInvokeErrors(t *testing.T) {
 	if _, err := execkit.Invoke(ctx, "test.nope", nil); !errors.Is(err, execkit.ErrNotRegistered) || !strings.Contains(err.Error(), "test.nope") {
 		t.Errorf("Invoke(unregistered) = %v; want ErrNotRegistered naming the function", err)
 	}
-	if _, err := execkit.Invoke(ctx, "test.add", []byte("not gob")); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), `argument of "test.add"`) {
-		t.Errorf("Invoke(bad payload) = %v; want ErrPayload naming the argument", err)
+	if _, err := execkit.Invoke(ctx, "test.add", []byte("not gob")); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), `argument of "test.add"`) || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("Invoke(bad payload) = %v; want ErrPayload naming the argument, wrapping the codec's error", err)
 	}
 	// A result that does not decode reaches the Future as ErrPayload.
 	garbage := func(context.Context, string, []byte) ([]byte, error) { return []byte{0xff, 0x00}, nil }
-	ex := viaExecutor{&execkit.Inline{}, garbage}
+	ex := viaExecutor{&execkit.Inline{OnError: func(error) {}}, garbage}
 	if _, err := addFunc.Go(ctx, ex, point{}).Wait(ctx); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), `result of "test.add"`) {
 		t.Errorf("Wait with an undecodable result = %v; want ErrPayload naming the result", err)
 	}
