@@ -38,8 +38,8 @@ func echo() {
 // worker (Apply, which waits for each result), beside the floor it cannot
 // beat: the same trip over two pipes to a helper process that echoes 8
 // bytes, measured in the same run. arg=none calls a function of struct{}
-// (nothing to encode); arg=int one of int, encoded with the default gob
-// codec each way.
+// (nothing to encode); arg=int one of int, which the default codec sends
+// as one varint each way.
 func BenchmarkRoundTrip(b *testing.B) {
 	b.Run("via=pipe", func(b *testing.B) {
 		ping := startEcho(b)
