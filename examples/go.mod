@@ -41,10 +41,7 @@ require (
 	golang.org/x/sys v0.34.0 // indirect
 )
 
-require (
-	github.com/panjf2000/ants/v2 v2.12.1 // indirect
-	golang.org/x/sync v0.19.0 // indirect
-)
+require github.com/panjf2000/ants/v2 v2.12.1 // indirect
 
 replace github.com/execkit/execkit => ../
 
