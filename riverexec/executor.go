@@ -213,13 +213,11 @@ func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	}
 	if e.slots != nil {
 		select {
-		case e.slots <- struct{}{}:
-		case <-ctx.Done():
-			e.counters.Reject()
-			return ctx.Err()
-		case <-e.closing:
-			e.counters.Reject()
-			return execkit.ErrClosed
+		case e.slots <- struct{}{}: // a free slot admits even when ctx has ended, as in the other executors
+		default:
+			if err := e.waitSlot(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	e.mu.Lock()
@@ -432,6 +430,21 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		e.giveUp()
 		return ctx.Err()
+	}
+}
+
+// waitSlot waits for a slot of MaxPending until ctx ends or Shutdown
+// begins.
+func (e *Executor) waitSlot(ctx context.Context) error {
+	select {
+	case e.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		e.counters.Reject()
+		return ctx.Err()
+	case <-e.closing:
+		e.counters.Reject()
+		return execkit.ErrClosed
 	}
 }
 
