@@ -162,3 +162,35 @@ func TestLimitDown(t *testing.T) {
 		t.Errorf("OverAcquire: Used() = %d; want 2", g.Used())
 	}
 }
+
+// TestWaitAllocs holds the package doc's promise that waiting allocates
+// nothing (waiters are pooled). Each round, the test holds the slot, asks
+// another goroutine to release it, and calls Wait at once: Wait either
+// queues until the release (the waiting path) or finds the slot free.
+func TestWaitAllocs(t *testing.T) {
+	var g Gate
+	g.Init(1, -1, nil)
+	ctx := context.Background()
+	if g.Try() != Acquired {
+		t.Fatal("Try on an empty gate did not acquire")
+	}
+	release := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range release {
+			g.Release()
+		}
+	}()
+	allocs := testing.AllocsPerRun(500, func() {
+		release <- struct{}{}
+		if err := g.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	close(release)
+	<-done
+	if allocs != 0 {
+		t.Errorf("Wait: %v allocations per call; want 0", allocs)
+	}
+}
