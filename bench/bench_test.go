@@ -51,7 +51,7 @@ func benchCell(b *testing.B, s *Strategy, w *Workload) {
 		b.Fatal(err)
 	}
 	defer r.Close()
-	if err := checkRun(w, r.Run(ctx, max(n/10, w.failAt+1))); err != nil { // warm-up
+	if err := checkRun(w, r.Run(ctx, n)); err != nil { // warm-up: a full batch, as in Measure
 		b.Fatal(err)
 	}
 	var before, after runtime.MemStats

@@ -35,8 +35,9 @@
 // [Compare] runs every cell once per round, the strategies of a workload
 // alternating within the round and starting one later each round
 // ([Schedule]), and reports the [Median] of the rounds. A sample runs one
-// untimed warm-up batch, then timed batches until a minimum time has
-// passed; allocations come from runtime.MemStats around the timed part and
+// untimed warm-up batch of the full size (so that it starts from memory
+// its strategy used, not from what the previous cell left or returned to
+// the OS), then timed batches until a minimum time has passed; allocations come from runtime.MemStats around the timed part and
 // peak goroutines from a sampler ticking every millisecond. Memory cells
 // re-execute the binary ([ChildMain] serves as the child) so that one case
 // cannot inflate another's peak RSS, which the parent reads from the

@@ -32,9 +32,19 @@ func (s Sample) NsPerTask() float64 {
 }
 
 // Measure runs batches of n tasks of w on s until at least minTime has
-// passed (at least one batch), after one untimed warm-up batch of n/10
-// tasks, and returns the sample. A memory workload runs one batch in a
-// child process instead.
+// passed (at least one batch), after one untimed warm-up batch of n tasks,
+// and returns the sample. A memory workload runs one batch in a child
+// process instead.
+//
+// The warm-up is a whole batch so that each strategy starts from memory it
+// used itself, not from what the cell before it left: a batch of 50k
+// goroutines needs about 160 MiB of goroutine stacks; the stacks freed by
+// one goroutine-per-task cell are still resident for the next, but during a
+// pool cell the runtime returns them to the OS, and the goroutine cell
+// after it then took a page fault for most of its new stacks (0.6 to 0.8
+// per task in the burst workload, doubling its time). Since [Schedule]
+// keeps the strategies' cyclic order, the same strategy always followed a
+// pool there.
 func Measure(ctx context.Context, s *Strategy, w *Workload, n int, minTime time.Duration) (Sample, error) {
 	if w.Kind == KindMemory {
 		return measureInChild(ctx, s, w, n)
@@ -44,7 +54,7 @@ func Measure(ctx context.Context, s *Strategy, w *Workload, n int, minTime time.
 		return Sample{}, err
 	}
 	defer r.Close()
-	if err := checkRun(w, r.Run(ctx, max(n/10, min(n, w.failAt+1), 1))); err != nil {
+	if err := checkRun(w, r.Run(ctx, n)); err != nil {
 		return Sample{}, err
 	}
 	runtime.GC()
