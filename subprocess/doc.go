@@ -115,7 +115,9 @@
 //     (1.7 to 2.2) a raw 8-byte ping-pong over two pipes with a helper
 //     process, measured alternately in the same run (about 11 µs). Most of
 //     the difference is the Go scheduler waking threads. Python's apply
-//     takes 130 to 150 µs.
+//     takes 130 to 150 µs. The bench report (make compare), whose pipe
+//     floor echoes through stdin/stdout and is slower, measured 45 to 53 µs,
+//     1.6 to 2.0 times its floor.
 //   - Pipelined no-op calls (futures, 2 workers): about 3.5 to 5.5 µs per
 //     call with struct{} or int arguments (the default codec sends a plain
 //     int as one varint; other types go as gob, 2.5 µs more per value);
