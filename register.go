@@ -230,11 +230,22 @@ type Portable interface {
 	RunVia(ctx context.Context, invoke Invoker) error
 }
 
-// Name returns the name f was registered under.
-func (f *Func[In, Out]) Name() string { return f.name }
+// Name returns the name f was registered under ("" for a nil Func).
+func (f *Func[In, Out]) Name() string {
+	if f == nil {
+		return ""
+	}
+	return f.name
+}
 
-// Codec returns the codec f encodes its argument and result with.
-func (f *Func[In, Out]) Codec() Codec { return f.codec }
+// Codec returns the codec f encodes its argument and result with (nil for
+// a nil Func).
+func (f *Func[In, Out]) Codec() Codec {
+	if f == nil {
+		return nil
+	}
+	return f.codec
+}
 
 func (f *Func[In, Out]) signature() string {
 	codec := reflect.TypeOf(f.codec).String()
@@ -248,7 +259,11 @@ func (f *Func[In, Out]) signature() string {
 }
 
 // Call runs f in this goroutine, recovering a panic into a [*PanicError].
+// On a nil Func it returns [ErrNotRegistered].
 func (f *Func[In, Out]) Call(ctx context.Context, in In) (out Out, err error) {
+	if f == nil {
+		return out, ErrNotRegistered
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = newPanicError(r)
@@ -264,19 +279,35 @@ func (f *Func[In, Out]) Task(in In) Task { return &funcTask[In, Out]{f: f, in: i
 
 // Go submits a call of f with in to ex and returns its Future, like [Go]
 // but portable: it runs on every executor, including those that cross a
-// process boundary. It never panics.
+// process boundary. The Future carries [ErrNilExecutor] for a nil ex and
+// [ErrNotRegistered] for a nil f. It never panics.
 func (f *Func[In, Out]) Go(ctx context.Context, ex Executor, in In) *Future[Out] {
-	fut := &Future[Out]{done: make(chan struct{})}
-	t := &funcFutureTask[In, Out]{funcTask: funcTask[In, Out]{f: f, in: in}, fut: fut}
+	fut, t := f.prepare(in)
+	if f == nil {
+		fut.fail(ErrNotRegistered)
+		return fut
+	}
 	fut.submit(ctx, ex, t)
 	return fut
 }
 
-// Map calls f on every item through ex, like [Map] but portable. Executors
-// that batch calls (subprocess.Pool's Map) are faster for many small items.
+// prepare makes the Future of a call of f with in and the task that
+// completes it.
+func (f *Func[In, Out]) prepare(in In) (*Future[Out], Task) {
+	fut := &Future[Out]{done: make(chan struct{})}
+	return fut, &funcFutureTask[In, Out]{funcTask: funcTask[In, Out]{f: f, in: in}, fut: fut}
+}
+
+// Map calls f on every item through ex, like [Map] but portable, with the
+// same cancellation promise and errors ([ErrNotRegistered] for a nil f).
+// Executors that batch calls (subprocess.Pool's Map) are faster for many
+// small items. It never panics.
 func (f *Func[In, Out]) Map(ctx context.Context, ex Executor, items []In) ([]Out, error) {
-	return mapFutures(ctx, len(items), func(ctx context.Context, i int) *Future[Out] {
-		return f.Go(ctx, ex, items[i])
+	if f == nil {
+		return nil, ErrNotRegistered
+	}
+	return mapFutures(ctx, ex, len(items), func(i int) (*Future[Out], Task) {
+		return f.prepare(items[i])
 	})
 }
 
@@ -743,12 +774,18 @@ func (t *funcTask[In, Out]) Run(ctx context.Context) error {
 }
 
 func (t *funcTask[In, Out]) RunVia(ctx context.Context, invoke Invoker) error {
+	if err := ctx.Err(); err != nil { // cancelled before it started: never start
+		return err
+	}
 	_, err := t.via(ctx, invoke)
 	return err
 }
 
 func (t *funcTask[In, Out]) via(ctx context.Context, invoke Invoker) (Out, error) {
 	var zero Out
+	if t.f == nil {
+		return zero, ErrNotRegistered
+	}
 	payload, err := encode(t.f.codec, t.in)
 	if err != nil {
 		return zero, fmt.Errorf("%w: argument of %q: %w", ErrPayload, t.f.name, err)

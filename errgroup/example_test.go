@@ -36,12 +36,14 @@ func ExampleNew() {
 func ExampleErrGroupFailed() {
 	ctx := context.Background()
 	g, _ := errgroup.New()
-	failed := make(chan struct{})
+	started, failed := make(chan struct{}), make(chan struct{})
 	_ = g.Submit(ctx, execkit.TaskFunc(func(ctx context.Context) error {
+		close(started)
 		<-ctx.Done() // the group's failure cancels this task
 		close(failed)
 		return nil
 	}))
+	<-started
 	_ = g.Submit(ctx, execkit.TaskFunc(func(context.Context) error { return errors.New("boom") }))
 	<-failed
 

@@ -92,8 +92,8 @@ func New(opts ...Option) (*Group, error) {
 // Submit returns an error wrapping [ErrGroupFailed] and the first task's
 // error once a task of the group has failed (also to callers waiting at
 // that moment): t is not started, and Stats counts it in Skipped. A task
-// admitted before the failure and not yet running still runs, with its
-// context already cancelled. Submit returns [execkit.ErrClosed] once
+// admitted before the failure that has not started by then never starts
+// either (its Future, if any, gets the failure as its error). Submit returns [execkit.ErrClosed] once
 // Shutdown has begun and [execkit.ErrNilTask] for a nil task.
 //
 // The task's error (or panic) does not go to an error handler: it fails the

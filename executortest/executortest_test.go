@@ -114,6 +114,10 @@ func (e *goExec) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
+		if e.broken == "cancellate" { // tells the tasks after it returned
+			go e.cancel()
+			return ctx.Err()
+		}
 		e.cancel()
 		return ctx.Err()
 	}
@@ -152,6 +156,7 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"panic", "Submit panicked"},
 		{"ignorectx", "did not return within"},
 		{"afterclose", "Submit after Shutdown = <nil>; want ErrClosed"},
+		{"cancellate", "tasks still had a live ctx"},
 	}
 	for _, c := range cases {
 		t.Run(c.broken, func(t *testing.T) {
