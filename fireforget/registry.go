@@ -141,8 +141,8 @@ func cmpOr[T comparable](v, def T) T {
 // [DefaultLimit]) unfinished jobs exist already, an error for a nil fn, and
 // [execkit.ErrClosed] once Shutdown has begun; it never blocks, so a job may
 // start others without the deadlock a nested Submit risks on an [Executor]
-// with a Limit. A panic in fn fails the job with a [*execkit.PanicError] carrying
-// the stack; it never crashes the process.
+// with a Limit. A panic in fn fails the job with a [*execkit.PanicError]
+// carrying the stack; it never crashes the process.
 func (r *Registry) Start(fn JobFunc) (*Job, error) {
 	if fn == nil {
 		return nil, errors.New("fireforget: Registry.Start: nil JobFunc")
