@@ -71,8 +71,12 @@ func New(opts ...Option) (*Executor, error) {
 // unless t delivers it to a Future. With [Limit], Submit blocks while every
 // slot is taken, until one frees (nil), ctx ends (ctx.Err()) or Shutdown
 // begins ([execkit.ErrClosed]); with [RejectAtLimit] too it returns
-// [execkit.ErrFull] at once instead. It returns [execkit.ErrNilTask] for a
-// nil task and [execkit.ErrClosed] once Shutdown has begun. It costs about
+// [execkit.ErrFull] at once instead. ctx is consulted only while waiting:
+// a free slot admits the task even when ctx has ended already. It returns
+// [execkit.ErrNilTask] for a nil task and [execkit.ErrClosed] once Shutdown
+// has begun. A task that submits to its own Executor while every slot of
+// the Limit is held waits for a slot only its own return would free: pass
+// it the task's ctx or use RejectAtLimit (see [Limit]). It costs about
 // 1.06x a bare go statement (see Costs in the package doc).
 func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	if execkit.IsNil(t) {
