@@ -54,7 +54,7 @@ func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte,
 	}
 	o := c.outs[0]
 	if o.kind != kindOK {
-		return nil, errorOf(o, ctx.Err())
+		return nil, errorOf(o, p.ctxErr(ctx))
 	}
 	return o.data, nil
 }
@@ -129,7 +129,7 @@ func (p *Pool) await(ctx context.Context, c *call) {
 		return
 	case <-ctx.Done():
 	}
-	p.cancelCall(c, ctx.Err())
+	p.cancelCall(c, p.ctxErr(ctx))
 	<-c.done
 }
 

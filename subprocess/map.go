@@ -1,6 +1,7 @@
 package subprocess
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -79,9 +80,11 @@ func (p *Pool) finishChunk(err error) {
 // one worker, item after item. Map blocks until every chunk has returned.
 // At the first error it cancels the chunks not done and returns that error,
 // naming the item; when ctx ends first it cancels them all and returns
-// ctx.Err(). Either way it waits for the cancelled chunks (at most the
-// cancel grace). It is safe for concurrent use; after Shutdown began it
-// returns [execkit.ErrClosed].
+// ctx.Err(). When the pool gives up on it, it returns why: [ErrTerminated]
+// (Terminate), an [ErrBroken], or an error saying Shutdown's context ended.
+// Either way it waits for the cancelled chunks (at most the cancel grace).
+// It is safe for concurrent use; after Shutdown began it returns
+// [execkit.ErrClosed].
 func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], items []In, opts ...MapOption) ([]Out, error) {
 	if f == nil {
 		return nil, fmt.Errorf("subprocess: Map with a nil Func: %w", execkit.ErrNilTask)
@@ -140,11 +143,11 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 		select {
 		case c = <-notify:
 		case <-ctx.Done():
-			stop(ctx.Err())
+			stop(p.ctxErr(ctx))
 			c = <-notify
 		}
 		lo := first[c]
-		itemErr := batchResults(c, f, out[lo:lo+c.items], ctx.Err())
+		itemErr := batchResults(c, f, out[lo:lo+c.items], p.ctxErr(ctx))
 		var chunkErr error
 		bad := 0
 		for ; bad < c.items && chunkErr == nil; bad++ {
@@ -152,8 +155,10 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 		}
 		bad--
 		if chunkErr != nil && firstErr == nil {
-			if ctx.Err() != nil {
-				stop(ctx.Err())
+			if err := p.ctxErr(ctx); err != nil {
+				stop(err)
+			} else if ended(chunkErr) {
+				stop(chunkErr)
 			} else {
 				stop(fmt.Errorf("subprocess: Map item %d: %w", lo+bad, chunkErr))
 			}
@@ -217,7 +222,9 @@ func batchResults[In, Out any](c *call, f *execkit.Func[In, Out], out []Out, ctx
 // goes on. Breaking out of the loop cancels the chunks still outstanding
 // and waits for them (at most the cancel grace). When ctx ends, the
 // outstanding chunks are cancelled, ctx.Err() is yielded once, and the
-// sequence ends. Refusals ([execkit.ErrClosed], ...) are yielded once. The
+// sequence ends; so it does when the pool gives up on the call, yielding
+// why, as [Map] returns it. Refusals ([execkit.ErrClosed], ...) are
+// yielded once. The
 // sequence may be ranged over once per call; the items' iterator is
 // called from the ranging goroutine.
 func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], items iter.Seq[In], opts ...MapOption) iter.Seq2[Out, error] {
@@ -262,13 +269,18 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 			select {
 			case c = <-notify:
 			case <-ctx.Done():
-				yield(zero, ctx.Err())
+				yield(zero, p.ctxErr(ctx))
 				return false
 			}
 			lo := first[c]
 			delete(first, c)
+			if c.err != nil && ended(c.err) { // said once, the sequence ends
+				p.finishChunk(c.err)
+				yield(zero, c.err)
+				return false
+			}
 			out := make([]Out, c.items)
-			itemErr := batchResults(c, f, out, ctx.Err())
+			itemErr := batchResults(c, f, out, p.ctxErr(ctx))
 			var chunkErr error
 			defer func() { p.finishChunk(chunkErr) }()
 			for i, v := range out {
@@ -312,6 +324,12 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 				c, err = p.newCall(frameBatch, f.Name(), [][]byte{payload}, len(items), notify)
 				if err == nil {
 					err = p.enqueue(ctx, c)
+				}
+				if err != nil && (ended(err) || ctx.Err() != nil) {
+					// The pool ended, or the call: said once, the sequence ends.
+					p.finishChunk(err)
+					yield(zero, cmp.Or(p.ctxErr(ctx), err))
+					return false
 				}
 				if err != nil {
 					err = fmt.Errorf("subprocess: MapUnordered items %d to %d: %w", lo, lo+len(items)-1, err)

@@ -2,6 +2,7 @@ package subprocess
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -56,8 +57,8 @@ type Pool struct {
 	hash     string
 	counters xrun.Counters
 
-	base   context.Context // parent of the tasks' contexts
-	cancel context.CancelFunc
+	base   context.Context // parent of the tasks' contexts; its cause says why the pool gave up on them
+	cancel context.CancelCauseFunc
 
 	spawnc      chan spawnRequest
 	spawnerDone chan struct{}
@@ -127,7 +128,7 @@ func New(n int, opts ...Option) (*Pool, error) {
 		done:        make(chan struct{}),
 		workers:     make(map[*worker]struct{}),
 	}
-	p.base, p.cancel = context.WithCancel(context.Background())
+	p.base, p.cancel = context.WithCancelCause(context.Background())
 	go p.spawner()
 	ready := make(chan error, n)
 	p.supervisors.Add(n)
@@ -240,8 +241,9 @@ func (p *Pool) Stats() execkit.Stats { return p.counters.Stats() }
 // join. It returns nil once every process and goroutine the pool started
 // has exited. If ctx ends first, it cancels the tasks' contexts (their
 // workers are told to cancel them, and killed if they do not return within
-// the grace of [WithCancelGrace]) and returns ctx.Err(); a later call waits
-// again. It is idempotent and safe to call concurrently; after Terminate it
+// the grace of [WithCancelGrace]) and returns ctx.Err(); the calls in
+// flight (Apply, Map, ...) fail with an error saying Shutdown's context
+// ended, wrapping its error. A later call waits again. It is idempotent and safe to call concurrently; after Terminate it
 // returns nil once Terminate's work is done.
 func (p *Pool) Shutdown(ctx context.Context) error {
 	p.beginClose()
@@ -249,7 +251,7 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	case <-p.done:
 		return nil
 	case <-ctx.Done():
-		p.cancel()
+		p.cancel(fmt.Errorf("subprocess: Shutdown's context ended before the task finished: %w", ctx.Err()))
 		return ctx.Err()
 	}
 }
@@ -267,8 +269,9 @@ func (p *Pool) Terminate() {
 		p.endErr = ErrTerminated
 	}
 	p.failAllLocked()
+	why := p.endErr
 	p.mu.Unlock()
-	p.cancel()
+	p.cancel(why)
 	p.beginClose()
 	<-p.done
 }
@@ -317,7 +320,7 @@ func (p *Pool) beginClose() {
 		p.supervisors.Wait()
 		close(p.spawnc)
 		<-p.spawnerDone
-		p.cancel()
+		p.cancel(nil)
 		close(p.done)
 	}()
 }
@@ -333,11 +336,31 @@ func (p *Pool) breakPool(cause error) {
 }
 
 // taskContext returns the context of an Apply or Map call: ctx, cancelled
-// too when the pool gives up on its tasks.
+// too when the pool gives up on its tasks, with the pool's cause.
 func (p *Pool) taskContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(p.base, cancel)
-	return ctx, func() { stop(); cancel() }
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(p.base, func() { cancel(context.Cause(p.base)) })
+	return ctx, func() { stop(); cancel(nil) }
+}
+
+// ctxErr returns the error of a call whose context ctx ended (nil while it
+// has not): ctx.Err() when the caller's context ended, or why the pool gave
+// up on the call: [ErrTerminated], [ErrBroken], Shutdown's context ended.
+func (p *Pool) ctxErr(ctx context.Context) error {
+	err := ctx.Err()
+	if err == nil || p.base.Err() == nil {
+		return err
+	}
+	if why := context.Cause(p.base); context.Cause(ctx) == why {
+		return why
+	}
+	return err
+}
+
+// ended reports whether err is the pool's end (terminated or broken), which
+// fails every call alike and names no item.
+func ended(err error) bool {
+	return errors.Is(err, ErrTerminated) || errors.Is(err, ErrBroken)
 }
 
 // spawnRequest asks the spawner to start a process.
