@@ -54,8 +54,9 @@
 // the pool starts a replacement, after a growing delay if replacements keep
 // dying before they answer anything. Python's pool, by contrast, waits
 // forever for the lost result. Workers that fail to start five times in a
-// row (the initializer fails, the binary is gone) make the pool give up:
-// pending and later calls fail with [ErrBroken].
+// row (the initializer fails or outlasts [StartTimeout], the binary is
+// gone) make the pool give up: pending and later calls fail with
+// [ErrBroken]. A worker still starting when the pool stops is killed.
 //
 // A task's context reaches the worker: when it ends, the pool sends a
 // CANCEL, and if the function has not returned within the grace period

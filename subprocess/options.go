@@ -12,16 +12,20 @@ import (
 type Option interface{ apply(*config) }
 
 type config struct {
-	initName    string
-	initArg     []byte
-	maxTasks    int
-	passthrough bool
-	onError     func(error)
-	grace       time.Duration
-	err         error // the first invalid option
+	initName     string
+	initArg      []byte
+	maxTasks     int
+	passthrough  bool
+	onError      func(error)
+	grace        time.Duration
+	startTimeout time.Duration
+	err          error // the first invalid option
 }
 
-const defaultGrace = time.Second
+const (
+	defaultGrace        = time.Second
+	defaultStartTimeout = time.Minute
+)
 
 type optionFunc func(*config)
 
@@ -101,6 +105,23 @@ func WithCancelGrace(d time.Duration) Option {
 			return
 		}
 		c.grace = d
+	})
+}
+
+// StartTimeout bounds the start of every worker process, the first ones
+// and their replacements: from its spawn until it said hello and its
+// initializer ([WithInitializer]) returned. A worker that takes longer is
+// killed with its process group: [New] then stops the other workers and
+// returns an error wrapping context.DeadlineExceeded that names the
+// initializer; a replacement that times out counts toward [ErrBroken]. The
+// default is one minute. d must be positive.
+func StartTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.fail(fmt.Errorf("subprocess: StartTimeout(%v): want a positive duration", d))
+			return
+		}
+		c.startTimeout = d
 	})
 }
 

@@ -35,8 +35,8 @@ const (
 	// worker starts, after start failures or crashes in a row.
 	backoffBase = 10 * time.Millisecond
 	backoffMax  = time.Second
-	// helloTimeout bounds the handshake of a new worker (initializer
-	// excluded).
+	// helloTimeout bounds the wait for a new worker's HELLO (and
+	// StartTimeout its whole start, the initializer included).
 	helloTimeout = 10 * time.Second
 	// exitGrace is how long a worker let go may take to exit.
 	exitGrace = 2 * time.Second
@@ -87,10 +87,13 @@ type pendingTask struct {
 
 // New starts a pool of n worker processes (n = 0 means runtime.NumCPU())
 // and returns once all of them are ready: started, handshake done,
-// initializer run. It returns [ErrNoMain] when [Main] was never called, an
+// initializer run. It blocks at most about the [StartTimeout] (one minute
+// by default). It returns [ErrNoMain] when [Main] was never called, an
 // error for a negative n or an invalid option, and the first worker's
 // start error (an [ErrProtocol] when a worker registered different
-// functions, the initializer's error) after stopping the others. Each
+// functions, the initializer's error, an error wrapping
+// context.DeadlineExceeded when a worker did not start within the
+// StartTimeout) after stopping the others and waiting for them. Each
 // worker costs a process start (a few milliseconds) and its memory; see the
 // package documentation for figures.
 //
@@ -106,7 +109,7 @@ func New(n int, opts ...Option) (*Pool, error) {
 	if n == 0 {
 		n = runtime.NumCPU()
 	}
-	cfg := config{grace: defaultGrace}
+	cfg := config{grace: defaultGrace, startTimeout: defaultStartTimeout}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&cfg)

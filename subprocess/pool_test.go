@@ -38,6 +38,7 @@ func TestNewBadArguments(t *testing.T) {
 		{"negative count", -1, nil, "subprocess: New(-1)"},
 		{"max tasks zero", 1, []subprocess.Option{subprocess.WithMaxTasksPerChild(0)}, "WithMaxTasksPerChild(0)"},
 		{"grace zero", 1, []subprocess.Option{subprocess.WithCancelGrace(0)}, "WithCancelGrace(0s)"},
+		{"start timeout zero", 1, []subprocess.Option{subprocess.StartTimeout(0)}, "StartTimeout(0s)"},
 		{"nil handler", 1, []subprocess.Option{subprocess.OnError(nil)}, "OnError(nil)"},
 		{"nil initializer", 1, []subprocess.Option{subprocess.WithInitializer[int, int](nil, 0)}, "nil Func"},
 	}

@@ -1,6 +1,7 @@
 package subprocess
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -184,14 +185,54 @@ func (p *Pool) startWorker() (w *worker, killed bool, err error) {
 	return w, false, nil
 }
 
-// handshake reads the worker's HELLO and runs the initializer.
+// handshake reads the worker's HELLO and runs the initializer. It is
+// bounded: the worker is killed if it has not said hello within
+// helloTimeout, or finished starting within the start timeout, or when the
+// pool stops meanwhile; handshake then returns why.
 func (p *Pool) handshake(w *worker) error {
-	timeout := fmt.Errorf("subprocess: worker %d did not say hello within %v", w.pid, helloTimeout)
-	t := time.AfterFunc(helloTimeout, func() { w.kill(timeout) })
-	typ, _, payload, err := w.fr.read()
-	if !t.Stop() {
-		return timeout // it was killed: not io.EOF, which means it died by itself
+	helloed := make(chan struct{})
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		helloT := time.NewTimer(min(helloTimeout, p.cfg.startTimeout))
+		defer helloT.Stop()
+		startT := time.NewTimer(p.cfg.startTimeout)
+		defer startT.Stop()
+		for {
+			select {
+			case <-helloed:
+				helloed = nil
+				helloT.Stop()
+				continue
+			case <-helloT.C:
+				w.kill(fmt.Errorf("subprocess: worker %d did not say hello within %v", w.pid, min(helloTimeout, p.cfg.startTimeout)))
+			case <-startT.C:
+				what := "its handshake"
+				if p.cfg.initName != "" {
+					what = fmt.Sprintf("the initializer %q", p.cfg.initName)
+				}
+				w.kill(fmt.Errorf("subprocess: worker %d did not finish starting within %v (StartTimeout): %s had not returned: %w", w.pid, p.cfg.startTimeout, what, context.DeadlineExceeded))
+			case <-p.stopc:
+				w.kill(errStopped)
+			case <-done:
+			}
+			return
+		}
+	}()
+	err := p.greet(w, helloed)
+	close(done)
+	<-exited
+	if w.killErr != nil {
+		return w.killErr // it was killed: not io.EOF, which means it died by itself
 	}
+	return err
+}
+
+// greet does the handshake for handshake; it closes helloed once the
+// worker said hello.
+func (p *Pool) greet(w *worker, helloed chan<- struct{}) error {
+	typ, _, payload, err := w.fr.read()
 	if err != nil {
 		return err
 	}
@@ -208,6 +249,7 @@ func (p *Pool) handshake(w *worker) error {
 	if h.hash != p.hash {
 		return fmt.Errorf("%w: worker %d registered other functions than the pool (registry hash %s, want %s); refused: register functions at package level, the same way in every run", ErrProtocol, w.pid, h.hash, p.hash)
 	}
+	close(helloed)
 	if p.cfg.initName == "" {
 		return nil
 	}
