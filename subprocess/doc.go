@@ -77,9 +77,14 @@
 // started the child, not the process). Every worker is waited for. Its
 // stdin is /dev/null; its stdout is discarded and its stderr kept (the last
 // 8 KiB) unless [WithPassthrough] copies them to the pool's own. Requests
-// and results travel on two extra pipes, fds 3 and 4, marked close-on-exec
-// in the worker so that programs it starts do not hold them, never on
-// stdout, so tasks may print.
+// and results travel on two extra pipes, never on stdout, so tasks may
+// print. The worker receives them as fds 3 and 4 and, when this package is
+// initialized (before the code of any package that imports it), moves them
+// to close-on-exec fds at a random height and puts /dev/null in their
+// place: a task that writes to fd 4 cannot break the protocol, and
+// programs it starts do not hold the pipes. A worker whose frame stops
+// coming part way (10 seconds without a byte) is killed: the call it ran
+// fails with a [*WorkerError] wrapping [ErrProtocol].
 //
 // # Protocol and dispatch
 //

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"github.com/execkit/execkit"
 )
@@ -58,18 +60,62 @@ var errFrame = errors.New("malformed frame")
 
 // frameReader reads frames from a worker's or the pool's pipe.
 type frameReader struct {
-	r *bufio.Reader
+	r     *bufio.Reader
+	stall *stallReader // nil: no bound on a frame's rest
 }
 
 func newFrameReader(r io.Reader) *frameReader {
 	return &frameReader{r: bufio.NewReaderSize(r, 64<<10)}
 }
 
+// newStallReader returns a frameReader of f, a pipe that supports read
+// deadlines, that fails a frame whose rest stops coming: once a frame's
+// first byte arrived, each read of the rest must return within stall.
+// Between frames it waits without bound. So the pool never hangs on a
+// worker that wrote part of a frame and stalled.
+func newStallReader(f *os.File, stall time.Duration) *frameReader {
+	sr := &stallReader{f: f, stall: stall}
+	return &frameReader{r: bufio.NewReaderSize(sr, 64<<10), stall: sr}
+}
+
+// stallReader reads f, with a read deadline while armed.
+type stallReader struct {
+	f     *os.File
+	stall time.Duration
+	armed bool // reading the rest of a frame
+	set   bool // a deadline is set on f
+}
+
+func (sr *stallReader) Read(b []byte) (int, error) {
+	switch {
+	case sr.armed:
+		sr.f.SetReadDeadline(time.Now().Add(sr.stall))
+		sr.set = true
+	case sr.set:
+		sr.f.SetReadDeadline(time.Time{})
+		sr.set = false
+	}
+	return sr.f.Read(b)
+}
+
 // read returns the next frame. The payload is freshly allocated: decoded
 // messages may keep slices of it. It returns io.EOF at a clean end between
 // frames, and an error wrapping ErrProtocol for a frame that breaks the
-// protocol (length out of range, unknown type, truncated).
+// protocol (length out of range, unknown type, truncated, or, for a
+// stallReader, stalled).
 func (fr *frameReader) read() (typ byte, id uint64, payload []byte, err error) {
+	if fr.stall != nil {
+		if _, err := fr.r.Peek(1); err != nil {
+			return 0, 0, nil, err
+		}
+		fr.stall.armed = true
+		defer func() {
+			fr.stall.armed = false
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				err = fmt.Errorf("%w: a frame stalled: its rest did not arrive within %v", ErrProtocol, fr.stall.stall)
+			}
+		}()
+	}
 	var hdr [frameHeader]byte
 	if _, err := io.ReadFull(fr.r, hdr[:]); err != nil {
 		if err == io.ErrUnexpectedEOF {
@@ -88,6 +134,9 @@ func (fr *frameReader) read() (typ byte, id uint64, payload []byte, err error) {
 	}
 	payload = make([]byte, n-(frameHeader-4))
 	if _, err := io.ReadFull(fr.r, payload); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return 0, 0, nil, err
+		}
 		return 0, 0, nil, fmt.Errorf("%w: truncated frame of %d bytes: %v", ErrProtocol, n, err)
 	}
 	return typ, id, payload, nil

@@ -32,6 +32,33 @@ const (
 
 var mainCalled atomic.Bool
 
+// protocolFds are the protocol pipes of a worker, moved away from fds 3 and
+// 4 by init, or why they could not be.
+var protocolFds struct {
+	requests, results int
+	err               error
+}
+
+// init moves the protocol pipes of a worker process before any code that
+// imports this package runs (package main's init functions and variables
+// above all): from then on, fds 3 and 4 are /dev/null, and task code cannot
+// reach the pipes by their well-known numbers. Code that runs earlier (the
+// init of packages this one does not depend on) could still write to them;
+// the pool bounds what it costs: a worker that breaks its handshake is
+// refused, one whose frame stalls is killed. Only the environment marker
+// is read, so a program that is not a worker is not touched.
+func init() {
+	if _, ok := os.LookupEnv(envMarker); !ok {
+		return
+	}
+	fds, err := hideProtocol(fdRequests, fdResults)
+	if err != nil {
+		protocolFds.err = err
+		return
+	}
+	protocolFds.requests, protocolFds.results = fds[0], fds[1]
+}
+
 // Main makes this program able to serve as a worker of a [Pool]. Call it
 // first thing in main, and in TestMain of every test binary that creates a
 // Pool, before anything else runs (flag parsing, goroutines, output):
@@ -44,7 +71,9 @@ var mainCalled atomic.Bool
 // In a process started by a Pool, Main never returns: it serves the pool
 // and exits when the pool lets it go. Everywhere else it returns at once,
 // having only recorded that it was called, which [New] checks. It is safe
-// to call more than once.
+// to call more than once. (In a worker, the package's initialization moved
+// the protocol pipes away from fds 3 and 4 already: see the package
+// documentation.)
 func Main() {
 	mainCalled.Store(true)
 	if _, ok := os.LookupEnv(envMarker); !ok {
@@ -91,15 +120,16 @@ type workerSide struct {
 // serveWorker runs the worker: HELLO, then jobs in arrival order until the
 // pool closes the request pipe. It returns the exit status.
 func serveWorker() int {
-	// The pipes must not leak into programs a task starts: a grandchild
-	// holding the result pipe would hide this worker's death from the pool.
-	if err := closeOnExec(fdRequests, fdResults); err != nil {
+	// init moved the pipes (see there), close-on-exec: they must not leak
+	// into programs a task starts, since a grandchild holding the result
+	// pipe would hide this worker's death from the pool.
+	if err := protocolFds.err; err != nil {
 		fmt.Fprintf(os.Stderr, "subprocess: worker: %v (was this process started by a subprocess.Pool?)\n", err)
 		return exitSetup
 	}
 	ws := &workerSide{
-		out:  os.NewFile(fdResults, "subprocess-results"),
-		fr:   newFrameReader(os.NewFile(fdRequests, "subprocess-requests")),
+		out:  os.NewFile(uintptr(protocolFds.results), "subprocess-results"),
+		fr:   newFrameReader(os.NewFile(uintptr(protocolFds.requests), "subprocess-requests")),
 		jobs: make(map[uint64]*job),
 		done: make(chan struct{}),
 	}

@@ -397,6 +397,12 @@ func (p *Pool) spawn(cmd *exec.Cmd) error {
 	}
 }
 
+// frameStall bounds the wait for the rest of a frame from a worker once its
+// first byte arrived (see newStallReader); the worker is then killed. A
+// frame of 64 MiB crosses a pipe in tens of milliseconds. A variable, for
+// the tests.
+var frameStall = 10 * time.Second
+
 var errStopped = fmt.Errorf("subprocess: the pool is stopping")
 
 // stoppedLocked reports whether workers must not be (re)started.

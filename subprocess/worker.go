@@ -171,7 +171,7 @@ func (p *Pool) startWorker() (w *worker, killed bool, err error) {
 		return nil, false, fmt.Errorf("subprocess: starting a worker: %w", err)
 	}
 	w.cmd, w.pid = cmd, cmd.Process.Pid
-	w.fr = newFrameReader(resR)
+	w.fr = newStallReader(resR, frameStall)
 	if err := p.handshake(w); err != nil {
 		w.kill(err)
 		p.reap(w)
