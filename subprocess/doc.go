@@ -88,7 +88,10 @@
 //
 // # Protocol and dispatch
 //
-// Frames carry a length, a type byte and a call id, at most 64 MiB; the
+// Frames carry a length, a type byte and a call id, at most 64 MiB: an
+// argument or a result larger than that fails its call with [ErrTooLarge]
+// (a chunk of [Map] is split to fit, and its results may take several
+// frames, up to 64 MiB per item); the
 // worker opens with a HELLO giving the protocol version, its pid and the
 // registry hash. Inside frames the envelope (function name, arguments,
 // outcomes) is a hand-rolled binary layout, not gob: a call's envelope

@@ -25,7 +25,7 @@ import (
 // the function arguments and results inside it are encoded by each Func's
 // own codec.
 const (
-	protocolVersion = 2
+	protocolVersion = 3
 	frameHeader     = 4 + 1 + 8
 	maxFrame        = 64 << 20 // type + id + payload
 )
@@ -40,7 +40,16 @@ const (
 	frameRevoke                  // pool -> worker: give call id back unless it started (no payload)
 	frameRevoked                 // worker -> pool: call id given back, not started (no payload)
 	frameBatch                   // pool -> worker: a function name and one batch of arguments (execkit.Func.EncodeBatch)
+	frameMore                    // worker -> pool: a piece of the payload of call id's RESULT, which follows (see workerSide.send)
 )
+
+// ErrTooLarge is wrapped, with [execkit.ErrPayload], by the error of a
+// call whose argument, or whose result, does not fit in one frame of the
+// protocol (64 MiB): from Apply and a Future, and for one item of [Map] or
+// [MapUnordered], whose chunks are split to fit whatever [WithChunkSize]
+// says, so that only an item too large alone fails. The results of a
+// chunk may total 64 MiB per item.
+var ErrTooLarge = errors.New("subprocess: over the 64 MiB frame limit")
 
 // Outcome kinds of a result: how an error crossed the process boundary.
 const (
@@ -129,7 +138,7 @@ func (fr *frameReader) read() (typ byte, id uint64, payload []byte, err error) {
 	if n < frameHeader-4 || n > maxFrame {
 		return 0, 0, nil, fmt.Errorf("%w: frame length %d out of range [%d, %d]", ErrProtocol, n, frameHeader-4, maxFrame)
 	}
-	if typ < frameHello || typ > frameBatch {
+	if typ < frameHello || typ > frameMore {
 		return 0, 0, nil, fmt.Errorf("%w: unknown frame type %d", ErrProtocol, typ)
 	}
 	payload = make([]byte, n-(frameHeader-4))
@@ -154,11 +163,22 @@ func appendFrame(b []byte, typ byte, id uint64, body func([]byte) []byte) ([]byt
 	}
 	n := len(b) - start - 4
 	if n > maxFrame {
-		return b[:start], fmt.Errorf("subprocess: a frame of %d bytes exceeds the %d-byte limit: %w", n, maxFrame, execkit.ErrPayload)
+		return b[:start], tooLarge("subprocess: a frame of %d bytes exceeds the 64 MiB (%d-byte) frame limit", n, maxFrame)
 	}
 	binary.BigEndian.PutUint32(b[start:], uint32(n))
 	return b, nil
 }
+
+// tooLarge returns an error wrapping ErrTooLarge and execkit.ErrPayload
+// whose text is the format's.
+func tooLarge(format string, args ...any) error {
+	return &sizeError{fmt.Sprintf(format, args...)}
+}
+
+type sizeError struct{ msg string }
+
+func (e *sizeError) Error() string   { return e.msg }
+func (e *sizeError) Unwrap() []error { return []error{ErrTooLarge, execkit.ErrPayload} }
 
 func appendBytes(b, s []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
@@ -218,6 +238,21 @@ func (r request) size() int {
 		n += len(a)
 	}
 	return n
+}
+
+// frameSize is the length of the frame of r (the bytes after the length
+// field).
+func (r request) frameSize() int {
+	n := frameHeader - 4 + uvarintLen(len(r.name)) + len(r.name) + uvarintLen(len(r.args))
+	for _, a := range r.args {
+		n += uvarintLen(len(a)) + len(a)
+	}
+	return n
+}
+
+func uvarintLen(n int) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], uint64(n))
 }
 
 func decodeRequest(p []byte) (request, error) {

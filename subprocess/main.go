@@ -2,6 +2,7 @@ package subprocess
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -321,28 +322,28 @@ func (ws *workerSide) revoke(id uint64) {
 	ws.send(frameRevoked, id, nil) // a write error shows again at the runner's next answer
 }
 
-// answer sends the outcomes of call id; a result too large for a frame is
-// replaced by errors saying so. It writes at once: a result must be out
-// before the next call starts, which might end the process.
+// answer sends the outcomes of call id. It writes at once: a result must
+// be out before the next call starts, which might end the process. A result
+// too large for one frame goes in pieces (see send).
 func (ws *workerSide) answer(id uint64, outs []outcome) error {
-	err := ws.send(frameResult, id, func(b []byte) []byte { return appendOutcomes(b, outs) })
-	if err != nil && err != errWrite {
-		for i := range outs {
-			outs[i] = outcome{kind: kindPayload, data: []byte(err.Error())}
-		}
-		err = ws.send(frameResult, id, func(b []byte) []byte { return appendOutcomes(b, outs) })
-	}
-	return err
+	return ws.send(frameResult, id, func(b []byte) []byte { return appendOutcomes(b, outs) })
 }
 
 // errWrite is the error of send when the result pipe is broken.
 var errWrite = errors.New("subprocess: worker: writing to the pool failed")
 
-// send writes one frame.
+// send writes one frame. A RESULT whose payload does not fit in a frame
+// goes as MORE frames, each a piece of the payload, then the RESULT frame
+// with the last piece, all written at once: the pool joins them, and
+// decides whether the results are too large for the call (see
+// resultsOf).
 func (ws *workerSide) send(typ byte, id uint64, body func([]byte) []byte) error {
 	ws.wmu.Lock()
 	defer ws.wmu.Unlock()
 	b, err := appendFrame(ws.buf[:0], typ, id, body)
+	if err != nil && typ == frameResult {
+		return ws.sendPieces(id, body(nil))
+	}
 	if err != nil {
 		return err
 	}
@@ -353,4 +354,30 @@ func (ws *workerSide) send(typ byte, id uint64, body func([]byte) []byte) error 
 		return errWrite
 	}
 	return nil
+}
+
+// sendPieces writes payload, the payload of the RESULT of call id, in
+// pieces: see send.
+func (ws *workerSide) sendPieces(id uint64, payload []byte) error {
+	const piece = maxFrame - (frameHeader - 4)
+	for {
+		n, typ := len(payload), frameResult
+		if n > piece {
+			n, typ = piece, frameMore
+		}
+		var hdr [frameHeader]byte
+		binary.BigEndian.PutUint32(hdr[0:4], uint32(frameHeader-4+n))
+		hdr[4] = typ
+		binary.BigEndian.PutUint64(hdr[5:], id)
+		if _, err := ws.out.Write(hdr[:]); err != nil {
+			return errWrite
+		}
+		if _, err := ws.out.Write(payload[:n]); err != nil {
+			return errWrite
+		}
+		if typ == frameResult {
+			return nil
+		}
+		payload = payload[n:]
+	}
 }

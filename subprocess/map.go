@@ -77,7 +77,10 @@ func (p *Pool) finishChunk(err error) {
 // input order: the counterpart of Pool.map. Items travel in chunks, one
 // frame each way per chunk, of ceil(len(items) / (4 * workers)) items
 // (Python's default) unless [WithChunkSize] says otherwise; a chunk runs in
-// one worker, item after item. Map blocks until every chunk has returned.
+// one worker, item after item. A chunk whose items do not fit in one frame
+// (64 MiB) together is split until they do; an item too large alone fails
+// with an error wrapping [ErrTooLarge], and so does a chunk whose results
+// total more than 64 MiB per item. Map blocks until every chunk has returned.
 // At the first error it cancels the chunks not done and returns that error,
 // naming the item; when ctx ends first it cancels them all and returns
 // ctx.Err(). When the pool gives up on it, it returns why: [ErrTerminated]
@@ -107,7 +110,7 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 	ctx, cancel := p.taskContext(ctx)
 	defer cancel()
 
-	notify := make(chan *call, nchunks)
+	notify := newMailbox()
 	calls := make([]*call, 0, nchunks)
 	first := make(map[*call]int, nchunks) // the index of each chunk's first item
 	var firstErr error
@@ -120,31 +123,38 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 		}
 	}
 	// Each chunk is queued as soon as it is encoded, so the workers start
-	// while the rest is being encoded.
+	// while the rest is being encoded. A chunk too large for a frame goes
+	// as several (each counted as a chunk).
+	admitted := nchunks
 	for lo := 0; lo < len(items); lo += cfg.chunk {
 		hi := min(lo+cfg.chunk, len(items))
-		c, err := newBatch(p, "Map", f, items[lo:hi], lo, notify)
-		if err == nil {
-			err = p.enqueue(ctx, c)
-		}
+		parts := 0
+		err := newBatches(p, "Map", f, items[lo:hi], lo, notify, func(c *call, lo int) error {
+			if parts++; parts > 1 {
+				admitted++
+				p.counters.Admit()
+			}
+			if err := p.enqueue(ctx, c); err != nil {
+				return err
+			}
+			calls = append(calls, c)
+			first[c] = lo
+			return nil
+		})
 		if err != nil {
-			for range nchunks - len(calls) {
+			for range admitted - len(calls) {
 				p.finishChunk(err)
 			}
-			stop(err)
+			stop(cmp.Or(p.ctxErr(ctx), err))
 			break
 		}
-		calls = append(calls, c)
-		first[c] = lo
 	}
 
 	for range calls {
-		var c *call
-		select {
-		case c = <-notify:
-		case <-ctx.Done():
+		c := notify.take(ctx.Done())
+		if c == nil {
 			stop(p.ctxErr(ctx))
-			c = <-notify
+			c = notify.take(nil)
 		}
 		lo := first[c]
 		itemErr := batchResults(c, f, out[lo:lo+c.items], p.ctxErr(ctx))
@@ -171,23 +181,40 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 	return out, nil
 }
 
-// newBatch encodes items, those from index lo of the input, as one BATCH
-// call of f, for Map. An item that does not encode is named in the error.
-func newBatch[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], items []In, lo int, notify chan<- *call) (*call, error) {
+// newBatches encodes items, those from index lo of the input, as BATCH
+// calls of f, for Map and MapUnordered, and passes each to emit, in order,
+// with the index of its first item; it stops at emit's first error. The
+// items go as one call, or, when they do not fit in a frame together,
+// whatever the chunk size says, split in halves until they do. An item
+// that does not encode, or does not fit in a frame alone, is named in the
+// error.
+func newBatches[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], items []In, lo int, notify *mailbox, emit func(c *call, lo int) error) error {
 	payload, err := f.EncodeBatch(items)
 	if err != nil {
 		for i := range items { // find the item, to name it
 			if _, err := f.EncodeBatch(items[i : i+1]); err != nil {
-				return nil, fmt.Errorf("subprocess: %s item %d: %w", what, lo+i, err)
+				return fmt.Errorf("subprocess: %s item %d: %w", what, lo+i, err)
 			}
 		}
-		return nil, fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
+		return fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
 	}
-	c, err := p.newCall(frameBatch, f.Name(), [][]byte{payload}, len(items), notify)
+	req := request{name: f.Name(), args: [][]byte{payload}}
+	if n := req.frameSize(); n > maxFrame {
+		if len(items) == 1 {
+			return tooLarge("subprocess: %s item %d: its argument makes a frame of %d bytes, over the 64 MiB (%d-byte) frame limit even alone in its chunk", what, lo, n, maxFrame)
+		}
+		payload = nil
+		half := len(items) / 2
+		if err := newBatches(p, what, f, items[:half], lo, notify, emit); err != nil {
+			return err
+		}
+		return newBatches(p, what, f, items[half:], lo+half, notify, emit)
+	}
+	c, err := p.newCall(frameBatch, f.Name(), req.args, len(items), notify)
 	if err != nil {
-		return nil, fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
+		return fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
 	}
-	return c, nil
+	return emit(c, lo)
 }
 
 // batchResults decodes the results of the resolved BATCH call c into out
@@ -249,7 +276,7 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 		defer cancel()
 
 		limit := p.n * perWorker
-		notify := make(chan *call, limit)
+		notify := newMailbox()
 		first := make(map[*call]int, limit)
 		var chunk []In // items read and not sent yet
 		// At the end, cancel and wait for what is still outstanding.
@@ -258,17 +285,15 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 				p.cancelCall(c, context.Canceled)
 			}
 			for range first {
-				<-notify
+				notify.take(nil)
 				p.finishChunk(context.Canceled)
 			}
 		}()
 
 		// take waits for one chunk and yields its outcomes; false means stop.
 		take := func() bool {
-			var c *call
-			select {
-			case c = <-notify:
-			case <-ctx.Done():
+			c := notify.take(ctx.Done())
+			if c == nil {
 				yield(zero, p.ctxErr(ctx))
 				return false
 			}
@@ -310,6 +335,16 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 					}
 				}
 				return true
+			}
+			if n := (request{name: f.Name(), args: [][]byte{payload}}).frameSize(); err == nil && n > maxFrame {
+				// Too large for a frame together: in halves, whatever
+				// the chunk size says.
+				if len(items) > 1 {
+					payload = nil
+					half := len(items) / 2
+					return send(items[:half], lo) && send(items[half:], lo+half)
+				}
+				err = tooLarge("its argument makes a frame of %d bytes, over the 64 MiB (%d-byte) frame limit even alone in its chunk", n, maxFrame)
 			}
 			for len(first) >= limit {
 				if !take() {

@@ -137,5 +137,6 @@ func (o chunkOption) applyMap(c *mapConfig) { c.chunk = int(o) }
 // WithChunkSize makes [Map] and [MapUnordered] send items to the workers in
 // chunks of n (the last may be smaller) instead of the default: Python's
 // rule for Map, ceil(len(items) / (4 * workers)), and 1 for MapUnordered.
-// Values below 1 mean 1.
+// Values below 1 mean 1. A chunk whose items do not fit in one frame
+// (64 MiB) together is split until they do, whatever n says.
 func WithChunkSize(n int) MapOption { return chunkOption(max(n, 1)) }
