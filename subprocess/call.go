@@ -66,7 +66,7 @@ func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte,
 func (p *Pool) newCall(typ byte, name string, args [][]byte, items int, notify *mailbox) (*call, error) {
 	req := request{name: name, args: args}
 	if n := req.frameSize(); n > maxFrame {
-		return nil, tooLarge("subprocess: the argument of %q makes a frame of %d bytes, over the 64 MiB (%d-byte) frame limit", name, n, maxFrame)
+		return nil, tooLarge("subprocess: the argument of %q makes a frame of %d bytes, over the %s frame limit", name, n, limitText())
 	}
 	id := p.nextID.Add(1)
 	frame, err := appendFrame(make([]byte, 0, frameHeader+req.size()), typ, id, req.append)
@@ -96,11 +96,14 @@ func (p *Pool) enqueue(ctx context.Context, cs ...*call) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if len(cs) == 1 && p.calls.len() == 0 {
+	if len(cs) == 1 && p.calls.len() == 0 && len(cs[0].frame) <= fastFrame {
 		// The fast path: an idle worker whose feeder is not writing gets
 		// the call from this goroutine, without waking the feeder. The
-		// write cannot block for long: the worker holds nothing, so it is
-		// reading.
+		// write does not block: the worker holds nothing, so it read
+		// everything it was sent, and a small frame fits in the pipe's
+		// buffer even if the worker stalled. (A larger one goes through
+		// the feeder, whose write a kill ends: so the caller's ctx still
+		// bounds the call.)
 		for w := range p.workers {
 			if len(w.sent) == 0 && p.hasRoomLocked(w) && w.wmu.TryLock() {
 				c := cs[0]
@@ -124,6 +127,10 @@ func (p *Pool) enqueue(ctx context.Context, cs ...*call) error {
 	}
 	return nil
 }
+
+// fastFrame is the largest frame that enqueue writes from the caller's
+// goroutine: PIPE_BUF, written at once into the pipe's buffer.
+const fastFrame = 4 << 10
 
 // await blocks until c is resolved. When ctx ends first it cancels c (see
 // cancelCall) and still waits: a call resolves within the cancel grace.

@@ -27,8 +27,12 @@ import (
 const (
 	protocolVersion = 3
 	frameHeader     = 4 + 1 + 8
-	maxFrame        = 64 << 20 // type + id + payload
 )
+
+// maxFrame is the largest frame: type + id + payload. A variable, which
+// only the tests change (see export_test.go), in the pool and its workers
+// alike.
+var maxFrame = 64 << 20
 
 // Frame types.
 const (
@@ -135,7 +139,7 @@ func (fr *frameReader) read() (typ byte, id uint64, payload []byte, err error) {
 	n := binary.BigEndian.Uint32(hdr[0:4])
 	typ = hdr[4]
 	id = binary.BigEndian.Uint64(hdr[5:13])
-	if n < frameHeader-4 || n > maxFrame {
+	if n < frameHeader-4 || int(n) > maxFrame {
 		return 0, 0, nil, fmt.Errorf("%w: frame length %d out of range [%d, %d]", ErrProtocol, n, frameHeader-4, maxFrame)
 	}
 	if typ < frameHello || typ > frameMore {
@@ -163,7 +167,7 @@ func appendFrame(b []byte, typ byte, id uint64, body func([]byte) []byte) ([]byt
 	}
 	n := len(b) - start - 4
 	if n > maxFrame {
-		return b[:start], tooLarge("subprocess: a frame of %d bytes exceeds the 64 MiB (%d-byte) frame limit", n, maxFrame)
+		return b[:start], tooLarge("subprocess: a frame of %d bytes exceeds the %s frame limit", n, limitText())
 	}
 	binary.BigEndian.PutUint32(b[start:], uint32(n))
 	return b, nil
@@ -173,6 +177,14 @@ func appendFrame(b []byte, typ byte, id uint64, body func([]byte) []byte) ([]byt
 // whose text is the format's.
 func tooLarge(format string, args ...any) error {
 	return &sizeError{fmt.Sprintf(format, args...)}
+}
+
+// limitText describes the frame limit: "64 MiB (67108864-byte)".
+func limitText() string {
+	if maxFrame%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB (%d-byte)", maxFrame>>20, maxFrame)
+	}
+	return fmt.Sprintf("%d-byte", maxFrame)
 }
 
 type sizeError struct{ msg string }

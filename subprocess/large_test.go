@@ -22,23 +22,26 @@ var (
 	})
 )
 
-const mib = 1 << 20
+// The tests run with a frame limit of 64 KiB (see SetMaxFrame): what
+// they move is the same, a thousand times smaller.
+const kib = 1 << 10
 
 // TestMapLargeItems: Map and MapUnordered split a chunk that does not fit
 // in a frame, whatever the chunk size says, and join results that do not
 // fit in one; an argument or result too large alone fails with ErrTooLarge,
 // naming the limit, and the pool goes on.
 func TestMapLargeItems(t *testing.T) {
+	subprocess.SetMaxFrame(t, 64*kib)
 	p := newPool(t, 1)
 	ctx := testContext(t)
-	item := make([]byte, 8*mib)
-	items := make([][]byte, 9) // a chunk of 72 MiB
+	item := make([]byte, 8*kib)
+	items := make([][]byte, 36) // one worker: default chunks of 9 items, 72 KiB
 	for i := range items {
 		items[i] = item
 	}
 
 	t.Run("arguments", func(t *testing.T) {
-		got, err := subprocess.Map(ctx, p, length, items, subprocess.WithChunkSize(len(items)))
+		got, err := subprocess.Map(ctx, p, length, items)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,14 +64,14 @@ func TestMapLargeItems(t *testing.T) {
 		}
 	})
 	t.Run("results", func(t *testing.T) {
-		sizes := slices.Repeat([]int{8 * mib}, 9) // 72 MiB of results in one chunk
+		sizes := slices.Repeat([]int{8 * kib}, 9) // 72 KiB of results in one chunk: two frames
 		got, err := subprocess.Map(ctx, p, grow, sizes, subprocess.WithChunkSize(9))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, b := range got {
-			if len(b) != 8*mib {
-				t.Fatalf("item %d: got %d bytes; want %d", i, len(b), 8*mib)
+			if len(b) != 8*kib {
+				t.Fatalf("item %d: got %d bytes; want %d", i, len(b), 8*kib)
 			}
 		}
 	})
@@ -77,7 +80,7 @@ func TestMapLargeItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	huge := make([]byte, 65*mib)
+	huge := make([]byte, 65*kib)
 	tests := []struct {
 		name string
 		call func() error
@@ -104,19 +107,23 @@ func TestMapLargeItems(t *testing.T) {
 			return err
 		}, `the argument of "test.length" makes a frame of`},
 		{"Apply result", func() error {
-			_, err := subprocess.Apply(ctx, p, grow, 65*mib)
+			_, err := subprocess.Apply(ctx, p, grow, 65*kib)
 			return err
 		}, "the result makes more than"},
 		{"Map result", func() error {
-			_, err := subprocess.Map(ctx, p, grow, []int{1, 65 * mib}, subprocess.WithChunkSize(1))
+			_, err := subprocess.Map(ctx, p, grow, []int{1, 65 * kib}, subprocess.WithChunkSize(1))
 			return err
 		}, "the result makes more than"},
+		{"Map results of a chunk", func() error {
+			_, err := subprocess.Map(ctx, p, grow, []int{130 * kib, 1}, subprocess.WithChunkSize(2))
+			return err
+		}, "the results of a chunk of 2 items total more than"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.call()
-			if !errors.Is(err, execkit.ErrPayload) || !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "64 MiB") {
-				t.Errorf("got %v; want ErrTooLarge and ErrPayload: %q ... 64 MiB", err, tt.want)
+			if !errors.Is(err, subprocess.ErrTooLarge) || !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "65536-byte frame limit") {
+				t.Errorf("got %v; want ErrTooLarge and ErrPayload: %q ... 65536-byte frame limit", err, tt.want)
 			}
 			if got, err := subprocess.Apply(ctx, p, getpid, struct{}{}); err != nil || got != pid {
 				t.Errorf("after: got worker %d, %v; want the same worker %d", got, err, pid)

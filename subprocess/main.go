@@ -359,7 +359,7 @@ func (ws *workerSide) send(typ byte, id uint64, body func([]byte) []byte) error 
 // sendPieces writes payload, the payload of the RESULT of call id, in
 // pieces: see send.
 func (ws *workerSide) sendPieces(id uint64, payload []byte) error {
-	const piece = maxFrame - (frameHeader - 4)
+	piece := maxFrame - (frameHeader - 4)
 	for {
 		n, typ := len(payload), frameResult
 		if n > piece {

@@ -201,7 +201,7 @@ func newBatches[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], ite
 	req := request{name: f.Name(), args: [][]byte{payload}}
 	if n := req.frameSize(); n > maxFrame {
 		if len(items) == 1 {
-			return tooLarge("subprocess: %s item %d: its argument makes a frame of %d bytes, over the 64 MiB (%d-byte) frame limit even alone in its chunk", what, lo, n, maxFrame)
+			return tooLarge("subprocess: %s item %d: its argument makes a frame of %d bytes, over the %s frame limit even alone in its chunk", what, lo, n, limitText())
 		}
 		payload = nil
 		half := len(items) / 2
@@ -344,7 +344,7 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 					half := len(items) / 2
 					return send(items[:half], lo) && send(items[half:], lo+half)
 				}
-				err = tooLarge("its argument makes a frame of %d bytes, over the 64 MiB (%d-byte) frame limit even alone in its chunk", n, maxFrame)
+				err = tooLarge("its argument makes a frame of %d bytes, over the %s frame limit even alone in its chunk", n, limitText())
 			}
 			for len(first) >= limit {
 				if !take() {

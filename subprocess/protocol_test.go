@@ -103,3 +103,37 @@ func TestStalledFrame(t *testing.T) {
 		})
 	}
 }
+
+// TestStoppedWorker: a call whose argument is larger than a pipe's buffer,
+// sent to an idle worker that stopped reading (SIGSTOP), still ends when
+// its context does: the worker is killed after the cancel grace.
+func TestStoppedWorker(t *testing.T) {
+	p := newPool(t, 1, subprocess.WithCancelGrace(50*time.Millisecond))
+	ctx := testContext(t)
+	pid, err := subprocess.Apply(ctx, p, getpid, struct{}{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(pid, syscall.SIGCONT) // if the test failed
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := subprocess.Apply(short, p, length, make([]byte, 1<<20))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("got %v; want context.DeadlineExceeded", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call did not end with its context")
+	}
+	if got, err := subprocess.Apply(ctx, p, getpid, struct{}{}); err != nil || got == pid {
+		t.Errorf("after: got worker %d, %v; want a new worker", got, err)
+	}
+}

@@ -41,7 +41,7 @@ type initHangArg struct{ Flag, Fifo string }
 // after the StartTimeout, with an error that says so, and leaves no
 // process or goroutine behind.
 func TestStartTimeout(t *testing.T) {
-	p, err := subprocess.New(2, subprocess.WithInitializer(initHang, initHangArg{}), subprocess.StartTimeout(100*time.Millisecond))
+	p, err := subprocess.New(2, subprocess.WithInitializer(initHang, initHangArg{}), subprocess.StartTimeout(2*time.Second)) // time for HELLO, under -race too
 	if err == nil {
 		p.Terminate()
 		t.Fatal("New: got nil error; want a start timeout")

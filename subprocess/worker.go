@@ -206,7 +206,7 @@ func (p *Pool) handshake(w *worker) error {
 				helloT.Stop()
 				continue
 			case <-helloT.C:
-				w.kill(fmt.Errorf("subprocess: worker %d did not say hello within %v", w.pid, min(helloTimeout, p.cfg.startTimeout)))
+				w.kill(fmt.Errorf("subprocess: worker %d did not say hello within %v: %w", w.pid, min(helloTimeout, p.cfg.startTimeout), context.DeadlineExceeded))
 			case <-startT.C:
 				what := "its handshake"
 				if p.cfg.initName != "" {
@@ -565,9 +565,9 @@ func (b *bigResult) add(p *Pool, w *worker, id uint64, piece []byte) error {
 	case b.err != nil:
 	case b.n > b.limit:
 		if n := b.limit / maxFrame; n > 1 {
-			b.err = tooLarge("subprocess: the results of a chunk of %d items total more than %d bytes, over the 64 MiB frame limit per item", n, b.limit)
+			b.err = tooLarge("subprocess: the results of a chunk of %d items total more than %d bytes, over the %s frame limit per item", n, b.limit, limitText())
 		} else {
-			b.err = tooLarge("subprocess: the result makes more than %d bytes, over the 64 MiB frame limit", b.limit)
+			b.err = tooLarge("subprocess: the result makes more than %d bytes, over the %s frame limit", b.limit, limitText())
 		}
 		b.payload = nil
 	default:
