@@ -106,7 +106,10 @@ func (GobCodec) Unmarshal(data []byte, v any) error {
 // A RegisterOption configures [Register].
 type RegisterOption interface{ apply(*registerConfig) }
 
-type registerConfig struct{ codec Codec }
+type registerConfig struct {
+	codec     Codec
+	sentinels []error
+}
 
 type codecOption struct{ c Codec }
 
@@ -125,6 +128,7 @@ type Func[In, Out any] struct {
 	name  string
 	fn    func(context.Context, In) (Out, error)
 	codec Codec
+	errs  []error // builtinSentinels, then those declared with Errors
 }
 
 // entry is what the registry keeps of a Func, independent of its types.
@@ -132,6 +136,7 @@ type entry interface {
 	invoke(ctx context.Context, payload []byte) ([]byte, error)
 	invokeBatch(ctx context.Context, payload []byte) ([]byte, []error, error)
 	signature() string
+	sentinels() []error
 }
 
 var registry struct {
@@ -183,7 +188,12 @@ func Register[In, Out any](name string, fn func(context.Context, In) (Out, error
 			}
 		}
 	}
-	f := &Func[In, Out]{name: name, fn: fn, codec: cfg.codec}
+	for i, e := range cfg.sentinels {
+		if e == nil {
+			panic(fmt.Sprintf("execkit: Register(%q) with Errors whose value %d is nil", name, i))
+		}
+	}
+	f := &Func[In, Out]{name: name, fn: fn, codec: cfg.codec, errs: append(builtinSentinels[:len(builtinSentinels):len(builtinSentinels)], cfg.sentinels...)}
 	registry.Lock()
 	defer registry.Unlock()
 	if registry.sealed {
@@ -296,8 +306,14 @@ func (f *Func[In, Out]) signature() string {
 		// a binary from before differs.
 		codec += "+compact"
 	}
-	return reflect.TypeFor[In]().String() + "\x00" + reflect.TypeFor[Out]().String() + "\x00" + codec
+	sig := reflect.TypeFor[In]().String() + "\x00" + reflect.TypeFor[Out]().String() + "\x00" + codec
+	for _, e := range f.errs[len(builtinSentinels):] {
+		sig += "\x00" + e.Error()
+	}
+	return sig
 }
+
+func (f *Func[In, Out]) sentinels() []error { return f.errs }
 
 // Call runs f in this goroutine, recovering a panic into a [*PanicError].
 func (f *Func[In, Out]) Call(ctx context.Context, in In) (out Out, err error) {

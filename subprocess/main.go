@@ -198,17 +198,18 @@ func (ws *workerSide) run(j *job) {
 	for j != nil {
 		var outs []outcome
 		if j.batch {
-			outs = batchOutcomes(execkit.InvokeBatch(j.ctx, j.req.name, j.req.args[0]))
+			res, errs, err := execkit.InvokeBatch(j.ctx, j.req.name, j.req.args[0])
+			outs = batchOutcomes(j.req.name, res, errs, err)
 		} else {
 			outs = make([]outcome, len(j.req.args))
 			for i, arg := range j.req.args {
 				if j.ctx.Err() != nil {
-					outs[i] = outcomeOf(j.ctx.Err())
+					outs[i] = outcomeOf(j.req.name, j.ctx.Err())
 					continue
 				}
 				res, err := execkit.Invoke(j.ctx, j.req.name, arg)
 				if err != nil {
-					outs[i] = outcomeOf(err)
+					outs[i] = outcomeOf(j.req.name, err)
 				} else {
 					outs[i] = outcome{kind: kindOK, data: res}
 				}
@@ -220,7 +221,7 @@ func (ws *workerSide) run(j *job) {
 			delete(ws.jobs, j.id)
 		}
 		ws.mu.Unlock()
-		if err := ws.answer(j.id, outs); err != nil {
+		if err := ws.answer(j.req.name, j.id, outs); err != nil {
 			os.Exit(exitWrite) // the pool is gone
 		}
 		j = ws.next()
@@ -271,9 +272,9 @@ func (ws *workerSide) cancel(id uint64) {
 	ws.mu.Unlock()
 	outs := make([]outcome, len(j.req.args))
 	for i := range outs {
-		outs[i] = outcomeOf(context.Canceled)
+		outs[i] = outcomeOf(j.req.name, context.Canceled)
 	}
-	ws.answer(id, outs) // a write error shows again at the runner's next answer
+	ws.answer(j.req.name, id, outs) // a write error shows again at the runner's next answer
 }
 
 // revoke handles a REVOKE frame: a job that has not started is given back
@@ -294,11 +295,11 @@ func (ws *workerSide) revoke(id uint64) {
 // answer sends the outcomes of call id; a result too large for a frame is
 // replaced by errors saying so. It writes at once: a result must be out
 // before the next call starts, which might end the process.
-func (ws *workerSide) answer(id uint64, outs []outcome) error {
+func (ws *workerSide) answer(name string, id uint64, outs []outcome) error {
 	err := ws.send(frameResult, id, func(b []byte) []byte { return appendOutcomes(b, outs) })
 	if err != nil && err != errWrite {
 		for i := range outs {
-			outs[i] = outcome{kind: kindPayload, data: []byte(err.Error())}
+			outs[i] = outcomeOf(name, err) // wraps execkit.ErrPayload
 		}
 		err = ws.send(frameResult, id, func(b []byte) []byte { return appendOutcomes(b, outs) })
 	}
