@@ -165,6 +165,16 @@ var registry struct {
 // these are programmer errors, found on the first run. A value held by an
 // interface field is checked when it is encoded instead: the call fails
 // with an error wrapping [ErrPayload] and nothing is sent.
+//
+// In this process a call's error is the function's own value. When the
+// call runs in another process, what comes back is an [*RemoteError]: the
+// error's text and type name, and the sentinels it matched among those
+// declared with the [Errors] option (and context.Canceled,
+// context.DeadlineExceeded, ErrPayload, ErrNotRegistered), for which
+// errors.Is holds as it did where the function ran; a panic comes back as
+// a [*PanicError] with the value's text and the stack. Declare the
+// sentinels callers test, and the function behaves alike on every
+// executor.
 func Register[In, Out any](name string, fn func(context.Context, In) (Out, error), opts ...RegisterOption) *Func[In, Out] {
 	if name == "" {
 		panic("execkit: Register with an empty name")
@@ -210,7 +220,8 @@ func Register[In, Out any](name string, fn func(context.Context, In) (Out, error
 }
 
 // RegistryHash returns a digest of every registered name with its argument,
-// result and codec types (type names included: a function of a named type
+// result and codec types and the texts of its [Errors] (type names
+// included: a function of a named type
 // ID int, which [GobCodec] sends as gob, differs from one of int, which it
 // sends as a varint). Two processes that registered the same functions
 // the same way get the same hash, so a process-crossing executor compares it
