@@ -16,5 +16,6 @@
 // of a process boundary see. The suite is itself tested against
 // deliberately broken executors (one drops a task, one runs a task twice,
 // one leaks a goroutine, one lets a panic escape, one ignores its ctx, one
-// keeps accepting after Shutdown), each of which it fails.
+// keeps accepting after Shutdown, two replace a task's error by its text),
+// each of which it fails.
 package executortest

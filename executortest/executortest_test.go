@@ -2,6 +2,7 @@ package executortest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -46,6 +47,9 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
+	if _, ok := t.(execkit.Portable); !ok && e.crosses() {
+		return execkit.ErrNotPortable
+	}
 	if e.sem != nil {
 		if e.broken == "ignorectx" {
 			e.sem <- struct{}{}
@@ -89,7 +93,7 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 	go func() {
 		defer e.wg.Done()
 		defer release()
-		err := execkit.Run(e.base, t)
+		err := e.run(t)
 		if e.broken == "twice" && n%10 == 0 {
 			err = execkit.Run(e.base, t)
 		}
@@ -98,6 +102,36 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 		}
 	}()
 	return nil
+}
+
+// crosses reports whether e stands for an executor that runs tasks in
+// another process: it accepts only portable tasks and runs them through
+// their encoded form (execkit.Invoke in this process).
+func (e *goExec) crosses() bool { return e.broken == "crossing" || e.broken == "remotetext" }
+
+// run runs t as e does: in this process, or through its encoded form, its
+// error as execkit.EncodeError and DecodeError carry it ("crossing"). The
+// broken ones replace the error by its text: "errtext" (declared to run
+// tasks in this process) and "remotetext" (declared Portable).
+func (e *goExec) run(t execkit.Task) error {
+	p, ok := t.(execkit.Portable)
+	if !ok || e.broken != "crossing" && e.broken != "remotetext" && e.broken != "errtext" {
+		return execkit.Run(e.base, t)
+	}
+	return execkit.Run(e.base, execkit.TaskFunc(func(ctx context.Context) error {
+		return p.RunVia(ctx, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+			res, err := execkit.Invoke(ctx, name, payload)
+			var pe *execkit.PanicError
+			switch {
+			case err == nil || errors.As(err, &pe):
+			case e.broken == "crossing":
+				err = execkit.DecodeError(name, execkit.EncodeError(name, err))
+			default:
+				err = errors.New(err.Error())
+			}
+			return res, err
+		})
+	}))
 }
 
 func (e *goExec) Shutdown(ctx context.Context) error {
@@ -132,6 +166,7 @@ func factory(broken string, capacity int) NewFunc {
 func TestCorrectExecutorPasses(t *testing.T) {
 	t.Run("unbounded", func(t *testing.T) { Run(t, factory("", 0)) })
 	t.Run("bounded", func(t *testing.T) { Run(t, factory("", 4), Blocking(4)) })
+	t.Run("crossing", func(t *testing.T) { Run(t, factory("crossing", 0), Portable()) })
 }
 
 func TestInlinePasses(t *testing.T) {
@@ -157,6 +192,8 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"ignorectx", "did not return within"},
 		{"afterclose", "Submit after Shutdown = <nil>; want ErrClosed"},
 		{"cancellate", "tasks still had a live ctx"},
+		{"errtext", "Func.Go of a task failing with \"executortest: task 1: executortest: undeclared sentinel\": errors.Is(err, the sentinel) = false"},
+		{"remotetext", "errors.Is(err, the sentinel) = false for &errors.errorString"},
 	}
 	for _, c := range cases {
 		t.Run(c.broken, func(t *testing.T) {
@@ -183,8 +220,12 @@ func TestBrokenChild(t *testing.T) {
 		t.Skip("runs only as the child process of TestSuiteCatchesBrokenExecutors")
 	}
 	patience = 2 * time.Second
-	if broken == "ignorectx" {
+	switch broken {
+	case "ignorectx":
 		Run(t, factory(broken, 2), Blocking(2))
+		return
+	case "remotetext":
+		Run(t, factory(broken, 0), Portable())
 		return
 	}
 	Run(t, factory(broken, 0))

@@ -51,7 +51,11 @@ func FailFast() Option { return optionFunc(func(c *config) { c.failFast = true }
 // Portable declares an executor that runs tasks in another process: it
 // accepts only tasks made by a registered [execkit.Func], and returns
 // [execkit.ErrNotPortable] for any other. The suite's own tasks are
-// registered functions, so they run on it.
+// registered functions, so they run on it. A task's error then keeps its
+// identity only for the sentinels its function declares with
+// [execkit.Errors]; any other arrives as an [*execkit.RemoteError] with its
+// text and type name. Without Portable, the suite wants every error to
+// keep its identity (errors.Is and errors.As), through a Future and Map.
 func Portable() Option { return optionFunc(func(c *config) { c.portable = true }) }
 
 // Synchronous declares an executor whose Submit runs the task before it

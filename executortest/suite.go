@@ -72,6 +72,7 @@ var checks = []check{
 	{name: "AsCompleted", run: checkAsCompleted},
 	{name: "Closures", when: func(c config) bool { return !c.portable }, run: checkClosures},
 	{name: "NotPortable", when: func(c config) bool { return c.portable }, run: checkNotPortable},
+	{name: "Errors", run: checkErrors},
 }
 
 // small returns n, or the capacity less one when that is smaller, so that

@@ -55,7 +55,7 @@ func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte,
 	}
 	o := c.outs[0]
 	if o.kind != kindOK {
-		return nil, errorOf(o, p.ctxErr(ctx))
+		return nil, errorOf(name, o, p.ctxErr(ctx))
 	}
 	return o.data, nil
 }
@@ -241,7 +241,7 @@ func (c *call) batchErr(ctxErr error) error {
 	if c.err != nil {
 		return c.err
 	}
-	return errorOf(c.outs[0], ctxErr)
+	return errorOf(c.req.name, c.outs[0], ctxErr)
 }
 
 // itemErr returns the error of item i of a resolved BATCH call whose
@@ -250,7 +250,7 @@ func (c *call) itemErr(i int, ctxErr error) error {
 	if len(c.outs) == 1 {
 		return nil
 	}
-	return errorOf(c.outs[1+i], ctxErr)
+	return errorOf(c.req.name, c.outs[1+i], ctxErr)
 }
 
 // queue is a FIFO of values, with pushFront for calls given back by a

@@ -68,6 +68,27 @@
 // goes on. [Pool.Terminate] kills every worker at once; unfinished calls
 // fail with [ErrTerminated].
 //
+// # What crosses with an error
+//
+// A function's error cannot travel as a value; what crosses is exactly:
+//   - its text (Error returns it unchanged) and the name of its type (%T),
+//     in an [*execkit.RemoteError];
+//   - which of the sentinels the function declared with [execkit.Errors]
+//     it matched, so errors.Is(err, sentinel) holds here as it did in the
+//     worker; likewise for [execkit.ErrPayload] and
+//     [execkit.ErrNotRegistered];
+//   - context errors: a call whose own context ended gets that context's
+//     error itself (as in-process); otherwise an error that matched
+//     context.Canceled or context.DeadlineExceeded in the worker still
+//     matches it here;
+//   - a panic: a [*execkit.PanicError] whose Value is the panic value's
+//     text and whose Stack is the worker's.
+//
+// Nothing else does: errors.As finds the *execkit.RemoteError, never the
+// original's type, and an undeclared sentinel does not match (on pool or
+// fireforget it would: declare the ones callers test). [Map] and
+// [MapUnordered] add the failed item's index to the text.
+//
 // # Processes
 //
 // Each worker has its own process group (Setpgid), so that killing it also

@@ -25,7 +25,7 @@ import (
 // the function arguments and results inside it are encoded by each Func's
 // own codec.
 const (
-	protocolVersion = 3
+	protocolVersion = 3 // 3: errors as execkit.EncodeError encodes them
 	frameHeader     = 4 + 1 + 8
 )
 
@@ -281,16 +281,16 @@ func decodeRequest(p []byte) (request, error) {
 }
 
 // batchOutcomes is the RESULT of a batch: see request.
-func batchOutcomes(res []byte, errs []error, err error) []outcome {
+func batchOutcomes(name string, res []byte, errs []error, err error) []outcome {
 	if err != nil {
-		return []outcome{outcomeOf(err)}
+		return []outcome{outcomeOf(name, err)}
 	}
 	outs := make([]outcome, 1, 1+len(errs))
 	outs[0] = outcome{kind: kindOK, data: res}
 	for _, e := range errs {
 		o := outcome{kind: kindOK}
 		if e != nil {
-			o = outcomeOf(e)
+			o = outcomeOf(name, e)
 		}
 		outs = append(outs, o)
 	}
@@ -300,7 +300,7 @@ func batchOutcomes(res []byte, errs []error, err error) []outcome {
 // outcome is what became of one argument of a call in the worker.
 type outcome struct {
 	kind  byte
-	data  []byte // the result (kindOK) or the error's text
+	data  []byte // the result (kindOK), the panic value's text, or the error as execkit.EncodeError encodes it
 	stack []byte // kindPanic only
 }
 

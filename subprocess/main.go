@@ -229,17 +229,18 @@ func (ws *workerSide) run(j *job) {
 	for j != nil {
 		var outs []outcome
 		if j.batch {
-			outs = batchOutcomes(execkit.InvokeBatch(j.ctx, j.req.name, j.req.args[0]))
+			res, errs, err := execkit.InvokeBatch(j.ctx, j.req.name, j.req.args[0])
+			outs = batchOutcomes(j.req.name, res, errs, err)
 		} else {
 			outs = make([]outcome, len(j.req.args))
 			for i, arg := range j.req.args {
 				if j.ctx.Err() != nil {
-					outs[i] = outcomeOf(j.ctx.Err())
+					outs[i] = outcomeOf(j.req.name, j.ctx.Err())
 					continue
 				}
 				res, err := execkit.Invoke(j.ctx, j.req.name, arg)
 				if err != nil {
-					outs[i] = outcomeOf(err)
+					outs[i] = outcomeOf(j.req.name, err)
 				} else {
 					outs[i] = outcome{kind: kindOK, data: res}
 				}
@@ -302,7 +303,7 @@ func (ws *workerSide) cancel(id uint64) {
 	ws.mu.Unlock()
 	outs := make([]outcome, len(j.req.args))
 	for i := range outs {
-		outs[i] = outcomeOf(context.Canceled)
+		outs[i] = outcomeOf(j.req.name, context.Canceled)
 	}
 	ws.answer(id, outs) // a write error shows again at the runner's next answer
 }

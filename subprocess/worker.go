@@ -275,9 +275,9 @@ func (p *Pool) greet(w *worker, helloed chan<- struct{}) error {
 	if len(outs) != 1 && len(outs) != 2 { // a batch of one: see request
 		return fmt.Errorf("%w: worker %d answered the initializer with %d outcomes", ErrProtocol, w.pid, len(outs))
 	}
-	err = errorOf(outs[0], nil)
+	err = errorOf(req.name, outs[0], nil)
 	if err == nil && len(outs) == 2 {
-		err = errorOf(outs[1], nil)
+		err = errorOf(req.name, outs[1], nil)
 	}
 	if err != nil {
 		return fmt.Errorf("subprocess: initializer %q failed in worker %d: %w", req.name, w.pid, err)
