@@ -52,6 +52,8 @@ type check struct {
 
 var checks = []check{
 	{name: "NilTask", run: checkNilTask},
+	{name: "NilArguments", run: checkNilArguments},
+	{name: "Threads", run: checkThreads},
 	{name: "ExactlyOnce", run: checkExactlyOnce},
 	{name: "SubmitAfterShutdown", run: checkSubmitAfterShutdown},
 	{name: "SubmitDuringShutdown", run: checkSubmitDuringShutdown},
