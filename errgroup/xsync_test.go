@@ -175,7 +175,9 @@ func TestXSyncGoLimit(t *testing.T) {
 // request-scoped group whose results arrive in order.
 func TestXSyncParallelSearch(t *testing.T) {
 	search := func(kind string) func(context.Context, string) (string, error) {
-		return func(_ context.Context, q string) (string, error) { return fmt.Sprintf("%s result for %q", kind, q), nil }
+		return func(_ context.Context, q string) (string, error) {
+			return fmt.Sprintf("%s result for %q", kind, q), nil
+		}
 	}
 	searches := []func(context.Context, string) (string, error){search("web"), search("image"), search("video")}
 	g, err := errgroup.WithContext(context.Background())
