@@ -23,6 +23,7 @@ type config struct {
 	failFast    bool
 	portable    bool
 	synchronous bool
+	followUp    bool // a running task's Submit is admitted during Shutdown
 	leakOpts    []goleak.Option
 }
 
@@ -63,6 +64,17 @@ func Portable() Option { return optionFunc(func(c *config) { c.portable = true }
 // goroutines of its own and skips the checks that need Go to return while
 // its task runs (cancelling a running task through its Future).
 func Synchronous() Option { return optionFunc(func(c *config) { c.synchronous = true }) }
+
+// AdmitsFollowUp declares that a Submit from one of the executor's running
+// tasks, with the task's ctx, is admitted after Shutdown began, until the
+// executor has finished, and that Shutdown waits for that work (a task
+// that walks a tree, submitting each child from its parent). Without it
+// the suite expects such a Submit to return [execkit.ErrClosed], as any
+// other after Shutdown began. Either way nothing may be lost: every
+// follow-up admitted runs before Shutdown returns. The check applies to
+// executors whose tasks run in this process (not [Portable] ones: a task
+// in another process cannot reach the submitting executor).
+func AdmitsFollowUp() Option { return optionFunc(func(c *config) { c.followUp = true }) }
 
 // IgnoreTopFunction tells the leak check to ignore goroutines whose top
 // function is one of names, for goroutines a dependency starts outside the

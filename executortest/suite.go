@@ -75,6 +75,7 @@ var checks = []check{
 	{name: "Closures", when: func(c config) bool { return !c.portable }, run: checkClosures},
 	{name: "NotPortable", when: func(c config) bool { return c.portable }, run: checkNotPortable},
 	{name: "Errors", run: checkErrors},
+	{name: "FollowUp", when: func(c config) bool { return !c.portable }, run: checkFollowUp},
 }
 
 // small returns n, or the capacity less one when that is smaller, so that

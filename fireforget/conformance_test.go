@@ -28,7 +28,7 @@ func TestConformance(t *testing.T) {
 					t.Fatal(err)
 				}
 				return e
-			}, tt.suite...)
+			}, append(tt.suite, executortest.AdmitsFollowUp())...)
 		})
 	}
 }
