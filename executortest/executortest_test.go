@@ -51,6 +51,9 @@ func newGoExec(onError func(error), broken string, capacity int, follow bool) *g
 }
 
 func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
@@ -190,6 +193,9 @@ func (e *goExec) followUp(t execkit.Task) (bool, error) {
 }
 
 func (e *goExec) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	e.mu.Lock()
 	e.closed = true
 	e.mu.Unlock()

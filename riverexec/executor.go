@@ -200,6 +200,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 // another machine), [ErrWorkOnly] on a [WorkOnly] executor, and
 // [execkit.ErrClosed] once Shutdown has begun. Safe for concurrent use.
 func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
@@ -409,6 +412,9 @@ func randomName() string {
 // later call waits again. Jobs still in the database stay there. It is
 // idempotent and safe to call concurrently.
 func (e *Executor) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	e.mu.Lock()
 	if !e.closed {
 		e.closed = true

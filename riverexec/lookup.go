@@ -23,6 +23,9 @@ var errEnqueued = errors.New("riverexec: enqueued")
 // Shutdown has begun, or the insert's error. It works in every mode,
 // [WorkOnly] too, and is safe for concurrent use.
 func (e *Executor) Enqueue(ctx context.Context, t execkit.Task) (int64, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if execkit.IsNil(t) {
 		return 0, execkit.ErrNilTask
 	}
@@ -65,6 +68,9 @@ func (e *Executor) Enqueue(ctx context.Context, t execkit.Task) (int64, error) {
 // in every mode and after Shutdown while the pool is open, and is safe for
 // concurrent use.
 func (e *Executor) Lookup(ctx context.Context, id int64) (Job, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	row, err := e.client.JobGet(ctx, id)
 	if errors.Is(err, rivertype.ErrNotFound) {
 		return Job{ID: id, State: StateUnknown}, nil
@@ -84,6 +90,9 @@ func (e *Executor) Lookup(ctx context.Context, id int64) (Job, error) {
 // blocks for one query, works in every mode and after Shutdown while the
 // pool is open, and is safe for concurrent use.
 func (e *Executor) Cancel(ctx context.Context, id int64) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	_, err := e.client.JobCancel(ctx, id)
 	switch {
 	case errors.Is(err, rivertype.ErrNotFound):
