@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 // Go runs a function on any executor and hands back its typed result.
@@ -136,19 +137,19 @@ func ExampleInline() {
 // decodes the results, with an error per failed item.
 func ExampleInvokeBatch() {
 	ctx := context.Background()
-	payload, err := greet.EncodeBatch([]greeting{{Name: "ann"}, {}, {Name: "bob"}})
+	payload, err := driver.EncodeBatch(greet, []greeting{{Name: "ann"}, {}, {Name: "bob"}})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	// In the worker process:
-	res, errs, err := execkit.InvokeBatch(ctx, greet.Name(), payload)
+	res, errs, err := driver.InvokeBatch(ctx, greet.Name(), payload)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	// Back in the caller:
-	outs, err := greet.DecodeBatch(res)
+	outs, err := driver.DecodeBatch(greet, res)
 	fmt.Println(err)
 	for i, s := range outs {
 		fmt.Printf("%q %v\n", s, errs[i])
@@ -177,7 +178,7 @@ func ExampleErrors() {
 
 	// What a worker process sends back, and the caller rebuilds (what a
 	// subprocess.Pool or riverexec does with the same error):
-	crossed := execkit.DecodeError("example.reserve", execkit.EncodeError("example.reserve", err))
+	crossed := driver.DecodeError("example.reserve", driver.EncodeError("example.reserve", err))
 	var re *execkit.RemoteError
 	fmt.Println(errors.Is(crossed, errNoStock), errors.As(crossed, &re), re.Type, re.Message)
 	// Output:

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/internal/gate"
 	"github.com/execkit/execkit/internal/xrun"
 )
@@ -157,7 +158,7 @@ func (g *Group) Submit(ctx context.Context, t execkit.Task) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if execkit.IsNil(t) {
+	if driver.IsNil(t) {
 		return execkit.ErrNilTask
 	}
 	if g.gate != nil {
@@ -324,8 +325,8 @@ func (g *Group) exec(t execkit.Task) {
 		// starts. A Future still gets the cause, as its outcome.
 		g.counters.Unqueue()
 		g.skipped.Add(1)
-		if execkit.HasFuture(t) {
-			_ = execkit.Run(g.ctx, t)
+		if driver.HasFuture(t) {
+			_ = driver.Run(g.ctx, t)
 		}
 		return
 	}
@@ -333,7 +334,7 @@ func (g *Group) exec(t execkit.Task) {
 	if err == nil {
 		return
 	}
-	if execkit.HasFuture(t) && errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
+	if driver.HasFuture(t) && errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
 		// Its own Future was cancelled (Future.Cancel), not the group: that
 		// stops this task only, as Cancel promises, and fails nothing.
 		return

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/internal/xrun"
 )
 
@@ -105,7 +106,7 @@ func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if execkit.IsNil(t) {
+	if driver.IsNil(t) {
 		return execkit.ErrNilTask
 	}
 	if e.sem != nil {
@@ -202,7 +203,7 @@ func (e *Executor) run(t execkit.Task) {
 
 // exec runs an admitted task and counts and reports its outcome.
 func (e *Executor) exec(t execkit.Task) {
-	if err := execkit.Run(e.base, t); err == nil {
+	if err := driver.Run(e.base, t); err == nil {
 		e.succeeded.Add(1)
 	} else {
 		e.failure(t, err)
@@ -218,7 +219,7 @@ func (e *Executor) failure(t execkit.Task, err error) {
 	} else {
 		e.failed.Add(1)
 	}
-	if !execkit.HasFuture(t) {
+	if !driver.HasFuture(t) {
 		e.onError(err)
 	}
 }

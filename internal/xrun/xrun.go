@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 // Counters are the atomic counters behind execkit.Stats. The zero value is
@@ -76,7 +77,7 @@ func (c *Counters) Stats() execkit.Stats {
 	}
 }
 
-// Exec runs an admitted task: Start, execkit.Run, Finish, and the error to
+// Exec runs an admitted task: Start, driver.Run, Finish, and the error to
 // onError unless the task delivers it to a Future. It returns the task's
 // error for strategies that act on it.
 func Exec(ctx context.Context, c *Counters, t execkit.Task, onError func(error)) error {
@@ -88,9 +89,9 @@ func Exec(ctx context.Context, c *Counters, t execkit.Task, onError func(error))
 // (Start) when it admitted it: one whose admitted tasks never wait in a
 // queue, so that Queued stays zero while a worker takes the task up.
 func ExecStarted(ctx context.Context, c *Counters, t execkit.Task, onError func(error)) error {
-	err := execkit.Run(ctx, t)
+	err := driver.Run(ctx, t)
 	c.Finish(err)
-	if err != nil && !execkit.HasFuture(t) {
+	if err != nil && !driver.HasFuture(t) {
 		onError(err)
 	}
 	return err
