@@ -131,36 +131,6 @@ func ExampleInline() {
 	// execkit: executor is shut down
 }
 
-// A batch runs a registered function on many items with one payload each
-// way: what a worker process does with a chunk of subprocess.Map. The
-// caller encodes the items, the worker runs InvokeBatch, and the caller
-// decodes the results, with an error per failed item.
-func ExampleInvokeBatch() {
-	ctx := context.Background()
-	payload, err := driver.EncodeBatch(greet, []greeting{{Name: "ann"}, {}, {Name: "bob"}})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	// In the worker process:
-	res, errs, err := driver.InvokeBatch(ctx, greet.Name(), payload)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	// Back in the caller:
-	outs, err := driver.DecodeBatch(greet, res)
-	fmt.Println(err)
-	for i, s := range outs {
-		fmt.Printf("%q %v\n", s, errs[i])
-	}
-	// Output:
-	// <nil>
-	// "hello, ann" <nil>
-	// "" no name
-	// "hello, bob" <nil>
-}
-
 var errNoStock = errors.New("no stock")
 
 // reserve declares the sentinel its callers test, so that errors.Is finds

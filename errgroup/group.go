@@ -12,6 +12,7 @@ import (
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/internal/gate"
+	"github.com/execkit/execkit/internal/shutdown"
 	"github.com/execkit/execkit/internal/xrun"
 )
 
@@ -402,15 +403,8 @@ func (g *Group) Shutdown(ctx context.Context) error {
 			}
 		}()
 	})
-	select {
-	case <-g.done:
+	if shutdown.Wait(ctx, g.done, nil) == nil {
 		return g.result
-	case <-ctx.Done():
-	}
-	select {
-	case <-g.done: // finished as ctx ended
-		return g.result
-	default:
 	}
 	g.errMu.Lock()
 	failure := g.first

@@ -2,12 +2,13 @@ package fireforget
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/link"
+	"github.com/execkit/execkit/internal/shutdown"
 	"github.com/execkit/execkit/internal/xrun"
 )
 
@@ -213,8 +214,7 @@ func (e *Executor) exec(t execkit.Task) {
 // failure counts and reports a task's error: to the error handler, unless
 // the task delivered it to a Future or a Thread already.
 func (e *Executor) failure(t execkit.Task, err error) {
-	var pe *execkit.PanicError
-	if errors.As(err, &pe) {
+	if link.IsPanic(err) {
 		e.panicked.Add(1)
 	} else {
 		e.failed.Add(1)
@@ -270,14 +270,9 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 		return nil
 	default:
 	}
-	select {
-	case <-e.done:
-		e.cancel()
-		return nil
-	case <-ctx.Done():
-		e.cancel()
-		return ctx.Err()
-	}
+	err := shutdown.Wait(ctx, e.done, nil)
+	e.cancel() // the tasks' contexts: after they finished, or given up
+	return err
 }
 
 // Stats returns a snapshot of the counters. Queued is always zero: a task

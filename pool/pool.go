@@ -16,6 +16,7 @@ import (
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/internal/gate"
+	"github.com/execkit/execkit/internal/shutdown"
 	"github.com/execkit/execkit/internal/xrun"
 )
 
@@ -296,13 +297,7 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 			close(p.done)
 		}()
 	})
-	select {
-	case <-p.done:
-		return nil
-	case <-ctx.Done():
-		p.cancel()
-		return ctx.Err()
-	}
+	return shutdown.Wait(ctx, p.done, p.cancel)
 }
 
 // Stats is a snapshot of a pool: the execkit counters and the pool's own.

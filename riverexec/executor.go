@@ -12,6 +12,7 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/shutdown"
 	"github.com/execkit/execkit/internal/xrun"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -415,18 +416,7 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 		go e.close()
 	}
 	e.mu.Unlock()
-	select {
-	case <-e.finished:
-		return nil
-	default:
-	}
-	select {
-	case <-e.finished:
-		return nil
-	case <-ctx.Done():
-		e.giveUp()
-		return ctx.Err()
-	}
+	return shutdown.Wait(ctx, e.finished, e.giveUp)
 }
 
 // waitSlot waits for a slot of MaxPending until ctx ends or Shutdown

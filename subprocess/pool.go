@@ -13,6 +13,7 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/shutdown"
 	"github.com/execkit/execkit/internal/xrun"
 )
 
@@ -245,13 +246,9 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	p.beginClose()
-	select {
-	case <-p.done:
-		return nil
-	case <-ctx.Done():
+	return shutdown.Wait(ctx, p.done, func() {
 		p.cancel(fmt.Errorf("subprocess: Shutdown's context ended before the task finished: %w", ctx.Err()))
-		return ctx.Err()
-	}
+	})
 }
 
 // Terminate stops the pool now: the counterpart of terminate. Every worker

@@ -4,12 +4,12 @@ package xrun
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync/atomic"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/link"
 )
 
 // Counters are the atomic counters behind execkit.Stats. The zero value is
@@ -44,16 +44,11 @@ func (c *Counters) Finish(err error) {
 	switch {
 	case err == nil:
 		c.succeeded.Add(1)
-	case isPanic(err):
+	case link.IsPanic(err):
 		c.panicked.Add(1)
 	default:
 		c.failed.Add(1)
 	}
-}
-
-func isPanic(err error) bool {
-	var pe *execkit.PanicError
-	return errors.As(err, &pe)
 }
 
 // Stats returns a snapshot. Under concurrent updates the fields are read
