@@ -32,8 +32,9 @@ type Codec interface {
 //
 // Everything else, named types included (type ID int: it may have its own
 // GobEncode method), goes as gob, batches too (a batch of plain integers
-// goes as varints, see [Func.EncodeBatch]); both sides of a registered [Func] have the
-// same types, so they agree on the form ([RegistryHash] covers the types).
+// goes as varints); both sides of a registered [Func] have the same
+// types, so they agree on the form (the registry hash that workers check
+// covers the types).
 // Unmarshal of a compact form that is malformed (truncated, trailing bytes,
 // out of range for the type) returns an error; it never panics.
 //

@@ -25,11 +25,11 @@ var (
 	// closure cannot cross a process boundary.
 	ErrNotPortable = errors.New("execkit: task is not portable (make it with a registered Func)")
 
-	// ErrNotRegistered is returned by [Invoke] (and so by a worker process)
+	// ErrNotRegistered is returned by a worker process (driver.Invoke)
 	// for a function name that was never registered in that process.
 	ErrNotRegistered = errors.New("execkit: function not registered")
 
-	// ErrPayload is wrapped by the errors of [Invoke] and of a Future's
+	// ErrPayload is wrapped by the errors of a worker (driver.Invoke) and of a Future's
 	// result when an encoded argument or result does not decode.
 	ErrPayload = errors.New("execkit: bad payload")
 )

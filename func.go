@@ -66,7 +66,7 @@ func (f *Func[In, Out]) Call(ctx context.Context, in In) (out Out, err error) {
 	return f.fn(ctx, in)
 }
 
-// Task returns a [Portable] task that calls f with in and discards the
+// Task returns a portable task that calls f with in and discards the
 // result: its error goes to the executor's error handler. Use Go to keep
 // the result.
 func (f *Func[In, Out]) Task(in In) Task { return &funcTask[In, Out]{f: f, in: in} }

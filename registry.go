@@ -23,7 +23,8 @@ type codecOption struct{ c Codec }
 func (o codecOption) apply(c *registerConfig) { c.codec = o.c }
 
 // WithCodec makes a registered function encode its argument and result with
-// c instead of [GobCodec]. The codec's type is part of [RegistryHash].
+// c instead of [GobCodec]. The codec's type is part of the
+// registry hash that a worker process checks (driver.RegistryHash).
 func WithCodec(c Codec) RegisterOption { return codecOption{c} }
 
 // entry is what the registry keeps of a Func, independent of its types.
@@ -54,7 +55,8 @@ var registry struct {
 //
 // Register panics, with a message starting "execkit:", when name is empty,
 // fn is nil, the codec is nil, name is already registered, the registry
-// was sealed by [RegistryHash] (a process-crossing executor started), or,
+// was sealed (a process-crossing executor started and checked its
+// workers' registry hash), or,
 // with the default codec, In or Out holds something gob would drop
 // silently (a chan or func field, an unexported field: see [GobCodec]):
 // these are programmer errors, found on the first run. A value held by an

@@ -45,7 +45,8 @@ func (o errorsOption) apply(c *registerConfig) { c.sentinels = append(c.sentinel
 // the function's error itself, so errors.Is holds there for every error;
 // declare the ones callers rely on so that it holds on every executor.
 // The values must be the same in every process (package-level variables,
-// as errors.New makes them); their texts are part of [RegistryHash].
+// as errors.New makes them); their texts are part of the registry hash that
+// a worker process checks (driver.RegistryHash).
 // Register panics when one of them is nil.
 func Errors(sentinels ...error) RegisterOption { return errorsOption(sentinels) }
 
