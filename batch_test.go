@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 var (
@@ -70,15 +71,15 @@ func errText(err error) string {
 // worker process would, and returns the results and per-item error texts.
 func batch[In, Out any](ctx context.Context, t *testing.T, f *execkit.Func[In, Out], items []In) ([]Out, []string) {
 	t.Helper()
-	payload, err := f.EncodeBatch(items)
+	payload, err := driver.EncodeBatch(f, items)
 	if err != nil {
 		t.Fatalf("EncodeBatch(%v) = %v", items, err)
 	}
-	res, errs, err := execkit.InvokeBatch(ctx, f.Name(), payload)
+	res, errs, err := driver.InvokeBatch(ctx, f.Name(), payload)
 	if err != nil {
 		t.Fatalf("InvokeBatch(%v) = %v", items, err)
 	}
-	outs, err := f.DecodeBatch(res)
+	outs, err := driver.DecodeBatch(f, res)
 	if err != nil {
 		t.Fatalf("DecodeBatch = %v", err)
 	}
@@ -154,7 +155,7 @@ func TestInvokeBatch(t *testing.T) {
 
 func TestInvokeBatchErrors(t *testing.T) {
 	ctx := context.Background()
-	good, err := addFunc.EncodeBatch([]point{{1, 2}})
+	good, err := driver.EncodeBatch(addFunc, []point{{1, 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,17 +181,17 @@ func TestInvokeBatchErrors(t *testing.T) {
 		{"integers, another codec", "test.neg", []byte{3, 1, 0}, execkit.ErrPayload, "codec other than GobCodec"},
 	}
 	for _, tt := range tests {
-		res, errs, err := execkit.InvokeBatch(ctx, tt.fn, tt.payload)
+		res, errs, err := driver.InvokeBatch(ctx, tt.fn, tt.payload)
 		if !errors.Is(err, tt.target) || !strings.Contains(errText(err), tt.want) || res != nil || errs != nil {
 			t.Errorf("%s: got %v, %v, %v; want an error wrapping %v saying %q", tt.name, res, errs, err, tt.target, tt.want)
 		}
 	}
-	if _, err := halfFunc.DecodeBatch([]byte{1, 0xff}); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), `results of "test.half"`) {
+	if _, err := driver.DecodeBatch(halfFunc, []byte{1, 0xff}); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), `results of "test.half"`) {
 		t.Errorf("DecodeBatch(garbage) = %v; want ErrPayload naming the results", err)
 	}
 	// An argument that does not encode is named.
 	one := 1
-	if _, err := derefFunc.EncodeBatch([]*int{&one, nil}); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), `arguments of "test.deref": item 1:`) {
+	if _, err := driver.EncodeBatch(derefFunc, []*int{&one, nil}); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), `arguments of "test.deref": item 1:`) {
 		t.Errorf("EncodeBatch with a nil pointer = %v; want ErrPayload naming item 1", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 type (
@@ -123,9 +124,9 @@ func TestGobCodecRefusesInterfaceValues(t *testing.T) {
 	nested := holder{holder{bad}}
 	for _, in := range []holder{bad, nested} {
 		sent := false
-		err := holderFunc.Task(in).(execkit.Portable).RunVia(ctx, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+		err := holderFunc.Task(in).(driver.Portable).RunVia(ctx, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
 			sent = true
-			return execkit.Invoke(ctx, name, payload)
+			return driver.Invoke(ctx, name, payload)
 		})
 		if !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), "withChan.C is a chan int") {
 			t.Errorf("RunVia(%v) = %v; want ErrPayload naming the chan field", in, err)
@@ -133,12 +134,12 @@ func TestGobCodecRefusesInterfaceValues(t *testing.T) {
 		if sent {
 			t.Errorf("RunVia(%v) sent the argument", in)
 		}
-		if _, err := holderFunc.EncodeBatch([]holder{{point{1, 2}}, in}); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), "is a chan int") {
+		if _, err := driver.EncodeBatch(holderFunc, []holder{{point{1, 2}}, in}); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), "is a chan int") {
 			t.Errorf("EncodeBatch = %v; want ErrPayload naming the chan field", err)
 		}
 	}
 	// The result direction: the worker refuses to send it.
-	err := holderFunc.Task(holder{point{-1, 0}}).(execkit.Portable).RunVia(ctx, local)
+	err := holderFunc.Task(holder{point{-1, 0}}).(driver.Portable).RunVia(ctx, local)
 	if !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), "result of") {
 		t.Errorf("RunVia of a result holding a chan = %v; want ErrPayload for the result", err)
 	}
@@ -169,6 +170,6 @@ func TestGobCodecRefusesInterfaceValues(t *testing.T) {
 type viaInvoke struct{}
 
 func (viaInvoke) Submit(ctx context.Context, t execkit.Task) error {
-	return t.(execkit.Portable).RunVia(ctx, local)
+	return t.(driver.Portable).RunVia(ctx, local)
 }
 func (viaInvoke) Shutdown(context.Context) error { return nil }

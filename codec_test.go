@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 // ID is a named integer type: GobCodec sends it as gob, not as a varint.
@@ -149,7 +150,7 @@ func TestInvokeCompactBadPayload(t *testing.T) {
 		{"uint8 out of range", byteFunc.Name(), []byte{0x80, 0x02}},
 	}
 	for _, tt := range tests {
-		if _, err := execkit.Invoke(ctx, tt.fn, tt.payload); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), "argument of") {
+		if _, err := driver.Invoke(ctx, tt.fn, tt.payload); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), "argument of") {
 			t.Errorf("%s: Invoke(%s, % x) = %v; want ErrPayload naming the argument", tt.name, tt.fn, tt.payload, err)
 		}
 	}
@@ -202,15 +203,15 @@ func TestInvokeBatchCompactTypes(t *testing.T) {
 
 func checkBatch[In, Out any](t *testing.T, ctx context.Context, f *execkit.Func[In, Out], in []In, want []Out) {
 	t.Helper()
-	payload, err := f.EncodeBatch(in)
+	payload, err := driver.EncodeBatch(f, in)
 	if err != nil {
 		t.Fatalf("EncodeBatch(%v) = %v", in, err)
 	}
-	res, errs, err := execkit.InvokeBatch(ctx, f.Name(), payload)
+	res, errs, err := driver.InvokeBatch(ctx, f.Name(), payload)
 	if err != nil || errs != nil {
 		t.Fatalf("InvokeBatch(%v) = %v, %v; want no errors", in, errs, err)
 	}
-	got, err := f.DecodeBatch(res)
+	got, err := driver.DecodeBatch(f, res)
 	if err != nil || len(got) != len(want) {
 		t.Fatalf("DecodeBatch = %v, %v; want %v", got, err, want)
 	}

@@ -1,23 +1,29 @@
-// Package execkit is the vocabulary shared by execkit's executors: one
-// [Executor] interface behind which Python's ways of running work "in the
-// background" each get an idiomatic Go counterpart, so that tasks move from
-// one strategy to another unchanged.
+// Package execkit runs work in the background the way Python programs do
+// (a thread per job, a thread pool, a process pool, a group that fails
+// fast, a job queue), each with an idiomatic Go counterpart behind one
+// [Executor] interface, so that a task written once moves between them
+// unchanged.
 //
-// # Which executor
+// # What to import for which Python pattern
 //
-//   - [Inline] runs a task in the goroutine that submits it: the reference
-//     implementation of the contract, and a stand-in in tests.
-//   - package fireforget starts a goroutine per task: the counterpart of a
-//     threading.Thread subclass, of a @background decorator, and of web.py's
-//     background/backgrounder (with a registry of jobs and an HTTP handler).
-//   - package pool runs tasks on a bounded pool of goroutines (on ants): the
-//     counterpart of the threadpool package and of ThreadPoolExecutor.
-//   - package errgroup runs a group where the first failure cancels the rest
-//     (on x/sync): Python's wait(FIRST_EXCEPTION), asyncio's TaskGroup.
-//   - package subprocess runs registered functions in worker processes: the
-//     counterpart of multiprocessing.Pool, for isolation rather than speed.
+//   - concurrent.futures (submit, Future, as_completed, map): this package:
+//     [Go] returns a [Future], [Map] keeps input order, [AsCompleted] yields
+//     in completion order. They work on every executor.
+//   - threading.Thread subclass, a @background decorator, web.py's
+//     background/backgrounder: package fireforget (a goroutine per task,
+//     Thread handles, a registry of jobs with an HTTP handler).
+//   - threadpool, ThreadPoolExecutor: package pool (a bounded pool of
+//     goroutines on ants).
+//   - wait(FIRST_EXCEPTION), asyncio's TaskGroup: package errgroup (the
+//     first failure cancels the rest, on x/sync).
+//   - multiprocessing.Pool: package subprocess (registered functions in
+//     worker processes, for isolation rather than speed).
+//   - Celery: module github.com/execkit/execkit/riverexec (durable jobs on
+//     River, with SQLite or PostgreSQL).
+//   - a stand-in in tests: [Inline] runs a task in the goroutine that
+//     submits it.
 //
-// # The contract
+// # The contract every executor keeps
 //
 // Submit admits a task or says why not ([ErrClosed], [ErrFull], ctx.Err(),
 // [ErrNilTask], [ErrNotPortable]) and never panics. Every admitted task runs
@@ -25,38 +31,48 @@
 // was submitted with one ([Go], [Map], [Func.Go]), else through the
 // executor's error handler (by default a log/slog record with the stack).
 // A panic in a task becomes a [*PanicError] delivered to the same place.
-// Shutdown stops admission, waits for admitted tasks and for every goroutine
-// and process the executor started; when its ctx ends first it cancels the
-// tasks' contexts and returns ctx.Err(). Package executortest checks all of
-// this against any Executor, and every execkit executor passes it.
+// A task that the executor gave up on before it started (a Shutdown
+// deadline, a failed group, a cancelled Future) never starts. Shutdown
+// stops admission, waits for admitted tasks and for every goroutine and
+// process the executor started; when its ctx ends first it cancels the
+// tasks' contexts and returns ctx.Err(). [Stats] counts what happened.
+// On [Inline], Go plus Wait costs 4 allocations (BenchmarkGoWait,
+// TestGoWaitAllocs).
 //
-// # Results
+// # How a task moves between executors
 //
-// [Go] wraps a typed function and returns a [Future]: Wait with a ctx, Done
-// for select, Cancel (a task that has not started never will). [Map] keeps
-// input order and stops at the first error; [AsCompleted] is an iterator in
-// completion order. They work on every executor. On [Inline], Go plus Wait
-// costs 4 allocations (BenchmarkGoWait, TestGoWaitAllocs).
+// Write the work as a function of a ctx, and hand it to [Go] (or [Map]) with
+// the executor you want: the same call runs on [Inline] in a test, on a
+// goroutine per task, on a bounded pool, in a fail-fast group. Only the
+// executor's constructor changes. A task returns soon after its ctx is
+// cancelled; that is how Shutdown, a failed group and [Future.Cancel]
+// reach it.
 //
-// # Portable functions
+// # What crosses a process boundary
 //
-// A closure cannot cross a process boundary. [Register] names a typed
-// function at package level and returns a [Func]; its Go, Map and Task
-// methods make tasks that carry the name and the encoded argument. In-process
-// executors call the function directly and encode nothing; process-crossing
-// executors run the task through [Portable.RunVia], sending name and payload
-// to a worker that calls [Invoke] on the same registration; many items go
-// as one batch ([Func.EncodeBatch], [InvokeBatch], [Func.DecodeBatch]), one
-// payload each way. [RegistryHash]
-// lets both sides check they registered the same functions. Arguments and
-// results travel with a [Codec], [GobCodec] by default, which refuses what
-// gob would drop silently (chan and func fields, unexported fields) and
-// lists what gob changes on the way (an empty slice arrives as nil).
+// A closure cannot leave its process. To run on a process pool or a job
+// queue, register the function at package level with [Register]: the
+// returned [Func] has Go, Map and Task methods that make tasks carrying the
+// function's name and its encoded argument. In-process executors call the
+// function directly and encode nothing; process-crossing executors send
+// the name and the argument to a worker running the same binary, which
+// calls the same registration. So the same registered function runs on
+// every executor, and the Func is the unit to move between them.
+//
+// Arguments and results travel with a [Codec], [GobCodec] by default, which
+// refuses at Register what gob would drop silently (chan and func fields,
+// unexported fields) and documents what gob changes on the way (an empty
+// slice arrives as nil). Choose another with [WithCodec].
 //
 // An error crosses as a [*RemoteError]: its text, its type's name, and the
 // sentinels declared with [Errors] that it matched, so errors.Is holds for
 // those on every executor (in-process executors return the function's own
 // error, for which it holds anyway). A panic crosses as a [*PanicError]
-// with the value's text and the worker's stack. Executors carry errors with
-// [EncodeError] and [DecodeError].
+// with the value's text and the worker's stack.
+//
+// Writing an executor of your own? Package
+// github.com/execkit/execkit/driver holds what it needs (running a task
+// the way every executor does, invoking a registered function by name,
+// carrying errors and batches across), and package executortest checks it
+// against the contract above.
 package execkit

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 // Go runs a function on any executor and hands back its typed result.
@@ -130,36 +131,6 @@ func ExampleInline() {
 	// execkit: executor is shut down
 }
 
-// A batch runs a registered function on many items with one payload each
-// way: what a worker process does with a chunk of subprocess.Map. The
-// caller encodes the items, the worker runs InvokeBatch, and the caller
-// decodes the results, with an error per failed item.
-func ExampleInvokeBatch() {
-	ctx := context.Background()
-	payload, err := greet.EncodeBatch([]greeting{{Name: "ann"}, {}, {Name: "bob"}})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	// In the worker process:
-	res, errs, err := execkit.InvokeBatch(ctx, greet.Name(), payload)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	// Back in the caller:
-	outs, err := greet.DecodeBatch(res)
-	fmt.Println(err)
-	for i, s := range outs {
-		fmt.Printf("%q %v\n", s, errs[i])
-	}
-	// Output:
-	// <nil>
-	// "hello, ann" <nil>
-	// "" no name
-	// "hello, bob" <nil>
-}
-
 var errNoStock = errors.New("no stock")
 
 // reserve declares the sentinel its callers test, so that errors.Is finds
@@ -177,7 +148,7 @@ func ExampleErrors() {
 
 	// What a worker process sends back, and the caller rebuilds (what a
 	// subprocess.Pool or riverexec does with the same error):
-	crossed := execkit.DecodeError("example.reserve", execkit.EncodeError("example.reserve", err))
+	crossed := driver.DecodeError("example.reserve", driver.EncodeError("example.reserve", err))
 	var re *execkit.RemoteError
 	fmt.Println(errors.Is(crossed, errNoStock), errors.As(crossed, &re), re.Type, re.Message)
 	// Output:

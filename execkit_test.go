@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/executortest"
 	"go.uber.org/goleak"
 )
@@ -27,7 +28,7 @@ type held struct {
 }
 
 func (h *held) Submit(_ context.Context, t execkit.Task) error {
-	if execkit.IsNil(t) {
+	if driver.IsNil(t) {
 		return execkit.ErrNilTask
 	}
 	h.mu.Lock()
@@ -43,7 +44,7 @@ func (h *held) run(i int) error {
 	h.mu.Lock()
 	t := h.tasks[i]
 	h.mu.Unlock()
-	return execkit.Run(context.Background(), t)
+	return driver.Run(context.Background(), t)
 }
 
 func TestIsNil(t *testing.T) {
@@ -56,7 +57,7 @@ func TestIsNil(t *testing.T) {
 		{execkit.TaskFunc(func(context.Context) error { return nil }), false},
 	}
 	for _, tt := range tests {
-		if got := execkit.IsNil(tt.task); got != tt.want {
+		if got := driver.IsNil(tt.task); got != tt.want {
 			t.Errorf("IsNil(%#v) = %v; want %v", tt.task, got, tt.want)
 		}
 	}
@@ -64,12 +65,12 @@ func TestIsNil(t *testing.T) {
 
 func TestRunRecoversPanic(t *testing.T) {
 	sentinel := errors.New("sentinel")
-	err := execkit.Run(context.Background(), execkit.TaskFunc(func(context.Context) error { panic(sentinel) }))
+	err := driver.Run(context.Background(), execkit.TaskFunc(func(context.Context) error { panic(sentinel) }))
 	var pe *execkit.PanicError
 	if !errors.As(err, &pe) || !errors.Is(err, sentinel) || len(pe.Stack) == 0 {
 		t.Fatalf("Run(panicking task) = %v; want a *PanicError wrapping the value, with a stack", err)
 	}
-	err = execkit.Run(context.Background(), execkit.TaskFunc(func(context.Context) error { panic("text") }))
+	err = driver.Run(context.Background(), execkit.TaskFunc(func(context.Context) error { panic("text") }))
 	if !errors.As(err, &pe) || pe.Unwrap() != nil || pe.Value != "text" {
 		t.Fatalf("Run(panic(\"text\")) = %#v; want Value \"text\" and Unwrap nil", err)
 	}
@@ -83,7 +84,7 @@ func TestHasFuture(t *testing.T) {
 	_ = ex.Submit(context.Background(), execkit.TaskFunc(func(context.Context) error { return nil }))
 	want := []bool{true, true, false, false}
 	for i, w := range want {
-		if got := execkit.HasFuture(ex.tasks[i]); got != w {
+		if got := driver.HasFuture(ex.tasks[i]); got != w {
 			t.Errorf("HasFuture(task %d) = %v; want %v", i, got, w)
 		}
 	}

@@ -161,7 +161,7 @@ type goTask[T any] struct {
 	fn func(context.Context) (T, error)
 }
 
-// ReportsOutcome marks the task as SelfReporting: the Future gets its outcome.
+// ReportsOutcome marks the task as self-reporting (driver.SelfReporting): the Future gets its outcome.
 func (t *goTask[T]) ReportsOutcome() {}
 
 // Run runs the function and completes the Future; see Future.run.

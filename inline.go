@@ -2,10 +2,11 @@ package execkit
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
+
+	"github.com/execkit/execkit/internal/shutdown"
 )
 
 // Inline is the simplest correct [Executor]: Submit runs the task in the
@@ -54,7 +55,7 @@ func (e *Inline) Submit(ctx context.Context, t Task) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if IsNil(t) {
+	if isNil(t) {
 		return ErrNilTask
 	}
 	e.init()
@@ -75,7 +76,7 @@ func (e *Inline) Submit(ctx context.Context, t Task) error {
 
 	e.submitted.Add(1)
 	e.running.Add(1)
-	err := Run(e.base, t)
+	err := run(e.base, t)
 	e.running.Add(-1)
 	switch {
 	case err == nil:
@@ -85,7 +86,7 @@ func (e *Inline) Submit(ctx context.Context, t Task) error {
 	default:
 		e.failed.Add(1)
 	}
-	if err != nil && !HasFuture(t) {
+	if err != nil && !hasFuture(t) {
 		if e.OnError != nil {
 			e.OnError(err)
 		} else {
@@ -134,14 +135,9 @@ func (e *Inline) Shutdown(ctx context.Context) error {
 	}
 	done := e.done
 	e.mu.Unlock()
-	select {
-	case <-done:
-		e.cancel()
-		return nil
-	case <-ctx.Done():
-		e.cancel()
-		return ctx.Err()
-	}
+	err := shutdown.Wait(ctx, done, nil)
+	e.cancel() // the tasks' contexts: after they finished, or given up
+	return err
 }
 
 // Stats returns the counters. Queued is always zero: Inline never queues.
@@ -154,9 +150,4 @@ func (e *Inline) Stats() Stats {
 		Panicked:  e.panicked.Load(),
 		Rejected:  e.rejected.Load(),
 	}
-}
-
-func isPanic(err error) bool {
-	var pe *PanicError
-	return errors.As(err, &pe)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 type point struct{ X, Y int }
@@ -30,7 +31,7 @@ var (
 // local invokes registered functions in this process through their encoded
 // form: what a worker process does, without the process.
 func local(ctx context.Context, name string, payload []byte) ([]byte, error) {
-	return execkit.Invoke(ctx, name, payload)
+	return driver.Invoke(ctx, name, payload)
 }
 
 func TestRegisterMisuse(t *testing.T) {
@@ -90,11 +91,11 @@ func TestInvokeRoundTrip(t *testing.T) {
 // process-crossing executor without the process.
 type viaExecutor struct {
 	*execkit.Inline
-	invoke execkit.Invoker
+	invoke driver.Invoker
 }
 
 func (v viaExecutor) Submit(ctx context.Context, t execkit.Task) error {
-	p, ok := t.(execkit.Portable)
+	p, ok := t.(driver.Portable)
 	if !ok {
 		return execkit.ErrNotPortable
 	}
@@ -103,10 +104,10 @@ func (v viaExecutor) Submit(ctx context.Context, t execkit.Task) error {
 
 func TestInvokeErrors(t *testing.T) {
 	ctx := context.Background()
-	if _, err := execkit.Invoke(ctx, "test.nope", nil); !errors.Is(err, execkit.ErrNotRegistered) || !strings.Contains(err.Error(), "test.nope") {
+	if _, err := driver.Invoke(ctx, "test.nope", nil); !errors.Is(err, execkit.ErrNotRegistered) || !strings.Contains(err.Error(), "test.nope") {
 		t.Errorf("Invoke(unregistered) = %v; want ErrNotRegistered naming the function", err)
 	}
-	if _, err := execkit.Invoke(ctx, "test.add", []byte("not gob")); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), `argument of "test.add"`) || !errors.Is(err, io.ErrUnexpectedEOF) {
+	if _, err := driver.Invoke(ctx, "test.add", []byte("not gob")); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), `argument of "test.add"`) || !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("Invoke(bad payload) = %v; want ErrPayload naming the argument, wrapping the codec's error", err)
 	}
 	// A result that does not decode reaches the Future as ErrPayload.
@@ -122,11 +123,11 @@ func TestInvokeErrors(t *testing.T) {
 
 func TestRegistryHashSeals(t *testing.T) {
 	if os.Getenv("EXECKIT_SEAL_CHILD") == "1" {
-		execkit.RegistryHash()
+		driver.RegistryHash()
 		execkit.Register("test.late", addFunc.Call) // must panic
 		return
 	}
-	h1, h2 := execkit.RegistryHash(), execkit.RegistryHash()
+	h1, h2 := driver.RegistryHash(), driver.RegistryHash()
 	if h1 != h2 || len(h1) != 32 {
 		t.Errorf("RegistryHash = %q then %q; want one stable 32-digit hash", h1, h2)
 	}

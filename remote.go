@@ -45,7 +45,8 @@ func (o errorsOption) apply(c *registerConfig) { c.sentinels = append(c.sentinel
 // the function's error itself, so errors.Is holds there for every error;
 // declare the ones callers rely on so that it holds on every executor.
 // The values must be the same in every process (package-level variables,
-// as errors.New makes them); their texts are part of [RegistryHash].
+// as errors.New makes them); their texts are part of the registry hash that
+// a worker process checks (driver.RegistryHash).
 // Register panics when one of them is nil.
 func Errors(sentinels ...error) RegisterOption { return errorsOption(sentinels) }
 
@@ -55,14 +56,9 @@ var builtinSentinels = [...]error{context.Canceled, context.DeadlineExceeded, Er
 // remoteErrorVersion is the first byte of an encoded error.
 const remoteErrorVersion byte = 1
 
-// EncodeError encodes err, an error that [Invoke] or [InvokeBatch] returned
-// for the function registered under name, for the trip back to the caller,
-// who rebuilds it with [DecodeError]: its text, its type name, and the
-// sentinels (declared with [Errors], and the four [RemoteError] lists) it
-// matches. A [*PanicError] is encoded as any error, by its text: an
-// executor that wants to keep the stack sends it aside. It never blocks and
-// is safe for concurrent use.
-func EncodeError(name string, err error) []byte {
+// encodeError encodes err for the trip back to the caller:
+// driver.EncodeError documents it.
+func encodeError(name string, err error) []byte {
 	if err == nil {
 		return nil
 	}
@@ -90,12 +86,9 @@ func EncodeError(name string, err error) []byte {
 	return b
 }
 
-// DecodeError rebuilds, in the caller's process, an error that
-// [EncodeError] encoded for the function registered under name: a
-// [*RemoteError] whose Sentinels are this process's values of the
-// sentinels the original matched. Data that does not decode gives an error
-// wrapping [ErrPayload]. It never blocks and is safe for concurrent use.
-func DecodeError(name string, data []byte) error {
+// decodeError rebuilds what encodeError encoded: driver.DecodeError
+// documents it.
+func decodeError(name string, data []byte) error {
 	bad := func() error { return fmt.Errorf("%w: the error of %q does not decode", ErrPayload, name) }
 	if len(data) == 0 || data[0] != remoteErrorVersion {
 		return bad()

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 var (
@@ -36,8 +37,8 @@ var (
 // the error of failWith(which): EncodeError in the worker, DecodeError in
 // the caller.
 func crossed(which string) error {
-	_, err := execkit.Invoke(context.Background(), "test.failWith", []byte(which))
-	return execkit.DecodeError("test.failWith", execkit.EncodeError("test.failWith", err))
+	_, err := driver.Invoke(context.Background(), "test.failWith", []byte(which))
+	return driver.DecodeError("test.failWith", driver.EncodeError("test.failWith", err))
 }
 
 func TestRemoteErrorIdentity(t *testing.T) {
@@ -73,50 +74,50 @@ func TestRemoteErrorIdentity(t *testing.T) {
 	}
 	// The executor's own errors keep their identity for any function,
 	// registered here or not.
-	_, err := execkit.Invoke(context.Background(), "test.nowhere", nil)
+	_, err := driver.Invoke(context.Background(), "test.nowhere", nil)
 	for _, name := range []string{"test.nowhere", "test.failWith"} {
-		if got := execkit.DecodeError(name, execkit.EncodeError(name, err)); !errors.Is(got, execkit.ErrNotRegistered) || got.Error() != err.Error() {
+		if got := driver.DecodeError(name, driver.EncodeError(name, err)); !errors.Is(got, execkit.ErrNotRegistered) || got.Error() != err.Error() {
 			t.Errorf("ErrNotRegistered crossed as %v; want it, with its text", got)
 		}
 	}
 	// A relayed RemoteError keeps the original's type.
-	if got := execkit.DecodeError("test.failWith", execkit.EncodeError("test.failWith", crossed("first"))); got.(*execkit.RemoteError).Type != "*fmt.wrapError" || !errors.Is(got, errFirst) {
+	if got := driver.DecodeError("test.failWith", driver.EncodeError("test.failWith", crossed("first"))); got.(*execkit.RemoteError).Type != "*fmt.wrapError" || !errors.Is(got, errFirst) {
 		t.Errorf("relayed: got %#v; want the original's type and sentinel", got)
 	}
-	if execkit.EncodeError("test.failWith", nil) != nil {
+	if driver.EncodeError("test.failWith", nil) != nil {
 		t.Error("EncodeError(nil) != nil")
 	}
 }
 
 func TestDecodeErrorMalformed(t *testing.T) {
-	good := execkit.EncodeError("test.failWith", fmt.Errorf("x: %w", errSecond))
+	good := driver.EncodeError("test.failWith", fmt.Errorf("x: %w", errSecond))
 	for n := range len(good) {
-		if err := execkit.DecodeError("test.failWith", good[:n]); !errors.Is(err, execkit.ErrPayload) {
+		if err := driver.DecodeError("test.failWith", good[:n]); !errors.Is(err, execkit.ErrPayload) {
 			t.Errorf("DecodeError of %d of %d bytes = %v; want ErrPayload", n, len(good), err)
 		}
 	}
-	if err := execkit.DecodeError("test.failWith", append(good, 0)); !errors.Is(err, execkit.ErrPayload) {
+	if err := driver.DecodeError("test.failWith", append(good, 0)); !errors.Is(err, execkit.ErrPayload) {
 		t.Errorf("DecodeError with a trailing byte = %v; want ErrPayload", err)
 	}
 	// An index past this process's declarations matches nothing here.
-	if err := execkit.DecodeError("test.failWith", []byte{1, 0, 1, 'm', 1, 99}); err.Error() != "m" || len(err.(*execkit.RemoteError).Sentinels) != 0 {
+	if err := driver.DecodeError("test.failWith", []byte{1, 0, 1, 'm', 1, 99}); err.Error() != "m" || len(err.(*execkit.RemoteError).Sentinels) != 0 {
 		t.Errorf("DecodeError with an unknown index = %#v; want message m, no sentinel", err)
 	}
 }
 
 func FuzzDecodeError(f *testing.F) {
-	f.Add(execkit.EncodeError("test.failWith", fmt.Errorf("x: %w", errFirst)))
-	f.Add(execkit.EncodeError("test.failWith", errors.Join(errFirst, errSecond, context.DeadlineExceeded)))
+	f.Add(driver.EncodeError("test.failWith", fmt.Errorf("x: %w", errFirst)))
+	f.Add(driver.EncodeError("test.failWith", errors.Join(errFirst, errSecond, context.DeadlineExceeded)))
 	f.Add([]byte{1, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		err := execkit.DecodeError("test.failWith", data)
+		err := driver.DecodeError("test.failWith", data)
 		if err == nil {
 			t.Fatal("DecodeError = nil")
 		}
 		var re *execkit.RemoteError
 		if errors.As(err, &re) {
 			// What decodes crosses again unchanged.
-			got, ok := execkit.DecodeError("test.failWith", execkit.EncodeError("test.failWith", err)).(*execkit.RemoteError)
+			got, ok := driver.DecodeError("test.failWith", driver.EncodeError("test.failWith", err)).(*execkit.RemoteError)
 			if !ok || got.Type != re.Type || got.Message != re.Message {
 				t.Fatalf("round trip of %#v = %#v", re, got)
 			}

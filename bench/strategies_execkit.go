@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 // execkitStrategies are the execkit executors, each behind the same
@@ -98,13 +99,13 @@ func (t *execTask) Run(ctx context.Context) error {
 }
 
 // RunVia calls the function through invoke (in a worker process).
-func (t *execTask) RunVia(ctx context.Context, invoke execkit.Invoker) error {
+func (t *execTask) RunVia(ctx context.Context, invoke driver.Invoker) error {
 	if t.batchCtx {
 		ctx = t.b.ctx
 	}
-	err := t.w.Task(t.i).(execkit.Portable).RunVia(ctx, invoke)
+	err := t.w.Task(t.i).(driver.Portable).RunVia(ctx, invoke)
 	t.b.done(err)
 	return err
 }
 
-var _ execkit.Portable = (*execTask)(nil)
+var _ driver.Portable = (*execTask)(nil)

@@ -10,7 +10,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/internal/gate"
+	"github.com/execkit/execkit/internal/shutdown"
 	"github.com/execkit/execkit/internal/xrun"
 )
 
@@ -157,7 +159,7 @@ func (g *Group) Submit(ctx context.Context, t execkit.Task) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if execkit.IsNil(t) {
+	if driver.IsNil(t) {
 		return execkit.ErrNilTask
 	}
 	if g.gate != nil {
@@ -324,8 +326,8 @@ func (g *Group) exec(t execkit.Task) {
 		// starts. A Future still gets the cause, as its outcome.
 		g.counters.Unqueue()
 		g.skipped.Add(1)
-		if execkit.HasFuture(t) {
-			_ = execkit.Run(g.ctx, t)
+		if driver.HasFuture(t) {
+			_ = driver.Run(g.ctx, t)
 		}
 		return
 	}
@@ -333,7 +335,7 @@ func (g *Group) exec(t execkit.Task) {
 	if err == nil {
 		return
 	}
-	if execkit.HasFuture(t) && errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
+	if driver.HasFuture(t) && errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
 		// Its own Future was cancelled (Future.Cancel), not the group: that
 		// stops this task only, as Cancel promises, and fails nothing.
 		return
@@ -401,15 +403,8 @@ func (g *Group) Shutdown(ctx context.Context) error {
 			}
 		}()
 	})
-	select {
-	case <-g.done:
+	if shutdown.Wait(ctx, g.done, nil) == nil {
 		return g.result
-	case <-ctx.Done():
-	}
-	select {
-	case <-g.done: // finished as ctx ended
-		return g.result
-	default:
 	}
 	g.errMu.Lock()
 	failure := g.first

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 	"go.uber.org/goleak"
 )
 
@@ -54,10 +55,10 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 	if ctx == nil && e.broken != "nilctx" { // "nilctx" calls ctx.Value on it below
 		ctx = context.Background()
 	}
-	if execkit.IsNil(t) {
+	if driver.IsNil(t) {
 		return execkit.ErrNilTask
 	}
-	if _, ok := t.(execkit.Portable); !ok && e.crosses() {
+	if _, ok := t.(driver.Portable); !ok && e.crosses() {
 		return execkit.ErrNotPortable
 	}
 	if (e.follow || e.broken == "nilctx") && ctx.Value(goExecKey{}) == e {
@@ -101,7 +102,7 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 	case e.broken == "panic": // runs inline, without recover
 		defer e.finish()
 		defer release()
-		if err := t.Run(e.base); err != nil && !execkit.HasFuture(t) {
+		if err := t.Run(e.base); err != nil && !driver.HasFuture(t) {
 			e.onError(err)
 		}
 		return nil
@@ -111,9 +112,9 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 		defer release()
 		err := e.run(t)
 		if e.broken == "twice" && n%10 == 0 {
-			err = execkit.Run(e.base, t)
+			err = driver.Run(e.base, t)
 		}
-		if err != nil && (!execkit.HasFuture(t) || e.broken == "reporttwice") {
+		if err != nil && (!driver.HasFuture(t) || e.broken == "reporttwice") {
 			e.onError(err) // "reporttwice": also the error a Thread or Future reported
 		}
 	}()
@@ -122,26 +123,26 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 
 // crosses reports whether e stands for an executor that runs tasks in
 // another process: it accepts only portable tasks and runs them through
-// their encoded form (execkit.Invoke in this process).
+// their encoded form (driver.Invoke in this process).
 func (e *goExec) crosses() bool { return e.broken == "crossing" || e.broken == "remotetext" }
 
 // run runs t as e does: in this process, or through its encoded form, its
-// error as execkit.EncodeError and DecodeError carry it ("crossing"). The
+// error as driver.EncodeError and DecodeError carry it ("crossing"). The
 // broken ones replace the error by its text: "errtext" (declared to run
 // tasks in this process) and "remotetext" (declared Portable).
 func (e *goExec) run(t execkit.Task) error {
-	p, ok := t.(execkit.Portable)
+	p, ok := t.(driver.Portable)
 	if !ok || e.broken != "crossing" && e.broken != "remotetext" && e.broken != "errtext" {
-		return execkit.Run(e.base, t)
+		return driver.Run(e.base, t)
 	}
-	return execkit.Run(e.base, execkit.TaskFunc(func(ctx context.Context) error {
+	return driver.Run(e.base, execkit.TaskFunc(func(ctx context.Context) error {
 		return p.RunVia(ctx, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
-			res, err := execkit.Invoke(ctx, name, payload)
+			res, err := driver.Invoke(ctx, name, payload)
 			var pe *execkit.PanicError
 			switch {
 			case err == nil || errors.As(err, &pe):
 			case e.broken == "crossing":
-				err = execkit.DecodeError(name, execkit.EncodeError(name, err))
+				err = driver.DecodeError(name, driver.EncodeError(name, err))
 			default:
 				err = errors.New(err.Error())
 			}
@@ -177,7 +178,7 @@ func (e *goExec) followUp(t execkit.Task) (bool, error) {
 		return true, nil
 	case "followupearly": // runs it, but Shutdown does not wait for it
 		e.mu.Unlock()
-		go func() { _ = execkit.Run(e.base, t) }()
+		go func() { _ = driver.Run(e.base, t) }()
 		return true, nil
 	}
 	e.live++
@@ -185,7 +186,7 @@ func (e *goExec) followUp(t execkit.Task) (bool, error) {
 	e.mu.Unlock()
 	go func() {
 		defer e.finish()
-		if err := execkit.Run(e.base, t); err != nil && !execkit.HasFuture(t) {
+		if err := driver.Run(e.base, t); err != nil && !driver.HasFuture(t) {
 			e.onError(err)
 		}
 	}()

@@ -2,11 +2,13 @@ package fireforget
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/link"
+	"github.com/execkit/execkit/internal/shutdown"
 	"github.com/execkit/execkit/internal/xrun"
 )
 
@@ -105,7 +107,7 @@ func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if execkit.IsNil(t) {
+	if driver.IsNil(t) {
 		return execkit.ErrNilTask
 	}
 	if e.sem != nil {
@@ -202,7 +204,7 @@ func (e *Executor) run(t execkit.Task) {
 
 // exec runs an admitted task and counts and reports its outcome.
 func (e *Executor) exec(t execkit.Task) {
-	if err := execkit.Run(e.base, t); err == nil {
+	if err := driver.Run(e.base, t); err == nil {
 		e.succeeded.Add(1)
 	} else {
 		e.failure(t, err)
@@ -212,13 +214,12 @@ func (e *Executor) exec(t execkit.Task) {
 // failure counts and reports a task's error: to the error handler, unless
 // the task delivered it to a Future or a Thread already.
 func (e *Executor) failure(t execkit.Task, err error) {
-	var pe *execkit.PanicError
-	if errors.As(err, &pe) {
+	if link.IsPanic(err) {
 		e.panicked.Add(1)
 	} else {
 		e.failed.Add(1)
 	}
-	if !execkit.HasFuture(t) {
+	if !driver.HasFuture(t) {
 		e.onError(err)
 	}
 }
@@ -269,14 +270,9 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 		return nil
 	default:
 	}
-	select {
-	case <-e.done:
-		e.cancel()
-		return nil
-	case <-ctx.Done():
-		e.cancel()
-		return ctx.Err()
-	}
+	err := shutdown.Wait(ctx, e.done, nil)
+	e.cancel() // the tasks' contexts: after they finished, or given up
+	return err
 }
 
 // Stats returns a snapshot of the counters. Queued is always zero: a task

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 // Defaults of a [Registry]; see the options that change them.
@@ -214,13 +215,13 @@ func (t *jobTask) Run(context.Context) error {
 	}
 	j.state, j.started, j.cancel = Running, j.reg.now(), cancel
 	j.mu.Unlock()
-	err := execkit.Run(ctx, (*jobCall)(t))
+	err := driver.Run(ctx, (*jobCall)(t))
 	j.finish(err, ctx.Err() != nil)
 	return nil // the job keeps its error; the executor must not log it
 }
 
 // jobCall calls a job's function with the job's output: the Task that
-// execkit.Run guards against panics.
+// driver.Run guards against panics.
 type jobCall jobTask
 
 func (t *jobCall) Run(ctx context.Context) error { return t.fn(ctx, (*jobWriter)(t.j)) }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 var (
@@ -78,7 +79,7 @@ func (th *Thread) Start(ctx context.Context, ex execkit.Executor) error {
 }
 
 func (th *Thread) submit(ctx context.Context, ex execkit.Executor) error {
-	if execkit.IsNil(th.task) {
+	if driver.IsNil(th.task) {
 		th.finish(execkit.ErrNilTask)
 		return execkit.ErrNilTask
 	}
@@ -87,7 +88,7 @@ func (th *Thread) submit(ctx context.Context, ex execkit.Executor) error {
 		return execkit.ErrNilExecutor
 	}
 	var t execkit.Task = (*threadTask)(th)
-	if _, ok := th.task.(execkit.Portable); ok {
+	if _, ok := th.task.(driver.Portable); ok {
 		// The task can cross a process boundary: so can the Thread.
 		t = (*portableThreadTask)(th)
 	}
@@ -185,22 +186,22 @@ func (th *Thread) String() string {
 
 // threadTask is the Task a Thread submits: it runs the user's task,
 // recovering a panic, and keeps the outcome in the Thread, where Join
-// delivers it. It is execkit.SelfReporting, so every executor counts the
+// delivers it. It is driver.SelfReporting, so every executor counts the
 // error it returns without reporting it again.
 type threadTask Thread
 
 func (t *threadTask) Run(ctx context.Context) error {
 	th := (*Thread)(t)
-	err := execkit.Run(ctx, th.task)
+	err := driver.Run(ctx, th.task)
 	th.finish(err)
 	return err
 }
 
-// ReportsOutcome marks threadTask as execkit.SelfReporting.
+// ReportsOutcome marks threadTask as driver.SelfReporting.
 func (t *threadTask) ReportsOutcome() {}
 
 // portableThreadTask is the Task a Thread submits when its own task is
-// execkit.Portable (made by a registered Func): it is Portable too, so an
+// driver.Portable (made by a registered Func): it is Portable too, so an
 // executor that runs tasks in another process sends the inner task there
 // through RunVia, and the Thread, which stays in this process, records the
 // outcome. Other executors call Run, as for any Thread.
@@ -210,13 +211,13 @@ func (t *portableThreadTask) Run(ctx context.Context) error { return (*threadTas
 
 // RunVia runs the inner task through invoke, recovering a panic (of a
 // codec, say), and keeps the outcome in the Thread.
-func (t *portableThreadTask) RunVia(ctx context.Context, invoke execkit.Invoker) error {
+func (t *portableThreadTask) RunVia(ctx context.Context, invoke driver.Invoker) error {
 	th := (*Thread)(t)
-	p := th.task.(execkit.Portable)
-	err := execkit.Run(ctx, execkit.TaskFunc(func(ctx context.Context) error { return p.RunVia(ctx, invoke) }))
+	p := th.task.(driver.Portable)
+	err := driver.Run(ctx, execkit.TaskFunc(func(ctx context.Context) error { return p.RunVia(ctx, invoke) }))
 	th.finish(err)
 	return err
 }
 
-// ReportsOutcome marks portableThreadTask as execkit.SelfReporting.
+// ReportsOutcome marks portableThreadTask as driver.SelfReporting.
 func (t *portableThreadTask) ReportsOutcome() {}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 func TestThreadLifecycle(t *testing.T) {
@@ -177,17 +178,17 @@ var threadHalf = execkit.Register("fireforget_test.half", func(_ context.Context
 })
 
 // crossing stands for an executor that runs tasks in another process: it
-// accepts only execkit.Portable tasks and runs them through an Invoker
-// (here execkit.Invoke, in this process).
+// accepts only driver.Portable tasks and runs them through an Invoker
+// (here driver.Invoke, in this process).
 type crossing struct{ ran int }
 
 func (c *crossing) Submit(ctx context.Context, t execkit.Task) error {
-	p, ok := t.(execkit.Portable)
+	p, ok := t.(driver.Portable)
 	if !ok {
 		return execkit.ErrNotPortable
 	}
 	c.ran++
-	_ = p.RunVia(ctx, execkit.Invoke)
+	_ = p.RunVia(ctx, driver.Invoke)
 	return nil
 }
 

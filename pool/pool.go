@@ -14,7 +14,9 @@ import (
 	"github.com/panjf2000/ants/v2"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/internal/gate"
+	"github.com/execkit/execkit/internal/shutdown"
 	"github.com/execkit/execkit/internal/xrun"
 )
 
@@ -118,7 +120,7 @@ func New(size int, opts ...Option) (*Pool, error) {
 // ErrFull with RejectWhenFull).
 //
 // The task's error goes to the [OnError] handler unless t delivers it to a
-// Future (see [execkit.HasFuture]); a panic in t becomes a
+// Future (see [driver.HasFuture]); a panic in t becomes a
 // *[execkit.PanicError]. Submit returns [execkit.ErrNilTask] for a nil task
 // and [execkit.ErrClosed] once Shutdown has begun, including to callers
 // waiting at that moment, except to a running task's follow-up as above.
@@ -126,7 +128,7 @@ func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if execkit.IsNil(t) {
+	if driver.IsNil(t) {
 		return execkit.ErrNilTask
 	}
 	if err := p.admit(ctx); err != nil {
@@ -295,13 +297,7 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 			close(p.done)
 		}()
 	})
-	select {
-	case <-p.done:
-		return nil
-	case <-ctx.Done():
-		p.cancel()
-		return ctx.Err()
-	}
+	return shutdown.Wait(ctx, p.done, p.cancel)
 }
 
 // Stats is a snapshot of a pool: the execkit counters and the pool's own.

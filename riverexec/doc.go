@@ -23,7 +23,7 @@
 //     nothing when a job completes (a trigger would add work to every
 //     completion), and one query answers for thousands of pending jobs.
 //   - Working: River's client fetches jobs of the executor's queue and runs
-//     each registration with [execkit.Invoke]; the worker records the
+//     each registration with [driver.Invoke]; the worker records the
 //     encoded result (or the error) on the job row with River's
 //     river.RecordOutput. When the job came from the executor of the same
 //     process, the worker also hands it the outcome at once.

@@ -7,11 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/shutdown"
 	"github.com/execkit/execkit/internal/xrun"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -99,7 +100,7 @@ const (
 // New makes an executor on pool, whose database must hold River's tables
 // (see [Migrate]), and starts its River client when it runs workers (the
 // default; see [SubmitOnly] and [WorkOnly]). It seals execkit's registry
-// ([execkit.RegistryHash]): register every function before. ctx bounds the
+// ([driver.RegistryHash]): register every function before. ctx bounds the
 // checks New makes of the database only. The pool must stay open until
 // Shutdown returned; give it at least 10 connections (pool_max_conns), since
 // River holds one to listen and fetches, completes and inserts on others.
@@ -126,7 +127,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 	if logger == nil {
 		logger = slog.New(minLevel{slog.Default().Handler(), slog.LevelError})
 	}
-	execkit.RegistryHash()
+	driver.RegistryHash()
 
 	e := &Executor{
 		pool:        pool,
@@ -203,10 +204,10 @@ func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if execkit.IsNil(t) {
+	if driver.IsNil(t) {
 		return execkit.ErrNilTask
 	}
-	p, ok := t.(execkit.Portable)
+	p, ok := t.(driver.Portable)
 	if !ok {
 		return execkit.ErrNotPortable
 	}
@@ -244,9 +245,9 @@ func (e *Executor) release() {
 }
 
 // run runs one admitted task through the database and reports its outcome.
-func (e *Executor) run(t execkit.Portable) {
+func (e *Executor) run(t driver.Portable) {
 	started := false
-	err := runVia(e.base, t, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+	err := driver.RunVia(e.base, t, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
 		return e.invoke(ctx, name, payload, func() { started = true; e.counters.Start() })
 	})
 	if started {
@@ -254,7 +255,7 @@ func (e *Executor) run(t execkit.Portable) {
 	} else {
 		e.counters.Unqueue()
 	}
-	if err != nil && !execkit.HasFuture(t) {
+	if err != nil && !driver.HasFuture(t) {
 		e.onError(err)
 	}
 	e.release()
@@ -264,16 +265,6 @@ func (e *Executor) run(t execkit.Portable) {
 		close(e.idle)
 	}
 	e.mu.Unlock()
-}
-
-// runVia is RunVia with a panic (of a codec, say) turned into an error.
-func runVia(ctx context.Context, t execkit.Portable, invoke execkit.Invoker) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &execkit.PanicError{Value: r, Stack: debug.Stack()}
-		}
-	}()
-	return t.RunVia(ctx, invoke)
 }
 
 // invoke is the Invoker of a task: queue the call for the inserter, wait
@@ -425,18 +416,7 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 		go e.close()
 	}
 	e.mu.Unlock()
-	select {
-	case <-e.finished:
-		return nil
-	default:
-	}
-	select {
-	case <-e.finished:
-		return nil
-	case <-ctx.Done():
-		e.giveUp()
-		return ctx.Err()
-	}
+	return shutdown.Wait(ctx, e.finished, e.giveUp)
 }
 
 // waitSlot waits for a slot of MaxPending until ctx ends or Shutdown

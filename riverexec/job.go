@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
@@ -37,7 +38,7 @@ func (callArgs) Kind() string { return Kind }
 type output struct {
 	Result []byte `json:"result,omitempty"` // the encoded result, on success
 	Error  string `json:"error,omitempty"`
-	// Remote is the error as execkit.EncodeError encodes it (its type
+	// Remote is the error as driver.EncodeError encodes it (its type
 	// name and the sentinels it matches besides its text); not for a panic.
 	Remote []byte `json:"remote,omitempty"`
 	Panic  string `json:"panic,omitempty"` // the panic value's text
@@ -66,7 +67,7 @@ type worker struct {
 }
 
 func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
-	res, err := execkit.Invoke(ctx, job.Args.Func, job.Args.Payload)
+	res, err := driver.Invoke(ctx, job.Args.Func, job.Args.Payload)
 	if err == nil {
 		if err := river.RecordOutput(ctx, output{Result: res}); err != nil { // too large
 			return w.fail(ctx, job, output{Error: fmt.Sprintf("riverexec: recording the result of %q: %v", job.Args.Func, err)}, err)
@@ -81,7 +82,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	if errors.As(err, &pe) {
 		out.Panic, out.Stack = fmt.Sprint(pe.Value), string(pe.Stack)
 	} else {
-		out.Remote = execkit.EncodeError(job.Args.Func, err)
+		out.Remote = driver.EncodeError(job.Args.Func, err)
 	}
 	switch {
 	case errors.Is(context.Cause(ctx), river.ErrJobCancelledRemotely):
@@ -177,7 +178,7 @@ type JobError struct {
 	Attempts int    // attempts the job made
 	Message  string // the task's error text
 	Panic    *execkit.PanicError
-	remote   error // the task's error rebuilt by execkit.DecodeError; nil for a panic
+	remote   error // the task's error rebuilt by driver.DecodeError; nil for a panic
 }
 
 // Error returns "riverexec: job ID (func) failed after N attempts: " and
@@ -215,7 +216,7 @@ func (out output) failure(id int64, fn string, attempts int) *JobError {
 	e := &JobError{JobID: id, Func: fn, Attempts: attempts, Message: out.Error}
 	if out.Panic != "" {
 		e.Panic = &execkit.PanicError{Value: out.Panic, Stack: []byte(out.Stack)}
-	} else if re, ok := execkit.DecodeError(fn, out.Remote).(*execkit.RemoteError); ok {
+	} else if re, ok := driver.DecodeError(fn, out.Remote).(*execkit.RemoteError); ok {
 		e.remote = re // not for a row without it (River's own failure)
 	}
 	return e

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 	"github.com/riverqueue/river/rivertype"
 )
 
@@ -26,11 +27,11 @@ func (e *Executor) Enqueue(ctx context.Context, t execkit.Task) (int64, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if execkit.IsNil(t) {
+	if driver.IsNil(t) {
 		return 0, execkit.ErrNilTask
 	}
-	p, ok := t.(execkit.Portable)
-	if !ok || execkit.HasFuture(t) {
+	p, ok := t.(driver.Portable)
+	if !ok || driver.HasFuture(t) {
 		return 0, execkit.ErrNotPortable
 	}
 	select {

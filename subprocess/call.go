@@ -38,7 +38,7 @@ const (
 	resolved
 )
 
-// invoke is the pool's execkit.Invoker: it runs one call of name in a
+// invoke is the pool's driver.Invoker: it runs one call of name in a
 // worker and returns the encoded result, or the function's error rebuilt on
 // this side.
 func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {

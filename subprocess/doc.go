@@ -40,7 +40,7 @@
 //		err = pool.Shutdown(ctx)                              // close + join
 //	}
 //
-// A [Pool] is an [execkit.Executor] that accepts only [execkit.Portable]
+// A [Pool] is an [execkit.Executor] that accepts only [driver.Portable]
 // tasks (made by a registered Func); anything else, a closure above all,
 // gets [execkit.ErrNotPortable]. Arguments and results travel encoded by
 // each Func's codec (gob by default).
@@ -128,8 +128,8 @@
 // pool between two calls; a worker that falls idle takes back half of the
 // calls prefetched by the busiest one, so a call never waits long behind a
 // slow one. [Map] sends items in chunks, one frame each way per chunk, and
-// each chunk as one batch ([execkit.Func.EncodeBatch], run in the worker by
-// [execkit.InvokeBatch]): one pass of the codec each way per chunk, not
+// each chunk as one batch ([driver.EncodeBatch], run in the worker by
+// [driver.InvokeBatch]): one pass of the codec each way per chunk, not
 // per item, with an error per item.
 //
 // # Costs

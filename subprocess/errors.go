@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 var (
@@ -96,7 +97,7 @@ func stderrSummary(tail []byte) string {
 
 // outcomeOf classifies the error of a call of name in the worker for the
 // wire: a panic keeps its value's text and its stack; any other error goes
-// as execkit.EncodeError encodes it (text, type name, the sentinels it
+// as driver.EncodeError encodes it (text, type name, the sentinels it
 // matches), under a kind that says whether the call's context ended.
 func outcomeOf(name string, err error) outcome {
 	var pe *execkit.PanicError
@@ -113,7 +114,7 @@ func outcomeOf(name string, err error) outcome {
 	case errors.Is(err, context.DeadlineExceeded):
 		kind = kindDeadline
 	}
-	return outcome{kind: kind, data: execkit.EncodeError(name, err)}
+	return outcome{kind: kind, data: driver.EncodeError(name, err)}
 }
 
 // errorOf rebuilds the error of an outcome of a call of name in the pool:
@@ -131,5 +132,5 @@ func errorOf(name string, o outcome, ctxErr error) error {
 			return ctxErr
 		}
 	}
-	return execkit.DecodeError(name, o.data)
+	return driver.DecodeError(name, o.data)
 }

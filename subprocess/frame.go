@@ -25,7 +25,7 @@ import (
 // the function arguments and results inside it are encoded by each Func's
 // own codec.
 const (
-	protocolVersion = 3 // 3: errors as execkit.EncodeError encodes them
+	protocolVersion = 3 // 3: errors as driver.EncodeError encodes them
 	frameHeader     = 4 + 1 + 8
 )
 
@@ -43,7 +43,7 @@ const (
 	frameResult                  // worker -> pool: one outcome per argument of call id
 	frameRevoke                  // pool -> worker: give call id back unless it started (no payload)
 	frameRevoked                 // worker -> pool: call id given back, not started (no payload)
-	frameBatch                   // pool -> worker: a function name and one batch of arguments (execkit.Func.EncodeBatch)
+	frameBatch                   // pool -> worker: a function name and one batch of arguments (driver.EncodeBatch)
 	frameMore                    // worker -> pool: a piece of the payload of call id's RESULT, which follows (see workerSide.send)
 )
 
@@ -223,8 +223,8 @@ func decodeHello(p []byte) (hello, error) {
 
 // request is the payload of INIT, CALL and BATCH frames: a registered
 // function's name and its encoded arguments (one for a task). INIT and
-// BATCH frames carry one argument, a batch made by execkit.Func.EncodeBatch
-// (of one item, for INIT), which the worker runs with execkit.InvokeBatch:
+// BATCH frames carry one argument, a batch made by driver.EncodeBatch
+// (of one item, for INIT), which the worker runs with driver.InvokeBatch:
 // their RESULT holds the encoded results as the first outcome (or the
 // batch's own error), followed, when some item failed, by one outcome per
 // item, kindOK for those that succeeded.
@@ -300,7 +300,7 @@ func batchOutcomes(name string, res []byte, errs []error, err error) []outcome {
 // outcome is what became of one argument of a call in the worker.
 type outcome struct {
 	kind  byte
-	data  []byte // the result (kindOK), the panic value's text, or the error as execkit.EncodeError encodes it
+	data  []byte // the result (kindOK), the panic value's text, or the error as driver.EncodeError encodes it
 	stack []byte // kindPanic only
 }
 

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 // envMarker is set in the environment of a worker process; Main sees it,
@@ -134,7 +134,7 @@ func serveWorker() int {
 		jobs: make(map[uint64]*job),
 		done: make(chan struct{}),
 	}
-	h := hello{version: protocolVersion, pid: os.Getpid(), hash: execkit.RegistryHash()}
+	h := hello{version: protocolVersion, pid: os.Getpid(), hash: driver.RegistryHash()}
 	if err := ws.send(frameHello, 0, h.append); err != nil {
 		return exitWrite
 	}
@@ -229,7 +229,7 @@ func (ws *workerSide) run(j *job) {
 	for j != nil {
 		var outs []outcome
 		if j.batch {
-			res, errs, err := execkit.InvokeBatch(j.ctx, j.req.name, j.req.args[0])
+			res, errs, err := driver.InvokeBatch(j.ctx, j.req.name, j.req.args[0])
 			outs = batchOutcomes(j.req.name, res, errs, err)
 		} else {
 			outs = make([]outcome, len(j.req.args))
@@ -238,7 +238,7 @@ func (ws *workerSide) run(j *job) {
 					outs[i] = outcomeOf(j.req.name, j.ctx.Err())
 					continue
 				}
-				res, err := execkit.Invoke(j.ctx, j.req.name, arg)
+				res, err := driver.Invoke(j.ctx, j.req.name, arg)
 				if err != nil {
 					outs[i] = outcomeOf(j.req.name, err)
 				} else {

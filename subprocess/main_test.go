@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/subprocess"
 )
 
@@ -235,7 +236,7 @@ type unregistered struct{ err error }
 
 func (u *unregistered) Run(context.Context) error { return errors.New("not run in-process") }
 
-func (u *unregistered) RunVia(ctx context.Context, invoke execkit.Invoker) error {
+func (u *unregistered) RunVia(ctx context.Context, invoke driver.Invoker) error {
 	_, u.err = invoke(ctx, "test.no-such-function", nil)
 	return u.err
 }

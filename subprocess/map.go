@@ -7,6 +7,7 @@ import (
 	"iter"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 // Apply calls f(in) in a worker and blocks until it returns: the
@@ -36,7 +37,7 @@ func (d direct) Submit(ctx context.Context, t execkit.Task) error {
 		ctx = context.Background()
 	}
 	p := d.p
-	pt, ok := t.(execkit.Portable)
+	pt, ok := t.(driver.Portable)
 	if !ok {
 		return execkit.ErrNotPortable
 	}
@@ -47,7 +48,7 @@ func (d direct) Submit(ctx context.Context, t execkit.Task) error {
 	ctx, cancel := p.taskContext(ctx)
 	defer cancel()
 	p.counters.Start()
-	p.counters.Finish(runVia(ctx, pt, p.invoke))
+	p.counters.Finish(driver.RunVia(ctx, pt, p.invoke))
 	return nil
 }
 
@@ -192,10 +193,10 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 // that does not encode, or does not fit in a frame alone, is named in the
 // error.
 func newBatches[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], items []In, lo int, notify *mailbox, emit func(c *call, lo int) error) error {
-	payload, err := f.EncodeBatch(items)
+	payload, err := driver.EncodeBatch(f, items)
 	if err != nil {
 		for i := range items { // find the item, to name it
-			if _, err := f.EncodeBatch(items[i : i+1]); err != nil {
+			if _, err := driver.EncodeBatch(f, items[i:i+1]); err != nil {
 				return fmt.Errorf("subprocess: %s item %d: %w", what, lo+i, err)
 			}
 		}
@@ -227,7 +228,7 @@ func batchResults[In, Out any](c *call, f *execkit.Func[In, Out], out []Out, ctx
 	err := c.batchErr(ctxErr)
 	if err == nil {
 		var res []Out
-		res, err = f.DecodeBatch(c.outs[0].data)
+		res, err = driver.DecodeBatch(f, c.outs[0].data)
 		if err == nil && len(res) != len(out) {
 			err = fmt.Errorf("%w: %w: %d results for a batch of %d items", execkit.ErrPayload, ErrProtocol, len(res), len(out))
 		}
@@ -330,7 +331,7 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 		// the items go one by one, so that only that one fails.
 		var send func(items []In, lo int) bool
 		send = func(items []In, lo int) bool {
-			payload, err := f.EncodeBatch(items)
+			payload, err := driver.EncodeBatch(f, items)
 			if err != nil && len(items) > 1 {
 				for i := range items {
 					if !send(items[i:i+1], lo+i) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
 )
 
 // An Option configures [New]. Options are made by the functions of this
@@ -49,7 +50,7 @@ func WithInitializer[In, Out any](f *execkit.Func[In, Out], arg In) Option {
 			c.fail(fmt.Errorf("subprocess: WithInitializer with a nil Func: %w", execkit.ErrNilTask))
 			return
 		}
-		b, err := f.EncodeBatch([]In{arg}) // a batch of one: see request
+		b, err := driver.EncodeBatch(f, []In{arg}) // a batch of one: see request
 		if err != nil {
 			c.fail(fmt.Errorf("subprocess: WithInitializer(%q): %w", f.Name(), err))
 			return

@@ -7,12 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/shutdown"
 	"github.com/execkit/execkit/internal/xrun"
 )
 
@@ -48,7 +49,7 @@ const (
 
 // A Pool runs registered functions ([execkit.Func]) in worker processes:
 // the counterpart of Python's multiprocessing.Pool. It is an
-// [execkit.Executor] that accepts only [execkit.Portable] tasks. Its
+// [execkit.Executor] that accepts only [driver.Portable] tasks. Its
 // methods are safe for concurrent use. Make one with [New]; the zero value
 // is not usable.
 type Pool struct {
@@ -81,7 +82,7 @@ type Pool struct {
 }
 
 type pendingTask struct {
-	t      execkit.Portable
+	t      driver.Portable
 	future bool
 }
 
@@ -124,7 +125,7 @@ func New(n int, opts ...Option) (*Pool, error) {
 	p := &Pool{
 		n:           n,
 		cfg:         cfg,
-		hash:        execkit.RegistryHash(),
+		hash:        driver.RegistryHash(),
 		spawnc:      make(chan spawnRequest),
 		spawnerDone: make(chan struct{}),
 		stopc:       make(chan struct{}),
@@ -156,7 +157,7 @@ func New(n int, opts ...Option) (*Pool, error) {
 // concurrent use, and after Shutdown still returns that number.
 func (p *Pool) Workers() int { return p.n }
 
-// Submit admits t, which must be [execkit.Portable] (made by a registered
+// Submit admits t, which must be [driver.Portable] (made by a registered
 // Func), to run in a worker; its outcome goes to its Future, or else to the
 // error handler ([OnError]). The queue is unbounded, as in Python:
 // Submit never blocks and ignores ctx. It returns [execkit.ErrNilTask],
@@ -167,10 +168,10 @@ func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if execkit.IsNil(t) {
+	if driver.IsNil(t) {
 		return execkit.ErrNilTask
 	}
-	pt, ok := t.(execkit.Portable)
+	pt, ok := t.(driver.Portable)
 	if !ok {
 		return execkit.ErrNotPortable
 	}
@@ -181,7 +182,7 @@ func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
 		return err
 	}
 	p.counters.Admit()
-	p.tasks.push(pendingTask{t: pt, future: execkit.HasFuture(t)})
+	p.tasks.push(pendingTask{t: pt, future: driver.HasFuture(t)})
 	if p.runners < p.n*perWorker {
 		p.runners++
 		go p.runTasks()
@@ -215,24 +216,13 @@ func (p *Pool) runTasks() {
 		}
 		p.mu.Unlock()
 		p.counters.Start()
-		err := runVia(p.base, pt.t, p.invoke)
+		err := driver.RunVia(p.base, pt.t, p.invoke)
 		p.counters.Finish(err)
 		if err != nil && !pt.future {
 			p.cfg.onError(err)
 		}
 		p.inflight.Done()
 	}
-}
-
-// runVia runs t through invoke, recovering a panic of a Portable
-// implementation into a *PanicError.
-func runVia(ctx context.Context, t execkit.Portable, invoke execkit.Invoker) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &execkit.PanicError{Value: r, Stack: debug.Stack()}
-		}
-	}()
-	return t.RunVia(ctx, invoke)
 }
 
 // Stats returns the pool's counters. A chunk of Map or MapUnordered counts
@@ -256,13 +246,9 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	p.beginClose()
-	select {
-	case <-p.done:
-		return nil
-	case <-ctx.Done():
+	return shutdown.Wait(ctx, p.done, func() {
 		p.cancel(fmt.Errorf("subprocess: Shutdown's context ended before the task finished: %w", ctx.Err()))
-		return ctx.Err()
-	}
+	})
 }
 
 // Terminate stops the pool now: the counterpart of terminate. Every worker

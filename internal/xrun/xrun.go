@@ -4,11 +4,12 @@ package xrun
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync/atomic"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/link"
 )
 
 // Counters are the atomic counters behind execkit.Stats. The zero value is
@@ -43,16 +44,11 @@ func (c *Counters) Finish(err error) {
 	switch {
 	case err == nil:
 		c.succeeded.Add(1)
-	case isPanic(err):
+	case link.IsPanic(err):
 		c.panicked.Add(1)
 	default:
 		c.failed.Add(1)
 	}
-}
-
-func isPanic(err error) bool {
-	var pe *execkit.PanicError
-	return errors.As(err, &pe)
 }
 
 // Stats returns a snapshot. Under concurrent updates the fields are read
@@ -76,7 +72,7 @@ func (c *Counters) Stats() execkit.Stats {
 	}
 }
 
-// Exec runs an admitted task: Start, execkit.Run, Finish, and the error to
+// Exec runs an admitted task: Start, driver.Run, Finish, and the error to
 // onError unless the task delivers it to a Future. It returns the task's
 // error for strategies that act on it.
 func Exec(ctx context.Context, c *Counters, t execkit.Task, onError func(error)) error {
@@ -88,9 +84,9 @@ func Exec(ctx context.Context, c *Counters, t execkit.Task, onError func(error))
 // (Start) when it admitted it: one whose admitted tasks never wait in a
 // queue, so that Queued stays zero while a worker takes the task up.
 func ExecStarted(ctx context.Context, c *Counters, t execkit.Task, onError func(error)) error {
-	err := execkit.Run(ctx, t)
+	err := driver.Run(ctx, t)
 	c.Finish(err)
-	if err != nil && !execkit.HasFuture(t) {
+	if err != nil && !driver.HasFuture(t) {
 		onError(err)
 	}
 	return err

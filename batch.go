@@ -1,0 +1,291 @@
+package execkit
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"reflect"
+)
+
+// A batch carries many calls of one [Func] as one payload each way (a
+// chunk of subprocess.Pool's Map): driver.EncodeBatch encodes the
+// arguments, driver.InvokeBatch runs them where the function runs, and
+// driver.DecodeBatch decodes the results; the layouts are below.
+
+// batcher is how package driver reaches a Func of any types (link.go).
+type batcher interface {
+	encodeArgs(items any) ([]byte, error)
+	decodeResults(data []byte) (any, error)
+}
+
+// encodeArgs encodes items, a []In, as one payload: driver.EncodeBatch.
+func (f *Func[In, Out]) encodeArgs(items any) ([]byte, error) {
+	if f == nil {
+		return nil, ErrNotRegistered
+	}
+	b, err := encodeBatch(f.codec, items.([]In), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: arguments of %q: %w", ErrPayload, f.name, err)
+	}
+	return b, nil
+}
+
+// decodeResults decodes a batch of results as a []Out: driver.DecodeBatch.
+func (f *Func[In, Out]) decodeResults(data []byte) (any, error) {
+	if f == nil {
+		return nil, ErrNotRegistered
+	}
+	outs, err := decodeBatch[Out](f.codec, data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: results of %q: %w", ErrPayload, f.name, err)
+	}
+	return outs, nil
+}
+
+// invokeBatch runs a batch made by encodeArgs: driver.InvokeBatch.
+func (f *Func[In, Out]) invokeBatch(ctx context.Context, payload []byte) ([]byte, []error, error) {
+	ins, err := decodeBatch[In](f.codec, payload)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: arguments of %q: %w", ErrPayload, f.name, err)
+	}
+	outs := make([]Out, len(ins))
+	var errs []error
+	fail := func(i int, err error) {
+		if errs == nil {
+			errs = make([]error, len(ins))
+		}
+		errs[i] = err
+	}
+	for i, in := range ins {
+		if err := ctx.Err(); err != nil {
+			fail(i, err)
+			continue
+		}
+		if outs[i], err = f.Call(ctx, in); err != nil {
+			fail(i, err)
+		}
+	}
+	// A result that does not encode fails its item alone; the others
+	// still get theirs.
+	res, err := encodeBatch(f.codec, outs, func(i int, err error) {
+		fail(i, fmt.Errorf("%w: result of %q: %w", ErrPayload, f.name, err))
+	})
+	if err != nil { // not reached: skip reports every item that does not encode
+		return nil, nil, fmt.Errorf("%w: results of %q: %w", ErrPayload, f.name, err)
+	}
+	return res, errs, nil
+}
+
+// The two layouts of a batch payload, told apart by its first byte.
+const (
+	batchWhole   byte = 1 // the codec's encoding of the whole slice (GobCodec)
+	batchPerItem byte = 2 // uvarint count, then per item uvarint(len+1) and the bytes, or 0 for the zero value
+	batchInts    byte = 3 // uvarint count, then per item a varint (signed kinds) or uvarint (unsigned): GobCodec, []int and kin
+)
+
+// encodeBatch encodes vs. When skip is not nil, an item that does not
+// encode is reported to skip and sent as the zero value, instead of
+// failing the batch.
+func encodeBatch[T any](c Codec, vs []T, skip func(i int, err error)) ([]byte, error) {
+	if reflect.TypeFor[T]().Size() != 0 {
+		switch c.(type) {
+		case GobCodec, *GobCodec:
+			// Plain integers need none of gob's machinery: the values
+			// gob would carry, at a fraction of the cost. (Unnamed
+			// types only, which have no GobEncode method to honour.)
+			if b, ok := encodeInts(vs); ok {
+				return b, nil
+			}
+			var buf bytes.Buffer
+			buf.WriteByte(batchWhole)
+			if encodeWhole(&buf, vs) == nil {
+				return buf.Bytes(), nil
+			}
+			// Some item does not encode (a nil pointer, say): item by
+			// item, to find it.
+		}
+	}
+	b := append(make([]byte, 0, 1+binary.MaxVarintLen64+len(vs)), batchPerItem)
+	b = binary.AppendUvarint(b, uint64(len(vs)))
+	for i, v := range vs {
+		e, err := encode(c, v)
+		if err != nil {
+			if skip == nil && len(vs) == 1 {
+				return nil, err
+			}
+			if skip == nil {
+				return nil, fmt.Errorf("item %d: %v", i, err)
+			}
+			skip(i, err)
+			b = append(b, 0)
+			continue
+		}
+		b = binary.AppendUvarint(b, uint64(len(e))+1)
+		b = append(b, e...)
+	}
+	return b, nil
+}
+
+// encodeWhole gob-encodes vs after what buf holds.
+func encodeWhole[T any](buf *bytes.Buffer, vs []T) (err error) {
+	defer recoverCodec(&err)
+	if err := gobCarries(reflect.ValueOf(vs)); err != nil {
+		return err
+	}
+	return gob.NewEncoder(buf).Encode(vs)
+}
+
+// decodeWhole gob-decodes what encodeWhole wrote.
+func decodeWhole[T any](data []byte) (vs []T, err error) {
+	defer recoverCodec(&err)
+	if p := verdictOf(reflect.TypeFor[T]()).problem; p != "" {
+		return nil, errCannotCarry(reflect.TypeFor[T](), p)
+	}
+	err = gob.NewDecoder(bytes.NewReader(data)).Decode(&vs)
+	return vs, err
+}
+
+func decodeBatch[T any](c Codec, data []byte) ([]T, error) {
+	if len(data) == 0 {
+		return nil, errors.New("empty batch")
+	}
+	switch data[0] {
+	case batchWhole, batchInts:
+		if _, ok := c.(GobCodec); !ok {
+			if _, ok := c.(*GobCodec); !ok {
+				return nil, fmt.Errorf("a batch of layout %d for a codec other than GobCodec", data[0])
+			}
+		}
+	}
+	switch data[0] {
+	case batchWhole:
+		// Plain gob, as encodeWhole wrote it: not GobCodec.Unmarshal,
+		// which would read a []byte batch in its compact form.
+		return decodeWhole[T](data[1:])
+	case batchInts:
+		var vs []T
+		if !decodeInts(&vs, data[1:]) {
+			return nil, errors.New("bad integer batch")
+		}
+		return vs, nil
+	case batchPerItem:
+	default:
+		return nil, fmt.Errorf("unknown batch layout %d", data[0])
+	}
+	p := data[1:]
+	next := func() (uint64, bool) {
+		v, n := binary.Uvarint(p)
+		if n <= 0 {
+			return 0, false
+		}
+		p = p[n:]
+		return v, true
+	}
+	n, ok := next()
+	if !ok || n > uint64(len(p)) { // every item takes at least a byte
+		return nil, errors.New("bad batch count")
+	}
+	vs := make([]T, n)
+	for i := range vs {
+		l, ok := next()
+		if !ok || l > uint64(len(p))+1 {
+			return nil, fmt.Errorf("item %d: bad length", i)
+		}
+		if l == 0 {
+			continue // the zero value
+		}
+		var err error
+		if vs[i], err = decode[T](c, p[:l-1]); err != nil {
+			return nil, fmt.Errorf("item %d: %v", i, err)
+		}
+		p = p[l-1:]
+	}
+	if len(p) != 0 {
+		return nil, errors.New("trailing bytes after the batch")
+	}
+	return vs, nil
+}
+
+// encodeInts encodes vs in the batchInts layout if T is a plain integer
+// type.
+func encodeInts[T any](vs []T) ([]byte, bool) {
+	switch s := any(vs).(type) {
+	case []int:
+		return appendInts(s), true
+	case []int64:
+		return appendInts(s), true
+	case []int32:
+		return appendInts(s), true
+	case []int16:
+		return appendInts(s), true
+	case []int8:
+		return appendInts(s), true
+	case []uint:
+		return appendInts(s), true
+	case []uint64:
+		return appendInts(s), true
+	case []uint32:
+		return appendInts(s), true
+	case []uint16:
+		return appendInts(s), true
+	}
+	return nil, false
+}
+
+// decodeInts decodes data, in the batchInts layout, into *vs; false means
+// T is not a plain integer type, or data is malformed.
+func decodeInts[T any](vs *[]T, data []byte) bool {
+	switch p := any(vs).(type) {
+	case *[]int:
+		return readInts(p, data)
+	case *[]int64:
+		return readInts(p, data)
+	case *[]int32:
+		return readInts(p, data)
+	case *[]int16:
+		return readInts(p, data)
+	case *[]int8:
+		return readInts(p, data)
+	case *[]uint:
+		return readInts(p, data)
+	case *[]uint64:
+		return readInts(p, data)
+	case *[]uint32:
+		return readInts(p, data)
+	case *[]uint16:
+		return readInts(p, data)
+	}
+	return false
+}
+
+func appendInts[E integer](s []E) []byte {
+	b := make([]byte, 0, 1+binary.MaxVarintLen64+3*len(s))
+	b = binary.AppendUvarint(append(b, batchInts), uint64(len(s)))
+	for _, v := range s {
+		b = appendInt(b, v)
+	}
+	return b
+}
+
+// readInts refuses a value that does not fit E.
+func readInts[E integer](vs *[]E, data []byte) bool {
+	n, k := binary.Uvarint(data)
+	if k <= 0 || n > uint64(len(data)-k) { // every item takes at least a byte
+		return false
+	}
+	data = data[k:]
+	s := make([]E, n)
+	for i := range s {
+		if s[i], k = readInt[E](data); k == 0 {
+			return false
+		}
+		data = data[k:]
+	}
+	*vs = s
+	return len(data) == 0
+}
+
+// appendScalar appends v in its [GobCodec] compact form; false means v's

@@ -1,0 +1,135 @@
+package execkit
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"reflect"
+)
+
+// A Codec encodes the arguments and results of a registered [Func] when
+// they cross a process boundary. It must be safe for concurrent use.
+type Codec interface {
+	Marshal(v any) ([]byte, error)
+	Unmarshal(data []byte, v any) error
+}
+
+// GobCodec is the default [Codec]: encoding/gob, one self-describing value
+// per payload, except for a few plain types that need none of gob's
+// machinery and travel in a compact form instead (the same values, a
+// fraction of the cost, no type information). Its zero value is ready to
+// use.
+//
+// The compact forms, chosen by the type of the value (the dynamic type of
+// Marshal's argument, the type Unmarshal's pointer points to), are for
+// these unnamed types only:
+//   - int, int8, int16, int32, int64: one varint ([binary.AppendVarint]);
+//   - uint, uint8, uint16, uint32, uint64: one uvarint;
+//   - bool: one byte, 0 or 1;
+//   - float64: 8 bytes, the IEEE 754 bits little-endian;
+//   - string and []byte: the bytes themselves (an empty []byte arrives as
+//     nil, as with gob).
+//
+// Everything else, named types included (type ID int: it may have its own
+// GobEncode method), goes as gob, batches too (a batch of plain integers
+// goes as varints); both sides of a registered [Func] have the same
+// types, so they agree on the form (the registry hash that workers check
+// covers the types).
+// Unmarshal of a compact form that is malformed (truncated, trailing bytes,
+// out of range for the type) returns an error; it never panics.
+//
+// # What GobCodec refuses
+//
+// Gob skips some parts of a value without an error; GobCodec refuses them
+// instead of letting the other side see a different value. Marshal and
+// Unmarshal return an error (and [Register] panics, for the argument and
+// result types of a function registered with GobCodec) for a type that
+// holds, at any depth reachable through fields, pointers, slices, arrays
+// and maps:
+//   - a chan, a func or an unsafe.Pointer;
+//   - an unexported struct field (embedded ones included), except a blank
+//     (_) or zero-size one, which carries nothing.
+//
+// A type with a GobEncode, MarshalBinary or MarshalText method is carried
+// by that method and not looked into. A value held by an interface can
+// only be checked when it is encoded: Marshal refuses it then, with the
+// same error, by the path to it. [Func]'s calls wrap these errors with
+// [ErrPayload].
+//
+// # What gob changes on the way
+//
+// Gob carries values, not identities, and these arrive different from what
+// was sent, without an error:
+//   - an empty slice arrives as nil (at any depth, []byte too);
+//   - a pointer field to a zero number, string or bool (a *int to 0)
+//     arrives as nil; a pointer to a zero struct arrives as a pointer to a
+//     zero struct;
+//   - pointers are followed: two pointers to one value arrive as two
+//     values, and a cyclic value does not encode;
+//   - a nil pointer as the value, or inside a slice, array or map, does not
+//     encode (an error wrapping [ErrPayload]).
+type GobCodec struct{}
+
+// Marshal encodes v in its compact form, or with a fresh gob encoder.
+func (GobCodec) Marshal(v any) ([]byte, error) {
+	if b, ok := appendScalar(nil, v); ok {
+		return b, nil
+	}
+	if err := gobCarries(reflect.ValueOf(v)); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	err := gob.NewEncoder(&buf).Encode(v)
+	return buf.Bytes(), err
+}
+
+// Unmarshal decodes data, made by Marshal, into the pointer v.
+func (GobCodec) Unmarshal(data []byte, v any) error {
+	if ok, err := readScalar(data, v); ok {
+		return err
+	}
+	if t := reflect.TypeOf(v); t != nil && t.Kind() == reflect.Pointer {
+		if p := verdictOf(t.Elem()).problem; p != "" {
+			return errCannotCarry(t.Elem(), p)
+		}
+	}
+	return gob.NewDecoder(bytes.NewReader(data)).Decode(v)
+}
+
+// encode and decode skip the codec for zero-size types (struct{}), which
+// carry no information and which gob refuses.
+//
+// A codec that panics (gob does, on a nil pointer) fails with the panic's
+// value as the error, instead of taking down the worker process.
+func encode[T any](c Codec, v T) (b []byte, err error) {
+	if reflect.TypeFor[T]().Size() == 0 {
+		return nil, nil
+	}
+	defer recoverCodec(&err)
+	return c.Marshal(v)
+}
+
+func decode[T any](c Codec, data []byte) (v T, err error) {
+	if reflect.TypeFor[T]().Size() == 0 {
+		return v, nil
+	}
+	defer recoverCodec(&err)
+	err = c.Unmarshal(data, &v)
+	return v, err
+}
+
+// recoverCodec turns a codec's panic into *err.
+func recoverCodec(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("codec panicked: %v", r)
+	}
+}
+
+// isGob reports whether c is the default codec.
+func isGob(c Codec) bool {
+	switch c.(type) {
+	case GobCodec, *GobCodec:
+		return true
+	}
+	return false
+}

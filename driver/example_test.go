@@ -1,0 +1,144 @@
+package driver_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
+)
+
+var errEmpty = errors.New("empty name")
+
+// greet is registered at package level, so that every process running the
+// binary (the caller and its workers) registers it the same way.
+var greet = execkit.Register("driver_example.greet", func(_ context.Context, name string) (string, error) {
+	if name == "" {
+		return "", fmt.Errorf("greet: %w", errEmpty)
+	}
+	return "hello, " + name, nil
+}, execkit.Errors(errEmpty))
+
+// A wire stands for a process boundary: only bytes cross it.
+type wire struct {
+	hash   string // the worker's RegistryHash, sent when it starts
+	calls  chan request
+	closed chan struct{}
+}
+
+type request struct {
+	name    string
+	payload []byte
+	reply   chan response
+}
+
+type response struct {
+	result, err []byte
+}
+
+// worker is the other side: it runs each call with Invoke and sends back
+// the result or the encoded error.
+func worker(w *wire) {
+	for {
+		select {
+		case r := <-w.calls:
+			res, err := driver.Invoke(context.Background(), r.name, r.payload)
+			r.reply <- response{result: res, err: driver.EncodeError(r.name, err)}
+		case <-w.closed:
+			return
+		}
+	}
+}
+
+// remote is an Executor that runs registered functions on the other side
+// of a wire, one task at a time, in the goroutine that submits it.
+type remote struct{ w *wire }
+
+func (e remote) Submit(ctx context.Context, t execkit.Task) error {
+	if driver.IsNil(t) {
+		return execkit.ErrNilTask
+	}
+	p, ok := t.(driver.Portable)
+	if !ok {
+		return execkit.ErrNotPortable // a closure cannot cross
+	}
+	err := driver.RunVia(ctx, p, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+		reply := make(chan response, 1)
+		e.w.calls <- request{name, payload, reply}
+		r := <-reply
+		if r.err != nil {
+			return nil, driver.DecodeError(name, r.err)
+		}
+		return r.result, nil
+	})
+	if err != nil && !driver.HasFuture(t) {
+		fmt.Println("error handler:", err)
+	}
+	return nil
+}
+
+func (e remote) Shutdown(context.Context) error {
+	close(e.w.closed)
+	return nil
+}
+
+// An executor that crosses a process boundary sends a registered
+// function's name and encoded argument, and gets back the encoded result
+// or error. Run your executor through package executortest to check the
+// whole contract.
+func Example() {
+	w := &wire{calls: make(chan request), closed: make(chan struct{})}
+	ready := make(chan struct{})
+	go func() { w.hash = driver.RegistryHash(); close(ready); worker(w) }()
+	<-ready
+	if w.hash != driver.RegistryHash() {
+		fmt.Println("the worker registered other functions")
+		return
+	}
+	ctx := context.Background()
+	ex := remote{w}
+	defer ex.Shutdown(ctx)
+
+	fmt.Println(greet.Go(ctx, ex, "gopher").Wait(ctx))
+	_, err := greet.Go(ctx, ex, "").Wait(ctx)
+	var re *execkit.RemoteError
+	fmt.Println(errors.Is(err, errEmpty), errors.As(err, &re), err)
+	_ = ex.Submit(ctx, greet.Task(""))
+	fmt.Println(ex.Submit(ctx, execkit.TaskFunc(func(context.Context) error { return nil })))
+	// Output:
+	// hello, gopher <nil>
+	// true true greet: empty name
+	// error handler: greet: empty name
+	// execkit: task is not portable (make it with a registered Func)
+}
+
+// A batch runs a registered function on many items with one payload each
+// way: what a worker process does with a chunk of subprocess.Pool's Map.
+// The caller encodes the items, the worker runs InvokeBatch, and the
+// caller decodes the results, with an error per failed item.
+func ExampleInvokeBatch() {
+	ctx := context.Background()
+	payload, err := driver.EncodeBatch(greet, []string{"ann", "", "bob"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// In the worker process:
+	res, errs, err := driver.InvokeBatch(ctx, greet.Name(), payload)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Back in the caller:
+	outs, err := driver.DecodeBatch(greet, res)
+	fmt.Println(err)
+	for i, s := range outs {
+		fmt.Printf("%q %v\n", s, errs[i])
+	}
+	// Output:
+	// <nil>
+	// "hello, ann" <nil>
+	// "" greet: empty name
+	// "hello, bob" <nil>
+}

@@ -1,0 +1,41 @@
+package driver
+
+import (
+	"context"
+
+	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/internal/link"
+)
+
+// IsNil reports whether t is nil or a nil [execkit.TaskFunc]. Executors
+// call it first in Submit, to return [execkit.ErrNilTask]. It never blocks.
+func IsNil(t execkit.Task) bool { return link.IsNil(t) }
+
+// Run runs t with ctx the way every execkit executor does: a panic in t is
+// recovered and returned as an [*execkit.PanicError] carrying the stack, so
+// it never crashes the process. Run returns t's error. When ctx has already
+// ended, t does not start and Run returns ctx.Err(): what an executor gave
+// up on never starts afterwards. A [SelfReporting] task is called all the
+// same, since it must record that outcome for its waiter: its Run must not
+// start its work when ctx has ended (a Future's does not). Executors call
+// it where a task runs; it blocks for as long as t runs.
+func Run(ctx context.Context, t execkit.Task) error { return link.Run(ctx, t) }
+
+// HasFuture reports whether t delivers its own outcome to whoever waits
+// for it: an [execkit.Future] (the tasks of [execkit.Go], [execkit.Map], and
+// a Func's Go and Map), or anything else that implements [SelfReporting].
+// An executor must not pass the error of such a task to its error handler
+// too, or it would be reported twice; it still counts it, and may act on it
+// (a fail-fast group does). It never blocks.
+func HasFuture(t execkit.Task) bool { return link.HasFuture(t) }
+
+// SelfReporting is implemented by a Task that delivers its own outcome (to
+// a Future, a thread handle, a job record) and returns the same error from
+// Run only so that executors can count it and act on it. Wrappers that give
+// tasks a handle of their own, like fireforget's Thread, implement it to
+// compose with every executor.
+type SelfReporting interface {
+	execkit.Task
+	// ReportsOutcome marks the type; it does nothing.
+	ReportsOutcome()
+}

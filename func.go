@@ -1,0 +1,121 @@
+package execkit
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+)
+
+// A Func is a function registered by name with [Register], so that a task
+// calling it can run in another process (a worker of package subprocess, a
+// distributed backend) as well as in this one. In-process executors call the
+// function directly, without encoding anything. A Func is safe for
+// concurrent use.
+type Func[In, Out any] struct {
+	name  string
+	fn    func(context.Context, In) (Out, error)
+	codec Codec
+	errs  []error // builtinSentinels, then those declared with Errors
+}
+
+// Name returns the name f was registered under ("" for a nil Func).
+func (f *Func[In, Out]) Name() string {
+	if f == nil {
+		return ""
+	}
+	return f.name
+}
+
+// Codec returns the codec f encodes its argument and result with (nil for
+// a nil Func).
+func (f *Func[In, Out]) Codec() Codec {
+	if f == nil {
+		return nil
+	}
+	return f.codec
+}
+
+func (f *Func[In, Out]) signature() string {
+	codec := reflect.TypeOf(f.codec).String()
+	switch f.codec.(type) {
+	case GobCodec, *GobCodec:
+		// The wire form of plain types changed from gob to compact:
+		// a binary from before differs.
+		codec += "+compact"
+	}
+	sig := reflect.TypeFor[In]().String() + "\x00" + reflect.TypeFor[Out]().String() + "\x00" + codec
+	for _, e := range f.errs[len(builtinSentinels):] {
+		sig += "\x00" + e.Error()
+	}
+	return sig
+}
+
+func (f *Func[In, Out]) sentinels() []error { return f.errs }
+
+// Call runs f in this goroutine, recovering a panic into a [*PanicError].
+// On a nil Func it returns [ErrNotRegistered].
+func (f *Func[In, Out]) Call(ctx context.Context, in In) (out Out, err error) {
+	if f == nil {
+		return out, ErrNotRegistered
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = newPanicError(r)
+		}
+	}()
+	return f.fn(ctx, in)
+}
+
+// Task returns a portable task that calls f with in and discards the
+// result: its error goes to the executor's error handler. Use Go to keep
+// the result.
+func (f *Func[In, Out]) Task(in In) Task { return &funcTask[In, Out]{f: f, in: in} }
+
+// Go submits a call of f with in to ex and returns its Future, like [Go]
+// but portable: it runs on every executor, including those that cross a
+// process boundary. The Future carries [ErrNilExecutor] for a nil ex and
+// [ErrNotRegistered] for a nil f. It never panics.
+func (f *Func[In, Out]) Go(ctx context.Context, ex Executor, in In) *Future[Out] {
+	fut, t := f.prepare(in)
+	if f == nil {
+		fut.fail(ErrNotRegistered)
+		return fut
+	}
+	fut.submit(ctx, ex, t)
+	return fut
+}
+
+// prepare makes the Future of a call of f with in and the task that
+// completes it.
+func (f *Func[In, Out]) prepare(in In) (*Future[Out], Task) {
+	fut := &Future[Out]{done: make(chan struct{})}
+	return fut, &funcFutureTask[In, Out]{funcTask: funcTask[In, Out]{f: f, in: in}, fut: fut}
+}
+
+// Map calls f on every item through ex, like [Map] but portable, with the
+// same cancellation promise and errors ([ErrNotRegistered] for a nil f).
+// Executors that batch calls (subprocess.Pool's Map) are faster for many
+// small items. It never panics.
+func (f *Func[In, Out]) Map(ctx context.Context, ex Executor, items []In) ([]Out, error) {
+	if f == nil {
+		return nil, ErrNotRegistered
+	}
+	return mapFutures(ctx, ex, len(items), func(i int) (*Future[Out], Task) {
+		return f.prepare(items[i])
+	})
+}
+
+func (f *Func[In, Out]) invoke(ctx context.Context, payload []byte) (res []byte, err error) {
+	in, err := decode[In](f.codec, payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: argument of %q: %w", ErrPayload, f.name, err)
+	}
+	out, err := f.Call(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if res, err = encode(f.codec, out); err != nil {
+		return nil, fmt.Errorf("%w: result of %q: %w", ErrPayload, f.name, err)
+	}
+	return res, nil
+}

@@ -1,0 +1,32 @@
+// Package link carries package execkit's unexported mechanisms to the
+// packages built on it (package driver, execkit's own executors), which the
+// root package cannot import. Package execkit sets every variable in its
+// init, so they are set before any code of a package that imports execkit
+// runs; nothing else sets them. Each has the contract of the driver
+// function of the same name.
+package link
+
+import "context"
+
+// Task is execkit.Task's method set: an execkit.Task is assignable to it and
+// back.
+type Task = interface {
+	Run(ctx context.Context) error
+}
+
+// Set by package execkit at init.
+var (
+	Run          func(ctx context.Context, t Task) error
+	IsNil        func(t Task) bool
+	HasFuture    func(t Task) bool
+	IsPanic      func(err error) bool
+	Invoke       func(ctx context.Context, name string, payload []byte) ([]byte, error)
+	InvokeBatch  func(ctx context.Context, name string, payload []byte) ([]byte, []error, error)
+	RegistryHash func() string
+	EncodeError  func(name string, err error) []byte
+	DecodeError  func(name string, data []byte) error
+	// EncodeBatch and DecodeBatch take an *execkit.Func[In, Out] as f, a
+	// []In as items, and DecodeBatch returns a []Out.
+	EncodeBatch func(f, items any) ([]byte, error)
+	DecodeBatch func(f any, data []byte) (any, error)
+)

@@ -1,0 +1,23 @@
+package execkit
+
+import (
+	"context"
+
+	"github.com/execkit/execkit/internal/link"
+)
+
+// init hands the unexported mechanisms to package driver and execkit's
+// executors (see internal/link).
+func init() {
+	link.Run = func(ctx context.Context, t link.Task) error { return run(ctx, t) }
+	link.IsNil = func(t link.Task) bool { return isNil(t) }
+	link.HasFuture = func(t link.Task) bool { return hasFuture(t) }
+	link.IsPanic = isPanic
+	link.Invoke = invokeName
+	link.InvokeBatch = invokeBatchName
+	link.RegistryHash = registryHash
+	link.EncodeError = encodeError
+	link.DecodeError = decodeError
+	link.EncodeBatch = func(f, items any) ([]byte, error) { return f.(batcher).encodeArgs(items) }
+	link.DecodeBatch = func(f any, data []byte) (any, error) { return f.(batcher).decodeResults(data) }
+}

@@ -1,0 +1,78 @@
+package execkit
+
+import (
+	"context"
+	"fmt"
+)
+
+// A task made by a [Func] is portable: besides Run, which calls the
+// function in this goroutine, it has RunVia (driver.Portable), which sends
+// the call through an invoker to wherever it runs (a worker process, a
+// job queue) and delivers the outcome exactly as Run would.
+
+// invoker is driver.Invoker: it carries a call (the function's name and
+// encoded argument) to where it runs and returns the encoded result.
+type invoker = func(ctx context.Context, name string, payload []byte) ([]byte, error)
+
+// funcTask is the portable task of Func.Task.
+type funcTask[In, Out any] struct {
+	f  *Func[In, Out]
+	in In
+}
+
+func (t *funcTask[In, Out]) Run(ctx context.Context) error {
+	_, err := t.f.Call(ctx, t.in)
+	return err
+}
+
+func (t *funcTask[In, Out]) RunVia(ctx context.Context, invoke invoker) error {
+	if ctx.Err() != nil { // cancelled before it started: never start
+		return context.Cause(ctx)
+	}
+	_, err := t.via(ctx, invoke)
+	return err
+}
+
+func (t *funcTask[In, Out]) via(ctx context.Context, invoke invoker) (Out, error) {
+	var zero Out
+	if t.f == nil {
+		return zero, ErrNotRegistered
+	}
+	payload, err := encode(t.f.codec, t.in)
+	if err != nil {
+		return zero, fmt.Errorf("%w: argument of %q: %w", ErrPayload, t.f.name, err)
+	}
+	res, err := invoke(ctx, t.f.name, payload)
+	if err != nil {
+		return zero, err
+	}
+	out, err := decode[Out](t.f.codec, res)
+	if err != nil {
+		return zero, fmt.Errorf("%w: result of %q: %w", ErrPayload, t.f.name, err)
+	}
+	return out, nil
+}
+
+// funcFutureTask is the portable task of Func.Go: it completes a Future.
+type funcFutureTask[In, Out any] struct {
+	funcTask[In, Out]
+	fut *Future[Out]
+}
+
+// ReportsOutcome marks the task as self-reporting (driver.SelfReporting): the Future gets its outcome.
+func (t *funcFutureTask[In, Out]) ReportsOutcome() {}
+
+func (t *funcFutureTask[In, Out]) Run(ctx context.Context) error {
+	return t.RunVia(ctx, nil)
+}
+
+// RunVia runs the call through invoke, or in this goroutine when invoke is
+// nil, unless the Future was cancelled first.
+func (t *funcFutureTask[In, Out]) RunVia(ctx context.Context, invoke invoker) error {
+	if invoke == nil {
+		return t.fut.run(ctx, t.call)
+	}
+	return t.fut.run(ctx, func(ctx context.Context) (Out, error) { return t.via(ctx, invoke) })
+}
+
+func (t *funcFutureTask[In, Out]) call(ctx context.Context) (Out, error) { return t.f.fn(ctx, t.in) }

@@ -1,0 +1,162 @@
+package execkit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+)
+
+// A RegisterOption configures [Register].
+type RegisterOption interface{ apply(*registerConfig) }
+
+type registerConfig struct {
+	codec     Codec
+	sentinels []error
+}
+
+type codecOption struct{ c Codec }
+
+func (o codecOption) apply(c *registerConfig) { c.codec = o.c }
+
+// WithCodec makes a registered function encode its argument and result with
+// c instead of [GobCodec]. The codec's type is part of the
+// registry hash that a worker process checks (driver.RegistryHash).
+func WithCodec(c Codec) RegisterOption { return codecOption{c} }
+
+// entry is what the registry keeps of a Func, independent of its types.
+type entry interface {
+	invoke(ctx context.Context, payload []byte) ([]byte, error)
+	invokeBatch(ctx context.Context, payload []byte) ([]byte, []error, error)
+	signature() string
+	sentinels() []error
+}
+
+var registry struct {
+	sync.Mutex
+	funcs  map[string]entry
+	sealed bool
+	hash   string
+}
+
+// Register registers fn under name and returns its handle. Call it at
+// package level (in a var declaration or init), so that every process
+// running the same binary registers the same functions in the same way.
+// When the call crosses a process, its argument and result travel encoded
+// with [GobCodec] unless [WithCodec] says otherwise: gob, except for unnamed
+// integer types, bool, float64, string and []byte, which go in a compact
+// form (an int as one varint) at a fraction of gob's cost. Gob carries
+// values, not every detail of them: an empty slice arrives as nil, a
+// pointer field to a zero number as nil; [GobCodec] lists what changes on
+// the way, and what it refuses rather than change silently.
+//
+// Register panics, with a message starting "execkit:", when name is empty,
+// fn is nil, the codec is nil, name is already registered, the registry
+// was sealed (a process-crossing executor started and checked its
+// workers' registry hash), or,
+// with the default codec, In or Out holds something gob would drop
+// silently (a chan or func field, an unexported field: see [GobCodec]):
+// these are programmer errors, found on the first run. A value held by an
+// interface field is checked when it is encoded instead: the call fails
+// with an error wrapping [ErrPayload] and nothing is sent.
+//
+// In this process a call's error is the function's own value. When the
+// call runs in another process, what comes back is an [*RemoteError]: the
+// error's text and type name, and the sentinels it matched among those
+// declared with the [Errors] option (and context.Canceled,
+// context.DeadlineExceeded, ErrPayload, ErrNotRegistered), for which
+// errors.Is holds as it did where the function ran; a panic comes back as
+// a [*PanicError] with the value's text and the stack. Declare the
+// sentinels callers test, and the function behaves alike on every
+// executor.
+func Register[In, Out any](name string, fn func(context.Context, In) (Out, error), opts ...RegisterOption) *Func[In, Out] {
+	if name == "" {
+		panic("execkit: Register with an empty name")
+	}
+	if fn == nil {
+		panic(fmt.Sprintf("execkit: Register(%q) with a nil function", name))
+	}
+	cfg := registerConfig{codec: GobCodec{}}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	if cfg.codec == nil {
+		panic(fmt.Sprintf("execkit: Register(%q) WithCodec(nil)", name))
+	}
+	if isGob(cfg.codec) {
+		for _, t := range []reflect.Type{reflect.TypeFor[In](), reflect.TypeFor[Out]()} {
+			if p := verdictOf(t).problem; p != "" && t.Size() != 0 {
+				panic(fmt.Sprintf("execkit: Register(%q): GobCodec cannot carry %s: %s; change the type, or give it a GobEncode method or a Codec of its own (WithCodec)", name, t, p))
+			}
+		}
+	}
+	for i, e := range cfg.sentinels {
+		if e == nil {
+			panic(fmt.Sprintf("execkit: Register(%q) with Errors whose value %d is nil", name, i))
+		}
+	}
+	f := &Func[In, Out]{name: name, fn: fn, codec: cfg.codec, errs: append(builtinSentinels[:len(builtinSentinels):len(builtinSentinels)], cfg.sentinels...)}
+	registry.Lock()
+	defer registry.Unlock()
+	if registry.sealed {
+		panic(fmt.Sprintf("execkit: Register(%q) after the registry was sealed (a process-crossing executor started); register at package level", name))
+	}
+	if _, dup := registry.funcs[name]; dup {
+		panic(fmt.Sprintf("execkit: Register(%q) twice", name))
+	}
+	if registry.funcs == nil {
+		registry.funcs = make(map[string]entry)
+	}
+	registry.funcs[name] = f
+	return f
+}
+
+// registryHash digests the registry and seals it: driver.RegistryHash
+// documents it.
+func registryHash() string {
+	registry.Lock()
+	defer registry.Unlock()
+	if !registry.sealed {
+		registry.sealed = true
+		lines := make([]string, 0, len(registry.funcs))
+		for name, e := range registry.funcs {
+			lines = append(lines, name+"\x00"+e.signature())
+		}
+		slices.Sort(lines)
+		h := sha256.New()
+		for _, l := range lines {
+			fmt.Fprintf(h, "%s\n", l)
+		}
+		registry.hash = hex.EncodeToString(h.Sum(nil)[:16])
+	}
+	return registry.hash
+}
+
+// invokeName runs the function registered under name with an encoded
+// argument: driver.Invoke documents it.
+func invokeName(ctx context.Context, name string, payload []byte) ([]byte, error) {
+	registry.Lock()
+	e, ok := registry.funcs[name]
+	registry.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNotRegistered, name)
+	}
+	return e.invoke(ctx, payload)
+}
+
+// invokeBatchName runs a batch of calls of the function registered under
+// name: driver.InvokeBatch documents it.
+func invokeBatchName(ctx context.Context, name string, payload []byte) (results []byte, errs []error, err error) {
+	registry.Lock()
+	e, ok := registry.funcs[name]
+	registry.Unlock()
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: %q", ErrNotRegistered, name)
+	}
+	return e.invokeBatch(ctx, payload)
+}
