@@ -14,25 +14,25 @@ import (
 // returns its [Thread] at once, without waiting for fn. The Thread is named
 // after fn and its ID ("task-7") and carries fn's error or panic to [Thread.Join].
 //
-// Options [Limit] and [RejectAtLimit] cap the calls of this function running
+// Options [Limit] and [RejectWhenFull] cap the calls of this function running
 // at once, whatever else ex runs: a call at the limit waits for a slot (or
-// until its ctx ends), or with RejectAtLimit returns a Thread already failed
+// until its ctx ends), or with RejectWhenFull returns a Thread already failed
 // with [execkit.ErrFull]. ctx bounds that wait and ex's admission only; fn
 // runs with the context ex gives it, so a job outlives the request that
 // started it. A nil ctx is taken as context.Background(). A call from inside
 // fn while every slot is held waits for a slot only its own caller's return
-// would free: give it fn's ctx, or use RejectAtLimit (see [Limit]). A call
+// would free: give it fn's ctx, or use RejectWhenFull (see [Limit]). A call
 // after ex shut down returns a Thread failed with [execkit.ErrClosed]. The
 // returned function is safe for concurrent use and never panics.
 //
 // Background panics when fn or ex is nil (a nil pointer in ex included) or
-// an option does not apply, since it has no error to return: that is a
+// an option is nil or invalid, since it has no error to return: that is a
 // programming error.
-func Background[In any](ex execkit.Executor, fn func(context.Context, In) error, opts ...Option) func(context.Context, In) *Thread {
+func Background[In any](ex execkit.Executor, fn func(context.Context, In) error, opts ...BackgroundOption) func(context.Context, In) *Thread {
 	if isNilExecutor(ex) || fn == nil {
 		panic("fireforget: Background needs a non-nil executor and function")
 	}
-	c, err := newConfig("Background", optLimit|optReject, opts)
+	c, err := newConfig("Background", opts)
 	if err != nil {
 		panic(err.Error())
 	}

@@ -26,7 +26,7 @@ type executorKey struct{}
 // An Executor runs every submitted task in a goroutine of its own: the
 // counterpart of starting a threading.Thread per job. Without [Limit] it never
 // waits and never refuses work until Shutdown; with it, at most that many
-// tasks run at once and Submit waits for a slot (or, with [RejectAtLimit],
+// tasks run at once and Submit waits for a slot (or, with [RejectWhenFull],
 // returns [execkit.ErrFull]). Make one with [New]; the zero value is not
 // usable. All methods are safe for concurrent use.
 type Executor struct {
@@ -49,11 +49,11 @@ type Executor struct {
 	closeMu sync.Once
 }
 
-// New returns an Executor configured by opts: [Limit], [RejectAtLimit] and
-// [OnError] apply; any other option, a limit below 1 or a nil handler is an
-// error. New starts no goroutine.
+// New returns an Executor configured by opts ([Limit], [RejectWhenFull],
+// [OnError]); a nil option, a limit below 1, RejectWhenFull without a Limit
+// or a nil handler is an error. New starts no goroutine.
 func New(opts ...Option) (*Executor, error) {
-	c, err := newConfig("New", optLimit|optReject|optOnError, opts)
+	c, err := newConfig("New", opts)
 	if err != nil {
 		return nil, err
 	}
@@ -79,13 +79,13 @@ func New(opts ...Option) (*Executor, error) {
 // its error (or a panic, as a [*execkit.PanicError]) goes to the error handler
 // unless t delivers it to a Future. With [Limit], Submit blocks while every
 // slot is taken, until one frees (nil), ctx ends (ctx.Err()) or Shutdown
-// begins ([execkit.ErrClosed]); with [RejectAtLimit] too it returns
+// begins ([execkit.ErrClosed]); with [RejectWhenFull] too it returns
 // [execkit.ErrFull] at once instead. ctx is consulted only while waiting:
 // a free slot admits the task even when ctx has ended already. It returns
 // [execkit.ErrNilTask] for a nil task and [execkit.ErrClosed] once Shutdown
 // has begun. A task that submits to its own Executor while every slot of
 // the Limit is held waits for a slot only its own return would free: pass
-// it the task's ctx or use RejectAtLimit (see [Limit]). It costs about
+// it the task's ctx or use RejectWhenFull (see [Limit]). It costs about
 // 1.06x a bare go statement (see Costs in the package doc).
 //
 // A ctx that has already ended does not refuse a free slot: with Limit,
@@ -98,7 +98,7 @@ func New(opts ...Option) (*Executor, error) {
 // finished, and Shutdown waits for it. With Limit it takes a free slot, and
 // when none is free it runs t in the calling goroutine (caller-runs: the
 // caller's slot serves t) and returns once t has finished, rather than wait
-// for a slot its caller may hold; with RejectAtLimit it returns ErrFull
+// for a slot its caller may hold; with RejectWhenFull it returns ErrFull
 // then. A task's ctx kept after the Executor finished admits nothing
 // (ErrClosed).
 func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
@@ -145,7 +145,7 @@ func (e *Executor) nested(ctx context.Context) bool {
 func (e *Executor) stillRunning() bool { return e.state.Load()&doneBit == 0 }
 
 // followUp admits a running task's follow-up after Shutdown began, with
-// Limit: a free slot, else caller-runs (ErrFull with RejectAtLimit).
+// Limit: a free slot, else caller-runs (ErrFull with RejectWhenFull).
 func (e *Executor) followUp(t execkit.Task) error {
 	e.state.Add(1)
 	if !e.stillRunning() {

@@ -211,7 +211,7 @@ func TestNilAndZeroValues(t *testing.T) {
 		}},
 		{"Background: a nil ctx reaches no executor", func(t *testing.T) {
 			e, _ := newExec(t)
-			for _, opts := range [][]Option{nil, {Limit(1)}, {Limit(1), RejectAtLimit()}} {
+			for _, opts := range [][]BackgroundOption{nil, {Limit(1)}, {Limit(1), RejectWhenFull()}} {
 				task := Background(nilCtxExecutor{e}, func(ctx context.Context, p *int) error {
 					if ctx == nil || p != nil {
 						return errors.New("fn got a nil ctx or a non-nil pointer")

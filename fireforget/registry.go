@@ -98,11 +98,11 @@ type finishedJob struct {
 }
 
 // NewRegistry returns an empty Registry configured by opts: [Limit],
-// [KeepFinished], [TTL], [MaxOutput] and [RefreshEvery] apply; any other
-// option or an out-of-range value is an error. It starts no goroutine:
+// [KeepFinished], [TTL], [MaxOutput] and [RefreshEvery]; a nil option or an
+// out-of-range value is an error. It starts no goroutine:
 // expired jobs are evicted when the Registry is next used.
-func NewRegistry(opts ...Option) (*Registry, error) {
-	c, err := newConfig("NewRegistry", optLimit|optKeep|optTTL|optMaxOutput|optRefresh, opts)
+func NewRegistry(opts ...RegistryOption) (*Registry, error) {
+	c, err := registryConfig(opts)
 	if err != nil {
 		return nil, err
 	}
