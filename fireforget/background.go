@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/internal/gate"
 )
 
 // Background wraps fn the way Python's @background decorator wraps a
@@ -37,9 +38,9 @@ func Background[In any](ex execkit.Executor, fn func(context.Context, In) error,
 		panic(err.Error())
 	}
 	name := funcName(fn)
-	var sem chan struct{}
+	var slots *gate.Gate
 	if c.limit > 0 {
-		sem = make(chan struct{}, c.limit)
+		slots = newSlots(c.limit, c.reject)
 	}
 	return func(ctx context.Context, in In) *Thread {
 		if ctx == nil {
@@ -48,12 +49,12 @@ func Background[In any](ex execkit.Executor, fn func(context.Context, In) error,
 		th := NewThread(name, execkit.TaskFunc(func(ctx context.Context) error { return fn(ctx, in) }))
 		th.numbered = true
 		th.begun.Store(true)
-		if sem != nil {
-			if err := acquireSlot(ctx, sem, c.reject); err != nil {
+		if slots != nil {
+			if err := acquire(ctx, slots, c.reject); err != nil {
 				th.finish(err)
 				return th
 			}
-			th.after = func() { <-sem }
+			th.after = slots.Release
 		}
 		_ = th.submit(ctx, ex) // the error is the Thread's
 		return th
@@ -71,24 +72,6 @@ func isNilExecutor(ex execkit.Executor) bool {
 		return v.IsNil()
 	}
 	return false
-}
-
-// acquireSlot takes a slot of sem, waiting unless reject.
-func acquireSlot(ctx context.Context, sem chan struct{}, reject bool) error {
-	select {
-	case sem <- struct{}{}:
-		return nil
-	default:
-	}
-	if reject {
-		return execkit.ErrFull
-	}
-	select {
-	case sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // funcName returns the short name of fn's function ("task" for main.task,

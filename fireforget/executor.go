@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/internal/gate"
 	"github.com/execkit/execkit/internal/xrun"
 )
 
@@ -38,13 +39,12 @@ type Executor struct {
 	// writes both, so one line moves between cores instead of two.
 	succeeded, failed, panicked, rejected atomic.Int64
 
-	sem     chan struct{} // slots of Limit; nil without a limit
+	slots   *gate.Gate // Limit's slots, closed when Shutdown begins; nil without a limit
 	reject  bool
 	onError func(error)
 
 	base    context.Context // the tasks' context; cancelled when Shutdown gives up
 	cancel  context.CancelFunc
-	closing chan struct{} // closed when Shutdown begins: wakes Submits waiting for a slot
 	done    chan struct{} // closed when doneBit is set
 	closeMu sync.Once
 }
@@ -60,14 +60,13 @@ func New(opts ...Option) (*Executor, error) {
 	e := &Executor{
 		reject:  c.reject,
 		onError: c.onError,
-		closing: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
 	if e.onError == nil {
 		e.onError = xrun.LogError("fireforget")
 	}
 	if c.limit > 0 {
-		e.sem = make(chan struct{}, c.limit)
+		e.slots = newSlots(c.limit, c.reject)
 	}
 	base, cancel := context.WithCancel(context.Background())
 	e.base, e.cancel = context.WithValue(base, executorKey{}, e), cancel
@@ -108,8 +107,8 @@ func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
-	if e.sem != nil {
-		if err := e.acquire(ctx); err != nil {
+	if e.slots != nil {
+		if err := acquire(ctx, e.slots, e.reject); err != nil {
 			if err == execkit.ErrClosed && e.nested(ctx) {
 				return e.followUp(t)
 			}
@@ -153,11 +152,14 @@ func (e *Executor) followUp(t execkit.Task) error {
 		e.rejected.Add(1)
 		return execkit.ErrClosed
 	}
-	select {
-	case e.sem <- struct{}{}:
+	switch e.slots.TryAcquireNested(false) {
+	case gate.Acquired:
 		go e.run(t)
 		return nil
-	default:
+	case gate.Closed: // cannot happen: the caller holds a slot until it returns
+		e.finishOne()
+		e.rejected.Add(1)
+		return execkit.ErrClosed
 	}
 	if e.reject {
 		e.finishOne()
@@ -169,29 +171,32 @@ func (e *Executor) followUp(t execkit.Task) error {
 	return nil
 }
 
-// acquire takes a slot of the limit.
-func (e *Executor) acquire(ctx context.Context) error {
-	select {
-	case <-e.closing:
-		return execkit.ErrClosed
-	default:
+// newSlots returns the gate of a Limit of n: waiters unbounded in number,
+// or none at all with reject, untimed.
+func newSlots(n int, reject bool) *gate.Gate {
+	g := new(gate.Gate)
+	maxWaiting := -1
+	if reject {
+		maxWaiting = 0
 	}
-	select {
-	case e.sem <- struct{}{}:
+	g.Init(n, maxWaiting, nil)
+	return g
+}
+
+// acquire takes a slot of g: a free one at once, else ErrFull with reject,
+// else it waits in FIFO order until a slot frees (nil), ctx ends
+// (ctx.Err()) or g closes (ErrClosed). A closed g returns ErrClosed at once.
+func acquire(ctx context.Context, g *gate.Gate, reject bool) error {
+	switch g.Try() {
+	case gate.Acquired:
 		return nil
-	default:
+	case gate.Closed:
+		return execkit.ErrClosed
 	}
-	if e.reject {
+	if reject {
 		return execkit.ErrFull
 	}
-	select {
-	case e.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-e.closing:
-		return execkit.ErrClosed
-	}
+	return g.Wait(ctx)
 }
 
 // run is the body of a task's goroutine.
@@ -226,8 +231,8 @@ func (e *Executor) failure(t execkit.Task, err error) {
 // release gives back what an admitted task held and ends Shutdown's wait
 // when it was the last one.
 func (e *Executor) release() {
-	if e.sem != nil {
-		<-e.sem
+	if e.slots != nil {
+		e.slots.Release()
 	}
 	e.finishOne()
 }
@@ -259,7 +264,9 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	e.closeMu.Do(func() {
-		close(e.closing)
+		if e.slots != nil {
+			e.slots.Close() // wakes the Submits waiting for a slot
+		}
 		e.state.Or(closedBit)
 		e.finishIfIdle()
 	})

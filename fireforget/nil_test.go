@@ -48,7 +48,7 @@ func waitBlockedIn(t *testing.T, fn string, done <-chan *Thread) {
 		n := runtime.Stack(buf, true)
 		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
 			head, _, _ := strings.Cut(g, "\n")
-			if strings.Contains(g, fn+"(") && (strings.Contains(head, "[select") || strings.Contains(head, "[chan send")) {
+			if strings.Contains(g, fn+"(") && (strings.Contains(head, "[select") || strings.Contains(head, "[chan send") || strings.Contains(head, "[chan receive")) {
 				return
 			}
 		}
@@ -246,7 +246,7 @@ func TestNilAndZeroValues(t *testing.T) {
 				second <- task(nilCtx, false)
 			}()
 			// Free the slot only once the call waits for it (or failed).
-			waitBlockedIn(t, "fireforget.acquireSlot", second)
+			waitBlockedIn(t, "gate.(*Gate).Wait", second)
 			close(release)
 			if th, ok := <-second; ok {
 				if err := th.Join(context.Background()); err != nil {
