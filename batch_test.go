@@ -37,7 +37,7 @@ var (
 			return 0, errors.New("seven")
 		}
 		return -x, nil
-	}, execkit.WithCodec(intCodec{}))
+	}, execkit.UseCodec(intCodec{}))
 )
 
 type intCodec struct{}

@@ -100,7 +100,7 @@ func TestRegisterRefusesWhatGobDrops(t *testing.T) {
 		}, ""},
 		{"recursive", func(n string) { execkit.Register(n, func(context.Context, recursive) (int, error) { return 0, nil }) }, ""},
 		{"a codec of its own", func(n string) {
-			execkit.Register(n, func(context.Context, withChan) (int, error) { return 0, nil }, execkit.WithCodec(rawCodec{}))
+			execkit.Register(n, func(context.Context, withChan) (int, error) { return 0, nil }, execkit.UseCodec(rawCodec{}))
 		}, ""},
 	}
 	for i, tt := range tests {

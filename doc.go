@@ -62,7 +62,7 @@
 // Arguments and results travel with a [Codec], [GobCodec] by default, which
 // refuses at Register what gob would drop silently (chan and func fields,
 // unexported fields) and documents what gob changes on the way (an empty
-// slice arrives as nil). Choose another with [WithCodec].
+// slice arrives as nil). Choose another with [UseCodec].
 //
 // An error crosses as a [*RemoteError]: its text, its type's name, and the
 // sentinels declared with [Errors] that it matched, so errors.Is holds for

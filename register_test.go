@@ -43,7 +43,8 @@ func TestRegisterMisuse(t *testing.T) {
 		{"empty name", func() { execkit.Register("", addFunc.Call) }, "execkit: Register with an empty name"},
 		{"nil function", func() { execkit.Register[int, int]("test.nil", nil) }, `execkit: Register("test.nil") with a nil function`},
 		{"twice", func() { execkit.Register("test.add", addFunc.Call) }, `execkit: Register("test.add") twice`},
-		{"nil codec", func() { execkit.Register("test.nilcodec", addFunc.Call, execkit.WithCodec(nil)) }, `execkit: Register("test.nilcodec") WithCodec(nil)`},
+		{"nil codec", func() { execkit.Register("test.nilcodec", addFunc.Call, execkit.UseCodec(nil)) }, `execkit: Register("test.nilcodec") UseCodec(nil)`},
+		{"nil option", func() { execkit.Register("test.niloption", addFunc.Call, nil) }, `execkit: Register("test.niloption") with a nil option (option 1)`},
 	}
 	for _, tt := range tests {
 		func() {

@@ -22,10 +22,11 @@ type codecOption struct{ c Codec }
 
 func (o codecOption) apply(c *registerConfig) { c.codec = o.c }
 
-// WithCodec makes a registered function encode its argument and result with
-// c instead of [GobCodec]. The codec's type is part of the
-// registry hash that a worker process checks (driver.RegistryHash).
-func WithCodec(c Codec) RegisterOption { return codecOption{c} }
+// UseCodec makes a registered function encode its argument and result with
+// c instead of [GobCodec]. The codec's type is part of the registry hash
+// that a worker process checks (driver.RegistryHash). Register panics when
+// c is nil.
+func UseCodec(c Codec) RegisterOption { return codecOption{c} }
 
 // entry is what the registry keeps of a Func, independent of its types.
 type entry interface {
@@ -46,7 +47,7 @@ var registry struct {
 // package level (in a var declaration or init), so that every process
 // running the same binary registers the same functions in the same way.
 // When the call crosses a process, its argument and result travel encoded
-// with [GobCodec] unless [WithCodec] says otherwise: gob, except for unnamed
+// with [GobCodec] unless [UseCodec] says otherwise: gob, except for unnamed
 // integer types, bool, float64, string and []byte, which go in a compact
 // form (an int as one varint) at a fraction of gob's cost. Gob carries
 // values, not every detail of them: an empty slice arrives as nil, a
@@ -54,7 +55,7 @@ var registry struct {
 // the way, and what it refuses rather than change silently.
 //
 // Register panics, with a message starting "execkit:", when name is empty,
-// fn is nil, the codec is nil, name is already registered, the registry
+// fn is nil, an option is nil, the codec is nil, name is already registered, the registry
 // was sealed (a process-crossing executor started and checked its
 // workers' registry hash), or,
 // with the default codec, In or Out holds something gob would drop
@@ -80,18 +81,19 @@ func Register[In, Out any](name string, fn func(context.Context, In) (Out, error
 		panic(fmt.Sprintf("execkit: Register(%q) with a nil function", name))
 	}
 	cfg := registerConfig{codec: GobCodec{}}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&cfg)
+	for i, o := range opts {
+		if o == nil {
+			panic(fmt.Sprintf("execkit: Register(%q) with a nil option (option %d)", name, i+1))
 		}
+		o.apply(&cfg)
 	}
 	if cfg.codec == nil {
-		panic(fmt.Sprintf("execkit: Register(%q) WithCodec(nil)", name))
+		panic(fmt.Sprintf("execkit: Register(%q) UseCodec(nil)", name))
 	}
 	if isGob(cfg.codec) {
 		for _, t := range []reflect.Type{reflect.TypeFor[In](), reflect.TypeFor[Out]()} {
 			if p := verdictOf(t).problem; p != "" && t.Size() != 0 {
-				panic(fmt.Sprintf("execkit: Register(%q): GobCodec cannot carry %s: %s; change the type, or give it a GobEncode method or a Codec of its own (WithCodec)", name, t, p))
+				panic(fmt.Sprintf("execkit: Register(%q): GobCodec cannot carry %s: %s; change the type, or give it a GobEncode method or a Codec of its own (UseCodec)", name, t, p))
 			}
 		}
 	}

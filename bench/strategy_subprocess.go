@@ -26,7 +26,7 @@ func subprocessStrategy() *Strategy {
 func subprocessVarintStrategy() *Strategy {
 	return &Strategy{
 		Name: StratSubprocessVarint, Family: FamilyProcess, Lang: LangGo, Baseline: "raw-pipe", Python: "py-mp-pool",
-		Doc:   "execkit-subprocess running the same functions registered with a varint codec (execkit.WithCodec) instead of gob",
+		Doc:   "execkit-subprocess running the same functions registered with a varint codec (execkit.UseCodec) instead of gob",
 		Kinds: processKinds, Only: processWorkloads,
 		New: func(w *Workload) (Runner, error) { return newSubprocessRunner(withVarint(w)) },
 	}

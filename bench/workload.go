@@ -289,10 +289,10 @@ func (VarintCodec) Unmarshal(data []byte, v any) error {
 var (
 	NoopVarint = execkit.Register("bench.noop.varint", func(_ context.Context, x int) (int, error) {
 		return x, nil
-	}, execkit.WithCodec(VarintCodec{}))
+	}, execkit.UseCodec(VarintCodec{}))
 	SpinVarint = execkit.Register("bench.spin.varint", func(_ context.Context, iters int) (int, error) {
 		return spin(iters), nil
-	}, execkit.WithCodec(VarintCodec{}))
+	}, execkit.UseCodec(VarintCodec{}))
 )
 
 // withVarint returns w calling the varint twin of its function.

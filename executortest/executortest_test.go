@@ -263,6 +263,8 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"dropfollowup", "but the task had run 0 times when Shutdown returned"},
 		{"followupearly", "want it to wait for the follow-ups"},
 		{"refusesundeclared", "Submit from a running task during Shutdown = ErrClosed; want it admitted"},
+		{"niloption", "executortest: Run with a nil Option (option 2)"},
+		{"zerocapacity", "executortest: Run with an invalid option: RejectWhenFull(0): the capacity must be at least 1"},
 	}
 	for _, c := range cases {
 		t.Run(c.broken, func(t *testing.T) {
@@ -298,6 +300,10 @@ func TestBrokenChild(t *testing.T) {
 		Run(t, factory("", 0, false), AdmitsFollowUp())
 	case "remotetext":
 		Run(t, factory(broken, 0, false), Portable())
+	case "niloption": // a correct executor, a nil declaration
+		Run(t, factory("", 0, false), Portable(), nil)
+	case "zerocapacity":
+		Run(t, factory("", 0, false), RejectWhenFull(0))
 	default:
 		Run(t, factory(broken, 0, false))
 	}

@@ -1,6 +1,7 @@
 package executortest
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/execkit/execkit"
@@ -14,7 +15,9 @@ import (
 type NewFunc func(t *testing.T, onError func(error)) execkit.Executor
 
 // An Option declares how the executor under test differs from the default:
-// unbounded admission, errors reported per task, tasks in this process.
+// unbounded admission, errors reported per task, tasks in this process. A
+// nil Option, or a capacity below 1, fails the test at once ([Run] calls
+// t.Fatal).
 type Option interface{ apply(*config) }
 
 type config struct {
@@ -25,6 +28,15 @@ type config struct {
 	synchronous bool
 	followUp    bool // a running task's Submit is admitted during Shutdown
 	leakOpts    []goleak.Option
+	invalid     string // why an option is invalid; Run fails the test
+}
+
+func (c *config) setCapacity(name string, capacity int, rejecting bool) {
+	if capacity < 1 {
+		c.invalid = fmt.Sprintf("%s(%d): the capacity must be at least 1", name, capacity)
+		return
+	}
+	c.capacity, c.rejecting = capacity, rejecting
 }
 
 type optionFunc func(*config)
@@ -35,13 +47,14 @@ func (f optionFunc) apply(c *config) { f(c) }
 // unfinished, until a slot frees or its ctx ends. The suite then checks that
 // a blocked Submit returns ctx.Err() when its ctx ends and admits nothing.
 func Blocking(capacity int) Option {
-	return optionFunc(func(c *config) { c.capacity, c.rejecting = capacity, false })
+	return optionFunc(func(c *config) { c.setCapacity("Blocking", capacity, false) })
 }
 
-// Rejecting declares that Submit returns [execkit.ErrFull] at once when
-// capacity admitted tasks are unfinished.
-func Rejecting(capacity int) Option {
-	return optionFunc(func(c *config) { c.capacity, c.rejecting = capacity, true })
+// RejectWhenFull declares that Submit returns [execkit.ErrFull] at once when
+// capacity admitted tasks are unfinished (the executor's own RejectWhenFull
+// option).
+func RejectWhenFull(capacity int) Option {
+	return optionFunc(func(c *config) { c.setCapacity("RejectWhenFull", capacity, true) })
 }
 
 // FailFast declares a group: the first task error (or panic) cancels the

@@ -31,8 +31,14 @@ import (
 func Run(t *testing.T, newExecutor NewFunc, opts ...Option) {
 	t.Helper()
 	var cfg config
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			t.Fatalf("executortest: Run with a nil Option (option %d)", i+1)
+		}
 		o.apply(&cfg)
+		if cfg.invalid != "" {
+			t.Fatalf("executortest: Run with an invalid option: %s", cfg.invalid)
+		}
 	}
 	for _, c := range checks {
 		if c.when != nil && !c.when(cfg) {

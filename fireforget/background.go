@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/internal/gate"
 )
 
 // Background wraps fn the way Python's @background decorator wraps a
@@ -14,32 +15,32 @@ import (
 // returns its [Thread] at once, without waiting for fn. The Thread is named
 // after fn and its ID ("task-7") and carries fn's error or panic to [Thread.Join].
 //
-// Options [Limit] and [RejectAtLimit] cap the calls of this function running
+// Options [Limit] and [RejectWhenFull] cap the calls of this function running
 // at once, whatever else ex runs: a call at the limit waits for a slot (or
-// until its ctx ends), or with RejectAtLimit returns a Thread already failed
+// until its ctx ends), or with RejectWhenFull returns a Thread already failed
 // with [execkit.ErrFull]. ctx bounds that wait and ex's admission only; fn
 // runs with the context ex gives it, so a job outlives the request that
 // started it. A nil ctx is taken as context.Background(). A call from inside
 // fn while every slot is held waits for a slot only its own caller's return
-// would free: give it fn's ctx, or use RejectAtLimit (see [Limit]). A call
+// would free: give it fn's ctx, or use RejectWhenFull (see [Limit]). A call
 // after ex shut down returns a Thread failed with [execkit.ErrClosed]. The
 // returned function is safe for concurrent use and never panics.
 //
 // Background panics when fn or ex is nil (a nil pointer in ex included) or
-// an option does not apply, since it has no error to return: that is a
+// an option is nil or invalid, since it has no error to return: that is a
 // programming error.
-func Background[In any](ex execkit.Executor, fn func(context.Context, In) error, opts ...Option) func(context.Context, In) *Thread {
+func Background[In any](ex execkit.Executor, fn func(context.Context, In) error, opts ...BackgroundOption) func(context.Context, In) *Thread {
 	if isNilExecutor(ex) || fn == nil {
 		panic("fireforget: Background needs a non-nil executor and function")
 	}
-	c, err := newConfig("Background", optLimit|optReject, opts)
+	c, err := newConfig("Background", opts)
 	if err != nil {
 		panic(err.Error())
 	}
 	name := funcName(fn)
-	var sem chan struct{}
+	var slots *gate.Gate
 	if c.limit > 0 {
-		sem = make(chan struct{}, c.limit)
+		slots = newSlots(c.limit, c.reject)
 	}
 	return func(ctx context.Context, in In) *Thread {
 		if ctx == nil {
@@ -48,12 +49,12 @@ func Background[In any](ex execkit.Executor, fn func(context.Context, In) error,
 		th := NewThread(name, execkit.TaskFunc(func(ctx context.Context) error { return fn(ctx, in) }))
 		th.numbered = true
 		th.begun.Store(true)
-		if sem != nil {
-			if err := acquireSlot(ctx, sem, c.reject); err != nil {
+		if slots != nil {
+			if err := acquire(ctx, slots, c.reject); err != nil {
 				th.finish(err)
 				return th
 			}
-			th.after = func() { <-sem }
+			th.after = slots.Release
 		}
 		_ = th.submit(ctx, ex) // the error is the Thread's
 		return th
@@ -71,24 +72,6 @@ func isNilExecutor(ex execkit.Executor) bool {
 		return v.IsNil()
 	}
 	return false
-}
-
-// acquireSlot takes a slot of sem, waiting unless reject.
-func acquireSlot(ctx context.Context, sem chan struct{}, reject bool) error {
-	select {
-	case sem <- struct{}{}:
-		return nil
-	default:
-	}
-	if reject {
-		return execkit.ErrFull
-	}
-	select {
-	case sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // funcName returns the short name of fn's function ("task" for main.task,

@@ -37,13 +37,13 @@ func TestBackground(t *testing.T) {
 func TestBackgroundLimit(t *testing.T) {
 	tests := []struct {
 		name   string
-		opts   []Option
+		opts   []BackgroundOption
 		cancel bool
 		want   error
 	}{
-		{"reject", []Option{Limit(1), RejectAtLimit()}, false, execkit.ErrFull},
-		{"wait until ctx ends", []Option{Limit(1)}, true, context.Canceled},
-		{"wait for a slot", []Option{Limit(1)}, false, nil},
+		{"reject", []BackgroundOption{Limit(1), RejectWhenFull()}, false, execkit.ErrFull},
+		{"wait until ctx ends", []BackgroundOption{Limit(1)}, true, context.Canceled},
+		{"wait for a slot", []BackgroundOption{Limit(1)}, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,8 +90,8 @@ func TestBackgroundPanicsOnMisuse(t *testing.T) {
 		{"nil executor", func() { Background[int](nil, func(context.Context, int) error { return nil }) }},
 		{"nil function", func() { Background[int](e, nil) }},
 		{"nil *Executor", func() { Background(execkit.Executor((*Executor)(nil)), greet) }},
-		{"nil Option", func() { Background(e, greet, nil) }},
-		{"bad option", func() { Background(e, greet, TTL(1)) }},
+		{"nil Option", func() { Background(e, greet, Limit(1), nil) }},
+		{"RejectWhenFull without Limit", func() { Background(e, greet, RejectWhenFull()) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,17 +109,17 @@ func TestBackgroundPanicsOnMisuse(t *testing.T) {
 // TestBackgroundNestedAtLimit holds what Background's and Limit's docs say
 // of a call of a Background function from inside its own fn while every
 // slot is held: it returns a failed Thread once its ctx ends (fn's own ctx
-// ends when Shutdown gives up), and RejectAtLimit refuses it at once.
+// ends when Shutdown gives up), and RejectWhenFull refuses it at once.
 func TestBackgroundNestedAtLimit(t *testing.T) {
 	tests := []struct {
 		name string
-		opts []Option
+		opts []BackgroundOption
 		own  bool // the nested call gets fn's ctx; else one the test cancels
 		want error
 	}{
-		{"its ctx ends", []Option{Limit(1)}, false, context.Canceled},
-		{"fn's ctx, Shutdown gives up", []Option{Limit(1)}, true, context.Canceled},
-		{"RejectAtLimit", []Option{Limit(1), RejectAtLimit()}, false, execkit.ErrFull},
+		{"its ctx ends", []BackgroundOption{Limit(1)}, false, context.Canceled},
+		{"fn's ctx, Shutdown gives up", []BackgroundOption{Limit(1)}, true, context.Canceled},
+		{"RejectWhenFull", []BackgroundOption{Limit(1), RejectWhenFull()}, false, execkit.ErrFull},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

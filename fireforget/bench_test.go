@@ -64,7 +64,7 @@ func BenchmarkSubmit(b *testing.B) {
 		wg.Wait()
 		done()
 	})
-	for _, limit := range []int{0, 1024} {
+	for _, limit := range []int{0, 1024, 4} { // 4: Submit often waits for a slot
 		b.Run("impl=fireforget/limit="+strconv.Itoa(limit), func(b *testing.B) {
 			b.ReportAllocs()
 			var opts []Option
@@ -112,6 +112,17 @@ func BenchmarkThread(b *testing.B) {
 		}
 		_ = e.Shutdown(ctx)
 	})
+	for _, limit := range []int{1024, 4} { // 4: a call often waits for a slot
+		b.Run("op=Background/limit="+strconv.Itoa(limit), func(b *testing.B) {
+			b.ReportAllocs()
+			e, _ := New()
+			call := Background(e, func(context.Context, int) error { return nil }, Limit(limit))
+			for b.Loop() {
+				call(ctx, 1)
+			}
+			_ = e.Shutdown(ctx)
+		})
+	}
 }
 
 // BenchmarkRegistryJob measures a Registry job from Start to its end, with

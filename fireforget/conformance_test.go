@@ -18,7 +18,7 @@ func TestConformance(t *testing.T) {
 		{"limit=4", []fireforget.Option{fireforget.Limit(4)}, []executortest.Option{executortest.Blocking(4)}},
 		// The suite's Map check submits 30 tasks at once, which a rejecting
 		// executor refuses beyond its capacity: give it room for them.
-		{"limit=64,reject", []fireforget.Option{fireforget.Limit(64), fireforget.RejectAtLimit()}, []executortest.Option{executortest.Rejecting(64)}},
+		{"limit=64,reject", []fireforget.Option{fireforget.Limit(64), fireforget.RejectWhenFull()}, []executortest.Option{executortest.RejectWhenFull(64)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,8 +27,9 @@
 // stack, delivered where the task's error goes (the error handler set by
 // [OnError], a Future, a Thread, or a job's state). Nothing starts a
 // goroutine until work is submitted, and after Shutdown returned nil none is
-// left. Options ([Option]) are shared by [New], [Background] and
-// [NewRegistry]; each says which of them accept it.
+// left. Each constructor takes its own kind of option ([Option] for New,
+// [BackgroundOption] for Background, [RegistryOption] for NewRegistry), so
+// one that does not apply does not compile; [Limit] configures all three.
 //
 // # Costs
 //

@@ -9,6 +9,7 @@ import (
 	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/internal/link"
 	"github.com/execkit/execkit/internal/shutdown"
+	"github.com/execkit/execkit/internal/gate"
 	"github.com/execkit/execkit/internal/xrun"
 )
 
@@ -28,7 +29,7 @@ type executorKey struct{}
 // An Executor runs every submitted task in a goroutine of its own: the
 // counterpart of starting a threading.Thread per job. Without [Limit] it never
 // waits and never refuses work until Shutdown; with it, at most that many
-// tasks run at once and Submit waits for a slot (or, with [RejectAtLimit],
+// tasks run at once and Submit waits for a slot (or, with [RejectWhenFull],
 // returns [execkit.ErrFull]). Make one with [New]; the zero value is not
 // usable. All methods are safe for concurrent use.
 type Executor struct {
@@ -40,36 +41,34 @@ type Executor struct {
 	// writes both, so one line moves between cores instead of two.
 	succeeded, failed, panicked, rejected atomic.Int64
 
-	sem     chan struct{} // slots of Limit; nil without a limit
+	slots   *gate.Gate // Limit's slots, closed when Shutdown begins; nil without a limit
 	reject  bool
 	onError func(error)
 
 	base    context.Context // the tasks' context; cancelled when Shutdown gives up
 	cancel  context.CancelFunc
-	closing chan struct{} // closed when Shutdown begins: wakes Submits waiting for a slot
 	done    chan struct{} // closed when doneBit is set
 	closeMu sync.Once
 }
 
-// New returns an Executor configured by opts: [Limit], [RejectAtLimit] and
-// [OnError] apply; any other option, a limit below 1 or a nil handler is an
-// error. New starts no goroutine.
+// New returns an Executor configured by opts ([Limit], [RejectWhenFull],
+// [OnError]); a nil option, a limit below 1, RejectWhenFull without a Limit
+// or a nil handler is an error. New starts no goroutine.
 func New(opts ...Option) (*Executor, error) {
-	c, err := newConfig("New", optLimit|optReject|optOnError, opts)
+	c, err := newConfig("New", opts)
 	if err != nil {
 		return nil, err
 	}
 	e := &Executor{
 		reject:  c.reject,
 		onError: c.onError,
-		closing: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
 	if e.onError == nil {
 		e.onError = xrun.LogError("fireforget")
 	}
 	if c.limit > 0 {
-		e.sem = make(chan struct{}, c.limit)
+		e.slots = newSlots(c.limit, c.reject)
 	}
 	base, cancel := context.WithCancel(context.Background())
 	e.base, e.cancel = context.WithValue(base, executorKey{}, e), cancel
@@ -81,13 +80,13 @@ func New(opts ...Option) (*Executor, error) {
 // its error (or a panic, as a [*execkit.PanicError]) goes to the error handler
 // unless t delivers it to a Future. With [Limit], Submit blocks while every
 // slot is taken, until one frees (nil), ctx ends (ctx.Err()) or Shutdown
-// begins ([execkit.ErrClosed]); with [RejectAtLimit] too it returns
+// begins ([execkit.ErrClosed]); with [RejectWhenFull] too it returns
 // [execkit.ErrFull] at once instead. ctx is consulted only while waiting:
 // a free slot admits the task even when ctx has ended already. It returns
 // [execkit.ErrNilTask] for a nil task and [execkit.ErrClosed] once Shutdown
 // has begun. A task that submits to its own Executor while every slot of
 // the Limit is held waits for a slot only its own return would free: pass
-// it the task's ctx or use RejectAtLimit (see [Limit]). It costs about
+// it the task's ctx or use RejectWhenFull (see [Limit]). It costs about
 // 1.06x a bare go statement (see Costs in the package doc).
 //
 // A ctx that has already ended does not refuse a free slot: with Limit,
@@ -100,7 +99,7 @@ func New(opts ...Option) (*Executor, error) {
 // finished, and Shutdown waits for it. With Limit it takes a free slot, and
 // when none is free it runs t in the calling goroutine (caller-runs: the
 // caller's slot serves t) and returns once t has finished, rather than wait
-// for a slot its caller may hold; with RejectAtLimit it returns ErrFull
+// for a slot its caller may hold; with RejectWhenFull it returns ErrFull
 // then. A task's ctx kept after the Executor finished admits nothing
 // (ErrClosed).
 func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
@@ -110,8 +109,8 @@ func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	if driver.IsNil(t) {
 		return execkit.ErrNilTask
 	}
-	if e.sem != nil {
-		if err := e.acquire(ctx); err != nil {
+	if e.slots != nil {
+		if err := acquire(ctx, e.slots, e.reject); err != nil {
 			if err == execkit.ErrClosed && e.nested(ctx) {
 				return e.followUp(t)
 			}
@@ -147,7 +146,7 @@ func (e *Executor) nested(ctx context.Context) bool {
 func (e *Executor) stillRunning() bool { return e.state.Load()&doneBit == 0 }
 
 // followUp admits a running task's follow-up after Shutdown began, with
-// Limit: a free slot, else caller-runs (ErrFull with RejectAtLimit).
+// Limit: a free slot, else caller-runs (ErrFull with RejectWhenFull).
 func (e *Executor) followUp(t execkit.Task) error {
 	e.state.Add(1)
 	if !e.stillRunning() {
@@ -155,11 +154,14 @@ func (e *Executor) followUp(t execkit.Task) error {
 		e.rejected.Add(1)
 		return execkit.ErrClosed
 	}
-	select {
-	case e.sem <- struct{}{}:
+	switch e.slots.TryAcquireNested(false) {
+	case gate.Acquired:
 		go e.run(t)
 		return nil
-	default:
+	case gate.Closed: // cannot happen: the caller holds a slot until it returns
+		e.finishOne()
+		e.rejected.Add(1)
+		return execkit.ErrClosed
 	}
 	if e.reject {
 		e.finishOne()
@@ -171,29 +173,32 @@ func (e *Executor) followUp(t execkit.Task) error {
 	return nil
 }
 
-// acquire takes a slot of the limit.
-func (e *Executor) acquire(ctx context.Context) error {
-	select {
-	case <-e.closing:
-		return execkit.ErrClosed
-	default:
+// newSlots returns the gate of a Limit of n: waiters unbounded in number,
+// or none at all with reject, untimed.
+func newSlots(n int, reject bool) *gate.Gate {
+	g := new(gate.Gate)
+	maxWaiting := -1
+	if reject {
+		maxWaiting = 0
 	}
-	select {
-	case e.sem <- struct{}{}:
+	g.Init(n, maxWaiting, nil)
+	return g
+}
+
+// acquire takes a slot of g: a free one at once, else ErrFull with reject,
+// else it waits in FIFO order until a slot frees (nil), ctx ends
+// (ctx.Err()) or g closes (ErrClosed). A closed g returns ErrClosed at once.
+func acquire(ctx context.Context, g *gate.Gate, reject bool) error {
+	switch g.Try() {
+	case gate.Acquired:
 		return nil
-	default:
+	case gate.Closed:
+		return execkit.ErrClosed
 	}
-	if e.reject {
+	if reject {
 		return execkit.ErrFull
 	}
-	select {
-	case e.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-e.closing:
-		return execkit.ErrClosed
-	}
+	return g.Wait(ctx)
 }
 
 // run is the body of a task's goroutine.
@@ -227,8 +232,8 @@ func (e *Executor) failure(t execkit.Task, err error) {
 // release gives back what an admitted task held and ends Shutdown's wait
 // when it was the last one.
 func (e *Executor) release() {
-	if e.sem != nil {
-		<-e.sem
+	if e.slots != nil {
+		e.slots.Release()
 	}
 	e.finishOne()
 }
@@ -260,7 +265,9 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	e.closeMu.Do(func() {
-		close(e.closing)
+		if e.slots != nil {
+			e.slots.Close() // wakes the Submits waiting for a slot
+		}
 		e.state.Or(closedBit)
 		e.finishIfIdle()
 	})

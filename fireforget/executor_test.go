@@ -38,8 +38,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"limit negative", []Option{Limit(-3)}, "Limit(-3)"},
 		{"nil handler", []Option{OnError(nil)}, "OnError(nil)"},
 		{"nil option", []Option{nil}, "nil Option"},
-		{"registry option", []Option{TTL(1)}, "does not accept the option TTL"},
-		{"reject without limit", []Option{RejectAtLimit()}, "RejectAtLimit needs a Limit"},
+		{"reject without limit", []Option{RejectWhenFull()}, "RejectWhenFull needs a Limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,7 +145,7 @@ func TestLimitBlocksAndRejects(t *testing.T) {
 		cancel bool // cancel the waiting Submit's ctx
 		want   error
 	}{
-		{"reject", []Option{Limit(2), RejectAtLimit()}, false, execkit.ErrFull},
+		{"reject", []Option{Limit(2), RejectWhenFull()}, false, execkit.ErrFull},
 		{"block until ctx ends", []Option{Limit(2)}, true, context.Canceled},
 		{"block until a slot frees", []Option{Limit(2)}, false, nil},
 	}
@@ -276,7 +275,7 @@ func TestFuturesOnExecutor(t *testing.T) {
 // TestNestedSubmitAtLimit holds what Submit's and Limit's docs say of a task
 // that submits to its own Executor while every slot is held (x/sync's
 // errgroup has the same deadlock): the nested Submit does not hang past its
-// ctx, Shutdown ends its wait, RejectAtLimit refuses at once, and an ended
+// ctx, Shutdown ends its wait, RejectWhenFull refuses at once, and an ended
 // ctx does not keep a free slot from admitting.
 func TestNestedSubmitAtLimit(t *testing.T) {
 	tests := []struct {
@@ -300,7 +299,7 @@ func TestNestedSubmitAtLimit(t *testing.T) {
 		{"the task's ctx, Shutdown begins", []Option{Limit(1)}, func(_ *testing.T, task context.Context) (context.Context, func()) {
 			return task, func() {}
 		}, true, nil}, // a follow-up of a running task: admitted, caller-runs
-		{"RejectAtLimit", []Option{Limit(1), RejectAtLimit()}, func(*testing.T, context.Context) (context.Context, func()) {
+		{"RejectWhenFull", []Option{Limit(1), RejectWhenFull()}, func(*testing.T, context.Context) (context.Context, func()) {
 			return context.Background(), func() {}
 		}, false, execkit.ErrFull},
 		{"a free slot, an ended ctx", []Option{Limit(2)}, func(*testing.T, context.Context) (context.Context, func()) {

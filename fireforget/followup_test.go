@@ -47,12 +47,12 @@ func TestSubmitEndedCtx(t *testing.T) {
 // TestFollowUpDuringShutdown: a tree walk whose root is submitted just
 // before Shutdown: every node runs before Shutdown returns, without a
 // limit and with Limit(1) (each follow-up at the limit runs caller-runs);
-// with RejectAtLimit a follow-up at the limit gets ErrFull, never lost; a
+// with RejectWhenFull a follow-up at the limit gets ErrFull, never lost; a
 // task's ctx kept after Shutdown returned admits nothing.
 func TestFollowUpDuringShutdown(t *testing.T) {
 	const fanOut, depth = 3, 5
 	const nodes = (243*3 - 1) / 2 // 1 + 3 + ... + 3^5
-	for _, opts := range [][]Option{nil, {Limit(1)}, {Limit(4)}, {Limit(1), RejectAtLimit()}} {
+	for _, opts := range [][]Option{nil, {Limit(1)}, {Limit(4)}, {Limit(1), RejectWhenFull()}} {
 		e, err := New(opts...)
 		if err != nil {
 			t.Fatal(err)
@@ -90,7 +90,7 @@ func TestFollowUpDuringShutdown(t *testing.T) {
 		case !reject && (got != nodes || full.Load() != 0):
 			t.Errorf("%d options: when Shutdown returned, %d of %d nodes had run", len(opts), got, nodes)
 		case reject && (got != 1 || full.Load() != fanOut):
-			t.Errorf("RejectAtLimit: %d nodes ran and %d Submits got ErrFull; want 1 and %d", got, full.Load(), fanOut)
+			t.Errorf("RejectWhenFull: %d nodes ran and %d Submits got ErrFull; want 1 and %d", got, full.Load(), fanOut)
 		}
 		if err := e.Submit(<-kept, execkit.TaskFunc(func(context.Context) error { return nil })); !errors.Is(err, execkit.ErrClosed) {
 			t.Errorf("Submit with a task's ctx after Shutdown = %v; want ErrClosed", err)

@@ -48,7 +48,7 @@ func waitBlockedIn(t *testing.T, fn string, done <-chan *Thread) {
 		n := runtime.Stack(buf, true)
 		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
 			head, _, _ := strings.Cut(g, "\n")
-			if strings.Contains(g, fn+"(") && (strings.Contains(head, "[select") || strings.Contains(head, "[chan send")) {
+			if strings.Contains(g, fn+"(") && (strings.Contains(head, "[select") || strings.Contains(head, "[chan send") || strings.Contains(head, "[chan receive")) {
 				return
 			}
 		}
@@ -211,7 +211,7 @@ func TestNilAndZeroValues(t *testing.T) {
 		}},
 		{"Background: a nil ctx reaches no executor", func(t *testing.T) {
 			e, _ := newExec(t)
-			for _, opts := range [][]Option{nil, {Limit(1)}, {Limit(1), RejectAtLimit()}} {
+			for _, opts := range [][]BackgroundOption{nil, {Limit(1)}, {Limit(1), RejectWhenFull()}} {
 				task := Background(nilCtxExecutor{e}, func(ctx context.Context, p *int) error {
 					if ctx == nil || p != nil {
 						return errors.New("fn got a nil ctx or a non-nil pointer")
@@ -246,7 +246,7 @@ func TestNilAndZeroValues(t *testing.T) {
 				second <- task(nilCtx, false)
 			}()
 			// Free the slot only once the call waits for it (or failed).
-			waitBlockedIn(t, "fireforget.acquireSlot", second)
+			waitBlockedIn(t, "gate.(*Gate).Wait", second)
 			close(release)
 			if th, ok := <-second; ok {
 				if err := th.Join(context.Background()); err != nil {

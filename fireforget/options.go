@@ -6,17 +6,37 @@ import (
 	"time"
 )
 
-// An Option changes the behaviour of [New], [Background] or [NewRegistry]
-// away from its default. Each option's doc says which of them accept it; the
-// others refuse it ([New] and [NewRegistry] return an error, [Background]
-// panics). Options are values: the same one may be passed to many calls.
+// An Option configures [New]. Options are values: the same one may be
+// passed to many calls. Each constructor takes its own kind of option, so
+// that one which does not apply to it does not compile: [Limit] configures
+// [New], [Background] and [NewRegistry]; [RejectWhenFull] configures New and
+// Background; [OnError] configures New only; the rest configure NewRegistry
+// only. A nil option, or an invalid one, makes New and NewRegistry return an
+// error and Background panic.
 type Option interface {
-	apply(*config) error
+	applyExecutor(*config) error
+}
+
+// A BackgroundOption configures [Background]; each one configures [New] too.
+type BackgroundOption interface {
+	Option
+	applyBackground(*config) error
+}
+
+// A RegistryOption configures [NewRegistry].
+type RegistryOption interface {
+	applyRegistry(*config) error
+}
+
+// A LimitOption configures [New], [Background] and [NewRegistry]: [Limit]
+// makes one.
+type LimitOption interface {
+	BackgroundOption
+	RegistryOption
 }
 
 // config collects the options of one constructor call.
 type config struct {
-	set       optionSet
 	limit     int
 	reject    bool
 	onError   func(error)
@@ -26,37 +46,29 @@ type config struct {
 	refresh   time.Duration
 }
 
-// optionSet records which options a call received, so that a constructor
-// can refuse the ones that do not apply to it.
-type optionSet uint8
-
-const (
-	optLimit optionSet = 1 << iota
-	optReject
-	optOnError
-	optKeep
-	optTTL
-	optMaxOutput
-	optRefresh
+// The option kinds: each implements the methods of the constructors it
+// configures, and no others, so that a type assertion cannot move an
+// option to a constructor it does not apply to either.
+type (
+	executorOption   func(*config) error // New
+	backgroundOption func(*config) error // New, Background
+	registryOption   func(*config) error // NewRegistry
+	limitOption      func(*config) error // New, Background, NewRegistry
 )
 
-var optionNames = map[optionSet]string{
-	optLimit:     "Limit",
-	optReject:    "RejectAtLimit",
-	optOnError:   "OnError",
-	optKeep:      "KeepFinished",
-	optTTL:       "TTL",
-	optMaxOutput: "MaxOutput",
-	optRefresh:   "RefreshEvery",
+func (f executorOption) applyExecutor(c *config) error   { return f(c) }
+func (f backgroundOption) applyExecutor(c *config) error { return f(c) }
+func (f backgroundOption) applyBackground(c *config) error {
+	return f(c)
 }
-
-type optionFunc func(*config) error
-
-func (f optionFunc) apply(c *config) error { return f(c) }
+func (f registryOption) applyRegistry(c *config) error { return f(c) }
+func (f limitOption) applyExecutor(c *config) error    { return f(c) }
+func (f limitOption) applyBackground(c *config) error  { return f(c) }
+func (f limitOption) applyRegistry(c *config) error    { return f(c) }
 
 // Limit caps the tasks running at once at n (n >= 1). Accepted by [New] and
 // [Background], where Submit (or the call of the wrapped function) waits for
-// a slot unless [RejectAtLimit] is given too, and by [NewRegistry], where it
+// a slot unless [RejectWhenFull] is given too, and by [NewRegistry], where it
 // caps the unfinished jobs and Start returns [execkit.ErrFull] beyond it. A
 // limit below 1 is a configuration error. Without Limit, New and Background
 // cap nothing and a Registry caps its unfinished jobs at [DefaultLimit].
@@ -72,25 +84,24 @@ func (f optionFunc) apply(c *config) error { return f(c) }
 // other gets [execkit.ErrClosed]. With context.Background() on a Background
 // function nothing ends it, and Shutdown waits for the task forever. Pass
 // the task's own ctx to the nested call, so that Shutdown ends the wait,
-// or use [RejectAtLimit] to get [execkit.ErrFull] at once; a [Registry] never waits, so its jobs may start
+// or use [RejectWhenFull] to get [execkit.ErrFull] at once; a [Registry] never waits, so its jobs may start
 // jobs freely.
-func Limit(n int) Option {
-	return optionFunc(func(c *config) error {
+func Limit(n int) LimitOption {
+	return limitOption(func(c *config) error {
 		if n < 1 {
 			return fmt.Errorf("fireforget: Limit(%d): the limit must be at least 1", n)
 		}
-		c.set |= optLimit
 		c.limit = n
 		return nil
 	})
 }
 
-// RejectAtLimit makes a caller that finds every slot of [Limit] taken fail
+// RejectWhenFull makes a caller that finds every slot of [Limit] taken fail
 // at once with [execkit.ErrFull] instead of waiting for a slot. Accepted by
-// [New] and [Background] (a [Registry] always rejects).
-func RejectAtLimit() Option {
-	return optionFunc(func(c *config) error {
-		c.set |= optReject
+// [New] and [Background] (a [Registry] always rejects); without a Limit it
+// is a configuration error.
+func RejectWhenFull() BackgroundOption {
+	return backgroundOption(func(c *config) error {
 		c.reject = true
 		return nil
 	})
@@ -99,13 +110,13 @@ func RejectAtLimit() Option {
 // OnError sends the error of every task submitted without a Future
 // (including a [*execkit.PanicError]) to fn, called from the goroutine that
 // ran the task, instead of logging it with log/slog. fn must be safe for
-// concurrent use. Accepted by [New] only. A nil fn is a configuration error.
+// concurrent use. Accepted by [New] only. A nil fn makes New return an
+// error.
 func OnError(fn func(error)) Option {
-	return optionFunc(func(c *config) error {
+	return executorOption(func(c *config) error {
 		if fn == nil {
 			return errors.New("fireforget: OnError(nil): the handler must not be nil")
 		}
-		c.set |= optOnError
 		c.onError = fn
 		return nil
 	})
@@ -114,12 +125,11 @@ func OnError(fn func(error)) Option {
 // KeepFinished makes a [Registry] keep at most n finished jobs (n >= 1),
 // evicting the oldest finished ones beyond that; the default is
 // [DefaultKeepFinished]. Accepted by [NewRegistry] only.
-func KeepFinished(n int) Option {
-	return optionFunc(func(c *config) error {
+func KeepFinished(n int) RegistryOption {
+	return registryOption(func(c *config) error {
 		if n < 1 {
 			return fmt.Errorf("fireforget: KeepFinished(%d): must keep at least 1 job", n)
 		}
-		c.set |= optKeep
 		c.keep = n
 		return nil
 	})
@@ -127,12 +137,11 @@ func KeepFinished(n int) Option {
 
 // TTL makes a [Registry] forget a finished job d after it finished (d > 0);
 // the default is [DefaultTTL]. Accepted by [NewRegistry] only.
-func TTL(d time.Duration) Option {
-	return optionFunc(func(c *config) error {
+func TTL(d time.Duration) RegistryOption {
+	return registryOption(func(c *config) error {
 		if d <= 0 {
 			return fmt.Errorf("fireforget: TTL(%v): the time to live must be positive", d)
 		}
-		c.set |= optTTL
 		c.ttl = d
 		return nil
 	})
@@ -142,12 +151,11 @@ func TTL(d time.Duration) Option {
 // (n >= 2): the first n/2 bytes and the last n/2 are kept, and the bytes cut
 // between them are counted. The default is [DefaultMaxOutput]. Accepted by
 // [NewRegistry] only.
-func MaxOutput(n int) Option {
-	return optionFunc(func(c *config) error {
+func MaxOutput(n int) RegistryOption {
+	return registryOption(func(c *config) error {
 		if n < 2 {
 			return fmt.Errorf("fireforget: MaxOutput(%d): must keep at least 2 bytes", n)
 		}
-		c.set |= optMaxOutput
 		c.maxOutput = n
 		return nil
 	})
@@ -157,38 +165,44 @@ func MaxOutput(n int) Option {
 // reloads itself while its job runs: d is rounded down to whole seconds, the
 // unit of HTML's refresh, and must be at least one second. The default is
 // [DefaultRefresh]. Accepted by [NewRegistry] only.
-func RefreshEvery(d time.Duration) Option {
-	return optionFunc(func(c *config) error {
+func RefreshEvery(d time.Duration) RegistryOption {
+	return registryOption(func(c *config) error {
 		if d < time.Second {
 			return fmt.Errorf("fireforget: RefreshEvery(%v): must be at least 1s", d)
 		}
-		c.set |= optRefresh
 		c.refresh = d.Truncate(time.Second)
 		return nil
 	})
 }
 
-// newConfig applies opts and refuses those outside allowed, naming the
-// constructor in the error.
-func newConfig(who string, allowed optionSet, opts []Option) (config, error) {
+// newConfig applies the options of New or Background, and refuses a nil
+// one and a RejectWhenFull without a Limit, naming the constructor.
+func newConfig[O Option](who string, opts []O) (config, error) {
 	var c config
-	for _, o := range opts {
-		if o == nil {
-			return c, fmt.Errorf("fireforget: %s: nil Option", who)
+	for i, o := range opts {
+		if Option(o) == nil {
+			return c, fmt.Errorf("fireforget: %s with a nil Option (option %d)", who, i+1)
 		}
-		if err := o.apply(&c); err != nil {
+		if err := o.applyExecutor(&c); err != nil {
 			return c, err
 		}
 	}
-	if extra := c.set &^ allowed; extra != 0 {
-		for bit := optionSet(1); bit != 0; bit <<= 1 {
-			if extra&bit != 0 {
-				return c, fmt.Errorf("fireforget: %s does not accept the option %s", who, optionNames[bit])
-			}
-		}
-	}
 	if c.reject && c.limit == 0 {
-		return c, fmt.Errorf("fireforget: %s: RejectAtLimit needs a Limit", who)
+		return c, fmt.Errorf("fireforget: %s: RejectWhenFull needs a Limit", who)
+	}
+	return c, nil
+}
+
+// registryConfig applies the options of NewRegistry, and refuses a nil one.
+func registryConfig(opts []RegistryOption) (config, error) {
+	var c config
+	for i, o := range opts {
+		if o == nil {
+			return c, fmt.Errorf("fireforget: NewRegistry with a nil Option (option %d)", i+1)
+		}
+		if err := o.applyRegistry(&c); err != nil {
+			return c, err
+		}
 	}
 	return c, nil
 }

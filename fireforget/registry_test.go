@@ -16,7 +16,7 @@ import (
 	"github.com/execkit/execkit"
 )
 
-func newTestRegistry(t testing.TB, opts ...Option) *Registry {
+func newTestRegistry(t testing.TB, opts ...RegistryOption) *Registry {
 	t.Helper()
 	r, err := NewRegistry(opts...)
 	if err != nil {
@@ -50,15 +50,14 @@ func (c *fakeClock) advance(d time.Duration) {
 
 func TestNewRegistryRejectsBadOptions(t *testing.T) {
 	tests := []struct {
-		opt  Option
+		opt  RegistryOption
 		want string
 	}{
 		{KeepFinished(0), "KeepFinished(0)"},
 		{TTL(0), "TTL(0s)"},
 		{MaxOutput(1), "MaxOutput(1)"},
 		{RefreshEvery(time.Millisecond), "RefreshEvery(1ms)"},
-		{OnError(func(error) {}), "does not accept the option OnError"},
-		{RejectAtLimit(), "does not accept the option RejectAtLimit"},
+		{nil, "NewRegistry with a nil Option (option 1)"},
 	}
 	for _, tt := range tests {
 		if _, err := NewRegistry(tt.opt); err == nil || !strings.Contains(err.Error(), tt.want) {

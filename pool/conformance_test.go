@@ -23,7 +23,7 @@ func TestConformance(t *testing.T) {
 	}{
 		{"blocking", size, nil, executortest.Blocking(size)},
 		{"MaxWaiting", size, []pool.Option{pool.MaxWaiting(2)}, executortest.Blocking(size)},
-		{"RejectWhenFull", size, []pool.Option{pool.RejectWhenFull()}, executortest.Rejecting(size)},
+		{"RejectWhenFull", size, []pool.Option{pool.RejectWhenFull()}, executortest.RejectWhenFull(size)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 // a write that took over 15ms (a loaded machine), pgx leaves the
 // connection's background reader (pgconn/internal/bgreader) blocked in a
 // read until the connection's next message or its close, and the leak
-// check would count it. Once unbounded, once with MaxPending.
+// check would count it. Once unbounded, once with Limit.
 func TestConformance(t *testing.T) {
 	_, schema := newDB(t)
 	tests := []struct {
@@ -25,7 +25,7 @@ func TestConformance(t *testing.T) {
 		suite []executortest.Option
 	}{
 		{"unbounded", nil, []executortest.Option{executortest.Portable()}},
-		{"MaxPending", []Option{MaxPending(3)}, []executortest.Option{executortest.Portable(), executortest.Blocking(3)}},
+		{"Limit", []Option{Limit(3)}, []executortest.Option{executortest.Portable(), executortest.Blocking(3)}},
 	}
 	n := 0
 	for _, tt := range tests {

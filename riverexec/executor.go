@@ -57,7 +57,7 @@ type Executor struct {
 	base   context.Context
 	giveUp context.CancelFunc
 
-	slots chan struct{} // MaxPending's semaphore; nil when unbounded
+	slots chan struct{} // Limit's semaphore; nil when unbounded
 
 	mu       sync.Mutex
 	closed   bool
@@ -195,7 +195,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 // Task, Go or Map): the job is inserted moments later by a goroutine that
 // batches inserts, and t's outcome arrives at its Future (or the OnError
 // handler) once a worker has run it. Submit blocks only under
-// [MaxPending], until a task finishes or ctx ends (then it returns
+// [Limit], until a task finishes or ctx ends (then it returns
 // ctx.Err()). It returns [execkit.ErrNilTask] for a nil task,
 // [execkit.ErrNotPortable] for any other task (a closure cannot run on
 // another machine), [ErrWorkOnly] on a [WorkOnly] executor, and
@@ -419,7 +419,7 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 	return shutdown.Wait(ctx, e.finished, e.giveUp)
 }
 
-// waitSlot waits for a slot of MaxPending until ctx ends or Shutdown
+// waitSlot waits for a slot of Limit until ctx ends or Shutdown
 // begins.
 func (e *Executor) waitSlot(ctx context.Context) error {
 	select {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func TestThousandResults(t *testing.T) {
@@ -234,7 +235,9 @@ func TestBadOptions(t *testing.T) {
 		{"negative retries", []Option{Retries(-1, time.Second)}, "Retries(-1"},
 		{"zero backoff", []Option{Retries(1, 0)}, "positive backoff"},
 		{"negative rescue", []Option{RescueAfter(-time.Second)}, "RescueAfter"},
-		{"negative pending", []Option{MaxPending(-1)}, "MaxPending"},
+		{"negative limit", []Option{Limit(-1)}, "Limit(-1)"},
+		{"nil handler", []Option{OnError(nil)}, "OnError(nil)"},
+		{"nil option", []Option{Workers(2), nil}, "nil Option"},
 		{"no tables", []Option{Schema("riverexec_missing")}, "Migrate"},
 	}
 	for _, tt := range tests {
@@ -244,6 +247,29 @@ func TestBadOptions(t *testing.T) {
 		}
 		if ex != nil {
 			t.Errorf("%s: New returned an executor with its error", tt.name)
+		}
+	}
+}
+
+// TestOptionsRefusedBeforeTheDatabase holds the option rules that need no
+// server: New refuses a nil Option and OnError(nil) before it reads the
+// database (a pool is lazy: it connects on first use).
+func TestOptionsRefusedBeforeTheDatabase(t *testing.T) {
+	pool, err := pgxpool.New(context.Background(), "postgres://127.0.0.1:1/none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	for _, tt := range []struct {
+		opts []Option
+		want string
+	}{
+		{[]Option{Workers(2), nil}, "riverexec: New with a nil Option"},
+		{[]Option{OnError(nil)}, "riverexec: OnError(nil)"},
+	} {
+		ex, err := New(context.Background(), pool, tt.opts...)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) || ex != nil {
+			t.Errorf("New(%d options) = %v, %v; want no executor and an error starting %q", len(tt.opts), ex, err, tt.want)
 		}
 	}
 }

@@ -21,6 +21,7 @@ type config struct {
 	rescueAfter  time.Duration
 	maxPending   int
 	onError      func(error)
+	nilOnError   bool // OnError(nil) was given: New returns an error
 	logger       *slog.Logger
 	pollMin      time.Duration // unexported: the collector's shortest poll interval
 	pollMax      time.Duration // and its longest
@@ -61,8 +62,10 @@ func (c *config) validate() error {
 		return fmt.Errorf("riverexec: Retries(..., %v): want a positive backoff", c.backoff)
 	case c.rescueAfter < 0:
 		return fmt.Errorf("riverexec: RescueAfter(%v): want a positive duration", c.rescueAfter)
+	case c.nilOnError:
+		return fmt.Errorf("riverexec: OnError(nil): the handler must not be nil")
 	case c.maxPending < 0:
-		return fmt.Errorf("riverexec: MaxPending(%d): want at least 1", c.maxPending)
+		return fmt.Errorf("riverexec: Limit(%d): want at least 1", c.maxPending)
 	}
 	return nil
 }
@@ -114,16 +117,19 @@ func Retries(n int, backoff time.Duration) Option {
 // runs longer than d may run twice at once: keep d above your longest task.
 func RescueAfter(d time.Duration) Option { return optionFunc(func(c *config) { c.rescueAfter = d }) }
 
-// MaxPending bounds the tasks this executor has admitted and not finished:
+// Limit caps the tasks this executor has admitted and not finished at n:
 // at n, Submit blocks until one finishes or its ctx ends. Without it Submit
 // never blocks; each pending task costs a goroutine and a few hundred bytes.
-func MaxPending(n int) Option { return optionFunc(func(c *config) { c.maxPending = n }) }
+func Limit(n int) Option { return optionFunc(func(c *config) { c.maxPending = n }) }
 
 // OnError sets the function that receives the error of every task
 // submitted without a Future (a *[JobError], or a context error when the
 // executor gave up on it). It is called from the task's goroutine and must
-// be safe for concurrent use. The default logs with log/slog.
-func OnError(fn func(error)) Option { return optionFunc(func(c *config) { c.onError = fn }) }
+// be safe for concurrent use. The default logs with log/slog. A nil fn makes
+// [New] return an error.
+func OnError(fn func(error)) Option {
+	return optionFunc(func(c *config) { c.onError, c.nilOnError = fn, fn == nil })
+}
 
 // Logger sets the logger River and the executor log to. The default is
 // slog.Default(), less its messages below level Error (River warns about

@@ -42,11 +42,11 @@ func TestMapBatchPayloads(t *testing.T) {
 		want string
 	}{
 		{"Map argument", func() error {
-			_, err := subprocess.Map(ctx, p, deref, ptrs, subprocess.WithChunkSize(3))
+			_, err := subprocess.Map(ctx, p, deref, ptrs, subprocess.ChunkSize(3))
 			return err
 		}, `subprocess: Map item 4: execkit: bad payload: arguments of "test.deref": `},
 		{"Map result", func() error {
-			_, err := subprocess.Map(ctx, p, halve, []int{0, 2, 4, 6, 7}, subprocess.WithChunkSize(2))
+			_, err := subprocess.Map(ctx, p, halve, []int{0, 2, 4, 6, 7}, subprocess.ChunkSize(2))
 			return err
 		}, `subprocess: Map item 4: execkit: bad payload: result of "test.halve": `},
 	}
@@ -64,7 +64,7 @@ func TestMapBatchPayloads(t *testing.T) {
 					return
 				}
 			}
-		}, subprocess.WithChunkSize(3)) {
+		}, subprocess.ChunkSize(3)) {
 			if err != nil {
 				errs++
 				if !errors.Is(err, execkit.ErrPayload) || !strings.HasPrefix(err.Error(), "subprocess: MapUnordered item 4: ") {

@@ -186,7 +186,7 @@ func BenchmarkMap(b *testing.B) {
 	} {
 		var opts []subprocess.MapOption
 		if bm.chunk > 0 {
-			opts = append(opts, subprocess.WithChunkSize(bm.chunk))
+			opts = append(opts, subprocess.ChunkSize(bm.chunk))
 		}
 		b.Run(bm.name, func(b *testing.B) {
 			p := newPool(b, 2)
@@ -208,7 +208,7 @@ func BenchmarkMap(b *testing.B) {
 // doubleVarint is double with a codec that costs next to nothing.
 var doubleVarint = execkit.Register("test.doubleVarint", func(_ context.Context, x int) (int, error) {
 	return 2 * x, nil
-}, execkit.WithCodec(varintCodec{}))
+}, execkit.UseCodec(varintCodec{}))
 
 type varintCodec struct{}
 

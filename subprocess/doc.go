@@ -9,7 +9,7 @@
 // worker process costs far more (see Costs below). Choose this package for
 // what only a process boundary gives: code that may crash the process
 // (a nil map write in a goroutine it starts, os.Exit, a segfault in cgo),
-// leak memory or file descriptors ([WithMaxTasksPerChild] recycles it),
+// leak memory or file descriptors ([MaxTasksPerChild] recycles it),
 // ignore cancellation and need killing on a deadline, or call C libraries
 // that are not safe to share.
 //
@@ -60,7 +60,7 @@
 //
 // A task's context reaches the worker: when it ends, the pool sends a
 // CANCEL, and if the function has not returned within the grace period
-// ([WithCancelGrace], one second by default) it kills the worker's process
+// ([CancelGrace], one second by default) it kills the worker's process
 // group and starts a replacement. A panic in a function is recovered in the
 // worker and arrives as a [*execkit.PanicError] carrying the worker's
 // stack; the worker goes on. A frame that does not decode kills its worker
@@ -97,7 +97,7 @@
 // thread for the pool's lifetime: the signal follows the thread that
 // started the child, not the process). Every worker is waited for. Its
 // stdin is /dev/null; its stdout is discarded and its stderr kept (the last
-// 8 KiB) unless [WithPassthrough] copies them to the pool's own. Requests
+// 8 KiB) unless [Passthrough] copies them to the pool's own. Requests
 // and results travel on two extra pipes, never on stdout, so tasks may
 // print. The worker receives them as fds 3 and 4 and, when this package is
 // initialized (before the code of any package that imports it), moves them
@@ -156,7 +156,7 @@
 //   - Map of 200,000 ints on 2 workers, default codec and chunks: about
 //     16 ms (10 to 18); Python's pool.map, run alternately, took 51 to
 //     88 ms (median 71), so Map is 3 to 7 times faster. A custom codec
-//     ([execkit.WithCodec]) is called once per item inside the batch:
+//     ([execkit.UseCodec]) is called once per item inside the batch:
 //     about 50 ms with a varint codec.
 //   - The envelope of a call, both ways: 0.16 µs (1.9 µs with gob).
 //

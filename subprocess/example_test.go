@@ -120,7 +120,7 @@ func ExampleMap() {
 
 	squares, err := subprocess.Map(ctx, pool, square, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
 	fmt.Println(squares, err)
-	squares, err = subprocess.Map(ctx, pool, square, []int{1, 2, 3}, subprocess.WithChunkSize(1))
+	squares, err = subprocess.Map(ctx, pool, square, []int{1, 2, 3}, subprocess.ChunkSize(1))
 	fmt.Println(squares, err)
 	// Output:
 	// [1 4 9 16 25 36 49 64 81 100] <nil>
@@ -176,8 +176,8 @@ func ExampleWorkerError() {
 
 // A call whose context ends is cancelled in its worker; a function that
 // ignores its context has its worker killed after the grace period.
-func ExampleWithCancelGrace() {
-	pool, err := subprocess.New(1, subprocess.WithCancelGrace(10*time.Millisecond))
+func ExampleCancelGrace() {
+	pool, err := subprocess.New(1, subprocess.CancelGrace(10*time.Millisecond))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -192,12 +192,12 @@ func ExampleWithCancelGrace() {
 }
 
 // The initializer runs once in each worker, before its tasks; with
-// WithMaxTasksPerChild workers are replaced (and initialized) after 2 calls.
-func ExampleWithInitializer() {
+// MaxTasksPerChild workers are replaced (and initialized) after 2 calls.
+func ExampleInitializer() {
 	ctx := context.Background()
 	pool, err := subprocess.New(1,
-		subprocess.WithInitializer(exampleConnect, "db://example"),
-		subprocess.WithMaxTasksPerChild(2))
+		subprocess.Initializer(exampleConnect, "db://example"),
+		subprocess.MaxTasksPerChild(2))
 	if err != nil {
 		fmt.Println(err)
 		return

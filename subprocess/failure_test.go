@@ -69,7 +69,7 @@ func TestWorkerDeath(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
-	p := newPool(t, 1, subprocess.WithCancelGrace(50*time.Millisecond))
+	p := newPool(t, 1, subprocess.CancelGrace(50*time.Millisecond))
 	ctx := testContext(t)
 	before, err := subprocess.Apply(ctx, p, getpid, struct{}{})
 	if err != nil {
@@ -144,7 +144,7 @@ func TestBroken(t *testing.T) {
 	marker := t.TempDir() + "/refuse"
 	errs := make(chan error, 100)
 	p, err := subprocess.New(1,
-		subprocess.WithInitializer(initPath, marker),
+		subprocess.Initializer(initPath, marker),
 		subprocess.OnError(func(err error) { errs <- err }))
 	if err != nil {
 		t.Fatal(err)

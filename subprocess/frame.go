@@ -50,7 +50,7 @@ const (
 // ErrTooLarge is wrapped, with [execkit.ErrPayload], by the error of a
 // call whose argument, or whose result, does not fit in one frame of the
 // protocol (64 MiB): from Apply and a Future, and for one item of [Map] or
-// [MapUnordered], whose chunks are split to fit whatever [WithChunkSize]
+// [MapUnordered], whose chunks are split to fit whatever [ChunkSize]
 // says, so that only an item too large alone fails. The results of a
 // chunk may total 64 MiB per item.
 var ErrTooLarge = errors.New("subprocess: over the 64 MiB frame limit")

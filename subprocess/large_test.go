@@ -53,7 +53,7 @@ func TestMapLargeItems(t *testing.T) {
 	})
 	t.Run("arguments unordered", func(t *testing.T) {
 		n := 0
-		for v, err := range subprocess.MapUnordered(ctx, p, length, slices.Values(items), subprocess.WithChunkSize(len(items))) {
+		for v, err := range subprocess.MapUnordered(ctx, p, length, slices.Values(items), subprocess.ChunkSize(len(items))) {
 			if err != nil || v != len(item) {
 				t.Fatalf("got %d, %v; want %d, nil", v, err, len(item))
 			}
@@ -65,7 +65,7 @@ func TestMapLargeItems(t *testing.T) {
 	})
 	t.Run("results", func(t *testing.T) {
 		sizes := slices.Repeat([]int{8 * kib}, 9) // 72 KiB of results in one chunk: two frames
-		got, err := subprocess.Map(ctx, p, grow, sizes, subprocess.WithChunkSize(9))
+		got, err := subprocess.Map(ctx, p, grow, sizes, subprocess.ChunkSize(9))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,12 +87,12 @@ func TestMapLargeItems(t *testing.T) {
 		want string
 	}{
 		{"Map argument", func() error {
-			_, err := subprocess.Map(ctx, p, length, [][]byte{item, huge}, subprocess.WithChunkSize(2))
+			_, err := subprocess.Map(ctx, p, length, [][]byte{item, huge}, subprocess.ChunkSize(2))
 			return err
 		}, "Map item 1: its argument makes a frame of"},
 		{"MapUnordered argument", func() error {
 			var errs []error
-			for _, err := range subprocess.MapUnordered(ctx, p, length, slices.Values([][]byte{item, huge}), subprocess.WithChunkSize(2)) {
+			for _, err := range subprocess.MapUnordered(ctx, p, length, slices.Values([][]byte{item, huge}), subprocess.ChunkSize(2)) {
 				if err != nil {
 					errs = append(errs, err)
 				}
@@ -111,11 +111,11 @@ func TestMapLargeItems(t *testing.T) {
 			return err
 		}, "the result makes more than"},
 		{"Map result", func() error {
-			_, err := subprocess.Map(ctx, p, grow, []int{1, 65 * kib}, subprocess.WithChunkSize(1))
+			_, err := subprocess.Map(ctx, p, grow, []int{1, 65 * kib}, subprocess.ChunkSize(1))
 			return err
 		}, "the result makes more than"},
 		{"Map results of a chunk", func() error {
-			_, err := subprocess.Map(ctx, p, grow, []int{130 * kib, 1}, subprocess.WithChunkSize(2))
+			_, err := subprocess.Map(ctx, p, grow, []int{130 * kib, 1}, subprocess.ChunkSize(2))
 			return err
 		}, "the results of a chunk of 2 items total more than"},
 	}

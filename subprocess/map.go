@@ -80,7 +80,7 @@ func (p *Pool) finishChunk(err error) {
 // Map calls f on every item in the workers and returns the results in
 // input order: the counterpart of Pool.map. Items travel in chunks, one
 // frame each way per chunk, of ceil(len(items) / (4 * workers)) items
-// (Python's default) unless [WithChunkSize] says otherwise; a chunk runs in
+// (Python's default) unless [ChunkSize] says otherwise; a chunk runs in
 // one worker, item after item. A chunk whose items do not fit in one frame
 // (64 MiB) together is split until they do; an item too large alone fails
 // with an error wrapping [ErrTooLarge], and so does a chunk whose results
@@ -97,10 +97,11 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 		return nil, fmt.Errorf("subprocess: Map with a nil Func: %w", execkit.ErrNilTask)
 	}
 	cfg := mapConfig{chunk: max(1, (len(items)+4*p.n-1)/(4*p.n))}
-	for _, o := range opts {
-		if o != nil {
-			o.applyMap(&cfg)
+	for i, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("subprocess: Map with a nil MapOption (option %d)", i+1)
 		}
+		o.applyMap(&cfg)
 	}
 	nchunks := (len(items) + cfg.chunk - 1) / cfg.chunk
 	if err := p.admit(nchunks); err != nil {
@@ -243,7 +244,7 @@ func batchResults[In, Out any](c *call, f *execkit.Func[In, Out], out []Out, ctx
 // MapUnordered calls f on every item of items in the workers and yields
 // each result (or error) as soon as its chunk returns, in completion order:
 // the counterpart of Pool.imap_unordered. Chunks hold 1 item unless
-// [WithChunkSize] says otherwise. Unlike imap_unordered, which reads the
+// [ChunkSize] says otherwise. Unlike imap_unordered, which reads the
 // whole input at once, it reads items only as fast as results are taken:
 // at most 16 chunks per worker are outstanding, and a consumer that stops
 // taking results stops the input too.
@@ -266,10 +267,12 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 			return
 		}
 		cfg := mapConfig{chunk: 1}
-		for _, o := range opts {
-			if o != nil {
-				o.applyMap(&cfg)
+		for i, o := range opts {
+			if o == nil {
+				yield(zero, fmt.Errorf("subprocess: MapUnordered with a nil MapOption (option %d)", i+1))
+				return
 			}
+			o.applyMap(&cfg)
 		}
 		if err := p.admit(0); err != nil {
 			yield(zero, err)

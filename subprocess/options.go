@@ -9,7 +9,7 @@ import (
 )
 
 // An Option configures [New]. Options are made by the functions of this
-// package only.
+// package only; a nil Option, or an invalid one, makes New return an error.
 type Option interface{ apply(*config) }
 
 type config struct {
@@ -38,45 +38,45 @@ func (c *config) fail(err error) {
 	}
 }
 
-// WithInitializer makes every worker process call f(arg) once, when it
+// Initializer makes every worker process call f(arg) once, when it
 // starts and before it runs any task: the counterpart of Pool's
 // initializer and initargs. Use it to open what the worker's tasks share
 // (a connection, a loaded model), kept in package variables of the worker.
 // When it fails in a new worker, that worker is refused: [New] returns the
 // error, and a replacement that fails counts toward [ErrBroken].
-func WithInitializer[In, Out any](f *execkit.Func[In, Out], arg In) Option {
+func Initializer[In, Out any](f *execkit.Func[In, Out], arg In) Option {
 	return optionFunc(func(c *config) {
 		if f == nil {
-			c.fail(fmt.Errorf("subprocess: WithInitializer with a nil Func: %w", execkit.ErrNilTask))
+			c.fail(fmt.Errorf("subprocess: Initializer with a nil Func: %w", execkit.ErrNilTask))
 			return
 		}
 		b, err := driver.EncodeBatch(f, []In{arg}) // a batch of one: see request
 		if err != nil {
-			c.fail(fmt.Errorf("subprocess: WithInitializer(%q): %w", f.Name(), err))
+			c.fail(fmt.Errorf("subprocess: Initializer(%q): %w", f.Name(), err))
 			return
 		}
 		c.initName, c.initArg = f.Name(), b
 	})
 }
 
-// WithMaxTasksPerChild makes each worker process exit after it ran n calls
+// MaxTasksPerChild makes each worker process exit after it ran n calls
 // (a task, an Apply, or one chunk of a Map), and the pool start a fresh one:
 // the counterpart of maxtasksperchild, for code that leaks. n must be
 // positive.
-func WithMaxTasksPerChild(n int) Option {
+func MaxTasksPerChild(n int) Option {
 	return optionFunc(func(c *config) {
 		if n <= 0 {
-			c.fail(fmt.Errorf("subprocess: WithMaxTasksPerChild(%d): want a positive count", n))
+			c.fail(fmt.Errorf("subprocess: MaxTasksPerChild(%d): want a positive count", n))
 			return
 		}
 		c.maxTasks = n
 	})
 }
 
-// WithPassthrough copies what the workers write to their stdout and stderr
+// Passthrough copies what the workers write to their stdout and stderr
 // to this process's. By default their stdout is discarded and their stderr
 // only kept (its last 8 KiB, in a [WorkerError]).
-func WithPassthrough() Option {
+func Passthrough() Option {
 	return optionFunc(func(c *config) { c.passthrough = true })
 }
 
@@ -84,7 +84,8 @@ func WithPassthrough() Option {
 // submitted without a Future (Func.Task), and with the error of every
 // replacement worker that fails to start. fn is called from the pool's
 // goroutines, possibly concurrently, and must not block for long. The
-// default logs the error with log/slog at level Error.
+// default logs the error with log/slog at level Error. A nil fn makes [New]
+// return an error.
 func OnError(fn func(error)) Option {
 	return optionFunc(func(c *config) {
 		if fn == nil {
@@ -95,14 +96,14 @@ func OnError(fn func(error)) Option {
 	})
 }
 
-// WithCancelGrace sets how long a task whose context ended may take to
+// CancelGrace sets how long a task whose context ended may take to
 // return after its worker was told to cancel it, before the pool kills the
 // worker's process group and starts a replacement. The default is one
 // second. d must be positive.
-func WithCancelGrace(d time.Duration) Option {
+func CancelGrace(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d <= 0 {
-			c.fail(fmt.Errorf("subprocess: WithCancelGrace(%v): want a positive duration", d))
+			c.fail(fmt.Errorf("subprocess: CancelGrace(%v): want a positive duration", d))
 			return
 		}
 		c.grace = d
@@ -111,7 +112,7 @@ func WithCancelGrace(d time.Duration) Option {
 
 // StartTimeout bounds the start of every worker process, the first ones
 // and their replacements: from its spawn until it said hello and its
-// initializer ([WithInitializer]) returned. A worker that takes longer is
+// initializer ([Initializer]) returned. A worker that takes longer is
 // killed with its process group: [New] then stops the other workers and
 // returns an error wrapping context.DeadlineExceeded that names the
 // initializer; a replacement that times out counts toward [ErrBroken]. The
@@ -126,7 +127,8 @@ func StartTimeout(d time.Duration) Option {
 	})
 }
 
-// A MapOption configures [Map] and [MapUnordered].
+// A MapOption configures [Map] and [MapUnordered]; a nil one makes Map
+// return an error, and MapUnordered yield one.
 type MapOption interface{ applyMap(*mapConfig) }
 
 type mapConfig struct{ chunk int }
@@ -135,9 +137,9 @@ type chunkOption int
 
 func (o chunkOption) applyMap(c *mapConfig) { c.chunk = int(o) }
 
-// WithChunkSize makes [Map] and [MapUnordered] send items to the workers in
+// ChunkSize makes [Map] and [MapUnordered] send items to the workers in
 // chunks of n (the last may be smaller) instead of the default: Python's
 // rule for Map, ceil(len(items) / (4 * workers)), and 1 for MapUnordered.
 // Values below 1 mean 1. A chunk whose items do not fit in one frame
 // (64 MiB) together is split until they do, whatever n says.
-func WithChunkSize(n int) MapOption { return chunkOption(max(n, 1)) }
+func ChunkSize(n int) MapOption { return chunkOption(max(n, 1)) }

@@ -90,7 +90,7 @@ type pendingTask struct {
 // and returns once all of them are ready: started, handshake done,
 // initializer run. It blocks at most about the [StartTimeout] (one minute
 // by default). It returns [ErrNoMain] when [Main] was never called, an
-// error for a negative n or an invalid option, and the first worker's
+// error for a negative n or an invalid or nil option, and the first worker's
 // start error (an [ErrProtocol] when a worker registered different
 // functions, the initializer's error, an error wrapping
 // context.DeadlineExceeded when a worker did not start within the
@@ -111,10 +111,11 @@ func New(n int, opts ...Option) (*Pool, error) {
 		n = runtime.NumCPU()
 	}
 	cfg := config{grace: defaultGrace, startTimeout: defaultStartTimeout}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&cfg)
+	for i, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("subprocess: New with a nil Option (option %d)", i+1)
 		}
+		o.apply(&cfg)
 	}
 	if cfg.err != nil {
 		return nil, cfg.err
@@ -237,7 +238,7 @@ func (p *Pool) Stats() execkit.Stats { return p.counters.Stats() }
 // join. It returns nil once every process and goroutine the pool started
 // has exited. If ctx ends first, it cancels the tasks' contexts (their
 // workers are told to cancel them, and killed if they do not return within
-// the grace of [WithCancelGrace]) and returns ctx.Err(); the calls in
+// the grace of [CancelGrace]) and returns ctx.Err(); the calls in
 // flight (Apply, Map, ...) fail with an error saying Shutdown's context
 // ended, wrapping its error. A later call waits again. It is idempotent and safe to call concurrently; after Terminate it
 // returns nil once Terminate's work is done.

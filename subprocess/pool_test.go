@@ -36,11 +36,12 @@ func TestNewBadArguments(t *testing.T) {
 		want string
 	}{
 		{"negative count", -1, nil, "subprocess: New(-1)"},
-		{"max tasks zero", 1, []subprocess.Option{subprocess.WithMaxTasksPerChild(0)}, "WithMaxTasksPerChild(0)"},
-		{"grace zero", 1, []subprocess.Option{subprocess.WithCancelGrace(0)}, "WithCancelGrace(0s)"},
+		{"max tasks zero", 1, []subprocess.Option{subprocess.MaxTasksPerChild(0)}, "MaxTasksPerChild(0)"},
+		{"grace zero", 1, []subprocess.Option{subprocess.CancelGrace(0)}, "CancelGrace(0s)"},
 		{"start timeout zero", 1, []subprocess.Option{subprocess.StartTimeout(0)}, "StartTimeout(0s)"},
 		{"nil handler", 1, []subprocess.Option{subprocess.OnError(nil)}, "OnError(nil)"},
-		{"nil initializer", 1, []subprocess.Option{subprocess.WithInitializer[int, int](nil, 0)}, "nil Func"},
+		{"nil initializer", 1, []subprocess.Option{subprocess.Initializer[int, int](nil, 0)}, "nil Func"},
+		{"nil option", 1, []subprocess.Option{subprocess.StartTimeout(time.Minute), nil}, "New with a nil Option (option 2)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,10 +221,10 @@ func TestMap(t *testing.T) {
 		opts []subprocess.MapOption
 	}{
 		{"default chunks", nil},
-		{"chunk=1", []subprocess.MapOption{subprocess.WithChunkSize(1)}},
-		{"chunk=7", []subprocess.MapOption{subprocess.WithChunkSize(7)}},
-		{"chunk=5000", []subprocess.MapOption{subprocess.WithChunkSize(5000)}},
-		{"chunk=-3", []subprocess.MapOption{subprocess.WithChunkSize(-3)}},
+		{"chunk=1", []subprocess.MapOption{subprocess.ChunkSize(1)}},
+		{"chunk=7", []subprocess.MapOption{subprocess.ChunkSize(7)}},
+		{"chunk=5000", []subprocess.MapOption{subprocess.ChunkSize(5000)}},
+		{"chunk=-3", []subprocess.MapOption{subprocess.ChunkSize(-3)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -242,8 +243,14 @@ func TestMap(t *testing.T) {
 			t.Errorf("got %v, %v; want [], nil", got, err)
 		}
 	})
+	t.Run("nil option", func(t *testing.T) {
+		got, err := subprocess.Map(ctx, p, double, items, subprocess.ChunkSize(2), nil)
+		if err == nil || err.Error() != "subprocess: Map with a nil MapOption (option 2)" || got != nil {
+			t.Errorf("got %d results, %v; want none and a nil MapOption error", len(got), err)
+		}
+	})
 	t.Run("error", func(t *testing.T) {
-		_, err := subprocess.Map(ctx, p, failOdd, []int{0, 2, 4, 5, 6}, subprocess.WithChunkSize(2))
+		_, err := subprocess.Map(ctx, p, failOdd, []int{0, 2, 4, 5, 6}, subprocess.ChunkSize(2))
 		if err == nil || err.Error() != "subprocess: Map item 3: odd 5" {
 			t.Errorf("got %v; want %q", err, "subprocess: Map item 3: odd 5")
 		}
@@ -252,7 +259,7 @@ func TestMap(t *testing.T) {
 		ctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() {
-			_, err := subprocess.Map(ctx, p, waitCtx, []time.Duration{time.Hour, time.Hour, time.Hour}, subprocess.WithChunkSize(1))
+			_, err := subprocess.Map(ctx, p, waitCtx, []time.Duration{time.Hour, time.Hour, time.Hour}, subprocess.ChunkSize(1))
 			done <- err
 		}()
 		cancel()
@@ -268,7 +275,7 @@ func TestMapUnordered(t *testing.T) {
 	t.Run("all", func(t *testing.T) {
 		for _, chunk := range []int{1, 3} {
 			var got []int
-			for v, err := range subprocess.MapUnordered(ctx, p, double, countTo(100), subprocess.WithChunkSize(chunk)) {
+			for v, err := range subprocess.MapUnordered(ctx, p, double, countTo(100), subprocess.ChunkSize(chunk)) {
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -278,6 +285,18 @@ func TestMapUnordered(t *testing.T) {
 			if len(got) != 100 || got[0] != 0 || got[99] != 198 {
 				t.Errorf("chunk=%d: got %d results %v...; want the doubles of 0..99", chunk, len(got), got[:min(5, len(got))])
 			}
+		}
+	})
+	t.Run("nil option", func(t *testing.T) {
+		var errs []error
+		for v, err := range subprocess.MapUnordered(ctx, p, double, countTo(10), nil) {
+			if err == nil {
+				t.Errorf("got result %d; want only the nil MapOption error", v)
+			}
+			errs = append(errs, err)
+		}
+		if len(errs) != 1 || errs[0].Error() != "subprocess: MapUnordered with a nil MapOption (option 1)" {
+			t.Errorf("got %v; want one nil MapOption error", errs)
 		}
 	})
 	t.Run("errors go on", func(t *testing.T) {
@@ -352,7 +371,7 @@ func countTo(n int) func(func(int) bool) {
 }
 
 func TestRecycling(t *testing.T) {
-	p := newPool(t, 1, subprocess.WithMaxTasksPerChild(2), subprocess.WithInitializer(initPath, ""))
+	p := newPool(t, 1, subprocess.MaxTasksPerChild(2), subprocess.Initializer(initPath, ""))
 	ctx := testContext(t)
 	count := map[int]int{}
 	for range 6 {
@@ -381,7 +400,7 @@ func TestInitializerFailure(t *testing.T) {
 	if err := os.WriteFile(marker, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p, err := subprocess.New(2, subprocess.WithInitializer(initPath, marker))
+	p, err := subprocess.New(2, subprocess.Initializer(initPath, marker))
 	if err == nil {
 		p.Terminate()
 		t.Fatal("New: got nil error; want the initializer's")
@@ -421,7 +440,7 @@ func TestStderrTail(t *testing.T) {
 }
 
 func TestShutdownDeadline(t *testing.T) {
-	p, err := subprocess.New(1, subprocess.WithCancelGrace(20*time.Millisecond))
+	p, err := subprocess.New(1, subprocess.CancelGrace(20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,7 +504,7 @@ func TestPassthrough(t *testing.T) {
 		want string
 	}{
 		{"default discards", nil, ""},
-		{"passthrough", []subprocess.Option{subprocess.WithPassthrough()}, "hello from a worker\n"},
+		{"passthrough", []subprocess.Option{subprocess.Passthrough()}, "hello from a worker\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -567,7 +586,7 @@ func TestMapPoolEnd(t *testing.T) {
 	for _, c := range calls {
 		for _, e := range ends {
 			t.Run(c.name+"/"+e.name, func(t *testing.T) {
-				p := newPool(t, 1, subprocess.WithCancelGrace(50*time.Millisecond))
+				p := newPool(t, 1, subprocess.CancelGrace(50*time.Millisecond))
 				fifo, wait := started(t)
 				done := make(chan error, 1)
 				go func() { done <- c.run(p, blockArg{Fifo: fifo}) }()

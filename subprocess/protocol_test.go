@@ -108,7 +108,7 @@ func TestStalledFrame(t *testing.T) {
 // sent to an idle worker that stopped reading (SIGSTOP), still ends when
 // its context does: the worker is killed after the cancel grace.
 func TestStoppedWorker(t *testing.T) {
-	p := newPool(t, 1, subprocess.WithCancelGrace(50*time.Millisecond))
+	p := newPool(t, 1, subprocess.CancelGrace(50*time.Millisecond))
 	ctx := testContext(t)
 	pid, err := subprocess.Apply(ctx, p, getpid, struct{}{})
 	if err != nil {

@@ -41,7 +41,7 @@ type initHangArg struct{ Flag, Fifo string }
 // after the StartTimeout, with an error that says so, and leaves no
 // process or goroutine behind.
 func TestStartTimeout(t *testing.T) {
-	p, err := subprocess.New(2, subprocess.WithInitializer(initHang, initHangArg{}), subprocess.StartTimeout(2*time.Second)) // time for HELLO, under -race too
+	p, err := subprocess.New(2, subprocess.Initializer(initHang, initHangArg{}), subprocess.StartTimeout(2*time.Second)) // time for HELLO, under -race too
 	if err == nil {
 		p.Terminate()
 		t.Fatal("New: got nil error; want a start timeout")
@@ -71,7 +71,7 @@ func TestStopWhileStarting(t *testing.T) {
 			ctx := testContext(t)
 			fifo, wait := started(t)
 			flag := filepath.Join(t.TempDir(), "hang")
-			p, err := subprocess.New(1, subprocess.WithInitializer(initHang, initHangArg{Flag: flag, Fifo: fifo}), subprocess.OnError(func(error) {}))
+			p, err := subprocess.New(1, subprocess.Initializer(initHang, initHangArg{Flag: flag, Fifo: fifo}), subprocess.OnError(func(error) {}))
 			if err != nil {
 				t.Fatal(err)
 			}

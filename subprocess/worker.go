@@ -287,7 +287,7 @@ func (p *Pool) greet(w *worker, helloed chan<- struct{}) error {
 
 // feed writes the worker's CALL and CANCEL frames: it keeps perWorker calls
 // outstanding, lets the worker go when it is done with it (the pool stops,
-// or it reached WithMaxTasksPerChild), and returns when it dies.
+// or it reached MaxTasksPerChild), and returns when it dies.
 func (p *Pool) feed(w *worker) {
 	defer close(w.fed)
 	var (
@@ -614,7 +614,7 @@ func (p *Pool) takeBack(w *worker, id uint64) error {
 			continue
 		}
 		w.sent = append(w.sent[:i], w.sent[i+1:]...)
-		w.assigned-- // it did not run there (WithMaxTasksPerChild counts what did)
+		w.assigned-- // it did not run there (MaxTasksPerChild counts what did)
 		c.revoking = false
 		if c.ctxErr != nil { // cancelled meanwhile; it never ran
 			p.resolveLocked(c, nil, c.ctxErr)
