@@ -17,7 +17,9 @@ var (
 	ErrNilTask = errors.New("execkit: nil task")
 
 	// ErrNilExecutor is returned by Map and carried by the Future of Go
-	// (and of a Func's Go and Map) called with a nil Executor.
+	// (and of a Func's Go and Map) called with a nil Executor, and returned
+	// by Submit and Shutdown of a typed nil executor or of one whose zero
+	// value its package says is not usable (made without its constructor).
 	ErrNilExecutor = errors.New("execkit: nil executor")
 
 	// ErrNotPortable is returned by Submit of an executor that runs tasks in

@@ -52,6 +52,9 @@ type inlineKey struct{}
 // one derived from it, runs its task (nested) while Shutdown waits, as long
 // as e has not finished, and Shutdown waits for it too.
 func (e *Inline) Submit(ctx context.Context, t Task) error {
+	if e == nil {
+		return ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -121,6 +124,9 @@ func (e *Inline) nested(ctx context.Context) bool {
 // contexts and returns ctx.Err(); a later call waits again. It is
 // idempotent and safe to call concurrently.
 func (e *Inline) Shutdown(ctx context.Context) error {
+	if e == nil {
+		return ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -142,6 +148,9 @@ func (e *Inline) Shutdown(ctx context.Context) error {
 
 // Stats returns the counters. Queued is always zero: Inline never queues.
 func (e *Inline) Stats() Stats {
+	if e == nil {
+		return Stats{}
+	}
 	return Stats{
 		Submitted: e.submitted.Load(),
 		Running:   e.running.Load(),

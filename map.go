@@ -17,7 +17,9 @@ import (
 // [context.Background]; a nil ex returns [ErrNilExecutor], a nil fn
 // [ErrNilTask]; no items return an empty slice. On an executor that runs
 // tasks in another process use [Func.Map], since fn is a closure. Map never
-// panics.
+// panics. A Map inside a task (fn calling Map with its ctx) is told through
+// that ctx: when the outer Map returns, the inner Maps have been told, and
+// cancel their own tasks as they return, a moment later.
 func Map[In, Out any](ctx context.Context, ex Executor, items []In, fn func(context.Context, In) (Out, error)) ([]Out, error) {
 	if fn == nil {
 		return nil, ErrNilTask

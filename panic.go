@@ -25,12 +25,18 @@ func newPanicError(v any) *PanicError {
 // Error returns "execkit: task panicked: " and the panic value. The stack is
 // in the Stack field, and in the attributes of LogValue.
 func (e *PanicError) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
 	return fmt.Sprintf("execkit: task panicked: %v", e.Value)
 }
 
 // Unwrap returns the panic value when it is an error, so errors.Is and
 // errors.As see through the panic; otherwise nil.
 func (e *PanicError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
 	err, _ := e.Value.(error)
 	return err
 }

@@ -26,8 +26,14 @@ func (t *funcTask[In, Out]) Run(ctx context.Context) error {
 }
 
 func (t *funcTask[In, Out]) RunVia(ctx context.Context, invoke invoker) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if ctx.Err() != nil { // cancelled before it started: never start
 		return context.Cause(ctx)
+	}
+	if invoke == nil { // no process to cross: call f here
+		return t.Run(ctx)
 	}
 	_, err := t.via(ctx, invoke)
 	return err

@@ -29,10 +29,20 @@ type RemoteError struct {
 }
 
 // Error returns Message, the text of the original error.
-func (e *RemoteError) Error() string { return e.Message }
+func (e *RemoteError) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
+	return e.Message
+}
 
 // Unwrap returns Sentinels, so that errors.Is matches each of them.
-func (e *RemoteError) Unwrap() []error { return e.Sentinels }
+func (e *RemoteError) Unwrap() []error {
+	if e == nil {
+		return nil
+	}
+	return e.Sentinels
+}
 
 type errorsOption []error
 

@@ -21,6 +21,12 @@ func isNil(t Task) bool {
 // run runs t with panic recovery, and not at all when ctx has ended and t
 // does not report its own outcome: driver.Run.
 func run(ctx context.Context, t Task) (err error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if isNil(t) {
+		return ErrNilTask
+	}
 	if err := ctx.Err(); err != nil && !hasFuture(t) { // cancelled before it started: never start
 		return err // (a self-reporting task records this outcome itself, in its Run)
 	}

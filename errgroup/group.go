@@ -156,6 +156,9 @@ func WithContext(ctx context.Context, opts ...Option) (*Group, error) {
 // group, and Shutdown returns it. A task made by [execkit.Go] also delivers
 // it to its Future.
 func (g *Group) Submit(ctx context.Context, t execkit.Task) error {
+	if g == nil || g.ctx == nil { // not made by New or WithContext
+		return execkit.ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -381,6 +384,9 @@ func (g *Group) fail(err error) {
 // again. It is idempotent and safe to call concurrently: every call that
 // waits to the end returns the same error.
 func (g *Group) Shutdown(ctx context.Context) error {
+	if g == nil || g.ctx == nil { // not made by New or WithContext
+		return execkit.ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -445,5 +451,8 @@ type Stats struct {
 // Stats returns a snapshot of the group's counters. It never blocks and is
 // safe to call concurrently, also after Shutdown.
 func (g *Group) Stats() Stats {
+	if g == nil {
+		return Stats{}
+	}
 	return Stats{Stats: g.counters.Stats(), Skipped: g.skipped.Load()}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"time"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/fireforget"
@@ -120,6 +122,7 @@ func checkNilArguments(h *harness) {
 		}
 		return nil
 	})
+	h.nilAndZeroExecutor(noPanic)
 	h.awaitLines(finishedFile, 3) // jobs 5, 6 and 8
 	if err := noPanic("Shutdown(nil ctx)", func() error { return h.ex.Shutdown(nilCtx) }); err != nil {
 		h.t.Errorf("Shutdown(nil ctx) = %v; want nil (a nil ctx is context.Background)", err)
@@ -174,5 +177,48 @@ func checkThreads(h *harness) {
 	}
 	if errs := h.errs.all(); len(errs) > 0 {
 		h.t.Errorf("onError received %v; want nothing (a Thread reports its own outcome)", errs)
+	}
+}
+
+// nilAndZeroExecutor: a typed nil of the executor's type, and its zero
+// value (made without its constructor), never panic in Submit or Shutdown:
+// they refuse with an error (ErrNilExecutor, say) or, where the zero value
+// is documented to work, admit and run the task.
+func (h *harness) nilAndZeroExecutor(noPanic func(string, func() error) error) {
+	h.t.Helper()
+	typ := reflect.TypeOf(h.ex)
+	if typ.Kind() != reflect.Pointer {
+		return
+	}
+	for _, c := range []struct {
+		what string
+		ex   execkit.Executor
+	}{
+		{fmt.Sprintf("(%v)(nil)", typ), reflect.Zero(typ).Interface().(execkit.Executor)},
+		{fmt.Sprintf("a zero %v", typ.Elem()), reflect.New(typ.Elem()).Interface().(execkit.Executor)},
+	} {
+		ran := make(chan struct{}, 1)
+		task := jobFunc.Task(h.job(900, record))
+		if !h.cfg.portable {
+			task = execkit.TaskFunc(func(context.Context) error { ran <- struct{}{}; return nil })
+		}
+		var admitted bool
+		_ = noPanic("Submit on "+c.what, func() error {
+			err := c.ex.Submit(h.bg, task)
+			admitted = err == nil
+			return nil
+		})
+		if admitted && !h.cfg.portable {
+			select {
+			case <-ran:
+			case <-time.After(patience):
+				h.t.Errorf("Submit on %s = nil, but the task did not run", c.what)
+			}
+		}
+		_ = noPanic("Shutdown on "+c.what, func() error { _ = c.ex.Shutdown(h.bg); return nil })
+		_ = noPanic("Go on "+c.what, func() error {
+			_, _ = jobFunc.Go(h.bg, c.ex, h.job(901, record)).Wait(h.bg)
+			return nil
+		})
 	}
 }

@@ -52,6 +52,11 @@ func newGoExec(onError func(error), broken string, capacity int, follow bool) *g
 }
 
 func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
+	if e == nil || e.base == nil { // (a typed nil or zero goExec: "nilrecv" forgets this)
+		if broken := os.Getenv(brokenEnv); broken != "nilrecv" {
+			return execkit.ErrNilExecutor
+		}
+	}
 	if ctx == nil && e.broken != "nilctx" { // "nilctx" calls ctx.Value on it below
 		ctx = context.Background()
 	}
@@ -194,6 +199,11 @@ func (e *goExec) followUp(t execkit.Task) (bool, error) {
 }
 
 func (e *goExec) Shutdown(ctx context.Context) error {
+	if e == nil || e.base == nil { // (a typed nil or zero goExec: "nilrecv" forgets this)
+		if broken := os.Getenv(brokenEnv); broken != "nilrecv" {
+			return execkit.ErrNilExecutor
+		}
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -257,6 +267,7 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"afterclose", "Submit after Shutdown = <nil>; want ErrClosed"},
 		{"cancellate", "tasks still had a live ctx"},
 		{"nilctx", "Submit(nil ctx) panicked"},
+		{"nilrecv", "Submit on (*executortest.goExec)(nil) panicked"},
 		{"reporttwice", "want nothing (a Thread reports its own outcome)"},
 		{"errtext", "Func.Go of a task failing with \"executortest: task 1: executortest: undeclared sentinel\": errors.Is(err, the sentinel) = false"},
 		{"remotetext", "errors.Is(err, the sentinel) = false for &errors.errorString"},

@@ -7,9 +7,9 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/gate"
 	"github.com/execkit/execkit/internal/link"
 	"github.com/execkit/execkit/internal/shutdown"
-	"github.com/execkit/execkit/internal/gate"
 	"github.com/execkit/execkit/internal/xrun"
 )
 
@@ -103,6 +103,9 @@ func New(opts ...Option) (*Executor, error) {
 // then. A task's ctx kept after the Executor finished admits nothing
 // (ErrClosed).
 func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
+	if e == nil || e.base == nil { // not made by New
+		return execkit.ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -261,6 +264,9 @@ func (e *Executor) finishIfIdle() {
 // still finish in the background and a later Shutdown waits for them again.
 // It is idempotent and safe to call concurrently.
 func (e *Executor) Shutdown(ctx context.Context) error {
+	if e == nil || e.base == nil { // not made by New
+		return execkit.ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -288,6 +294,9 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 // the other counters, so a snapshot taken while tasks finish may be off by
 // those tasks. It never blocks, and keeps working after Shutdown.
 func (e *Executor) Stats() execkit.Stats {
+	if e == nil {
+		return execkit.Stats{}
+	}
 	s := execkit.Stats{
 		Succeeded: e.succeeded.Load(),
 		Failed:    e.failed.Load(),

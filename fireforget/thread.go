@@ -110,10 +110,18 @@ func (th *Thread) finish(err error) {
 
 // ID returns the Thread's number: unique in the process and increasing in
 // creation order, never reused.
-func (th *Thread) ID() uint64 { return th.id }
+func (th *Thread) ID() uint64 {
+	if th == nil {
+		return 0
+	}
+	return th.id
+}
 
 // Name returns the name given to [NewThread] (or "thread-<ID>").
 func (th *Thread) Name() string {
+	if th == nil {
+		return ""
+	}
 	switch {
 	case th.name == "":
 		return "thread-" + strconv.FormatUint(th.id, 10)
@@ -125,11 +133,22 @@ func (th *Thread) Name() string {
 
 // Done returns a channel closed when the task has returned, or the Thread
 // could not start. It never blocks.
-func (th *Thread) Done() <-chan struct{} { return th.done }
+func (th *Thread) Done() <-chan struct{} {
+	if th == nil || th.done == nil { // no task: done already
+		return closedDone
+	}
+	return th.done
+}
+
+// closedDone is the Done channel of a nil or zero Thread.
+var closedDone = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // Alive reports whether the Thread was started and has not finished: true
 // while it waits to run and while it runs. It never blocks.
 func (th *Thread) Alive() bool {
+	if th == nil {
+		return false
+	}
 	if !th.begun.Load() {
 		return false
 	}
@@ -146,12 +165,16 @@ func (th *Thread) Alive() bool {
 // or the error that kept it from starting. When ctx ends first Join returns
 // ctx.Err() and the Thread goes on; Join may be called again, any number of
 // times and concurrently. For a Thread never started it returns
-// [ErrNotStarted] at once.
+// [ErrNotStarted] at once, and for a nil or zero Thread (not made by
+// NewThread) [execkit.ErrNilTask], as Start does.
 func (th *Thread) Join(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if th == nil || !th.begun.Load() {
+	if th == nil || th.done == nil { // not made by NewThread, as Start says
+		return execkit.ErrNilTask
+	}
+	if !th.begun.Load() {
 		return ErrNotStarted
 	}
 	select {
@@ -171,6 +194,9 @@ func (th *Thread) Join(ctx context.Context) error {
 // while it has not (check Done first to tell the two apart). It never
 // blocks.
 func (th *Thread) Err() error {
+	if th == nil || th.done == nil {
+		return nil
+	}
 	select {
 	case <-th.done:
 		return th.err

@@ -125,6 +125,9 @@ func New(size int, opts ...Option) (*Pool, error) {
 // and [execkit.ErrClosed] once Shutdown has begun, including to callers
 // waiting at that moment, except to a running task's follow-up as above.
 func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
+	if p == nil || p.base == nil { // not made by New
+		return execkit.ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -282,6 +285,9 @@ func (p *Pool) Resize(n int) error {
 // in the background, and a later Shutdown waits for it again. It is
 // idempotent and safe to call concurrently.
 func (p *Pool) Shutdown(ctx context.Context) error {
+	if p == nil || p.base == nil { // not made by New
+		return execkit.ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -321,6 +327,9 @@ type Stats struct {
 // Stats returns a snapshot of the pool's counters. It never blocks and is
 // safe to call concurrently, also after Shutdown.
 func (p *Pool) Stats() Stats {
+	if p == nil || p.base == nil {
+		return Stats{}
+	}
 	size := p.gate.Limit()
 	waited, waitTime := p.gate.Waited()
 	return Stats{

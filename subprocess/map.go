@@ -24,6 +24,10 @@ func Apply[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], 
 		var zero Out
 		return zero, fmt.Errorf("subprocess: Apply with a nil Func: %w", execkit.ErrNilTask)
 	}
+	if p == nil || p.done == nil {
+		var zero Out
+		return zero, fmt.Errorf("subprocess: Apply with a Pool not made by New: %w", execkit.ErrNilExecutor)
+	}
 	return f.Go(ctx, direct{p}, in).Wait(context.Background())
 }
 
@@ -95,6 +99,12 @@ func (p *Pool) finishChunk(err error) {
 func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], items []In, opts ...MapOption) ([]Out, error) {
 	if f == nil {
 		return nil, fmt.Errorf("subprocess: Map with a nil Func: %w", execkit.ErrNilTask)
+	}
+	if p == nil || p.done == nil {
+		return nil, fmt.Errorf("subprocess: Map with a Pool not made by New: %w", execkit.ErrNilExecutor)
+	}
+	if ctx == nil {
+		ctx = context.Background()
 	}
 	cfg := mapConfig{chunk: max(1, (len(items)+4*p.n-1)/(4*p.n))}
 	for i, o := range opts {
@@ -265,6 +275,16 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 		if f == nil {
 			yield(zero, fmt.Errorf("subprocess: MapUnordered with a nil Func: %w", execkit.ErrNilTask))
 			return
+		}
+		if p == nil || p.done == nil {
+			yield(zero, fmt.Errorf("subprocess: MapUnordered with a Pool not made by New: %w", execkit.ErrNilExecutor))
+			return
+		}
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		if items == nil { // no items
+			items = func(func(In) bool) {}
 		}
 		cfg := mapConfig{chunk: 1}
 		for i, o := range opts {

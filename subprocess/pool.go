@@ -166,6 +166,9 @@ func (p *Pool) Workers() int { return p.n }
 // process boundary), [execkit.ErrClosed] once Shutdown or Terminate began,
 // and an error wrapping [ErrBroken] when the pool gave up starting workers.
 func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
+	if p == nil || p.done == nil { // not made by New
+		return execkit.ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -231,7 +234,12 @@ func (p *Pool) runTasks() {
 // to a worker slot, and chunks until they return; Running counts tasks
 // handed to one (sent to a worker, or waiting for a free worker) and Apply
 // calls. It never blocks.
-func (p *Pool) Stats() execkit.Stats { return p.counters.Stats() }
+func (p *Pool) Stats() execkit.Stats {
+	if p == nil {
+		return execkit.Stats{}
+	}
+	return p.counters.Stats()
+}
 
 // Shutdown stops admission, lets every admitted task run, then lets the
 // workers exit and waits for them: the counterpart of close followed by
@@ -243,6 +251,9 @@ func (p *Pool) Stats() execkit.Stats { return p.counters.Stats() }
 // ended, wrapping its error. A later call waits again. It is idempotent and safe to call concurrently; after Terminate it
 // returns nil once Terminate's work is done.
 func (p *Pool) Shutdown(ctx context.Context) error {
+	if p == nil || p.done == nil { // not made by New
+		return execkit.ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -260,6 +271,9 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 // kernel takes to reap them. It is idempotent and safe to call
 // concurrently, also with Shutdown.
 func (p *Pool) Terminate() {
+	if p == nil || p.done == nil { // not made by New: nothing to stop
+		return
+	}
 	p.mu.Lock()
 	if p.endErr == nil {
 		p.endErr = ErrTerminated
