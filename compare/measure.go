@@ -1,0 +1,106 @@
+package compare
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/execkit/execkit"
+)
+
+// A driver submits the function's calls on the samples to an executor.
+type driver[In, Out any] struct {
+	f       *execkit.Func[In, Out]
+	samples []In
+	batch   int
+	next    int // the sample of the next call
+	futs    []*execkit.Future[Out]
+}
+
+// A round is one timed run of a number of tasks on one executor.
+type round struct {
+	tasks  int
+	wall   time.Duration
+	cpu    time.Duration // this process's
+	allocs uint64
+	bytes  uint64
+	peak   int // goroutines above the count at the start
+}
+
+func (r round) perTask() float64 { return float64(r.wall) / float64(r.tasks) }
+
+// run calls the function n times through ex, in batches of at most
+// d.batch calls submitted before waiting for them, cycling through the
+// samples. It records in *peak the most goroutines seen. It returns the
+// first error of a call, after every call of its batch has ended.
+func (d *driver[In, Out]) run(ctx context.Context, ex execkit.Executor, n int, peak *int) error {
+	for n > 0 {
+		m := min(n, d.batch)
+		d.futs = d.futs[:0]
+		for range m {
+			d.futs = append(d.futs, d.f.Go(ctx, ex, d.samples[d.next]))
+			d.next++
+			if d.next == len(d.samples) {
+				d.next = 0
+			}
+			if g := runtime.NumGoroutine(); g > *peak {
+				*peak = g
+			}
+		}
+		var first error
+		for _, fu := range d.futs {
+			if _, err := fu.Wait(ctx); err != nil && first == nil {
+				first = err
+			}
+		}
+		clear(d.futs)
+		if first != nil {
+			return fmt.Errorf("compare: %s failed: %w", d.f.Name(), first)
+		}
+		n -= m
+	}
+	return nil
+}
+
+// measure runs one timed round of n calls through ex.
+func (d *driver[In, Out]) measure(ctx context.Context, ex execkit.Executor, n int) (round, error) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	base := runtime.NumGoroutine()
+	peak := base
+	cpu0 := cpuSelf()
+	start := time.Now()
+	err := d.run(ctx, ex, n, &peak)
+	r := round{tasks: n, wall: time.Since(start), cpu: cpuSelf() - cpu0, peak: peak - base}
+	runtime.ReadMemStats(&after)
+	r.allocs = after.Mallocs - before.Mallocs
+	r.bytes = after.TotalAlloc - before.TotalAlloc
+	return r, err
+}
+
+// calibrate runs growing numbers of calls through ex until a run lasts at
+// least min, and returns the time per call of that run: the estimate that
+// sizes the timed rounds. It also warms ex up (workers started, caches
+// filled). It returns the number of calls it made too.
+func (d *driver[In, Out]) calibrate(ctx context.Context, ex execkit.Executor, least time.Duration) (per time.Duration, calls int, err error) {
+	peak := 0
+	for n := 1; ; n *= 4 {
+		start := time.Now()
+		if err := d.run(ctx, ex, n, &peak); err != nil {
+			return 0, calls, err
+		}
+		calls += n
+		if e := time.Since(start); e >= least || n >= 1<<26 {
+			return max(e/time.Duration(n), 1), calls, nil
+		}
+	}
+}
+
+// shutdown shuts ex down; a hung task holds it until ctx ends.
+func shutdown(ctx context.Context, ex execkit.Executor) error {
+	if err := ex.Shutdown(ctx); err != nil {
+		return fmt.Errorf("compare: shutdown: %w", err)
+	}
+	return nil
+}
