@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -79,9 +80,9 @@ func check[In, Out any](f *execkit.Func[In, Out], samples []In) error {
 // Run measures f, called on samples in turn, on every execkit strategy and
 // returns the report with its advice: the same measurement as [Benchmark],
 // for a program or a CI job. The strategies are measured in turn, the
-// pools growing while they get faster; then each is measured again, in
-// alternation, until every one has five timed rounds, so that a change of
-// load on the machine does not decide the ranking. Each strategy takes
+// pools growing while they get faster: each executor is made, calibrated
+// with all its slots busy where that is cheap, timed in five rounds and
+// shut down before the next. Each strategy takes
 // about [TimePerStrategy] (half a second by default), so a whole run takes
 // seconds; subprocess is included when [subprocess.Main] was called.
 //
@@ -103,81 +104,61 @@ func Run[In, Out any](ctx context.Context, f *execkit.Func[In, Out], samples []I
 		ctx = context.Background()
 	}
 	s := &session{cfg: cfg, fname: f.Name(), nsamp: len(samples)}
-	type live struct {
-		a     *acc
-		ex    execkit.Executor
-		d     *driver[In, Out]
-		n     int // calls per round
-		calls int // all calls made on ex
-	}
-	var lives []*live
 	progress := func(format string, args ...any) {
 		if cfg.progress != nil {
 			fmt.Fprintf(cfg.progress, "compare: "+format+"\n", args...)
 		}
 	}
-	children := cpuChildren()
+	// Each strategy in turn: made, calibrated, timed in rounds, shut down;
+	// the goroutines it adds count from before it was made.
+	measureOne := func(st strategy) (*acc, error) {
+		base := runtime.NumGoroutine()
+		children := cpuChildren()
+		ex, err := st.newExecutor()
+		if err != nil {
+			return nil, err
+		}
+		a := &acc{s: st}
+		d := &driver[In, Out]{f: f, samples: samples, batch: cfg.batch}
+		wave := st.wave(cfg.batch)
+		per, calls, err := d.calibrate(ctx, ex, wave, cfg.perStrat/20)
+		n := max(1, int((cfg.perStrat/rounds)/max(per, 1))) // per is 0 after an error
+		for i := 0; i < rounds && err == nil; i++ {
+			var r round
+			if r, err = d.measure(ctx, ex, n, base); err == nil {
+				a.rounds = append(a.rounds, r)
+				calls += r.tasks
+			}
+		}
+		if serr := shutdown(ctx, ex); err == nil {
+			err = serr
+		}
+		if st.executor == ExecSubprocess { // the workers' CPU time, known once they have exited
+			a.extraCPU, a.extraTasks = cpuChildren()-children, calls
+		}
+		return a, err
+	}
 	var runErr error
 	s.plan(func(st strategy) float64 {
 		if runErr != nil || s.find(st) != nil {
 			return 0
 		}
 		progress("%s: measuring", st.name())
-		ex, err := st.newExecutor()
-		if errors.Is(err, errNoSubprocess) {
+		a, err := measureOne(st)
+		switch {
+		case errors.Is(err, errNoSubprocess):
 			s.note = subprocessHint
 			progress("%s", subprocessHint)
 			return 0
-		}
-		if err != nil {
+		case err != nil:
 			runErr = fmt.Errorf("compare: %s: %w", st.name(), err)
 			return 0
 		}
-		l := &live{a: &acc{s: st}, ex: ex, d: &driver[In, Out]{f: f, samples: samples, batch: cfg.batch}}
-		s.accs = append(s.accs, l.a)
-		lives = append(lives, l)
-		per, calls, err := l.d.calibrate(ctx, ex, cfg.perStrat/20)
-		l.calls += calls
-		if err != nil {
-			runErr = err
-			return 0
-		}
-		l.n = int(max(1, (cfg.perStrat/rounds)/per))
-		r, err := l.d.measure(ctx, ex, l.n)
-		if err != nil {
-			runErr = err
-			return 0
-		}
-		l.calls += r.tasks
-		l.a.rounds = append(l.a.rounds, r)
-		return r.perTask()
+		s.accs = append(s.accs, a)
+		return a.median()
 	})
-	for i := 1; i < rounds && runErr == nil; i++ {
-		for _, l := range lives {
-			r, err := l.d.measure(ctx, l.ex, l.n)
-			if err != nil {
-				runErr = err
-				break
-			}
-			l.calls += r.tasks
-			l.a.rounds = append(l.a.rounds, r)
-		}
-	}
-	for _, l := range lives {
-		if err := shutdown(ctx, l.ex); err != nil && runErr == nil {
-			runErr = err
-		}
-	}
 	if runErr != nil {
 		return nil, runErr
-	}
-	// The workers' CPU time is known once they have exited.
-	if child := cpuChildren() - children; child > 0 {
-		for _, l := range lives {
-			if l.a.s.executor == ExecSubprocess {
-				l.a.extraCPU, l.a.extraTasks = child, l.calls
-			}
-		}
 	}
 	rep := s.report()
 	for _, res := range rep.Results {
@@ -249,6 +230,7 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 		var child time.Duration
 		calls := 0
 		b.Run("strategy="+st.name(), func(b *testing.B) {
+			base := runtime.NumGoroutine()
 			ex, err := st.newExecutor()
 			if errors.Is(err, errNoSubprocess) {
 				s.note = subprocessHint
@@ -268,7 +250,7 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 				if i < b.N%k {
 					n++
 				}
-				r, err := d.measure(b.Context(), ex, n)
+				r, err := d.measure(b.Context(), ex, n, base)
 				if err != nil {
 					b.StopTimer()
 					shutdown(context.Background(), ex)

@@ -63,27 +63,31 @@ func (d *driver[In, Out]) run(ctx context.Context, ex execkit.Executor, n int, p
 	return nil
 }
 
-// measure runs one timed round of n calls through ex.
-func (d *driver[In, Out]) measure(ctx context.Context, ex execkit.Executor, n int) (round, error) {
+// measure runs one timed round of n calls through ex. base is the number
+// of goroutines before ex was made: the peak counts those ex added.
+func (d *driver[In, Out]) measure(ctx context.Context, ex execkit.Executor, n, base int) (round, error) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	base := runtime.NumGoroutine()
 	peak := base
 	cpu0 := cpuSelf()
 	start := time.Now()
 	err := d.run(ctx, ex, n, &peak)
-	r := round{tasks: n, wall: time.Since(start), cpu: cpuSelf() - cpu0, peak: peak - base}
+	r := round{tasks: n, wall: time.Since(start), cpu: cpuSelf() - cpu0, peak: max(peak-base, 0)}
 	runtime.ReadMemStats(&after)
 	r.allocs = after.Mallocs - before.Mallocs
 	r.bytes = after.TotalAlloc - before.TotalAlloc
 	return r, err
 }
 
-// calibrate runs growing numbers of calls through ex until a run lasts at
-// least min, and returns the time per call of that run: the estimate that
-// sizes the timed rounds. It also warms ex up (workers started, caches
-// filled). It returns the number of calls it made too.
-func (d *driver[In, Out]) calibrate(ctx context.Context, ex execkit.Executor, least time.Duration) (per time.Duration, calls int, err error) {
+// calibrate runs growing numbers of calls through ex (1, 4, 16, ...)
+// until a run lasts at least least with wave calls or more (every slot of
+// the strategy busy), or lasts 4 × least whatever its size, and returns
+// the time per call of that run: the estimate that sizes the timed rounds.
+// A function that waits fills the wave in little time; a CPU-bound one
+// stops early, where a wave of a thousand calls would cost a thousand
+// times its CPU. It warms ex up too (workers started, caches filled), and
+// returns the number of calls it made.
+func (d *driver[In, Out]) calibrate(ctx context.Context, ex execkit.Executor, wave int, least time.Duration) (per time.Duration, calls int, err error) {
 	peak := 0
 	for n := 1; ; n *= 4 {
 		start := time.Now()
@@ -91,7 +95,7 @@ func (d *driver[In, Out]) calibrate(ctx context.Context, ex execkit.Executor, le
 			return 0, calls, err
 		}
 		calls += n
-		if e := time.Since(start); e >= least || n >= 1<<26 {
+		if e := time.Since(start); e >= least && n >= wave || e >= 4*least || n >= 1<<26 {
 			return max(e/time.Duration(n), 1), calls, nil
 		}
 	}

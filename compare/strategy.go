@@ -93,6 +93,17 @@ func (s strategy) newExecutor() (execkit.Executor, error) {
 	return nil, fmt.Errorf("compare: unknown executor %q", s.executor)
 }
 
+// wave is the most calls the strategy runs at once with batches of batch.
+func (s strategy) wave(batch int) int {
+	switch {
+	case s.executor == ExecInline:
+		return 1
+	case s.size > 0:
+		return min(s.size, batch)
+	}
+	return batch
+}
+
 // cores is the parallelism the strategies are sized against.
 func cores() int { return runtime.GOMAXPROCS(0) }
 
