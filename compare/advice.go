@@ -47,11 +47,15 @@ func (a Advice) String() string {
 	return b.String()
 }
 
+// maxSpread caps the spread a result brings to a comparison: a strategy
+// whose rounds disagree more than that is not tied with everything.
+const maxSpread = 0.25
+
 // within reports whether a and b differ by less than their noise (the sum
-// of their spreads) or than minGain.
+// of their spreads, each capped at maxSpread) or than minGain.
 func within(a, b Result) bool {
 	ta, tb := float64(a.TimePerTask), float64(b.TimePerTask)
-	tol := max(minGain*min(ta, tb), a.Spread*ta+b.Spread*tb)
+	tol := max(minGain*min(ta, tb), min(a.Spread, maxSpread)*ta+min(b.Spread, maxSpread)*tb)
 	return abs(ta-tb) <= tol
 }
 
@@ -166,8 +170,8 @@ func advise(rs []Result, cores, batch int, note string) Advice {
 		}
 	}
 	if pc, ok := find(strategy{ExecPool, cores}.name()); ok && pick.concurrency(batch) > 2*cores && !within(pc, pick) {
-		a.Reasons = append(a.Reasons, fmt.Sprintf("high concurrency wins: %s is %.3gx faster than a pool of %d, one per core (%s per task)",
-			pick.Strategy, float64(pc.TimePerTask)/float64(pick.TimePerTask), cores, fmtDur(float64(pc.TimePerTask))))
+		a.Reasons = append(a.Reasons, fmt.Sprintf("high concurrency wins: %s is %s faster than a pool of %d, one per core (%s per task)",
+			pick.Strategy, times(float64(pc.TimePerTask)/float64(pick.TimePerTask)), cores, fmtDur(float64(pc.TimePerTask))))
 	}
 
 	// Ties: say so, and why this one.
@@ -183,7 +187,7 @@ func advise(rs []Result, cores, batch int, note string) Advice {
 	}
 
 	// What goroutine-per-task costs in goroutines, when the pick is bounded.
-	if ff, ok := find(ExecFireforget); ok && pick.Size > 0 && ff.PeakGoroutines > 2*max(pick.PeakGoroutines, 1) {
+	if ff, ok := find(ExecFireforget); ok && pick.Size > 0 && pick.Executor != ExecInline && ff.PeakGoroutines > 2*max(pick.PeakGoroutines, 1) {
 		a.Reasons = append(a.Reasons, fmt.Sprintf("%s peaked at %d goroutines where goroutine-per-task (fireforget) peaked at %d",
 			pick.Strategy, pick.PeakGoroutines, ff.PeakGoroutines))
 	}
@@ -230,8 +234,8 @@ func isolation(measured []Result, find func(string) (Result, bool), inline Resul
 		call = float64(inline.TimePerTask)
 	}
 	if extra < 0 {
-		return []string{fmt.Sprintf("%s is %.3gx faster than %s (%s vs %s per task): worker processes have their own heaps and garbage collectors",
-			sub.Strategy, float64(pl.TimePerTask)/float64(sub.TimePerTask), pl.Strategy, fmtDur(float64(sub.TimePerTask)), fmtDur(float64(pl.TimePerTask)))}
+		return []string{fmt.Sprintf("%s is %s faster than %s (%s vs %s per task): worker processes have their own heaps and garbage collectors",
+			sub.Strategy, times(float64(pl.TimePerTask)/float64(sub.TimePerTask)), pl.Strategy, fmtDur(float64(sub.TimePerTask)), fmtDur(float64(pl.TimePerTask)))}
 	}
 	share := extra / call
 	verdict := "cheap enough when a crash or a leak must stay in a worker"

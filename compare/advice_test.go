@@ -118,7 +118,7 @@ func TestAdviseInlineWhenTooShort(t *testing.T) {
 	if a.Strategy != "inline" {
 		t.Fatalf("advice %s; want inline", a.Strategy)
 	}
-	has(t, a, "no executor pays: inline takes 100ns per call; the fastest executor, fireforget, takes 500ns per task (5x slower)")
+	has(t, a, "no executor pays: inline takes 100ns per call; the fastest executor, fireforget, takes 500ns per task (5.00x slower)")
 	if len(a.Tied) != 0 {
 		t.Errorf("tied %v; want none", a.Tied)
 	}
@@ -199,5 +199,13 @@ func TestNextPoolSize(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("sizes %v; want %v", got, want)
 		}
+	}
+}
+
+// TestWithinCapsSpread: a strategy whose rounds disagree wildly is not
+// tied with one ten times faster.
+func TestWithinCapsSpread(t *testing.T) {
+	if within(res("pool-2", 1200*us, 0, 0.3, 3), res("subprocess-2", 11400*us, 0, 1.28, 9)) {
+		t.Errorf("1.2ms ±30%% and 11.4ms ±128%% are within noise; want not (spreads capped at %.0f%%)", 100*maxSpread)
 	}
 }

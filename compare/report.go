@@ -153,9 +153,20 @@ func (r *Report) String() string {
 // ratio says how much faster (or slower) a time b is than a.
 func ratio(a, b float64) string {
 	if b <= a {
-		return fmt.Sprintf("%.3gx faster", a/b)
+		return times(a/b) + " faster"
 	}
-	return fmt.Sprintf("%.3gx slower", b/a)
+	return times(b/a) + " slower"
+}
+
+// times formats a ratio with three significant digits: 1.00x, 17.5x, 220x.
+func times(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0fx", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1fx", v)
+	}
+	return fmt.Sprintf("%.2fx", v)
 }
 
 // fmtDur formats ns nanoseconds with three significant digits.
