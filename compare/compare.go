@@ -121,8 +121,11 @@ func Run[In, Out any](ctx context.Context, f *execkit.Func[In, Out], samples []I
 		a := &acc{s: st}
 		d := &driver[In, Out]{f: f, samples: samples, batch: cfg.batch}
 		wave := st.wave(cfg.batch)
-		per, calls, err := d.calibrate(ctx, ex, wave, cfg.perStrat/20)
-		n := max(1, int((cfg.perStrat/rounds)/max(per, 1))) // per is 0 after an error
+		per, last, calls, err := d.calibrate(ctx, ex, wave, cfg.perStrat/20)
+		// As many calls as fit in a round's time, and never fewer than a
+		// wave when calibration afforded one: a round must keep every slot
+		// busy to measure the strategy.
+		n := max(1, int((cfg.perStrat/rounds)/max(per, 1)), min(wave, last)) // per is 0 after an error
 		for i := 0; i < rounds && err == nil; i++ {
 			var r round
 			if r, err = d.measure(ctx, ex, n, base); err == nil {

@@ -80,24 +80,28 @@ func (d *driver[In, Out]) measure(ctx context.Context, ex execkit.Executor, n, b
 }
 
 // calibrate runs growing numbers of calls through ex (1, 4, 16, ...)
-// until a run lasts at least least with wave calls or more (every slot of
-// the strategy busy), or lasts 4 × least whatever its size, and returns
-// the time per call of that run: the estimate that sizes the timed rounds.
-// A function that waits fills the wave in little time; a CPU-bound one
-// stops early, where a wave of a thousand calls would cost a thousand
-// times its CPU. It warms ex up too (workers started, caches filled), and
-// returns the number of calls it made.
-func (d *driver[In, Out]) calibrate(ctx context.Context, ex execkit.Executor, wave int, least time.Duration) (per time.Duration, calls int, err error) {
+// until a run lasts at least least and either has wave calls or more
+// (every slot of the strategy busy) or took about four times the previous
+// run (the calls no longer overlap: more of them would only cost more). A
+// function that waits fills the wave in little more than one call's time;
+// a CPU-bound one stops early, where a wave of a thousand calls would cost
+// a thousand times its CPU. It returns the time per call of the last run
+// (the estimate that sizes the timed rounds), its number of calls, and
+// the number of calls made in all. It warms ex up too.
+func (d *driver[In, Out]) calibrate(ctx context.Context, ex execkit.Executor, wave int, least time.Duration) (per time.Duration, last, calls int, err error) {
 	peak := 0
+	var prev time.Duration
 	for n := 1; ; n *= 4 {
 		start := time.Now()
 		if err := d.run(ctx, ex, n, &peak); err != nil {
-			return 0, calls, err
+			return 0, n, calls, err
 		}
 		calls += n
-		if e := time.Since(start); e >= least && n >= wave || e >= 4*least || n >= 1<<26 {
-			return max(e/time.Duration(n), 1), calls, nil
+		e := time.Since(start)
+		if e >= least && (n >= wave || prev > 0 && e >= 3*prev) || n >= 1<<26 {
+			return max(e/time.Duration(n), 1), n, calls, nil
 		}
+		prev = e
 	}
 }
 
