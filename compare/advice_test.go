@@ -1,0 +1,211 @@
+package compare
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func res(name string, t, cpu time.Duration, spread float64, peak int) Result {
+	st := strategy{}
+	switch {
+	case name == "inline":
+		st = strategy{executor: ExecInline}
+	case strings.HasPrefix(name, "fireforget-limit-"):
+		st.executor = ExecFireforget
+		st.size = atoi(strings.TrimPrefix(name, "fireforget-limit-"))
+	case strings.HasPrefix(name, "pool-"):
+		st = strategy{ExecPool, atoi(strings.TrimPrefix(name, "pool-"))}
+	case strings.HasPrefix(name, "subprocess-"):
+		st = strategy{ExecSubprocess, atoi(strings.TrimPrefix(name, "subprocess-"))}
+	default:
+		st.executor = name
+	}
+	r := Result{Strategy: st.name(), Executor: st.executor, Size: st.size, Tasks: 100,
+		TimePerTask: t, CPUPerTask: cpu, Spread: spread, PeakGoroutines: peak}
+	if name == "inline" {
+		r.Size = 1
+	}
+	return r
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+const (
+	us = time.Microsecond
+	ms = time.Millisecond
+)
+
+func has(t *testing.T, a Advice, want string) {
+	t.Helper()
+	for _, r := range a.Reasons {
+		if strings.Contains(r, want) {
+			return
+		}
+	}
+	t.Errorf("no reason contains %q; reasons:\n%s", want, a)
+}
+
+func TestAdviseCPUBound(t *testing.T) {
+	rs := []Result{
+		res("inline", 1*ms, 980*us, 0.01, 0),
+		res("pool-2", 500*us, 1*ms, 0.02, 3),
+		res("pool-4", 505*us, 1*ms, 0.02, 5),
+		res("fireforget-limit-2", 510*us, 1*ms, 0.02, 3),
+		res("fireforget", 490*us, 1*ms, 0.01, 1000),
+		res("errgroup", 560*us, 1*ms, 0.01, 1000),
+		res("subprocess-2", 510*us, 1050*us, 0.01, 6),
+	}
+	a := advise(rs, 2, 1000, "")
+	if a.Strategy != "pool-2" || a.Code != "pool.New(2)" {
+		t.Errorf("advice %s (%s); want pool-2 (pool.New(2))", a.Strategy, a.Code)
+	}
+	if a.Kind != KindCPUBound {
+		t.Errorf("kind %q; want %q", a.Kind, KindCPUBound)
+	}
+	// errgroup is 14% slower than the best: not tied; subprocess is tied
+	// on time but loses on footprint.
+	want := []string{"pool-2", "pool-4", "fireforget-limit-2", "fireforget", "subprocess-2"}
+	if strings.Join(a.Tied, " ") != strings.Join(want, " ") {
+		t.Errorf("tied %v; want %v", a.Tied, want)
+	}
+	has(t, a, "CPU-bound: one call inline takes 1.00ms and uses 980µs of CPU (98%)")
+	has(t, a, "the cores are saturated: CPU/task 1.00ms ≈ 500µs/task × 2 cores (100% busy)")
+	has(t, a, "within noise")
+	has(t, a, "pool-2 peaked at 3 goroutines where goroutine-per-task (fireforget) peaked at 1000")
+	has(t, a, "subprocess-2 is within noise of pool-2")
+}
+
+func TestAdviseWaits(t *testing.T) {
+	rs := []Result{
+		res("inline", 2*ms, 40*us, 0.01, 0),
+		res("pool-2", 1*ms, 40*us, 0.01, 3),
+		res("pool-4", 500*us, 40*us, 0.01, 5),
+		res("pool-16", 125*us, 40*us, 0.01, 17),
+		res("pool-64", 32*us, 40*us, 0.01, 65),
+		res("pool-256", 8*us, 40*us, 0.01, 257),
+		res("pool-1000", 3*us, 40*us, 0.02, 1001),
+		res("fireforget-limit-1000", 3100*time.Nanosecond, 40*us, 0.02, 1001),
+		res("fireforget", 2900*time.Nanosecond, 40*us, 0.02, 1000),
+		res("errgroup", 3*us, 40*us, 0.02, 1000),
+	}
+	a := advise(rs, 2, 1000, subprocessHint)
+	if a.Kind != KindWaits {
+		t.Errorf("kind %q; want %q", a.Kind, KindWaits)
+	}
+	if a.Strategy != "fireforget" && a.Strategy != "errgroup" {
+		t.Errorf("advice %s; want the fewest goroutines among the tied (fireforget or errgroup, 1000)", a.Strategy)
+	}
+	has(t, a, "waits dominate: one call inline takes 2.00ms but uses only 40.0µs of CPU (2%)")
+	has(t, a, "high concurrency wins")
+	has(t, a, "faster than a pool of 2, one per core (1.00ms per task)")
+	has(t, a, "call subprocess.Main() first in TestMain")
+}
+
+func TestAdviseInlineWhenTooShort(t *testing.T) {
+	rs := []Result{
+		res("inline", 100*time.Nanosecond, 100*time.Nanosecond, 0.01, 0),
+		res("pool-2", 600*time.Nanosecond, 650*time.Nanosecond, 0.01, 3),
+		res("fireforget", 500*time.Nanosecond, 700*time.Nanosecond, 0.01, 2000),
+	}
+	a := advise(rs, 2, 1000, "")
+	if a.Strategy != "inline" {
+		t.Fatalf("advice %s; want inline", a.Strategy)
+	}
+	has(t, a, "no executor pays: inline takes 100ns per call; the fastest executor, fireforget, takes 500ns per task (5.00x slower)")
+	if len(a.Tied) != 0 {
+		t.Errorf("tied %v; want none", a.Tied)
+	}
+}
+
+// TestWithinUsesSpread: the same 8% difference is noise when the rounds
+// spread 5% each, and real when they agree within 1%.
+func TestWithinUsesSpread(t *testing.T) {
+	for _, tc := range []struct {
+		spread float64
+		want   bool
+	}{{0.05, true}, {0.01, false}} {
+		a := res("pool-2", 100*us, 0, tc.spread, 3)
+		b := res("pool-4", 108*us, 0, tc.spread, 5)
+		if got := within(a, b); got != tc.want {
+			t.Errorf("within(100µs ±%.0f%%, 108µs ±%.0f%%) = %v; want %v", 100*tc.spread, 100*tc.spread, got, tc.want)
+		}
+	}
+	// Below minGain, a difference is never decisive.
+	if !within(res("pool-2", 100*us, 0, 0, 3), res("pool-4", 104*us, 0, 0, 5)) {
+		t.Errorf("a 4%% difference with no spread is not within noise; want within %.0f%%", 100*minGain)
+	}
+}
+
+func TestAdviseSubprocessCost(t *testing.T) {
+	rs := []Result{
+		res("inline", 1*ms, 1*ms, 0.01, 0),
+		res("pool-2", 500*us, 1*ms, 0.01, 3),
+		res("subprocess-2", 600*us, 1*ms, 0.01, 6),
+	}
+	a := advise(rs, 2, 1000, "")
+	has(t, a, "subprocess-2 adds 200µs per call over pool-2 (600µs vs 500µs per task), 20% of one call (1.00ms): a real price")
+}
+
+func TestAdviseNothingMeasured(t *testing.T) {
+	a := advise(nil, 2, 1000, subprocessHint)
+	if a.Strategy != "" {
+		t.Errorf("advice %q without measurements; want none", a.Strategy)
+	}
+	has(t, a, "no advice without numbers")
+	if !strings.HasPrefix(a.String(), "advice: none\n") {
+		t.Errorf("String() = %q; want it to start with advice: none", a.String())
+	}
+}
+
+func TestResultMedianAndSpread(t *testing.T) {
+	a := &acc{s: strategy{ExecPool, 2}}
+	for _, w := range []time.Duration{130, 100, 90, 110, 500} { // per task: 10 tasks each
+		a.rounds = append(a.rounds, round{tasks: 10, wall: 10 * w, cpu: 10 * w, allocs: 20, bytes: 640, peak: int(w)})
+	}
+	r := a.result()
+	if r.TimePerTask != 110 {
+		t.Errorf("median %v; want 110ns", r.TimePerTask)
+	}
+	// Quartiles of 90 100 110 130 500 are 100 and 130: ±15/110.
+	if got, want := r.Spread, 15.0/110; got != want {
+		t.Errorf("spread %v; want %v (the outlier ignored)", got, want)
+	}
+	if r.Tasks != 50 || r.AllocsPerTask != 2 || r.BytesPerTask != 64 || r.PeakGoroutines != 500 {
+		t.Errorf("tasks %d allocs %v bytes %v peak %d; want 50 2 64 500", r.Tasks, r.AllocsPerTask, r.BytesPerTask, r.PeakGoroutines)
+	}
+	if r.CPUPerTask != 186 { // (130+100+90+110+500)/5
+		t.Errorf("CPU per task %v; want 186ns", r.CPUPerTask)
+	}
+}
+
+func TestNextPoolSize(t *testing.T) {
+	c := cores()
+	var got []int
+	for n := nextPoolSize(0, 100*c); n > 0; n = nextPoolSize(n, 100*c) {
+		got = append(got, n)
+	}
+	want := []int{c, 2 * c, 16 * c, 100 * c}
+	if len(got) != len(want) {
+		t.Fatalf("sizes %v; want %v", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("sizes %v; want %v", got, want)
+		}
+	}
+}
+
+// TestWithinCapsSpread: a strategy whose rounds disagree wildly is not
+// tied with one ten times faster.
+func TestWithinCapsSpread(t *testing.T) {
+	if within(res("pool-2", 1200*us, 0, 0.3, 3), res("subprocess-2", 11400*us, 0, 1.28, 9)) {
+		t.Errorf("1.2ms ±30%% and 11.4ms ±128%% are within noise; want not (spreads capped at %.0f%%)", 100*maxSpread)
+	}
+}

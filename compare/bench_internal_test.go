@@ -1,0 +1,80 @@
+package compare
+
+import (
+	"context"
+	"flag"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/execkit/execkit"
+)
+
+var triple = execkit.Register("compare.triple", func(_ context.Context, x int) (int, error) {
+	return 3 * x, nil
+})
+
+// TestBenchmarkSubBenchmarks runs Benchmark as go test -bench would, with
+// a fixed -benchtime: it runs every strategy as a sub-benchmark, keeps the
+// first call's strategies for the second (-count), accumulates their
+// rounds and prints the advice to stderr.
+func TestBenchmarkSubBenchmarks(t *testing.T) {
+	bt := flag.Lookup("test.benchtime")
+	old := bt.Value.String()
+	if err := bt.Value.Set("200x"); err != nil {
+		t.Fatal(err)
+	}
+	defer bt.Value.Set(old)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = w
+	out := make(chan []byte)
+	go func() { b, _ := io.ReadAll(r); out <- b }()
+	var names []string
+	for range 2 {
+		testing.Benchmark(func(b *testing.B) {
+			Benchmark(b, triple, []int{1, 2, 3}, Batch(32))
+			names = append(names, b.Name())
+		})
+	}
+	os.Stderr = stderr
+	w.Close()
+	printed := <-out
+	r.Close()
+	if !strings.Contains(string(printed), "advice: ") {
+		t.Errorf("stderr %q; want the advice", printed)
+	}
+	benchSessions.Lock()
+	s := benchSessions.m[names[0]]
+	delete(benchSessions.m, names[0])
+	benchSessions.Unlock()
+	if s == nil {
+		t.Fatalf("no session recorded for %q", names[0])
+	}
+	var execs []string
+	for _, a := range s.accs {
+		if len(execs) == 0 || execs[len(execs)-1] != a.s.executor {
+			execs = append(execs, a.s.executor)
+		}
+		if len(a.rounds) != 2*rounds { // two calls, five rounds each
+			t.Errorf("%s: %d rounds; want %d", a.s.name(), len(a.rounds), 2*rounds)
+		}
+		tasks := 0
+		for _, r := range a.rounds {
+			tasks += r.tasks
+		}
+		if tasks != 400 {
+			t.Errorf("%s: %d calls timed; want 2 × 200 (b.N)", a.s.name(), tasks)
+		}
+	}
+	// subprocess runs: the external tests' TestMain, which calls
+	// subprocess.Main, is this binary's.
+	want := "inline pool fireforget errgroup subprocess"
+	if got := strings.Join(execs, " "); got != want {
+		t.Errorf("strategies %q; want %q", got, want)
+	}
+}

@@ -1,0 +1,311 @@
+package compare
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/execkit/execkit"
+)
+
+// session is one comparison: the strategies in the order tried, each with
+// its rounds.
+type session struct {
+	cfg   config
+	accs  []*acc
+	note  string // why subprocess is missing, when it is
+	fname string
+	nsamp int
+}
+
+func (s *session) find(st strategy) *acc {
+	for _, a := range s.accs {
+		if a.s == st {
+			return a
+		}
+	}
+	return nil
+}
+
+// plan tries the strategies in order, calling try for each; try returns
+// the median time per call measured (0: not measured). The pools grow
+// while they get faster; fireforget's limit is the best pool size.
+func (s *session) plan(try func(strategy) float64) {
+	try(strategy{executor: ExecInline})
+	best, bestT := cores(), 0.0
+	prevT := 0.0
+	for size := nextPoolSize(0, s.cfg.batch); size > 0; size = nextPoolSize(size, s.cfg.batch) {
+		t := try(strategy{ExecPool, size})
+		if t > 0 && (bestT == 0 || t < bestT) {
+			best, bestT = size, t
+		}
+		if prevT > 0 && !keepGrowing(prevT, t) || t == 0 {
+			break
+		}
+		prevT = t
+	}
+	try(strategy{ExecFireforget, best})
+	try(strategy{executor: ExecFireforget})
+	try(strategy{executor: ExecErrgroup})
+	try(strategy{ExecSubprocess, cores()})
+}
+
+func (s *session) report() *Report {
+	r := &Report{Function: s.fname, Cores: cores(), Samples: s.nsamp, Batch: s.cfg.batch}
+	for _, a := range s.accs {
+		if len(a.rounds) > 0 {
+			r.Results = append(r.Results, a.result())
+		}
+	}
+	r.Advice = advise(r.Results, r.Cores, r.Batch, s.note)
+	return r
+}
+
+func check[In, Out any](f *execkit.Func[In, Out], samples []In) error {
+	if f == nil {
+		return errors.New("compare: nil Func")
+	}
+	if len(samples) == 0 {
+		return errors.New("compare: no samples: want at least one input for the function")
+	}
+	return nil
+}
+
+// Run measures f, called on samples in turn, on every execkit strategy and
+// returns the report with its advice: the same measurement as [Benchmark],
+// for a program or a CI job. The strategies are measured in turn, the
+// pools growing while they get faster: each executor is made, calibrated
+// with all its slots busy where that is cheap, timed in five rounds and
+// shut down before the next. Each strategy takes
+// about [TimePerStrategy] (half a second by default), so a whole run takes
+// seconds; subprocess is included when [subprocess.Main] was called.
+//
+// Run blocks until it has measured every strategy and shut their executors
+// down. When ctx ends, or a call of f returns an error, it stops and
+// returns that error (the calls' errors wrapped, starting "compare:").
+// It is safe to call concurrently, but concurrent runs measure each other.
+//
+// [subprocess.Main]: https://pkg.go.dev/github.com/execkit/execkit/subprocess#Main
+func Run[In, Out any](ctx context.Context, f *execkit.Func[In, Out], samples []In, opts ...RunOption) (*Report, error) {
+	cfg, err := runConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(f, samples); err != nil {
+		return nil, err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s := &session{cfg: cfg, fname: f.Name(), nsamp: len(samples)}
+	progress := func(format string, args ...any) {
+		if cfg.progress != nil {
+			fmt.Fprintf(cfg.progress, "compare: "+format+"\n", args...)
+		}
+	}
+	// Each strategy in turn: made, calibrated, timed in rounds, shut down;
+	// the goroutines it adds count from before it was made.
+	measureOne := func(st strategy) (*acc, error) {
+		base := runtime.NumGoroutine()
+		children := cpuChildren()
+		ex, err := st.newExecutor()
+		if err != nil {
+			return nil, err
+		}
+		a := &acc{s: st}
+		d := &driver[In, Out]{f: f, samples: samples, batch: cfg.batch}
+		wave := st.wave(cfg.batch)
+		per, last, calls, err := d.calibrate(ctx, ex, wave, cfg.perStrat/20)
+		// As many calls as fit in a round's time, and never fewer than a
+		// wave when calibration afforded one: a round must keep every slot
+		// busy to measure the strategy.
+		n := max(1, int((cfg.perStrat/rounds)/max(per, 1)), min(wave, last)) // per is 0 after an error
+		for i := 0; i < rounds && err == nil; i++ {
+			var r round
+			if r, err = d.measure(ctx, ex, n, base); err == nil {
+				a.rounds = append(a.rounds, r)
+				calls += r.tasks
+			}
+		}
+		if serr := shutdown(ctx, ex); err == nil {
+			err = serr
+		}
+		if st.executor == ExecSubprocess { // the workers' CPU time, known once they have exited
+			a.extraCPU, a.extraTasks = cpuChildren()-children, calls
+		}
+		return a, err
+	}
+	var runErr error
+	s.plan(func(st strategy) float64 {
+		if runErr != nil || s.find(st) != nil {
+			return 0
+		}
+		progress("%s: measuring", st.name())
+		a, err := measureOne(st)
+		switch {
+		case errors.Is(err, errNoSubprocess):
+			s.note = subprocessHint
+			progress("%s", subprocessHint)
+			return 0
+		case err != nil:
+			runErr = fmt.Errorf("compare: %s: %w", st.name(), err)
+			return 0
+		}
+		s.accs = append(s.accs, a)
+		return a.median()
+	})
+	if runErr != nil {
+		return nil, runErr
+	}
+	rep := s.report()
+	for _, res := range rep.Results {
+		progress("%s: %s per task ±%.0f%%", res.Strategy, fmtDur(float64(res.TimePerTask)), 100*res.Spread)
+	}
+	return rep, nil
+}
+
+// benchSessions keeps, per benchmark name, the strategies chosen by the
+// first call and the rounds of every call: with -count N, the later calls
+// run the same sub-benchmarks (benchstat compares like with like) and
+// their advice draws on every round so far.
+var benchSessions struct {
+	sync.Mutex
+	m map[string]*session
+}
+
+// Benchmark runs f, called on samples in turn, on every execkit strategy
+// as sub-benchmarks of b named strategy=<name> (inline, pool-N,
+// fireforget-limit-N, fireforget, errgroup, subprocess-N), then prints
+// the advice on stderr (a parent benchmark's b.Log shows only with -v).
+// Call it from a benchmark function:
+//
+//	func BenchmarkStrategies(b *testing.B) {
+//		compare.Benchmark(b, resize, []Image{small, large})
+//	}
+//
+// Each sub-benchmark reports ns/op per call of f (b.N calls, submitted in
+// batches of [Batch] and waited for), allocations, cpu-ns/op (user +
+// system CPU time per call, from getrusage; for subprocess the workers'
+// time is included, their start too) and peak-goroutines (the most
+// goroutines above the count at the start), so `go test -bench
+// Strategies -count 6 | benchstat` works. The pools grow from the core
+// count while they get faster; subprocess runs when the test binary calls
+// [subprocess.Main] in TestMain, and is skipped, with the way to enable
+// it, when not. The sizes chosen by the first call of a benchmark are kept
+// for its later calls (-count), and each call's advice draws on the rounds
+// of all calls so far.
+//
+// Benchmark blocks until every sub-benchmark has run; a call of f that
+// returns an error fails the sub-benchmark.
+//
+// [subprocess.Main]: https://pkg.go.dev/github.com/execkit/execkit/subprocess#Main
+func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In, opts ...Option) {
+	b.Helper()
+	cfg, err := benchConfig(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := check(f, samples); err != nil {
+		b.Fatal(err)
+	}
+	benchSessions.Lock()
+	if benchSessions.m == nil {
+		benchSessions.m = make(map[string]*session)
+	}
+	prev := benchSessions.m[b.Name()]
+	benchSessions.Unlock()
+	s := &session{cfg: cfg, fname: f.Name(), nsamp: len(samples)}
+	if prev != nil {
+		s.cfg.batch = prev.cfg.batch
+		for _, a := range prev.accs {
+			s.accs = append(s.accs, &acc{s: a.s, rounds: slices.Clone(a.rounds), extraCPU: a.extraCPU, extraTasks: a.extraTasks})
+		}
+		s.note = prev.note
+	}
+	try := func(st strategy) float64 {
+		var last []round
+		var child time.Duration
+		calls := 0
+		b.Run("strategy="+st.name(), func(b *testing.B) {
+			base := runtime.NumGoroutine()
+			ex, err := st.newExecutor()
+			if errors.Is(err, errNoSubprocess) {
+				s.note = subprocessHint
+				b.Skip(subprocessHint)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			d := &driver[In, Out]{f: f, samples: samples, batch: s.cfg.batch}
+			b.ReportAllocs()
+			ch0 := cpuChildren()
+			b.ResetTimer()
+			k := min(rounds, b.N)
+			rs := make([]round, 0, k)
+			for i := range k {
+				n := b.N / k
+				if i < b.N%k {
+					n++
+				}
+				r, err := d.measure(b.Context(), ex, n, base)
+				if err != nil {
+					b.StopTimer()
+					shutdown(context.Background(), ex)
+					b.Fatal(err)
+				}
+				rs = append(rs, r)
+			}
+			b.StopTimer()
+			if err := shutdown(b.Context(), ex); err != nil {
+				b.Fatal(err)
+			}
+			var cpu time.Duration
+			peak := 0
+			for _, r := range rs {
+				cpu += r.cpu
+				peak = max(peak, r.peak)
+			}
+			ch := cpuChildren() - ch0
+			b.ReportMetric(float64(cpu+ch)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(peak), "peak-goroutines")
+			last, child, calls = rs, ch, b.N
+		})
+		if last == nil {
+			return 0
+		}
+		a := s.find(st)
+		if a == nil {
+			a = &acc{s: st}
+			s.accs = append(s.accs, a)
+		}
+		a.rounds = append(a.rounds, last...)
+		if st.executor == ExecSubprocess {
+			a.extraCPU += child
+			a.extraTasks += calls
+		}
+		cur := &acc{s: st, rounds: last}
+		return cur.median()
+	}
+	if prev != nil {
+		for _, a := range prev.accs {
+			try(a.s)
+		}
+		if prev.note != "" {
+			try(strategy{ExecSubprocess, cores()}) // skipped again, or measured now
+		}
+	} else {
+		s.plan(try)
+	}
+	benchSessions.Lock()
+	benchSessions.m[b.Name()] = s
+	benchSessions.Unlock()
+	// A parent benchmark's b.Log shows only with -v: the advice goes to
+	// stderr, which go test shows and benchstat skips.
+	fmt.Fprintf(os.Stderr, "%s: %s", b.Name(), s.report().Advice.String())
+}

@@ -1,0 +1,59 @@
+// Package compare answers "which strategy for my function?" by measuring
+// it: a registered [execkit.Func], called on the user's own sample inputs,
+// runs on every execkit strategy, and the advice names the executor and
+// size to use with the measured numbers behind it.
+//
+// # From a benchmark
+//
+// Five lines in a _test.go file:
+//
+//	func TestMain(m *testing.M) { subprocess.Main(); os.Exit(m.Run()) } // optional: adds subprocess
+//
+//	func BenchmarkStrategies(b *testing.B) {
+//		compare.Benchmark(b, resize, []Image{small, large})
+//	}
+//
+// `go test -bench Strategies` runs one sub-benchmark per strategy, named
+// strategy=<name>, reporting ns/op (per call of the function), B/op,
+// allocs/op, cpu-ns/op and peak-goroutines, then logs the advice;
+// `go test -bench Strategies -count 6 | benchstat` compares them.
+//
+// # From a program
+//
+// [Run] does the same measurement and returns a [Report]: its String method
+// renders a table and the advice, encoding/json renders it as JSON, and
+// [Progress] reports on stderr as it goes.
+//
+// # The strategies
+//
+// Inline (the baseline: one call at a time, in the caller), pool at the core
+// count, twice it, then eight times the previous size while the time per call
+// keeps falling by more than 10% (up to [Batch], the most calls in flight),
+// fireforget with a Limit of the best pool size and unbounded, errgroup, and
+// subprocess with one worker per core when the binary calls subprocess.Main
+// (the report says how to enable it when not). Every call goes through the
+// function's Go method on the executor, in batches that are waited for, so
+// what is measured is what a caller of the same executor would see.
+//
+// # The advice
+//
+// Each strategy is timed in five rounds; the spread of the rounds is its
+// noise. The fastest strategy and every strategy within noise of it (the
+// sum of their spreads, or 5%) are tied, and the advice says so; among them
+// it recommends the one with the smallest footprint (in-process, then the
+// fewest goroutines). Every reason is a measured number: the kind of work
+// (CPU time over wall time of one call), the cores saturated (CPU per call
+// ≈ time per call × cores) or waits overlapped (how much faster than a pool
+// of one worker per core), the goroutines held, and what a call costs more
+// in a worker process.
+//
+// # Cost
+//
+// [Run] spends about [TimePerStrategy] per strategy (half a second by
+// default): the whole run over a 1 ms function takes about ten seconds on
+// two cores. [Benchmark] follows -benchtime (one second per sub-benchmark by
+// default).
+//
+// The package imports only the standard library and execkit's packages, so
+// it adds nothing to a user's go.sum beyond execkit's own requirements.
+package compare

@@ -1,0 +1,114 @@
+package compare
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/execkit/execkit"
+)
+
+// A driver submits the function's calls on the samples to an executor.
+type driver[In, Out any] struct {
+	f       *execkit.Func[In, Out]
+	samples []In
+	batch   int
+	next    int // the sample of the next call
+	futs    []*execkit.Future[Out]
+}
+
+// A round is one timed run of a number of tasks on one executor.
+type round struct {
+	tasks  int
+	wall   time.Duration
+	cpu    time.Duration // this process's
+	allocs uint64
+	bytes  uint64
+	peak   int // goroutines above the count at the start
+}
+
+func (r round) perTask() float64 { return float64(r.wall) / float64(r.tasks) }
+
+// run calls the function n times through ex, in batches of at most
+// d.batch calls submitted before waiting for them, cycling through the
+// samples. It records in *peak the most goroutines seen. It returns the
+// first error of a call, after every call of its batch has ended.
+func (d *driver[In, Out]) run(ctx context.Context, ex execkit.Executor, n int, peak *int) error {
+	for n > 0 {
+		m := min(n, d.batch)
+		d.futs = d.futs[:0]
+		for range m {
+			d.futs = append(d.futs, d.f.Go(ctx, ex, d.samples[d.next]))
+			d.next++
+			if d.next == len(d.samples) {
+				d.next = 0
+			}
+			if g := runtime.NumGoroutine(); g > *peak {
+				*peak = g
+			}
+		}
+		var first error
+		for _, fu := range d.futs {
+			if _, err := fu.Wait(ctx); err != nil && first == nil {
+				first = err
+			}
+		}
+		clear(d.futs)
+		if first != nil {
+			return fmt.Errorf("compare: %s failed: %w", d.f.Name(), first)
+		}
+		n -= m
+	}
+	return nil
+}
+
+// measure runs one timed round of n calls through ex. base is the number
+// of goroutines before ex was made: the peak counts those ex added.
+func (d *driver[In, Out]) measure(ctx context.Context, ex execkit.Executor, n, base int) (round, error) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	peak := base
+	cpu0 := cpuSelf()
+	start := time.Now()
+	err := d.run(ctx, ex, n, &peak)
+	r := round{tasks: n, wall: time.Since(start), cpu: cpuSelf() - cpu0, peak: max(peak-base, 0)}
+	runtime.ReadMemStats(&after)
+	r.allocs = after.Mallocs - before.Mallocs
+	r.bytes = after.TotalAlloc - before.TotalAlloc
+	return r, err
+}
+
+// calibrate runs growing numbers of calls through ex (1, 4, 16, ...)
+// until a run lasts at least least and either has wave calls or more
+// (every slot of the strategy busy) or took about four times the previous
+// run (the calls no longer overlap: more of them would only cost more). A
+// function that waits fills the wave in little more than one call's time;
+// a CPU-bound one stops early, where a wave of a thousand calls would cost
+// a thousand times its CPU. It returns the time per call of the last run
+// (the estimate that sizes the timed rounds), its number of calls, and
+// the number of calls made in all. It warms ex up too.
+func (d *driver[In, Out]) calibrate(ctx context.Context, ex execkit.Executor, wave int, least time.Duration) (per time.Duration, last, calls int, err error) {
+	peak := 0
+	var prev time.Duration
+	for n := 1; ; n *= 4 {
+		start := time.Now()
+		if err := d.run(ctx, ex, n, &peak); err != nil {
+			return 0, n, calls, err
+		}
+		calls += n
+		e := time.Since(start)
+		if e >= least && (n >= wave || prev > 0 && e >= 3*prev) || n >= 1<<26 {
+			return max(e/time.Duration(n), 1), n, calls, nil
+		}
+		prev = e
+	}
+}
+
+// shutdown shuts ex down; a hung task holds it until ctx ends.
+func shutdown(ctx context.Context, ex execkit.Executor) error {
+	if err := ex.Shutdown(ctx); err != nil {
+		return fmt.Errorf("compare: shutdown: %w", err)
+	}
+	return nil
+}

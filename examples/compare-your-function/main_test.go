@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/execkit/execkit/compare"
+	"github.com/execkit/execkit/subprocess"
+)
+
+func TestMain(m *testing.M) {
+	subprocess.Main()
+	goleak.VerifyTestMain(m, // ants' import-time pool (see package pool's TestMain)
+		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),
+		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"))
+}
+
+// concurrency is the most calls the recommended strategy runs at once.
+func concurrency(rep *compare.Report) int {
+	for _, r := range rep.Results {
+		if r.Strategy == rep.Advice.Strategy {
+			if r.Size == 0 {
+				return rep.Batch
+			}
+			return r.Size
+		}
+	}
+	return 0
+}
+
+// TestAdviceFollowsPhysics: hashing is advised a strategy bounded near the
+// core count; the HTTP call that waits, high concurrency, several times
+// faster than a pool of one worker per core. Short runs, and the tie rule
+// (within noise, the smallest footprint) keep this steady on a busy
+// machine: a CPU-bound function has no strategy clearly faster than a pool
+// as large as the cores, and a waiting one loses by a wide margin there.
+func TestAdviceFollowsPhysics(t *testing.T) {
+	ctx := context.Background()
+	per := compare.TimePerStrategy(100 * time.Millisecond)
+	srv := newServer()
+	defer srv.Close()
+	defer client.CloseIdleConnections()
+
+	hashes, err := compare.Run(ctx, Hash, buffers(), per)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("hash:\n%s", hashes)
+	if c := concurrency(hashes); c < 1 || c > 2*hashes.Cores {
+		t.Errorf("hash: advised %s (%d at once); want at most %d (near the %d cores)", hashes.Advice.Strategy, c, 2*hashes.Cores, hashes.Cores)
+	}
+
+	// The server waits 20 ms here, not 5: under -race on a busy machine an
+	// HTTP call costs up to a millisecond of CPU, and the test is about
+	// waits that dominate.
+	fetches, err := compare.Run(ctx, Fetch, []string{srv.URL + "/?ms=20"}, per, compare.Batch(256))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("fetch:\n%s", fetches)
+	if fetches.Advice.Kind != compare.KindWaits {
+		t.Errorf("fetch: kind %q; want %q", fetches.Advice.Kind, compare.KindWaits)
+	}
+	if c := concurrency(fetches); c < 8*fetches.Cores {
+		t.Errorf("fetch: advised %s (%d at once); want at least %d", fetches.Advice.Strategy, c, 8*fetches.Cores)
+	}
+	var pick, perCore time.Duration
+	for _, r := range fetches.Results {
+		if r.Strategy == fetches.Advice.Strategy {
+			pick = r.TimePerTask
+		}
+		if r.Executor == compare.ExecPool && r.Size == fetches.Cores {
+			perCore = r.TimePerTask
+		}
+	}
+	if pick <= 0 || perCore < 4*pick {
+		t.Errorf("fetch: advised %v per task vs %v for a pool of %d; want at least 4x faster", pick, perCore, fetches.Cores)
+	}
+}
