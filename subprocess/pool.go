@@ -169,10 +169,7 @@ func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
 	if p == nil || p.done == nil { // not made by New
 		return execkit.ErrNilExecutor
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if driver.IsNil(t) {
+	if driver.IsNil(t) { // (ctx, even nil, plays no part: Submit never waits)
 		return execkit.ErrNilTask
 	}
 	pt, ok := t.(driver.Portable)
