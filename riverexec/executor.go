@@ -145,10 +145,14 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 		stop:        make(chan struct{}),
 	}
 	rc := &river.Config{
-		FetchCooldown:        fetchCooldown,
-		JobTimeout:           -1, // tasks end when they return, as on every execkit executor
+		FetchCooldown:     fetchCooldown,
+		FetchPollInterval: cfg.fetchPoll,
+		// River (since v0.3x) rescues only jobs that have a timeout, so a
+		// task's context ends when RescueAfter passes: by then River takes
+		// it for abandoned and runs it again anyway.
+		JobTimeout:           cfg.rescueAfterOrDefault(),
 		Logger:               logger,
-		RescueStuckJobsAfter: cfg.rescueAfter,
+		RescueStuckJobsAfter: cfg.rescueAfterOrDefault(),
 		Schema:               cfg.schema,
 	}
 	if cfg.work {
@@ -319,34 +323,27 @@ func (e *Executor) invoke(ctx context.Context, name string, payload []byte, star
 
 // revoke cancels c's job and waits (at most revokeWait) for it to end: a
 // running task has its context cancelled on its worker and the Future
-// completes with what it returned. The cancel is repeated while the job has
-// not ended: River v0.30 lets a running job that was marked for
-// cancellation and then failed with a retry due soon go back to
-// "available" instead of "cancelled"; a cancel of an available job takes
-// effect at once.
+// completes with what it returned. One JobCancel is enough since River
+// v0.51: a running job marked for cancellation ends "cancelled" whatever
+// its worker returns (v0.30 let one that failed with a retry due go back to
+// "available", and this loop cancelled it again).
 func (e *Executor) revoke(ctx context.Context, c *call) ([]byte, error) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeWait)
 	defer cancel()
-	for pause := 20 * time.Millisecond; ; pause = min(2*pause, time.Second) {
-		if _, err := e.client.JobCancel(wctx, c.id); err != nil && !errors.Is(err, rivertype.ErrNotFound) && wctx.Err() == nil {
-			e.logger.Warn("riverexec: cancelling a job", "job", c.id, "err", err)
-		}
-		t := time.NewTimer(pause)
-		select {
-		case <-c.done:
-			t.Stop()
-			if errors.Is(c.err, ErrRevoked) {
-				return nil, ctx.Err()
-			}
-			return c.res, c.err
-		case <-wctx.Done():
-			t.Stop()
-			e.mu.Lock()
-			delete(e.pending, c.id)
-			e.mu.Unlock()
+	if _, err := e.client.JobCancel(wctx, c.id); err != nil && !errors.Is(err, rivertype.ErrNotFound) && wctx.Err() == nil {
+		e.logger.Warn("riverexec: cancelling a job", "job", c.id, "err", err)
+	}
+	select {
+	case <-c.done:
+		if errors.Is(c.err, ErrRevoked) {
 			return nil, ctx.Err()
-		case <-t.C:
 		}
+		return c.res, c.err
+	case <-wctx.Done():
+		e.mu.Lock()
+		delete(e.pending, c.id)
+		e.mu.Unlock()
+		return nil, ctx.Err()
 	}
 }
 

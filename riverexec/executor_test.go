@@ -3,6 +3,7 @@ package riverexec
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/riverqueue/river"
 )
 
 func TestThousandResults(t *testing.T) {
@@ -178,18 +180,52 @@ func errString(err error) string {
 	return err.Error()
 }
 
+// TestFutureCancelRevokes: cancelling the Future of a running task cancels
+// the task's context on its worker and leaves the job REVOKED, with retries
+// too (River v0.30 put a cancelled job whose task failed with a retry due
+// back to "available", and riverexec repeated the cancel).
 func TestFutureCancelRevokes(t *testing.T) {
-	ex, _, _ := newExecutor(t)
-	ctx := context.Background()
-	dir := t.TempDir()
-	f := waitCtx.Go(ctx, ex, dir)
-	waitFor(t, "the task to start", func() bool {
-		_, err := os.Stat(filepath.Join(dir, "started"))
-		return err == nil
-	})
-	f.Cancel()
-	if _, err := f.Wait(ctx); !errors.Is(err, context.Canceled) {
-		t.Errorf("Wait after Cancel = %v; want context.Canceled", err)
+	for _, retries := range []int{0, 3} {
+		t.Run(fmt.Sprintf("retries=%d", retries), func(t *testing.T) {
+			ex, _, _ := newExecutor(t, Retries(retries, time.Millisecond))
+			ctx := context.Background()
+			dir := t.TempDir()
+			f := waitCtx.Go(ctx, ex, dir)
+			waitFor(t, "the task to start", func() bool {
+				_, err := os.Stat(filepath.Join(dir, "started"))
+				return err == nil
+			})
+			f.Cancel()
+			if _, err := f.Wait(ctx); !errors.Is(err, context.Canceled) {
+				t.Errorf("Wait after Cancel = %v; want context.Canceled", err)
+			}
+			waitFor(t, "the job to end REVOKED", func() bool {
+				res, err := ex.client.JobList(ctx, river.NewJobListParams().Kinds(Kind))
+				if err != nil || len(res.Jobs) != 1 {
+					t.Fatalf("JobList = %v, %v; want one job", res, err)
+				}
+				j := jobOf(res.Jobs[0])
+				if j.State == StatePending || j.State == StateRetry || j.State == StateSuccess || j.State == StateFailure {
+					t.Fatalf("job state %s after its Future was cancelled; want REVOKED", j.State)
+				}
+				return j.State == StateRevoked
+			})
+		})
+	}
+}
+
+// TestInsertWakesWorkers: tasks submitted one right after another start
+// at once, although River sends at most one insert notification per queue
+// per FetchCooldown and the workers' poll is an hour away here: the
+// inserter notifies after every batch.
+func TestInsertWakesWorkers(t *testing.T) {
+	ex, _, _ := newExecutor(t, fetchPoll(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := range 20 {
+		if got, err := double.Go(ctx, ex, i).Wait(ctx); err != nil || got != 2*i {
+			t.Fatalf("task %d: Wait = %d, %v; want %d, nil", i, got, err, 2*i)
+		}
 	}
 }
 
