@@ -1,6 +1,7 @@
 package riverexec
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,10 +14,8 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/internal/xrun"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 )
 
@@ -43,8 +42,8 @@ const (
 // database runs it, and the result comes back to the task's Future. Its
 // methods are safe for concurrent use. Make one with [New].
 type Executor struct {
-	client   *river.Client[pgx.Tx]
-	pool     *pgxpool.Pool
+	client   riverClient
+	db       backend
 	cfg      config
 	onError  func(error)
 	logger   *slog.Logger
@@ -96,13 +95,15 @@ const (
 	inserted                   // in the database, result pending
 )
 
-// New makes an executor on pool, whose database must hold River's tables
-// (see [Migrate]), and starts its River client when it runs workers (the
-// default; see [SubmitOnly] and [WorkOnly]). It seals execkit's registry
-// ([execkit.RegistryHash]): register every function before. ctx bounds the
-// checks New makes of the database only. The pool must stay open until
-// Shutdown returned; give it at least 10 connections (pool_max_conns), since
-// River holds one to listen and fetches, completes and inserts on others.
+// New makes an executor on a PostgreSQL pool, whose database must hold
+// River's tables (see [Migrate]), and starts its River client when it runs
+// workers (the default; see [SubmitOnly] and [WorkOnly]): the many-machine
+// rung of the ladder. [NewSQLite] makes the same executor on an embedded
+// SQLite file. New seals execkit's registry ([execkit.RegistryHash]):
+// register every function before. ctx bounds the checks New makes of the
+// database only. The pool must stay open until Shutdown returned; give it at
+// least 10 connections (pool_max_conns), since River holds one to listen and
+// fetches, completes and inserts on others.
 //
 // New returns an error for a bad option or when River's tables cannot be
 // read. An executor that runs workers starts River's goroutines, which idle
@@ -112,6 +113,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 	if pool == nil {
 		return nil, errors.New("riverexec: New with a nil pool")
 	}
+	return start(ctx, postgres{pool}, opts)
+}
+
+// start makes and starts an executor on db.
+func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
 	cfg := defaults()
 	for _, o := range opts {
 		if o == nil {
@@ -122,6 +128,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if err := db.validate(&cfg); err != nil {
+		return nil, err
+	}
 	logger := cfg.logger
 	if logger == nil {
 		logger = slog.New(minLevel{slog.Default().Handler(), slog.LevelError})
@@ -129,7 +138,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 	execkit.RegistryHash()
 
 	e := &Executor{
-		pool:        pool,
+		db:          db,
 		cfg:         cfg,
 		onError:     cfg.onError,
 		logger:      logger,
@@ -146,7 +155,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 	}
 	rc := &river.Config{
 		FetchCooldown:     fetchCooldown,
-		FetchPollInterval: cfg.fetchPoll,
+		FetchPollInterval: cmp.Or(cfg.fetchPoll, db.fetchPoll()),
 		// River (since v0.3x) rescues only jobs that have a timeout, so a
 		// task's context ends when RescueAfter passes: by then River takes
 		// it for abandoned and runs it again anyway.
@@ -164,12 +173,12 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 		river.AddWorker(rc.Workers, w)
 		rc.Queues = map[string]river.QueueConfig{cfg.queue: {MaxWorkers: cfg.workers}}
 	}
-	client, err := river.NewClient(riverpgxv5.New(pool), rc)
+	client, err := db.newClient(rc)
 	if err != nil {
 		return nil, fmt.Errorf("riverexec: %w", err)
 	}
 	if _, err := client.JobList(ctx, river.NewJobListParams().First(1)); err != nil {
-		return nil, fmt.Errorf("riverexec: reading River's jobs (did Migrate run for schema %q?): %w", cfg.schema, err)
+		return nil, fmt.Errorf("riverexec: reading River's jobs (%s): %w", db.migrateHint(cfg.schema), err)
 	}
 	e.client = client
 	if e.onError == nil {
@@ -281,13 +290,7 @@ func runVia(ctx context.Context, t execkit.Portable, invoke execkit.Invoker) (er
 // for its result, and revoke the job when ctx ends first.
 func (e *Executor) invoke(ctx context.Context, name string, payload []byte, started func()) ([]byte, error) {
 	c := &call{
-		args: callArgs{
-			Func:    name,
-			Payload: payload,
-			Retries: e.cfg.retries,
-			Backoff: e.cfg.backoff.Milliseconds(),
-			From:    e.name,
-		},
+		args:     e.args(name, payload, e.name),
 		inserted: make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -344,6 +347,18 @@ func (e *Executor) revoke(ctx context.Context, c *call) ([]byte, error) {
 		delete(e.pending, c.id)
 		e.mu.Unlock()
 		return nil, ctx.Err()
+	}
+}
+
+// args are the arguments of a job calling name, submitted by from ("" for
+// Enqueue: no Future waits for it).
+func (e *Executor) args(name string, payload []byte, from string) callArgs {
+	return callArgs{
+		Func:    name,
+		Payload: payload,
+		Retries: e.cfg.retries,
+		Backoff: e.cfg.backoff.Milliseconds(),
+		From:    from,
 	}
 }
 

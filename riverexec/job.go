@@ -195,6 +195,10 @@ var (
 	// [WorkOnly].
 	ErrWorkOnly = errors.New("riverexec: executor only runs workers (WorkOnly); submit from another executor")
 
+	// ErrTxType is wrapped by the error of [Executor.EnqueueTx] for a
+	// transaction of the other database's type.
+	ErrTxType = errors.New("riverexec: transaction of the wrong type")
+
 	// ErrUnknownJob is returned by [Executor.Cancel] for an id with no job.
 	ErrUnknownJob = errors.New("riverexec: no such job")
 )
