@@ -49,5 +49,14 @@
 // as one batch ([Func.EncodeBatch], [InvokeBatch], [Func.DecodeBatch]), one
 // payload each way. [RegistryHash]
 // lets both sides check they registered the same functions. Arguments and
-// results travel with a [Codec], [GobCodec] by default.
+// results travel with a [Codec], [GobCodec] by default, which refuses what
+// gob would drop silently (chan and func fields, unexported fields) and
+// lists what gob changes on the way (an empty slice arrives as nil).
+//
+// An error crosses as a [*RemoteError]: its text, its type's name, and the
+// sentinels declared with [Errors] that it matched, so errors.Is holds for
+// those on every executor (in-process executors return the function's own
+// error, for which it holds anyway). A panic crosses as a [*PanicError]
+// with the value's text and the worker's stack. Executors carry errors with
+// [EncodeError] and [DecodeError].
 package execkit

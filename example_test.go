@@ -159,3 +159,28 @@ func ExampleInvokeBatch() {
 	// "" no name
 	// "hello, bob" <nil>
 }
+
+var errNoStock = errors.New("no stock")
+
+// reserve declares the sentinel its callers test, so that errors.Is finds
+// it on every executor, including those that run it in another process.
+var reserve = execkit.Register("example.reserve", func(_ context.Context, item string) (int, error) {
+	return 0, fmt.Errorf("reserve %s: %w", item, errNoStock)
+}, execkit.Errors(errNoStock))
+
+// Errors keeps a sentinel's identity across a process boundary, where an
+// error travels as a *RemoteError.
+func ExampleErrors() {
+	ctx := context.Background()
+	_, err := reserve.Go(ctx, &execkit.Inline{}, "chair").Wait(ctx)
+	fmt.Println(errors.Is(err, errNoStock), err)
+
+	// What a worker process sends back, and the caller rebuilds (what a
+	// subprocess.Pool or riverexec does with the same error):
+	crossed := execkit.DecodeError("example.reserve", execkit.EncodeError("example.reserve", err))
+	var re *execkit.RemoteError
+	fmt.Println(errors.Is(crossed, errNoStock), errors.As(crossed, &re), re.Type, re.Message)
+	// Output:
+	// true reserve chair: no stock
+	// true true *fmt.wrapError reserve chair: no stock
+}

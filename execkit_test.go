@@ -16,7 +16,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestInlineConformance(t *testing.T) {
 	executortest.Run(t, func(t *testing.T, onError func(error)) execkit.Executor {
 		return &execkit.Inline{OnError: onError}
-	}, executortest.Synchronous())
+	}, executortest.Synchronous(), executortest.AdmitsFollowUp())
 }
 
 // held is an executor that keeps tasks until the test runs them, so tests

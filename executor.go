@@ -52,9 +52,14 @@ var (
 	// to reject work at capacity instead of waiting for a slot.
 	ErrFull = errors.New("execkit: executor is at capacity")
 
-	// ErrNilTask is returned by Submit for a nil Task or a nil TaskFunc, and
-	// carried by the Future of Go called with a nil function.
+	// ErrNilTask is returned by Submit for a nil Task or a nil TaskFunc, by
+	// Map for a nil function, and carried by the Future of Go called with a
+	// nil function (and by a nil or zero Future).
 	ErrNilTask = errors.New("execkit: nil task")
+
+	// ErrNilExecutor is returned by Map and carried by the Future of Go
+	// (and of a Func's Go and Map) called with a nil Executor.
+	ErrNilExecutor = errors.New("execkit: nil executor")
 
 	// ErrNotPortable is returned by Submit of an executor that runs tasks in
 	// another process when the task was not made by a registered [Func]: a
@@ -82,9 +87,16 @@ func IsNil(t Task) bool {
 
 // Run runs t with ctx the way every execkit executor does: a panic in t is
 // recovered and returned as a [*PanicError] carrying the stack, so it never
-// crashes the process. Run returns t's error. Executors call it where a task
+// crashes the process. Run returns t's error. When ctx has already ended,
+// t does not start and Run returns ctx.Err(): what an executor gave up on
+// never starts afterwards. A [SelfReporting] task is called all the same,
+// since it must record that outcome for its waiter: its Run must not start
+// its work when ctx has ended (a Future's does not). Executors call it where a task
 // runs; it blocks for as long as t runs.
 func Run(ctx context.Context, t Task) (err error) {
+	if err := ctx.Err(); err != nil && !HasFuture(t) { // cancelled before it started: never start
+		return err // (a SelfReporting task records this outcome itself, in its Run)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = newPanicError(r)

@@ -6,9 +6,10 @@ import (
 )
 
 // A Future is the result of a task that will be known later: the Go
-// counterpart of concurrent.futures.Future. [Go], [Map] and a [Func]'s Go
-// make one; its zero value is not usable. All methods are safe to call
-// concurrently and any number of times.
+// counterpart of concurrent.futures.Future. [Go] and a [Func]'s Go make
+// one. A nil *Future and a zero Future are the Future of no task: done
+// already, Wait returns [ErrNilTask]. All methods are safe to call
+// concurrently and any number of times, and never panic.
 type Future[T any] struct {
 	task   goTask[T] // the Task submitted; lives in the same allocation
 	done   chan struct{}
@@ -41,6 +42,13 @@ func newFuture[T any](fn func(context.Context) (T, error)) *Future[T] {
 // it started. When ctx ends first, Wait returns ctx.Err() and the Future
 // stays usable: a later Wait can still collect the result.
 func (f *Future[T]) Wait(ctx context.Context) (T, error) {
+	if f.noTask() {
+		var zero T
+		return zero, ErrNilTask
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	select {
 	case <-f.done:
 		return f.val, f.err
@@ -57,14 +65,30 @@ func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 
 // Done returns a channel that is closed when the task has finished (or will
 // never start). It never blocks.
-func (f *Future[T]) Done() <-chan struct{} { return f.done }
+func (f *Future[T]) Done() <-chan struct{} {
+	if f.noTask() {
+		return closedChan
+	}
+	return f.done
+}
+
+// noTask reports whether f is nil or a zero Future: not made by Go, so no
+// task will ever complete it.
+func (f *Future[T]) noTask() bool { return f == nil || f.done == nil }
+
+// closedChan is the Done channel of a Future of no task.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // Cancel asks the task to stop. A task that has not started yet never starts:
 // the Future completes at once with [context.Canceled]. A running task has
 // its context cancelled and the Future completes when it returns, with
-// whatever it returns. Cancel on a finished Future does nothing. It never
-// blocks.
+// whatever it returns. When Cancel returns, the task's context has been
+// cancelled or the task will never start. Cancel on a finished Future does
+// nothing. It never blocks.
 func (f *Future[T]) Cancel() {
+	if f.noTask() {
+		return
+	}
 	f.mu.Lock()
 	switch f.state {
 	case pending:
@@ -117,6 +141,10 @@ func (f *Future[T]) complete(v T, err error) {
 // whenDone calls fn once the Future is done: at once when it already is,
 // else from the goroutine that completes it. fn must not block.
 func (f *Future[T]) whenDone(fn func()) {
+	if f.noTask() {
+		fn()
+		return
+	}
 	f.mu.Lock()
 	if f.state != finished {
 		f.notify = append(f.notify, fn)
@@ -139,9 +167,12 @@ func (t *goTask[T]) ReportsOutcome() {}
 // Run runs the function and completes the Future; see Future.run.
 func (t *goTask[T]) Run(ctx context.Context) error { return t.f.run(ctx, t.fn) }
 
-// run calls fn unless the Future was cancelled first, recovering a panic
-// into a *PanicError, and completes the Future. It returns the error it
-// delivered, so that a fail-fast executor can act on it.
+// run calls fn unless the Future was cancelled first or ctx has ended
+// (then fn never starts and the Future completes with the cause of
+// ctx: context.Cause),
+// recovering a panic into a *PanicError, and completes the Future. It
+// returns the error it delivered, so that a fail-fast executor can act on
+// it.
 func (f *Future[T]) run(ctx context.Context, fn func(context.Context) (T, error)) (err error) {
 	ctx, ok := f.start(ctx)
 	if !ok {
@@ -149,6 +180,11 @@ func (f *Future[T]) run(ctx context.Context, fn func(context.Context) (T, error)
 		return err
 	}
 	var v T
+	if ctx.Err() != nil { // cancelled before it started: never start
+		err = context.Cause(ctx)
+		f.complete(v, err)
+		return err
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = newPanicError(r)
@@ -160,26 +196,45 @@ func (f *Future[T]) run(ctx context.Context, fn func(context.Context) (T, error)
 }
 
 // Go submits fn to ex and returns its Future at once (or once Submit admits
-// it, when ex blocks at capacity). ctx bounds admission only: fn receives the
-// executor's context for the task, cancelled by Future.Cancel too. When ex
-// does not admit the task the Future completes with Submit's error; a nil fn
-// completes it with [ErrNilTask]. Go never panics.
+// it, when ex blocks at capacity). ctx bounds admission only (nil means
+// [context.Background]): fn receives the executor's context for the task,
+// cancelled by Future.Cancel too. When ex does not admit the task the
+// Future completes with Submit's error; a nil fn completes it with
+// [ErrNilTask], a nil ex with [ErrNilExecutor]. Go never panics.
 func Go[T any](ctx context.Context, ex Executor, fn func(context.Context) (T, error)) *Future[T] {
 	f := newFuture(fn)
 	if fn == nil {
-		var zero T
-		f.complete(zero, ErrNilTask)
+		f.fail(ErrNilTask)
 		return f
 	}
 	f.submit(ctx, ex, &f.task)
 	return f
 }
 
+// fail completes f with err and the zero value.
+func (f *Future[T]) fail(err error) {
+	var zero T
+	f.complete(zero, err)
+}
+
 // submit hands t, which completes f, to ex, and fails f with Submit's error
-// when ex does not admit it.
+// when ex does not admit it. A nil ctx is context.Background; a nil ex
+// fails f with ErrNilExecutor; a Submit that panics (a typed nil
+// executor) fails f with the *PanicError.
 func (f *Future[T]) submit(ctx context.Context, ex Executor, t Task) {
+	if ex == nil {
+		f.fail(ErrNilExecutor)
+		return
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	defer func() { // a broken executor (a typed nil, say) must not crash Go
+		if r := recover(); r != nil {
+			f.fail(newPanicError(r))
+		}
+	}()
 	if err := ex.Submit(ctx, t); err != nil {
-		var zero T
-		f.complete(zero, err)
+		f.fail(err)
 	}
 }

@@ -20,27 +20,36 @@ type Inline struct {
 	OnError func(error)
 
 	once   sync.Once
-	base   context.Context // the tasks' parent context; cancelled when Shutdown gives up
+	base   context.Context // the tasks' parent context, carrying e; cancelled when Shutdown gives up
 	cancel context.CancelFunc
 
 	mu       sync.Mutex
 	closed   bool
-	inflight sync.WaitGroup
-	done     chan struct{} // closed when the last in-flight task of a closed Inline ends
+	inflight int           // tasks running in a Submit call
+	done     chan struct{} // closed when a closed Inline has no task in flight: it has finished
 
 	submitted, running, succeeded, failed, panicked, rejected atomic.Int64
 }
 
 func (e *Inline) init() {
 	e.once.Do(func() {
-		e.base, e.cancel = context.WithCancel(context.Background())
+		base, cancel := context.WithCancel(context.Background())
+		e.base, e.cancel = context.WithValue(base, inlineKey{}, e), cancel
 	})
 }
 
+// inlineKey is the context key under which a task's context carries its
+// Inline, to recognise a Submit from one of its running tasks.
+type inlineKey struct{}
+
 // Submit runs t in the calling goroutine and blocks until it returns; the
 // task's error goes to OnError unless t has a Future. ctx bounds admission
-// only, which never waits. It returns [ErrNilTask] for a nil task and
-// [ErrClosed] once Shutdown has begun.
+// only, which never waits, so a ctx that has already ended does not refuse
+// t (x/sync's TryGo would succeed). It returns [ErrNilTask] for a nil task
+// and [ErrClosed] once Shutdown has begun, except to a running task's
+// follow-up: a Submit from inside one of e's tasks, with the task's ctx or
+// one derived from it, runs its task (nested) while Shutdown waits, as long
+// as e has not finished, and Shutdown waits for it too.
 func (e *Inline) Submit(ctx context.Context, t Task) error {
 	if IsNil(t) {
 		return ErrNilTask
@@ -49,12 +58,17 @@ func (e *Inline) Submit(ctx context.Context, t Task) error {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		e.rejected.Add(1)
-		return ErrClosed
+		nested := e.nested(ctx) // not under mu: ctx's Value is the caller's code
+		e.mu.Lock()
+		if !nested || e.inflight == 0 { // not a task's, or e has finished
+			e.mu.Unlock()
+			e.rejected.Add(1)
+			return ErrClosed
+		}
 	}
-	e.inflight.Add(1)
+	e.inflight++
 	e.mu.Unlock()
-	defer e.inflight.Done()
+	defer e.leave()
 
 	e.submitted.Add(1)
 	e.running.Add(1)
@@ -78,9 +92,29 @@ func (e *Inline) Submit(ctx context.Context, t Task) error {
 	return nil
 }
 
+// leave ends a Submit's task; the last one of a closed Inline finishes it.
+func (e *Inline) leave() {
+	e.mu.Lock()
+	e.inflight--
+	if e.closed && e.inflight == 0 {
+		close(e.done)
+	}
+	e.mu.Unlock()
+}
+
+// nested reports whether ctx is (derived from) the context of a task of e.
+func (e *Inline) nested(ctx context.Context) bool {
+	if ctx == nil {
+		return false
+	}
+	f, _ := ctx.Value(inlineKey{}).(*Inline)
+	return f == e
+}
+
 // Shutdown stops admission and blocks until every task running in a Submit
-// call has returned, then returns nil. If ctx ends first it cancels the
-// tasks' contexts and returns ctx.Err(); a later call waits again. It is
+// call has returned, including the follow-ups they submit meanwhile (see
+// Submit), then returns nil. If ctx ends first it cancels the tasks'
+// contexts and returns ctx.Err(); a later call waits again. It is
 // idempotent and safe to call concurrently.
 func (e *Inline) Shutdown(ctx context.Context) error {
 	e.init()
@@ -88,10 +122,9 @@ func (e *Inline) Shutdown(ctx context.Context) error {
 	if !e.closed {
 		e.closed = true
 		e.done = make(chan struct{})
-		go func() { // ends when the last in-flight task does
-			e.inflight.Wait()
+		if e.inflight == 0 {
 			close(e.done)
-		}()
+		}
 	}
 	done := e.done
 	e.mu.Unlock()

@@ -12,63 +12,67 @@ import (
 // have finished. After the first error (a task's, a panic's, or a Submit
 // error) Map stops submitting, cancels the tasks already admitted, waits for
 // them, and returns that error with nil results. When ctx ends first, Map
-// cancels its tasks and returns ctx.Err() without waiting for them. On an
-// executor that runs tasks in another process use [Func.Map], since fn is a
-// closure.
+// returns ctx.Err() without waiting for its tasks, and by then every task it
+// admitted has had its context cancelled or will never start. A nil ctx is
+// [context.Background]; a nil ex returns [ErrNilExecutor], a nil fn
+// [ErrNilTask]; no items return an empty slice. On an executor that runs
+// tasks in another process use [Func.Map], since fn is a closure. Map never
+// panics.
 func Map[In, Out any](ctx context.Context, ex Executor, items []In, fn func(context.Context, In) (Out, error)) ([]Out, error) {
 	if fn == nil {
 		return nil, ErrNilTask
 	}
-	return mapFutures(ctx, len(items), func(ctx context.Context, i int) *Future[Out] {
+	return mapFutures(ctx, ex, len(items), func(i int) (*Future[Out], Task) {
 		item := items[i]
-		return Go(ctx, ex, func(ctx context.Context) (Out, error) { return fn(ctx, item) })
+		f := newFuture(func(ctx context.Context) (Out, error) { return fn(ctx, item) })
+		return f, &f.task
 	})
 }
 
-// mapFutures starts n futures in order with start, stops at the first
-// failure, cancels the rest, and collects the results in order.
-func mapFutures[Out any](ctx context.Context, n int, start func(context.Context, int) *Future[Out]) ([]Out, error) {
+// mapFutures submits n tasks to ex in order, task i and the Future it
+// completes made by prepare(i); it stops at the first failure, cancels the
+// rest, and collects the results in order.
+//
+// Every Future is recorded before its task is submitted, so that a
+// cancellation reaches a task that an executor runs inside Submit (Inline,
+// a pool's caller-runs); and Map cancels them all itself before it returns
+// because its ctx ended, rather than rely on the context package's
+// asynchronous callbacks having run by then.
+func mapFutures[Out any](ctx context.Context, ex Executor, n int, prepare func(i int) (*Future[Out], Task)) ([]Out, error) {
+	if ex == nil {
+		return nil, ErrNilExecutor
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	mctx, fail := context.WithCancelCause(ctx)
 	defer fail(nil)
 
-	var (
-		mu      sync.Mutex
-		stopped bool
-		futures = make([]*Future[Out], 0, n)
-	)
-	// When the first failure (or ctx) ends mctx, cancel every future.
-	stop := context.AfterFunc(mctx, func() {
-		mu.Lock()
-		stopped = true
-		fs := futures
-		mu.Unlock()
-		for _, f := range fs {
-			f.Cancel()
-		}
-	})
-	defer stop()
+	var m mapRun[Out]
+	// When the first failure (or ctx) ends mctx, cancel every future, also
+	// while this goroutine is inside Submit.
+	defer context.AfterFunc(mctx, m.stop)()
 
 	for i := 0; i < n && mctx.Err() == nil; i++ {
-		f := start(mctx, i)
-		mu.Lock()
-		futures = append(futures, f)
-		cancelNow := stopped
-		mu.Unlock()
-		if cancelNow {
-			f.Cancel()
+		f, t := prepare(i)
+		if !m.add(f) { // stopped while we prepared it: it never starts
+			break
 		}
 		f.whenDone(func() {
 			if f.err != nil {
 				fail(f.err)
 			}
 		})
+		f.submit(mctx, ex, t)
 	}
 
+	futures := m.futures // only this goroutine appends
 	out := make([]Out, len(futures))
 	var firstErr error
 	for i, f := range futures {
 		v, err := f.Wait(ctx)
 		if ctx.Err() != nil {
+			m.stop()
 			return nil, ctx.Err()
 		}
 		if err != nil && firstErr == nil {
@@ -84,6 +88,7 @@ func mapFutures[Out any](ctx context.Context, n int, start func(context.Context,
 		return nil, firstErr
 	}
 	if n > len(futures) { // stopped early without a task failing: ctx ended
+		m.stop()
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -92,19 +97,60 @@ func mapFutures[Out any](ctx context.Context, n int, start func(context.Context,
 	return out, nil
 }
 
-// AsCompleted yields the futures in the order they complete, each once,
-// blocking between them until the next is done: the counterpart of
-// concurrent.futures.as_completed. Breaking out of the loop early is safe
-// and leaves no goroutine behind. To bound the wait, cancel the futures (or
-// the tasks' work) from elsewhere; cancelled futures are yielded as they
-// complete.
+// mapRun is the set of futures one Map call has started.
+type mapRun[Out any] struct {
+	mu      sync.Mutex
+	stopped bool
+	futures []*Future[Out]
+}
+
+// add records f, or reports false once stop was called.
+func (m *mapRun[Out]) add(f *Future[Out]) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopped {
+		return false
+	}
+	m.futures = append(m.futures, f)
+	return true
+}
+
+// stop refuses further futures and cancels every one recorded: when it
+// returns, each of their tasks has had its context cancelled or will never
+// start. It is idempotent.
+func (m *mapRun[Out]) stop() {
+	m.mu.Lock()
+	m.stopped = true
+	fs := m.futures
+	m.mu.Unlock()
+	for _, f := range fs {
+		f.Cancel()
+	}
+}
+
+// AsCompleted yields the futures in the order they complete, each distinct
+// future once (a future listed twice is yielded once; nil entries are
+// skipped), blocking between them until the next is done: the counterpart
+// of concurrent.futures.as_completed. Breaking out of the loop early is
+// safe and leaves no goroutine behind. To bound the wait, cancel the
+// futures (or the tasks' work) from elsewhere; cancelled futures are
+// yielded as they complete. A zero Future is yielded at once (it is done).
 func AsCompleted[T any](futures []*Future[T]) iter.Seq[*Future[T]] {
 	return func(yield func(*Future[T]) bool) {
-		ready := make(chan *Future[T], len(futures))
+		distinct := make([]*Future[T], 0, len(futures))
+		seen := make(map[*Future[T]]struct{}, len(futures))
 		for _, f := range futures {
+			if _, dup := seen[f]; f == nil || dup {
+				continue
+			}
+			seen[f] = struct{}{}
+			distinct = append(distinct, f)
+		}
+		ready := make(chan *Future[T], len(distinct))
+		for _, f := range distinct {
 			f.whenDone(func() { ready <- f })
 		}
-		for range futures {
+		for range distinct {
 			if !yield(<-ready) {
 				return
 			}

@@ -44,12 +44,46 @@ type Codec interface {
 // same types, so they agree on the form ([RegistryHash] covers the types).
 // Unmarshal of a compact form that is malformed (truncated, trailing bytes,
 // out of range for the type) returns an error; it never panics.
+//
+// # What GobCodec refuses
+//
+// Gob skips some parts of a value without an error; GobCodec refuses them
+// instead of letting the other side see a different value. Marshal and
+// Unmarshal return an error (and [Register] panics, for the argument and
+// result types of a function registered with GobCodec) for a type that
+// holds, at any depth reachable through fields, pointers, slices, arrays
+// and maps:
+//   - a chan, a func or an unsafe.Pointer;
+//   - an unexported struct field (embedded ones included), except a blank
+//     (_) or zero-size one, which carries nothing.
+//
+// A type with a GobEncode, MarshalBinary or MarshalText method is carried
+// by that method and not looked into. A value held by an interface can
+// only be checked when it is encoded: Marshal refuses it then, with the
+// same error, by the path to it. [Func]'s calls wrap these errors with
+// [ErrPayload].
+//
+// # What gob changes on the way
+//
+// Gob carries values, not identities, and these arrive different from what
+// was sent, without an error:
+//   - an empty slice arrives as nil (at any depth, []byte too);
+//   - a pointer field to a zero number, string or bool (a *int to 0)
+//     arrives as nil; a pointer to a zero struct arrives as a pointer to a
+//     zero struct;
+//   - pointers are followed: two pointers to one value arrive as two
+//     values, and a cyclic value does not encode;
+//   - a nil pointer as the value, or inside a slice, array or map, does not
+//     encode (an error wrapping [ErrPayload]).
 type GobCodec struct{}
 
 // Marshal encodes v in its compact form, or with a fresh gob encoder.
 func (GobCodec) Marshal(v any) ([]byte, error) {
 	if b, ok := appendScalar(nil, v); ok {
 		return b, nil
+	}
+	if err := gobCarries(reflect.ValueOf(v)); err != nil {
+		return nil, err
 	}
 	var buf bytes.Buffer
 	err := gob.NewEncoder(&buf).Encode(v)
@@ -61,13 +95,21 @@ func (GobCodec) Unmarshal(data []byte, v any) error {
 	if ok, err := readScalar(data, v); ok {
 		return err
 	}
+	if t := reflect.TypeOf(v); t != nil && t.Kind() == reflect.Pointer {
+		if p := verdictOf(t.Elem()).problem; p != "" {
+			return errCannotCarry(t.Elem(), p)
+		}
+	}
 	return gob.NewDecoder(bytes.NewReader(data)).Decode(v)
 }
 
 // A RegisterOption configures [Register].
 type RegisterOption interface{ apply(*registerConfig) }
 
-type registerConfig struct{ codec Codec }
+type registerConfig struct {
+	codec     Codec
+	sentinels []error
+}
 
 type codecOption struct{ c Codec }
 
@@ -86,6 +128,7 @@ type Func[In, Out any] struct {
 	name  string
 	fn    func(context.Context, In) (Out, error)
 	codec Codec
+	errs  []error // builtinSentinels, then those declared with Errors
 }
 
 // entry is what the registry keeps of a Func, independent of its types.
@@ -93,6 +136,7 @@ type entry interface {
 	invoke(ctx context.Context, payload []byte) ([]byte, error)
 	invokeBatch(ctx context.Context, payload []byte) ([]byte, []error, error)
 	signature() string
+	sentinels() []error
 }
 
 var registry struct {
@@ -108,13 +152,29 @@ var registry struct {
 // When the call crosses a process, its argument and result travel encoded
 // with [GobCodec] unless [WithCodec] says otherwise: gob, except for unnamed
 // integer types, bool, float64, string and []byte, which go in a compact
-// form (an int as one varint) at a fraction of gob's cost.
+// form (an int as one varint) at a fraction of gob's cost. Gob carries
+// values, not every detail of them: an empty slice arrives as nil, a
+// pointer field to a zero number as nil; [GobCodec] lists what changes on
+// the way, and what it refuses rather than change silently.
 //
 // Register panics, with a message starting "execkit:", when name is empty,
-// fn is nil, the codec is nil, name is already registered, or the registry
-// was sealed by
-// [RegistryHash] (a process-crossing executor started): these are
-// programmer errors, found on the first run.
+// fn is nil, the codec is nil, name is already registered, the registry
+// was sealed by [RegistryHash] (a process-crossing executor started), or,
+// with the default codec, In or Out holds something gob would drop
+// silently (a chan or func field, an unexported field: see [GobCodec]):
+// these are programmer errors, found on the first run. A value held by an
+// interface field is checked when it is encoded instead: the call fails
+// with an error wrapping [ErrPayload] and nothing is sent.
+//
+// In this process a call's error is the function's own value. When the
+// call runs in another process, what comes back is an [*RemoteError]: the
+// error's text and type name, and the sentinels it matched among those
+// declared with the [Errors] option (and context.Canceled,
+// context.DeadlineExceeded, ErrPayload, ErrNotRegistered), for which
+// errors.Is holds as it did where the function ran; a panic comes back as
+// a [*PanicError] with the value's text and the stack. Declare the
+// sentinels callers test, and the function behaves alike on every
+// executor.
 func Register[In, Out any](name string, fn func(context.Context, In) (Out, error), opts ...RegisterOption) *Func[In, Out] {
 	if name == "" {
 		panic("execkit: Register with an empty name")
@@ -131,7 +191,19 @@ func Register[In, Out any](name string, fn func(context.Context, In) (Out, error
 	if cfg.codec == nil {
 		panic(fmt.Sprintf("execkit: Register(%q) WithCodec(nil)", name))
 	}
-	f := &Func[In, Out]{name: name, fn: fn, codec: cfg.codec}
+	if isGob(cfg.codec) {
+		for _, t := range []reflect.Type{reflect.TypeFor[In](), reflect.TypeFor[Out]()} {
+			if p := verdictOf(t).problem; p != "" && t.Size() != 0 {
+				panic(fmt.Sprintf("execkit: Register(%q): GobCodec cannot carry %s: %s; change the type, or give it a GobEncode method or a Codec of its own (WithCodec)", name, t, p))
+			}
+		}
+	}
+	for i, e := range cfg.sentinels {
+		if e == nil {
+			panic(fmt.Sprintf("execkit: Register(%q) with Errors whose value %d is nil", name, i))
+		}
+	}
+	f := &Func[In, Out]{name: name, fn: fn, codec: cfg.codec, errs: append(builtinSentinels[:len(builtinSentinels):len(builtinSentinels)], cfg.sentinels...)}
 	registry.Lock()
 	defer registry.Unlock()
 	if registry.sealed {
@@ -148,7 +220,8 @@ func Register[In, Out any](name string, fn func(context.Context, In) (Out, error
 }
 
 // RegistryHash returns a digest of every registered name with its argument,
-// result and codec types (type names included: a function of a named type
+// result and codec types and the texts of its [Errors] (type names
+// included: a function of a named type
 // ID int, which [GobCodec] sends as gob, differs from one of int, which it
 // sends as a varint). Two processes that registered the same functions
 // the same way get the same hash, so a process-crossing executor compares it
@@ -230,11 +303,22 @@ type Portable interface {
 	RunVia(ctx context.Context, invoke Invoker) error
 }
 
-// Name returns the name f was registered under.
-func (f *Func[In, Out]) Name() string { return f.name }
+// Name returns the name f was registered under ("" for a nil Func).
+func (f *Func[In, Out]) Name() string {
+	if f == nil {
+		return ""
+	}
+	return f.name
+}
 
-// Codec returns the codec f encodes its argument and result with.
-func (f *Func[In, Out]) Codec() Codec { return f.codec }
+// Codec returns the codec f encodes its argument and result with (nil for
+// a nil Func).
+func (f *Func[In, Out]) Codec() Codec {
+	if f == nil {
+		return nil
+	}
+	return f.codec
+}
 
 func (f *Func[In, Out]) signature() string {
 	codec := reflect.TypeOf(f.codec).String()
@@ -244,11 +328,21 @@ func (f *Func[In, Out]) signature() string {
 		// a binary from before differs.
 		codec += "+compact"
 	}
-	return reflect.TypeFor[In]().String() + "\x00" + reflect.TypeFor[Out]().String() + "\x00" + codec
+	sig := reflect.TypeFor[In]().String() + "\x00" + reflect.TypeFor[Out]().String() + "\x00" + codec
+	for _, e := range f.errs[len(builtinSentinels):] {
+		sig += "\x00" + e.Error()
+	}
+	return sig
 }
 
+func (f *Func[In, Out]) sentinels() []error { return f.errs }
+
 // Call runs f in this goroutine, recovering a panic into a [*PanicError].
+// On a nil Func it returns [ErrNotRegistered].
 func (f *Func[In, Out]) Call(ctx context.Context, in In) (out Out, err error) {
+	if f == nil {
+		return out, ErrNotRegistered
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = newPanicError(r)
@@ -264,19 +358,35 @@ func (f *Func[In, Out]) Task(in In) Task { return &funcTask[In, Out]{f: f, in: i
 
 // Go submits a call of f with in to ex and returns its Future, like [Go]
 // but portable: it runs on every executor, including those that cross a
-// process boundary. It never panics.
+// process boundary. The Future carries [ErrNilExecutor] for a nil ex and
+// [ErrNotRegistered] for a nil f. It never panics.
 func (f *Func[In, Out]) Go(ctx context.Context, ex Executor, in In) *Future[Out] {
-	fut := &Future[Out]{done: make(chan struct{})}
-	t := &funcFutureTask[In, Out]{funcTask: funcTask[In, Out]{f: f, in: in}, fut: fut}
+	fut, t := f.prepare(in)
+	if f == nil {
+		fut.fail(ErrNotRegistered)
+		return fut
+	}
 	fut.submit(ctx, ex, t)
 	return fut
 }
 
-// Map calls f on every item through ex, like [Map] but portable. Executors
-// that batch calls (subprocess.Pool's Map) are faster for many small items.
+// prepare makes the Future of a call of f with in and the task that
+// completes it.
+func (f *Func[In, Out]) prepare(in In) (*Future[Out], Task) {
+	fut := &Future[Out]{done: make(chan struct{})}
+	return fut, &funcFutureTask[In, Out]{funcTask: funcTask[In, Out]{f: f, in: in}, fut: fut}
+}
+
+// Map calls f on every item through ex, like [Map] but portable, with the
+// same cancellation promise and errors ([ErrNotRegistered] for a nil f).
+// Executors that batch calls (subprocess.Pool's Map) are faster for many
+// small items. It never panics.
 func (f *Func[In, Out]) Map(ctx context.Context, ex Executor, items []In) ([]Out, error) {
-	return mapFutures(ctx, len(items), func(ctx context.Context, i int) *Future[Out] {
-		return f.Go(ctx, ex, items[i])
+	if f == nil {
+		return nil, ErrNotRegistered
+	}
+	return mapFutures(ctx, ex, len(items), func(i int) (*Future[Out], Task) {
+		return f.prepare(items[i])
 	})
 }
 
@@ -409,12 +519,18 @@ func encodeBatch[T any](c Codec, vs []T, skip func(i int, err error)) ([]byte, e
 // encodeWhole gob-encodes vs after what buf holds.
 func encodeWhole[T any](buf *bytes.Buffer, vs []T) (err error) {
 	defer recoverCodec(&err)
+	if err := gobCarries(reflect.ValueOf(vs)); err != nil {
+		return err
+	}
 	return gob.NewEncoder(buf).Encode(vs)
 }
 
 // decodeWhole gob-decodes what encodeWhole wrote.
 func decodeWhole[T any](data []byte) (vs []T, err error) {
 	defer recoverCodec(&err)
+	if p := verdictOf(reflect.TypeFor[T]()).problem; p != "" {
+		return nil, errCannotCarry(reflect.TypeFor[T](), p)
+	}
 	err = gob.NewDecoder(bytes.NewReader(data)).Decode(&vs)
 	return vs, err
 }
@@ -731,6 +847,15 @@ func recoverCodec(err *error) {
 	}
 }
 
+// isGob reports whether c is the default codec.
+func isGob(c Codec) bool {
+	switch c.(type) {
+	case GobCodec, *GobCodec:
+		return true
+	}
+	return false
+}
+
 // funcTask is the Portable task of Func.Task.
 type funcTask[In, Out any] struct {
 	f  *Func[In, Out]
@@ -743,12 +868,18 @@ func (t *funcTask[In, Out]) Run(ctx context.Context) error {
 }
 
 func (t *funcTask[In, Out]) RunVia(ctx context.Context, invoke Invoker) error {
+	if err := ctx.Err(); err != nil { // cancelled before it started: never start
+		return err
+	}
 	_, err := t.via(ctx, invoke)
 	return err
 }
 
 func (t *funcTask[In, Out]) via(ctx context.Context, invoke Invoker) (Out, error) {
 	var zero Out
+	if t.f == nil {
+		return zero, ErrNotRegistered
+	}
 	payload, err := encode(t.f.codec, t.in)
 	if err != nil {
 		return zero, fmt.Errorf("%w: argument of %q: %w", ErrPayload, t.f.name, err)

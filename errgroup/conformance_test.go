@@ -17,9 +17,9 @@ func TestConformance(t *testing.T) {
 		opts  []errgroup.Option
 		suite []executortest.Option
 	}{
-		{"unlimited", nil, []executortest.Option{executortest.FailFast()}},
-		{"Limit", []errgroup.Option{errgroup.Limit(3)}, []executortest.Option{executortest.FailFast(), executortest.Blocking(3)}},
-		{"AllErrors", []errgroup.Option{errgroup.AllErrors()}, []executortest.Option{executortest.FailFast()}},
+		{"unlimited", nil, []executortest.Option{executortest.FailFast(), executortest.AdmitsFollowUp()}},
+		{"Limit", []errgroup.Option{errgroup.Limit(3)}, []executortest.Option{executortest.FailFast(), executortest.Blocking(3), executortest.AdmitsFollowUp()}},
+		{"AllErrors", []errgroup.Option{errgroup.AllErrors()}, []executortest.Option{executortest.FailFast(), executortest.AdmitsFollowUp()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,10 +3,11 @@
 // concurrent.futures.wait(fs, return_when=FIRST_EXCEPTION) followed by
 // cancelling the others, and of asyncio's TaskGroup. A [Group] is an
 // [execkit.Executor] built on golang.org/x/sync/errgroup, which runs each
-// task in a goroutine of its own and keeps the first error; this package
-// adds what x/sync leaves to its caller.
+// task in a goroutine of its own and waits for them; this package keeps the
+// first error, cancels the rest with it, and adds what x/sync leaves to its
+// caller.
 //
-//	g, _ := errgroup.New(errgroup.Limit(4))
+//	g, _ := errgroup.WithContext(r.Context(), errgroup.Limit(4))
 //	for _, url := range urls {
 //		execkit.Go(ctx, g, func(ctx context.Context) ([]byte, error) { return fetch(ctx, url) })
 //	}
@@ -28,6 +29,23 @@
 // well, and still fails the group, with one exception: a task whose own
 // Future was cancelled ([execkit.Future.Cancel]) and that returns
 // context.Canceled stops alone, as Cancel promises, and fails nothing.
+//
+// # Tied to a request
+//
+// [WithContext] derives the tasks' context from a parent, as x/sync's
+// WithContext does: when the request is cancelled, every task's context is
+// cancelled with the request's cause, at once, and Submit refuses further
+// work. [New] is WithContext with context.Background().
+//
+// # Follow-up work
+//
+// A task may submit follow-up tasks to its own group, with its own ctx (a
+// crawler, a tree walk), also while the caller waits in [Group.Shutdown]:
+// until the group has finished, such a Submit is admitted and Shutdown
+// waits for it; a Submit with a task's ctx kept after the group finished
+// returns [execkit.ErrClosed]. At the limit such a Submit never waits for
+// the slot its caller holds: it runs the follow-up in the caller's
+// goroutine, as x/sync users do by hand with TryGo.
 //
 // # Limit
 //

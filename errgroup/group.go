@@ -16,7 +16,8 @@ import (
 
 // ErrGroupFailed is wrapped by the error of Submit (and so carried by the
 // Future of execkit.Go) for a task submitted after a task of the group
-// failed: the task is not started. The same error wraps the failure too, so
+// failed, or after the parent ctx of [WithContext] ended: the task is not
+// started. The same error wraps the failure (or the parent's cause) too, so
 // errors.Is sees both ErrGroupFailed and the first task's error.
 var ErrGroupFailed = errors.New("errgroup: group failed, task not started")
 
@@ -24,26 +25,40 @@ var ErrGroupFailed = errors.New("errgroup: group failed, task not started")
 // ended first and Shutdown cancelled the tasks.
 var errGaveUp = errors.New("errgroup: Shutdown gave up waiting")
 
+// groupKey is the context key under which a task's context carries its
+// group, to recognise a Submit from one of the group's own tasks.
+type groupKey struct{}
+
 // A Group runs each task in a goroutine of its own, as
 // golang.org/x/sync/errgroup does, and fails fast: the first task that
 // returns an error (or panics, as a *[execkit.PanicError]) cancels the
 // context of every task of the group, with that error as the cause
 // ([context.Cause]); tasks submitted after that are not started; and
-// Shutdown returns that error. Make one with [New]; the zero value is not
-// usable. All methods are safe for concurrent use.
+// Shutdown returns that error. Make one with [New] or [WithContext]; the
+// zero value is not usable. All methods are safe for concurrent use.
 type Group struct {
-	g    *errgroup.Group
-	ctx  context.Context         // the tasks' context: cancelled by the first failure
-	stop context.CancelCauseFunc // cancels ctx's parent: Shutdown gave up
-	gate *gate.Gate              // nil: no limit
-	all  bool
+	g      errgroup.Group          // x/sync runs the goroutines and waits for them; failure is handled here
+	ctx    context.Context         // the tasks' context: carries the group; see cancel
+	cancel context.CancelCauseFunc // cancels ctx: the first failure, Shutdown giving up, the group done (its parent's end reaches ctx by itself)
+	gate   *gate.Gate              // nil: no limit
+	all    bool
 
-	mu      sync.RWMutex  // read-held while Submit admits, write-held while Shutdown closes admission
-	closing chan struct{} // closed when Shutdown begins
-	closed  atomic.Bool   // set when closing is closed
+	mu     sync.RWMutex // read-held while Submit admits, write-held while Shutdown closes admission
+	closed atomic.Bool  // Shutdown has begun
 
 	errMu sync.Mutex
-	errs  []error // with AllErrors: every recorded task error
+	first error   // the first task error: the group failed
+	errs  []error // with AllErrors: the later task errors
+
+	// Tasks that run outside x/sync's WaitGroup: a running task's follow-up
+	// admitted after Shutdown began, and one run in its submitter's
+	// goroutine at the limit. Shutdown's wait ends when x/sync's Wait has
+	// returned and none of them is left; then the group is finished and
+	// admits nothing more.
+	extraMu  sync.Mutex
+	extra    int
+	waited   bool // x/sync's Wait returned
+	finished bool
 
 	counters xrun.Counters
 	skipped  atomic.Int64
@@ -53,9 +68,33 @@ type Group struct {
 	result   error         // what Shutdown returns once done is closed
 }
 
-// New returns an empty group. It starts no goroutine and does not block. It
-// returns an error for an invalid option (a limit below 1, a nil option).
+// New returns an empty group: [WithContext] with context.Background(). It
+// starts no goroutine and does not block. It returns an error for an
+// invalid option (a limit below 1, a nil option).
 func New(opts ...Option) (*Group, error) {
+	return WithContext(context.Background(), opts...)
+}
+
+// WithContext returns an empty group whose tasks' context is derived from
+// ctx, as x/sync's errgroup.WithContext does: when ctx ends (a request is
+// cancelled), the context of every task of the group is cancelled, before
+// ctx's cancel function returns when ctx is one of the context package's
+// own, and [context.Cause] of a task's context is ctx's cause. From then on
+// Submit refuses work as after a failure (ErrGroupFailed wrapping ctx's
+// cause); ctx's end is not itself a task error, so Shutdown returns, as
+// always, the first error a task returned: typically context.Canceled from
+// tasks that return ctx.Err(), or nil when the tasks finished their work
+// anyway. Shutdown also detaches the group from ctx; until it has returned
+// nil, ctx holds a reference to the group, as with x/sync.
+//
+// WithContext starts no goroutine (unless ctx is not one of the context
+// package's own: then the context package starts one, which ends with the
+// group) and does not block. It returns an error for a nil ctx or an
+// invalid option (a limit below 1, a nil option).
+func WithContext(ctx context.Context, opts ...Option) (*Group, error) {
+	if ctx == nil {
+		return nil, errors.New("errgroup: nil Context")
+	}
 	var cfg config
 	for _, o := range opts {
 		if o == nil {
@@ -65,16 +104,11 @@ func New(opts ...Option) (*Group, error) {
 			return nil, err
 		}
 	}
-	parent, stop := context.WithCancelCause(context.Background())
-	g, ctx := errgroup.WithContext(parent)
 	gr := &Group{
-		g:       g,
-		ctx:     ctx,
-		stop:    stop,
-		all:     cfg.all,
-		closing: make(chan struct{}),
-		done:    make(chan struct{}),
+		all:  cfg.all,
+		done: make(chan struct{}),
 	}
+	gr.ctx, gr.cancel = context.WithCancelCause(context.WithValue(ctx, groupKey{}, gr))
 	if cfg.limit > 0 {
 		gr.gate = new(gate.Gate)
 		gr.gate.Init(cfg.limit, -1, nil)
@@ -87,55 +121,147 @@ func New(opts ...Option) (*Group, error) {
 // With [Limit] it first waits, in no particular order, until fewer than the
 // limit of the group's tasks are running, or ctx ends (then it returns
 // ctx.Err() and t never runs). x/sync's Go waits too but cannot be
-// cancelled; ctx bounds only this wait and is not t's context.
+// cancelled; ctx bounds only this wait and is not t's context. A ctx that
+// has already ended does not refuse a free slot: Submit then admits t when
+// a slot is free and otherwise returns ctx.Err() without waiting, which is
+// x/sync's TryGo (false: ctx.Err()). Without a limit Submit never waits and
+// ctx plays no part.
 //
-// Submit returns an error wrapping [ErrGroupFailed] and the first task's
-// error once a task of the group has failed (also to callers waiting at
-// that moment): t is not started, and Stats counts it in Skipped. A task
-// admitted before the failure and not yet running still runs, with its
-// context already cancelled. Submit returns [execkit.ErrClosed] once
-// Shutdown has begun and [execkit.ErrNilTask] for a nil task.
+// A Submit from one of the group's own tasks, with the task's context or
+// one derived from it, never waits: at the limit it takes a slot ahead of
+// waiting callers if one is free, and otherwise runs t in the calling
+// goroutine (caller-runs: the caller's slot serves t) and returns after t
+// has finished, with t's outcome going to the group as any task's. This is
+// what a TryGo user writes by hand (if !g.TryGo(f) { f() }); x/sync's Go
+// would wait for a slot the waiting tasks themselves hold, for ever. Such
+// a task may also add follow-up work while the caller waits in Shutdown (a
+// tree walk, a crawler): until the group has finished, Submit admits it in
+// the same way, and Shutdown waits for it. A nested Submit with an
+// unrelated context (context.Background()) cannot be told apart: pass the
+// task's ctx.
+//
+// Submit returns an error wrapping [ErrGroupFailed] and the cause once a
+// task of the group has failed or the parent ctx of [WithContext] has
+// ended (also to callers waiting at that moment): t is not started, and
+// Stats counts it in Skipped. A task admitted before the failure
+// that has not started by then never starts either (its Future, if any,
+// gets the cause as its error). Submit
+// returns [execkit.ErrClosed] once Shutdown has begun (except to the
+// group's own tasks, as above, until the group finished) and
+// [execkit.ErrNilTask] for a nil task.
 //
 // The task's error (or panic) does not go to an error handler: it fails the
 // group, and Shutdown returns it. A task made by [execkit.Go] also delivers
 // it to its Future.
-//
-// A task that submits to its own group at the limit waits like any other
-// caller (as with x/sync): when every running task does so, they wait until
-// their ctx ends. Pass a ctx that ends, or use a
-// [github.com/execkit/execkit/pool.Pool], which runs such a task inline.
 func (g *Group) Submit(ctx context.Context, t execkit.Task) error {
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
 	if g.gate != nil {
-		// Refuse before waiting for a slot, not after.
-		if err := g.admissible(); err != nil {
-			return err
-		}
-		if err := g.acquire(ctx); err != nil {
-			return err
+		switch g.gate.Try() {
+		case gate.Acquired:
+		case gate.Closed: // failed, or Shutdown began
+			return g.closedPath(ctx, t)
+		default:
+			if g.closed.Load() || g.ctx.Err() != nil { // refuse before waiting, not after
+				return g.closedPath(ctx, t)
+			}
+			if g.nested(ctx) {
+				// Never wait for a slot that the caller itself holds.
+				switch g.gate.TryAcquire() {
+				case gate.Acquired:
+				case gate.Closed:
+					return g.closedPath(ctx, t)
+				default:
+					return g.runHere(t)
+				}
+			} else if err := g.gate.Wait(ctx); err == execkit.ErrClosed {
+				return g.closedPath(ctx, t)
+			} else if err != nil {
+				g.counters.Reject()
+				return err
+			}
 		}
 	}
 	g.mu.RLock()
-	if err := g.admissible(); err != nil {
+	if g.closed.Load() || g.ctx.Err() != nil {
 		g.mu.RUnlock()
 		g.release()
-		return err
+		return g.closedPath(ctx, t)
 	}
 	g.counters.Admit()
-	g.g.Go(func() error { return g.run(t) })
+	g.g.Go(func() error { g.run(t); return nil })
 	g.mu.RUnlock()
 	return nil
 }
 
-// admissible returns the error of a Submit that must not admit its task
-// now, counting it, or nil. It is two atomic loads.
-func (g *Group) admissible() error {
-	if g.closed.Load() || g.ctx.Err() != nil {
+// nested reports whether ctx is (derived from) the context of a task of g.
+func (g *Group) nested(ctx context.Context) bool {
+	if ctx == nil {
+		return false
+	}
+	h, _ := ctx.Value(groupKey{}).(*Group)
+	return h == g
+}
+
+// closedPath answers a Submit that found the group failed or shut down: a
+// running task's follow-up is admitted after Shutdown began while the group
+// has neither failed nor finished; anything else is refused.
+func (g *Group) closedPath(ctx context.Context, t execkit.Task) error {
+	if !g.closed.Load() || !g.nested(ctx) {
 		return g.refuse()
 	}
+	if g.ctx.Err() != nil || !g.enter() {
+		return g.refuseNested()
+	}
+	g.counters.Admit()
+	if g.gate != nil && g.gate.TryAcquireNested(false) != gate.Acquired {
+		g.exec(t) // no free slot: caller-runs
+		g.leave()
+		return nil
+	}
+	go func() { // a goroutine of its own, outside x/sync's WaitGroup
+		g.run(t)
+		g.leave()
+	}()
 	return nil
+}
+
+// runHere runs t in the calling goroutine, a task of the group at the
+// limit, as a task of the group.
+func (g *Group) runHere(t execkit.Task) error {
+	if !g.enter() {
+		return g.refuseNested()
+	}
+	g.counters.Admit()
+	g.exec(t)
+	g.leave()
+	return nil
+}
+
+// enter counts a task that runs outside x/sync's WaitGroup, unless the
+// group has finished (a task's context used after the task returned).
+func (g *Group) enter() bool {
+	g.extraMu.Lock()
+	defer g.extraMu.Unlock()
+	if g.finished {
+		return false
+	}
+	g.extra++
+	return true
+}
+
+// leave ends what enter began, and finishes the group when it was the last
+// task of a group whose Shutdown is waiting.
+func (g *Group) leave() {
+	g.extraMu.Lock()
+	g.extra--
+	last := g.extra == 0 && g.waited && !g.finished
+	g.finished = g.finished || last
+	g.extraMu.Unlock()
+	if last {
+		g.finish()
+	}
 }
 
 // refuse counts and returns the error of a Submit that found the group
@@ -145,32 +271,31 @@ func (g *Group) refuse() error {
 	if g.closed.Load() {
 		return execkit.ErrClosed
 	}
-	g.skipped.Add(1)
-	// A failing task closes the gate just before x/sync records its error
-	// and cancels ctx with it: wait for that, to report the cause.
-	<-g.ctx.Done()
-	return fmt.Errorf("%w: %w", ErrGroupFailed, context.Cause(g.ctx))
+	return g.skip()
 }
 
-// acquire takes a slot of the limit, waiting until ctx ends; the gate is
-// closed when the group fails or Shutdown begins.
-func (g *Group) acquire(ctx context.Context) error {
-	switch g.gate.Try() {
-	case gate.Acquired:
-		return nil
-	case gate.Closed:
-		return g.refuse()
+// refuseNested is refuse for a Submit from one of the group's own tasks
+// after Shutdown began: ErrClosed once the group finished or Shutdown gave
+// up, else the failure.
+func (g *Group) refuseNested() error {
+	g.counters.Reject()
+	g.extraMu.Lock()
+	finished := g.finished
+	g.extraMu.Unlock()
+	if finished || errors.Is(context.Cause(g.ctx), errGaveUp) {
+		return execkit.ErrClosed
 	}
-	err := g.gate.Wait(ctx)
-	switch {
-	case err == nil:
-		return nil
-	case err == execkit.ErrClosed:
-		return g.refuse()
-	default:
-		g.counters.Reject()
-		return err
-	}
+	return g.skip()
+}
+
+// skip counts and returns the error of a task not started because the
+// group failed or its parent ended.
+func (g *Group) skip() error {
+	g.skipped.Add(1)
+	// fail cancels ctx before it closes the gate, and a parent's end has
+	// cancelled it already; wait all the same, to report the cause.
+	<-g.ctx.Done()
+	return fmt.Errorf("%w: %w", ErrGroupFailed, context.Cause(g.ctx))
 }
 
 func (g *Group) release() {
@@ -180,45 +305,60 @@ func (g *Group) release() {
 }
 
 // ignore is the error handler of xrun.Exec: a group's task errors go to the
-// group (x/sync records the first), not to a handler.
+// group, not to a handler.
 func ignore(error) {}
 
-func (g *Group) run(t execkit.Task) error {
+// run runs an admitted task that holds a slot of the limit.
+func (g *Group) run(t execkit.Task) {
 	defer g.release()
-	err := xrun.Exec(g.ctx, &g.counters, t, ignore)
-	if err != nil && execkit.HasFuture(t) && errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
-		// Its own Future was cancelled (Future.Cancel), not the group: that
-		// stops this task only, as Cancel promises, and fails nothing.
-		return nil
-	}
-	if err != nil {
-		if g.gate != nil {
-			g.gate.Close() // wake the Submits waiting for a slot: they will be refused
-		}
-		if g.all {
-			g.record(err)
-		}
-	}
-	return err // x/sync keeps the first and cancels g.ctx with it
+	g.exec(t)
 }
 
-// record keeps err for AllErrors, unless it is a context.Canceled returned
-// after the group's context was cancelled: a consequence of the failure,
-// not a failure of its own.
-func (g *Group) record(err error) {
-	if g.ctx.Err() != nil && errors.Is(err, context.Canceled) {
+// exec runs an admitted task and fails the group with its error.
+func (g *Group) exec(t execkit.Task) {
+	err := xrun.Exec(g.ctx, &g.counters, t, ignore)
+	if err == nil {
 		return
 	}
+	if execkit.HasFuture(t) && errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
+		// Its own Future was cancelled (Future.Cancel), not the group: that
+		// stops this task only, as Cancel promises, and fails nothing.
+		return
+	}
+	g.fail(err)
+}
+
+// fail records a task's error. The first one fails the group: it cancels
+// the tasks' context with itself as the cause, then closes the gate, which
+// wakes the Submits waiting for a slot (refused). With AllErrors the later
+// ones are kept too, except a context.Canceled returned after the group's
+// context was cancelled: a consequence of the failure, not a failure of its
+// own.
+func (g *Group) fail(err error) {
 	g.errMu.Lock()
-	g.errs = append(g.errs, err)
+	if g.first == nil {
+		g.first = err
+		g.errMu.Unlock()
+		g.cancel(err)
+		if g.gate != nil {
+			g.gate.Close()
+		}
+		return
+	}
+	if g.all && !(g.ctx.Err() != nil && errors.Is(err, context.Canceled)) {
+		g.errs = append(g.errs, err)
+	}
 	g.errMu.Unlock()
 }
 
 // Shutdown stops admission (later and waiting Submit calls return
 // [execkit.ErrClosed]), waits until every task of the group has returned,
-// and returns the first task error, or nil. With [AllErrors] it returns
-// the first error joined (errors.Join) with the later ones, except the
-// context.Canceled errors of tasks that the failure cancelled.
+// including the follow-up work its tasks submit meanwhile (see Submit), and
+// returns the first task error, or nil. With [AllErrors] it returns the
+// first error joined (errors.Join) with the later ones, except the
+// context.Canceled errors of tasks that the failure cancelled. The end of
+// the parent ctx of [WithContext] is not an error by itself: Shutdown
+// returns what the tasks returned.
 //
 // If ctx ends first, Shutdown cancels the tasks' contexts and returns
 // ctx.Err(), joined with the group's first error if a task had already
@@ -229,15 +369,20 @@ func (g *Group) Shutdown(ctx context.Context) error {
 	g.shutOnce.Do(func() {
 		g.mu.Lock()
 		g.closed.Store(true)
-		close(g.closing)
 		g.mu.Unlock()
 		if g.gate != nil {
 			g.gate.Close()
 		}
 		go func() { // ends when the last task does
-			first := g.g.Wait()
-			g.result = g.compose(first)
-			close(g.done)
+			_ = g.g.Wait()
+			g.extraMu.Lock()
+			g.waited = true
+			last := g.extra == 0
+			g.finished = last
+			g.extraMu.Unlock()
+			if last {
+				g.finish()
+			}
 		}()
 	})
 	select {
@@ -250,36 +395,32 @@ func (g *Group) Shutdown(ctx context.Context) error {
 		return g.result
 	default:
 	}
-	var failure error
-	if g.ctx.Err() != nil {
-		if cause := context.Cause(g.ctx); !errors.Is(cause, errGaveUp) {
-			failure = cause
-		}
-	}
-	g.stop(fmt.Errorf("%w: %w", errGaveUp, ctx.Err()))
+	g.errMu.Lock()
+	failure := g.first
+	g.errMu.Unlock()
+	g.cancel(fmt.Errorf("%w: %w", errGaveUp, ctx.Err()))
 	if failure != nil {
 		return errors.Join(failure, ctx.Err())
 	}
 	return ctx.Err()
 }
 
-// compose returns Shutdown's error from x/sync's first error.
-func (g *Group) compose(first error) error {
-	if first == nil || !g.all {
-		return first
-	}
+// finish ends the group once every task has returned.
+func (g *Group) finish() {
+	g.result = g.compose()
+	g.cancel(nil) // detach from the parent; as with x/sync, the cause is context.Canceled unless a task failed
+	close(g.done)
+}
+
+// compose returns Shutdown's error: the first task error, with AllErrors
+// joined with the later ones.
+func (g *Group) compose() error {
 	g.errMu.Lock()
 	defer g.errMu.Unlock()
-	errs := []error{first}
-	for _, err := range g.errs {
-		if err != first {
-			errs = append(errs, err)
-		}
+	if g.first == nil || len(g.errs) == 0 {
+		return g.first
 	}
-	if len(errs) == 1 {
-		return first
-	}
-	return errors.Join(errs...)
+	return errors.Join(append([]error{g.first}, g.errs...)...)
 }
 
 // Stats is a snapshot of a group: the execkit counters (Queued counts tasks

@@ -2,6 +2,7 @@ package executortest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -17,34 +18,49 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // goExec is a goroutine-per-task executor, correct unless broken names a
-// defect; the suite's own tests run it both ways.
+// defect; the suite's own tests run it both ways. With follow set it admits
+// a running task's follow-up during Shutdown (AdmitsFollowUp).
 type goExec struct {
 	onError func(error)
 	broken  string
+	follow  bool
 	sem     chan struct{} // nil: unbounded
 
 	base   context.Context
 	cancel context.CancelFunc
 	mu     sync.Mutex
 	closed bool
+	live   int // admitted tasks not finished, under mu
 	wg     sync.WaitGroup
 	n      atomic.Int64
 }
 
+// goExecKey marks the tasks' context of a goExec.
+type goExecKey struct{}
+
 var leakOnce sync.Once
 
-func newGoExec(onError func(error), broken string, capacity int) *goExec {
-	e := &goExec{onError: onError, broken: broken}
+func newGoExec(onError func(error), broken string, capacity int, follow bool) *goExec {
+	e := &goExec{onError: onError, broken: broken, follow: follow}
 	if capacity > 0 {
 		e.sem = make(chan struct{}, capacity)
 	}
-	e.base, e.cancel = context.WithCancel(context.Background())
+	base, cancel := context.WithCancel(context.Background())
+	e.base, e.cancel = context.WithValue(base, goExecKey{}, e), cancel
 	return e
 }
 
 func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
+	}
+	if _, ok := t.(execkit.Portable); !ok && e.crosses() {
+		return execkit.ErrNotPortable
+	}
+	if e.follow && ctx.Value(goExecKey{}) == e {
+		if done, err := e.followUp(t); done {
+			return err
+		}
 	}
 	if e.sem != nil {
 		if e.broken == "ignorectx" {
@@ -69,17 +85,18 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 		return execkit.ErrClosed
 	}
 	e.wg.Add(1)
+	e.live++
 	e.mu.Unlock()
 	n := e.n.Add(1)
 	switch {
 	case e.broken == "drop" && n%10 == 0:
-		e.wg.Done()
+		e.finish()
 		release()
 		return nil
 	case e.broken == "leak":
 		leakOnce.Do(func() { go func() { select {} }() })
 	case e.broken == "panic": // runs inline, without recover
-		defer e.wg.Done()
+		defer e.finish()
 		defer release()
 		if err := t.Run(e.base); err != nil && !execkit.HasFuture(t) {
 			e.onError(err)
@@ -87,9 +104,9 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 		return nil
 	}
 	go func() {
-		defer e.wg.Done()
+		defer e.finish()
 		defer release()
-		err := execkit.Run(e.base, t)
+		err := e.run(t)
 		if e.broken == "twice" && n%10 == 0 {
 			err = execkit.Run(e.base, t)
 		}
@@ -98,6 +115,78 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 		}
 	}()
 	return nil
+}
+
+// crosses reports whether e stands for an executor that runs tasks in
+// another process: it accepts only portable tasks and runs them through
+// their encoded form (execkit.Invoke in this process).
+func (e *goExec) crosses() bool { return e.broken == "crossing" || e.broken == "remotetext" }
+
+// run runs t as e does: in this process, or through its encoded form, its
+// error as execkit.EncodeError and DecodeError carry it ("crossing"). The
+// broken ones replace the error by its text: "errtext" (declared to run
+// tasks in this process) and "remotetext" (declared Portable).
+func (e *goExec) run(t execkit.Task) error {
+	p, ok := t.(execkit.Portable)
+	if !ok || e.broken != "crossing" && e.broken != "remotetext" && e.broken != "errtext" {
+		return execkit.Run(e.base, t)
+	}
+	return execkit.Run(e.base, execkit.TaskFunc(func(ctx context.Context) error {
+		return p.RunVia(ctx, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+			res, err := execkit.Invoke(ctx, name, payload)
+			var pe *execkit.PanicError
+			switch {
+			case err == nil || errors.As(err, &pe):
+			case e.broken == "crossing":
+				err = execkit.DecodeError(name, execkit.EncodeError(name, err))
+			default:
+				err = errors.New(err.Error())
+			}
+			return res, err
+		})
+	}))
+}
+
+func (e *goExec) finish() {
+	e.mu.Lock()
+	e.live--
+	e.mu.Unlock()
+	e.wg.Done()
+}
+
+// followUp handles a running task's Submit once Shutdown began: it admits
+// the task, beyond the limit, while a task is live (the WaitGroup's count
+// is above zero then), unless broken says to drop it or not to wait for
+// it. It reports whether it handled the call.
+func (e *goExec) followUp(t execkit.Task) (bool, error) {
+	e.mu.Lock()
+	if !e.closed {
+		e.mu.Unlock()
+		return false, nil
+	}
+	if e.live == 0 {
+		e.mu.Unlock()
+		return true, execkit.ErrClosed
+	}
+	switch e.broken {
+	case "dropfollowup":
+		e.mu.Unlock()
+		return true, nil
+	case "followupearly": // runs it, but Shutdown does not wait for it
+		e.mu.Unlock()
+		go func() { _ = execkit.Run(e.base, t) }()
+		return true, nil
+	}
+	e.live++
+	e.wg.Add(1)
+	e.mu.Unlock()
+	go func() {
+		defer e.finish()
+		if err := execkit.Run(e.base, t); err != nil && !execkit.HasFuture(t) {
+			e.onError(err)
+		}
+	}()
+	return true, nil
 }
 
 func (e *goExec) Shutdown(ctx context.Context) error {
@@ -114,26 +203,33 @@ func (e *goExec) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
+		if e.broken == "cancellate" { // tells the tasks after it returned
+			go e.cancel()
+			return ctx.Err()
+		}
 		e.cancel()
 		return ctx.Err()
 	}
 }
 
-func factory(broken string, capacity int) NewFunc {
+func factory(broken string, capacity int, follow bool) NewFunc {
 	return func(t *testing.T, onError func(error)) execkit.Executor {
-		return newGoExec(onError, broken, capacity)
+		return newGoExec(onError, broken, capacity, follow)
 	}
 }
 
 func TestCorrectExecutorPasses(t *testing.T) {
-	t.Run("unbounded", func(t *testing.T) { Run(t, factory("", 0)) })
-	t.Run("bounded", func(t *testing.T) { Run(t, factory("", 4), Blocking(4)) })
+	t.Run("unbounded", func(t *testing.T) { Run(t, factory("", 0, false)) })
+	t.Run("bounded", func(t *testing.T) { Run(t, factory("", 4, false), Blocking(4)) })
+	t.Run("follow-ups", func(t *testing.T) { Run(t, factory("", 0, true), AdmitsFollowUp()) })
+	t.Run("bounded follow-ups", func(t *testing.T) { Run(t, factory("", 4, true), Blocking(4), AdmitsFollowUp()) })
+	t.Run("crossing", func(t *testing.T) { Run(t, factory("crossing", 0, false), Portable()) })
 }
 
 func TestInlinePasses(t *testing.T) {
 	Run(t, func(t *testing.T, onError func(error)) execkit.Executor {
 		return &execkit.Inline{OnError: onError}
-	}, Synchronous())
+	}, Synchronous(), AdmitsFollowUp())
 }
 
 const brokenEnv = "EXECKIT_BROKEN_EXECUTOR"
@@ -152,6 +248,12 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"panic", "Submit panicked"},
 		{"ignorectx", "did not return within"},
 		{"afterclose", "Submit after Shutdown = <nil>; want ErrClosed"},
+		{"cancellate", "tasks still had a live ctx"},
+		{"errtext", "Func.Go of a task failing with \"executortest: task 1: executortest: undeclared sentinel\": errors.Is(err, the sentinel) = false"},
+		{"remotetext", "errors.Is(err, the sentinel) = false for &errors.errorString"},
+		{"dropfollowup", "but the task had run 0 times when Shutdown returned"},
+		{"followupearly", "want it to wait for the follow-ups"},
+		{"refusesundeclared", "Submit from a running task during Shutdown = ErrClosed; want it admitted"},
 	}
 	for _, c := range cases {
 		t.Run(c.broken, func(t *testing.T) {
@@ -178,9 +280,16 @@ func TestBrokenChild(t *testing.T) {
 		t.Skip("runs only as the child process of TestSuiteCatchesBrokenExecutors")
 	}
 	patience = 2 * time.Second
-	if broken == "ignorectx" {
-		Run(t, factory(broken, 2), Blocking(2))
-		return
+	switch broken {
+	case "ignorectx":
+		Run(t, factory(broken, 2, false), Blocking(2))
+	case "dropfollowup", "followupearly":
+		Run(t, factory(broken, 0, true), AdmitsFollowUp())
+	case "refusesundeclared": // refuses follow-ups, but declares that it admits them
+		Run(t, factory("", 0, false), AdmitsFollowUp())
+	case "remotetext":
+		Run(t, factory(broken, 0, false), Portable())
+	default:
+		Run(t, factory(broken, 0, false))
 	}
-	Run(t, factory(broken, 0))
 }

@@ -23,6 +23,7 @@ var patience = 20 * time.Second
 // harness is one check's executor and its records.
 type harness struct {
 	t    *testing.T
+	make NewFunc // for checks that need more than one executor
 	cfg  config
 	ex   execkit.Executor
 	dir  string
@@ -40,6 +41,7 @@ func (c config) start(t *testing.T, newExecutor NewFunc) *harness {
 		errs: &sink{arrived: make(chan struct{}, 1)},
 		leak: append([]goleak.Option{goleak.IgnoreCurrent()}, c.leakOpts...),
 		bg:   context.Background(),
+		make: newExecutor,
 	}
 	h.ex = newExecutor(t, h.errs.add)
 	if h.ex == nil {
@@ -56,6 +58,17 @@ func (c config) start(t *testing.T, newExecutor NewFunc) *harness {
 		}
 	})
 	return h
+}
+
+// another makes one more executor like h.ex, for checks that need a fresh
+// one per round; its errors go to the same sink. The check shuts it down.
+func (h *harness) another() execkit.Executor {
+	h.t.Helper()
+	ex := h.make(h.t, h.errs.add)
+	if ex == nil {
+		h.t.Fatal("newExecutor returned nil")
+	}
+	return ex
 }
 
 func (h *harness) job(id int, m mode) job { return job{Dir: h.dir, ID: id, Mode: m} }

@@ -23,6 +23,7 @@ type config struct {
 	failFast    bool
 	portable    bool
 	synchronous bool
+	followUp    bool // a running task's Submit is admitted during Shutdown
 	leakOpts    []goleak.Option
 }
 
@@ -51,7 +52,11 @@ func FailFast() Option { return optionFunc(func(c *config) { c.failFast = true }
 // Portable declares an executor that runs tasks in another process: it
 // accepts only tasks made by a registered [execkit.Func], and returns
 // [execkit.ErrNotPortable] for any other. The suite's own tasks are
-// registered functions, so they run on it.
+// registered functions, so they run on it. A task's error then keeps its
+// identity only for the sentinels its function declares with
+// [execkit.Errors]; any other arrives as an [*execkit.RemoteError] with its
+// text and type name. Without Portable, the suite wants every error to
+// keep its identity (errors.Is and errors.As), through a Future and Map.
 func Portable() Option { return optionFunc(func(c *config) { c.portable = true }) }
 
 // Synchronous declares an executor whose Submit runs the task before it
@@ -59,6 +64,17 @@ func Portable() Option { return optionFunc(func(c *config) { c.portable = true }
 // goroutines of its own and skips the checks that need Go to return while
 // its task runs (cancelling a running task through its Future).
 func Synchronous() Option { return optionFunc(func(c *config) { c.synchronous = true }) }
+
+// AdmitsFollowUp declares that a Submit from one of the executor's running
+// tasks, with the task's ctx, is admitted after Shutdown began, until the
+// executor has finished, and that Shutdown waits for that work (a task
+// that walks a tree, submitting each child from its parent). Without it
+// the suite expects such a Submit to return [execkit.ErrClosed], as any
+// other after Shutdown began. Either way nothing may be lost: every
+// follow-up admitted runs before Shutdown returns. The check applies to
+// executors whose tasks run in this process (not [Portable] ones: a task
+// in another process cannot reach the submitting executor).
+func AdmitsFollowUp() Option { return optionFunc(func(c *config) { c.followUp = true }) }
 
 // IgnoreTopFunction tells the leak check to ignore goroutines whose top
 // function is one of names, for goroutines a dependency starts outside the

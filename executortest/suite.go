@@ -52,6 +52,8 @@ type check struct {
 
 var checks = []check{
 	{name: "NilTask", run: checkNilTask},
+	{name: "NilArguments", run: checkNilArguments},
+	{name: "Threads", run: checkThreads},
 	{name: "ExactlyOnce", run: checkExactlyOnce},
 	{name: "SubmitAfterShutdown", run: checkSubmitAfterShutdown},
 	{name: "SubmitDuringShutdown", run: checkSubmitDuringShutdown},
@@ -66,9 +68,14 @@ var checks = []check{
 	{name: "FutureCancel", when: func(c config) bool { return !c.synchronous }, run: checkFutureCancel},
 	{name: "FutureWaitExpired", when: func(c config) bool { return !c.synchronous }, run: checkFutureWaitExpired},
 	{name: "Map", run: checkMap},
+	{name: "CancelMap", run: checkCancelMap},
+	{name: "CancelFuture", when: func(c config) bool { return !c.synchronous }, run: checkCancelFuture},
+	{name: "CancelShutdown", run: checkCancelShutdown},
 	{name: "AsCompleted", run: checkAsCompleted},
 	{name: "Closures", when: func(c config) bool { return !c.portable }, run: checkClosures},
 	{name: "NotPortable", when: func(c config) bool { return c.portable }, run: checkNotPortable},
+	{name: "Errors", run: checkErrors},
+	{name: "FollowUp", when: func(c config) bool { return !c.portable }, run: checkFollowUp},
 }
 
 // small returns n, or the capacity less one when that is smaller, so that

@@ -19,13 +19,17 @@ import (
 // until its ctx ends), or with RejectAtLimit returns a Thread already failed
 // with [execkit.ErrFull]. ctx bounds that wait and ex's admission only; fn
 // runs with the context ex gives it, so a job outlives the request that
-// started it. A call after ex shut down returns a Thread failed with
-// [execkit.ErrClosed]. The returned function is safe for concurrent use.
+// started it. A nil ctx is taken as context.Background(). A call from inside
+// fn while every slot is held waits for a slot only its own caller's return
+// would free: give it fn's ctx, or use RejectAtLimit (see [Limit]). A call
+// after ex shut down returns a Thread failed with [execkit.ErrClosed]. The
+// returned function is safe for concurrent use and never panics.
 //
-// Background panics when fn or ex is nil or an option does not apply, since
-// it has no error to return: that is a programming error.
+// Background panics when fn or ex is nil (a nil pointer in ex included) or
+// an option does not apply, since it has no error to return: that is a
+// programming error.
 func Background[In any](ex execkit.Executor, fn func(context.Context, In) error, opts ...Option) func(context.Context, In) *Thread {
-	if ex == nil || fn == nil {
+	if isNilExecutor(ex) || fn == nil {
 		panic("fireforget: Background needs a non-nil executor and function")
 	}
 	c, err := newConfig("Background", optLimit|optReject, opts)
@@ -38,6 +42,9 @@ func Background[In any](ex execkit.Executor, fn func(context.Context, In) error,
 		sem = make(chan struct{}, c.limit)
 	}
 	return func(ctx context.Context, in In) *Thread {
+		if ctx == nil {
+			ctx = context.Background()
+		}
 		th := NewThread(name, execkit.TaskFunc(func(ctx context.Context) error { return fn(ctx, in) }))
 		th.numbered = true
 		th.begun.Store(true)
@@ -51,6 +58,19 @@ func Background[In any](ex execkit.Executor, fn func(context.Context, In) error,
 		_ = th.submit(ctx, ex) // the error is the Thread's
 		return th
 	}
+}
+
+// isNilExecutor reports whether ex is nil or holds a nil pointer (or another
+// nil value), whose methods would fail at the first call.
+func isNilExecutor(ex execkit.Executor) bool {
+	if ex == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(ex); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }
 
 // acquireSlot takes a slot of sem, waiting unless reject.

@@ -89,6 +89,8 @@ func TestBackgroundPanicsOnMisuse(t *testing.T) {
 	}{
 		{"nil executor", func() { Background[int](nil, func(context.Context, int) error { return nil }) }},
 		{"nil function", func() { Background[int](e, nil) }},
+		{"nil *Executor", func() { Background(execkit.Executor((*Executor)(nil)), greet) }},
+		{"nil Option", func() { Background(e, greet, nil) }},
 		{"bad option", func() { Background(e, greet, TTL(1)) }},
 	}
 	for _, tt := range tests {
@@ -100,6 +102,68 @@ func TestBackgroundPanicsOnMisuse(t *testing.T) {
 				}
 			}()
 			tt.call()
+		})
+	}
+}
+
+// TestBackgroundNestedAtLimit holds what Background's and Limit's docs say
+// of a call of a Background function from inside its own fn while every
+// slot is held: it returns a failed Thread once its ctx ends (fn's own ctx
+// ends when Shutdown gives up), and RejectAtLimit refuses it at once.
+func TestBackgroundNestedAtLimit(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []Option
+		own  bool // the nested call gets fn's ctx; else one the test cancels
+		want error
+	}{
+		{"its ctx ends", []Option{Limit(1)}, false, context.Canceled},
+		{"fn's ctx, Shutdown gives up", []Option{Limit(1)}, true, context.Canceled},
+		{"RejectAtLimit", []Option{Limit(1), RejectAtLimit()}, false, execkit.ErrFull},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			calling := make(chan struct{})
+			nested := make(chan *Thread, 1)
+			var task func(context.Context, int) *Thread
+			task = Background(e, func(fnCtx context.Context, depth int) error {
+				if depth > 0 {
+					return nil
+				}
+				close(calling)
+				if tt.own {
+					nested <- task(fnCtx, depth+1)
+				} else {
+					nested <- task(ctx, depth+1)
+				}
+				return nil
+			}, tt.opts...)
+			outer := task(context.Background(), 0)
+			<-calling
+			if tt.own {
+				gaveUp, giveUp := context.WithCancel(context.Background())
+				giveUp()
+				if err := e.Shutdown(gaveUp); !errors.Is(err, context.Canceled) {
+					t.Errorf("Shutdown with an ended ctx: got %v; want context.Canceled", err)
+				}
+			} else {
+				cancel()
+			}
+			if err := (<-nested).Join(context.Background()); !errors.Is(err, tt.want) {
+				t.Errorf("nested call: its Thread got %v; want %v", err, tt.want)
+			}
+			if err := outer.Join(context.Background()); err != nil {
+				t.Errorf("outer call: got %v; want nil", err)
+			}
+			if err := e.Shutdown(context.Background()); err != nil {
+				t.Errorf("Shutdown: got %v; want nil", err)
+			}
 		})
 	}
 }

@@ -16,7 +16,8 @@
 //     that each call starts it and returns its Thread at once.
 //   - [Registry] is web.py's background/threaddb, and [Registry.Handler] its
 //     @backgrounder: jobs with random 128-bit ids, states, a capped output,
-//     eviction by age and count, and the 303-to-?_t=<id> page flow.
+//     a cap on the unfinished jobs ([DefaultLimit] unless set), eviction of
+//     finished ones by age and count, and the 303-to-?_t=<id> page flow.
 //
 // # Contract
 //

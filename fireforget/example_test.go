@@ -123,11 +123,12 @@ func ExampleRegistry_Handler() {
 
 	<-done
 	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", loc, nil))
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/report"+loc, nil)) // loc is relative: ?<query>
+
 	page := rec.Body.String()
 	fmt.Println(rec.Code, page[strings.Index(page, "<pre"):strings.Index(page, "</pre>")+6])
 	// Output:
-	// 303 /report?month=5&_t=<id>
+	// 303 ?month=5&_t=<id>
 	// 200 <pre id="output">Started
 	// &lt;b&gt;not bold&lt;/b&gt;
 	// </pre>

@@ -10,9 +10,18 @@ import (
 	"github.com/execkit/execkit/internal/xrun"
 )
 
-// closedBit marks Executor.state once Shutdown has begun; the bits below it
-// count the admitted tasks that have not finished.
-const closedBit = int64(1) << 62
+// closedBit marks Executor.state once Shutdown has begun, and doneBit once
+// the Executor has finished (Shutdown began and no admitted task was left);
+// the bits below count the admitted tasks that have not finished.
+const (
+	closedBit = int64(1) << 62
+	doneBit   = int64(1) << 61
+	countMask = doneBit - 1
+)
+
+// executorKey is the context key under which a task's context carries its
+// Executor, to recognise a Submit from one of its running tasks.
+type executorKey struct{}
 
 // An Executor runs every submitted task in a goroutine of its own: the
 // counterpart of starting a threading.Thread per job. Without [Limit] it never
@@ -36,9 +45,8 @@ type Executor struct {
 	base    context.Context // the tasks' context; cancelled when Shutdown gives up
 	cancel  context.CancelFunc
 	closing chan struct{} // closed when Shutdown begins: wakes Submits waiting for a slot
-	done    chan struct{} // closed when Shutdown began and no admitted task is left
+	done    chan struct{} // closed when doneBit is set
 	closeMu sync.Once
-	doneMu  sync.Once
 }
 
 // New returns an Executor configured by opts: [Limit], [RejectAtLimit] and
@@ -61,7 +69,8 @@ func New(opts ...Option) (*Executor, error) {
 	if c.limit > 0 {
 		e.sem = make(chan struct{}, c.limit)
 	}
-	e.base, e.cancel = context.WithCancel(context.Background())
+	base, cancel := context.WithCancel(context.Background())
+	e.base, e.cancel = context.WithValue(base, executorKey{}, e), cancel
 	return e, nil
 }
 
@@ -71,25 +80,89 @@ func New(opts ...Option) (*Executor, error) {
 // unless t delivers it to a Future. With [Limit], Submit blocks while every
 // slot is taken, until one frees (nil), ctx ends (ctx.Err()) or Shutdown
 // begins ([execkit.ErrClosed]); with [RejectAtLimit] too it returns
-// [execkit.ErrFull] at once instead. It returns [execkit.ErrNilTask] for a
-// nil task and [execkit.ErrClosed] once Shutdown has begun. It costs about
+// [execkit.ErrFull] at once instead. ctx is consulted only while waiting:
+// a free slot admits the task even when ctx has ended already. It returns
+// [execkit.ErrNilTask] for a nil task and [execkit.ErrClosed] once Shutdown
+// has begun. A task that submits to its own Executor while every slot of
+// the Limit is held waits for a slot only its own return would free: pass
+// it the task's ctx or use RejectAtLimit (see [Limit]). It costs about
 // 1.06x a bare go statement (see Costs in the package doc).
+//
+// A ctx that has already ended does not refuse a free slot: with Limit,
+// Submit then admits t when a slot is free and otherwise returns ctx.Err()
+// without waiting (x/sync's TryGo); without Limit ctx plays no part.
+//
+// After Shutdown began, a Submit from inside one of the Executor's running
+// tasks, with the task's context or one derived from it, is still admitted
+// (follow-up work: a tree walk, a crawler), as long as the Executor has not
+// finished, and Shutdown waits for it. With Limit it takes a free slot, and
+// when none is free it runs t in the calling goroutine (caller-runs: the
+// caller's slot serves t) and returns once t has finished, rather than wait
+// for a slot its caller may hold; with RejectAtLimit it returns ErrFull
+// then. A task's ctx kept after the Executor finished admits nothing
+// (ErrClosed).
 func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
 	if e.sem != nil {
 		if err := e.acquire(ctx); err != nil {
+			if err == execkit.ErrClosed && e.nested(ctx) {
+				return e.followUp(t)
+			}
 			e.rejected.Add(1)
 			return err
 		}
 	}
 	if e.state.Add(1)&closedBit != 0 {
+		if e.nested(ctx) && e.stillRunning() {
+			go e.run(t) // a running task's follow-up (no Limit): the count taken above holds Shutdown
+			return nil
+		}
 		e.release()
 		e.rejected.Add(1)
 		return execkit.ErrClosed
 	}
 	go e.run(t)
+	return nil
+}
+
+// nested reports whether ctx is (derived from) the context of a task of e.
+func (e *Executor) nested(ctx context.Context) bool {
+	if ctx == nil {
+		return false
+	}
+	f, _ := ctx.Value(executorKey{}).(*Executor)
+	return f == e
+}
+
+// stillRunning reports, after a Submit counted itself in state, whether the
+// Executor has not finished: then that count keeps it from finishing until
+// the task it admits returns.
+func (e *Executor) stillRunning() bool { return e.state.Load()&doneBit == 0 }
+
+// followUp admits a running task's follow-up after Shutdown began, with
+// Limit: a free slot, else caller-runs (ErrFull with RejectAtLimit).
+func (e *Executor) followUp(t execkit.Task) error {
+	e.state.Add(1)
+	if !e.stillRunning() {
+		e.finishOne()
+		e.rejected.Add(1)
+		return execkit.ErrClosed
+	}
+	select {
+	case e.sem <- struct{}{}:
+		go e.run(t)
+		return nil
+	default:
+	}
+	if e.reject {
+		e.finishOne()
+		e.rejected.Add(1)
+		return execkit.ErrFull
+	}
+	e.exec(t)
+	e.finishOne()
 	return nil
 }
 
@@ -120,12 +193,17 @@ func (e *Executor) acquire(ctx context.Context) error {
 
 // run is the body of a task's goroutine.
 func (e *Executor) run(t execkit.Task) {
+	e.exec(t)
+	e.release()
+}
+
+// exec runs an admitted task and counts and reports its outcome.
+func (e *Executor) exec(t execkit.Task) {
 	if err := execkit.Run(e.base, t); err == nil {
 		e.succeeded.Add(1)
 	} else {
 		e.failure(t, err)
 	}
-	e.release()
 }
 
 // failure counts and reports a task's error: to the error handler, unless
@@ -148,22 +226,36 @@ func (e *Executor) release() {
 	if e.sem != nil {
 		<-e.sem
 	}
+	e.finishOne()
+}
+
+// finishOne takes back one count of state, and finishes the Executor when
+// it was the last of a closed one. The doneBit is set once, by a CAS from
+// closed-and-empty, so that a follow-up counted in the meantime keeps the
+// Executor running instead.
+func (e *Executor) finishOne() {
 	if e.state.Add(-1) == closedBit {
-		e.doneMu.Do(func() { close(e.done) })
+		e.finishIfIdle()
+	}
+}
+
+func (e *Executor) finishIfIdle() {
+	if e.state.CompareAndSwap(closedBit, closedBit|doneBit) {
+		close(e.done)
 	}
 }
 
 // Shutdown stops admission and blocks until every admitted task has
-// returned, then returns nil; no goroutine of the Executor is left. If ctx
+// returned, including the follow-ups that running tasks submit meanwhile
+// (see Submit), then returns nil; no goroutine of the Executor is left. If ctx
 // ends first it cancels the tasks' contexts and returns ctx.Err(); the tasks
 // still finish in the background and a later Shutdown waits for them again.
 // It is idempotent and safe to call concurrently.
 func (e *Executor) Shutdown(ctx context.Context) error {
 	e.closeMu.Do(func() {
 		close(e.closing)
-		if e.state.Or(closedBit) == 0 {
-			e.doneMu.Do(func() { close(e.done) })
-		}
+		e.state.Or(closedBit)
+		e.finishIfIdle()
 	})
 	select {
 	case <-e.done:
@@ -192,7 +284,7 @@ func (e *Executor) Stats() execkit.Stats {
 		Failed:    e.failed.Load(),
 		Panicked:  e.panicked.Load(),
 		Rejected:  e.rejected.Load(),
-		Running:   e.state.Load() &^ closedBit,
+		Running:   e.state.Load() & countMask,
 	}
 	s.Submitted = s.Succeeded + s.Failed + s.Panicked + s.Running
 	return s

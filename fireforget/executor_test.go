@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/execkit/execkit"
 )
@@ -269,5 +270,76 @@ func TestFuturesOnExecutor(t *testing.T) {
 	case err := <-errs:
 		t.Errorf("error handler got %v; want nothing (the Future has it)", err)
 	default:
+	}
+}
+
+// TestNestedSubmitAtLimit holds what Submit's and Limit's docs say of a task
+// that submits to its own Executor while every slot is held (x/sync's
+// errgroup has the same deadlock): the nested Submit does not hang past its
+// ctx, Shutdown ends its wait, RejectAtLimit refuses at once, and an ended
+// ctx does not keep a free slot from admitting.
+func TestNestedSubmitAtLimit(t *testing.T) {
+	tests := []struct {
+		name     string
+		opts     []Option
+		ctx      func(t *testing.T, task context.Context) (context.Context, func()) // the nested Submit's ctx and what ends it
+		shutdown bool                                                               // Shutdown begins while the nested Submit waits
+		want     error
+	}{
+		{"its ctx ends", []Option{Limit(1)}, func(*testing.T, context.Context) (context.Context, func()) {
+			return context.WithCancel(context.Background())
+		}, false, context.Canceled},
+		{"its deadline passes", []Option{Limit(1)}, func(t *testing.T, _ context.Context) (context.Context, func()) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+			t.Cleanup(cancel)
+			return ctx, func() {}
+		}, false, context.DeadlineExceeded},
+		{"Shutdown begins", []Option{Limit(1)}, func(*testing.T, context.Context) (context.Context, func()) {
+			return context.Background(), func() {}
+		}, true, execkit.ErrClosed},
+		{"the task's ctx, Shutdown begins", []Option{Limit(1)}, func(_ *testing.T, task context.Context) (context.Context, func()) {
+			return task, func() {}
+		}, true, execkit.ErrClosed},
+		{"RejectAtLimit", []Option{Limit(1), RejectAtLimit()}, func(*testing.T, context.Context) (context.Context, func()) {
+			return context.Background(), func() {}
+		}, false, execkit.ErrFull},
+		{"a free slot, an ended ctx", []Option{Limit(2)}, func(*testing.T, context.Context) (context.Context, func()) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, func() {}
+		}, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, _ := newExec(t, tt.opts...)
+			submitting := make(chan func(), 1)
+			nested := make(chan error, 1)
+			inner := make(chan struct{}, 1)
+			err := e.Submit(context.Background(), execkit.TaskFunc(func(taskCtx context.Context) error {
+				ctx, end := tt.ctx(t, taskCtx)
+				submitting <- end
+				nested <- e.Submit(ctx, execkit.TaskFunc(func(context.Context) error {
+					inner <- struct{}{}
+					return nil
+				}))
+				return nil
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			end := <-submitting
+			end() // whether the nested Submit waits already or not: it must return
+			if tt.shutdown {
+				if err := e.Shutdown(context.Background()); err != nil {
+					t.Errorf("Shutdown: got %v; want nil", err)
+				}
+			}
+			if got := <-nested; !errors.Is(got, tt.want) || (got == nil) != (tt.want == nil) {
+				t.Errorf("nested Submit: got %v; want %v", got, tt.want)
+			}
+			if tt.want == nil {
+				<-inner
+			}
+		})
 	}
 }

@@ -33,7 +33,7 @@ type HandlerFunc func(out io.Writer, r *http.Request) (JobFunc, error)
 
 // Handler returns the HTTP handler that runs h as a job, with web.py's flow:
 //
-//   - A request without the query parameter _t reads its body (at most
+//   - A GET or POST without the query parameter _t reads its body (at most
 //     [MaxBody]), creates a job, calls h, starts the JobFunc h returned and
 //     answers 303 See Other to the same URL with _t=<id> added, its other
 //     query parameters kept. A panic in h fails the job with the stack. When
@@ -45,9 +45,23 @@ type HandlerFunc func(out io.Writer, r *http.Request) (JobFunc, error)
 //     HTML-escaped; or, when the Accept header names application/json, a
 //     JSON object {id, state, created, started, ended, output, written, cut,
 //     error, stack}. An id never issued (or evicted) gets 404 Not Found; a
-//     malformed one (see [ParseID]) 400 Bad Request; another method 405.
+//     malformed one (see [ParseID]) 400 Bad Request.
 //
-// The handler is safe for concurrent use.
+// Only GET (what web.py's @backgrounder decorated) and POST (a form, then
+// POST/redirect/GET) start a job. OPTIONS (a CORS preflight included) gets
+// 204 No Content with an Allow header and starts nothing; the handler sends
+// no CORS headers, so a browser refuses a cross-origin start unless CORS
+// middleware in front of it allows one. Any other method, HEAD without _t
+// included, gets 405 Method Not Allowed with an Allow header. Since a GET
+// starts work, do not link to the handler from pages that crawlers or link
+// prefetchers read.
+//
+// The Location of the 303 is relative and holds the query alone
+// (?<query>&_t=<id>), so the client resolves it against the URL it asked
+// for: however the request's path reads (//other.host/x included), the
+// client stays on the same host and path, and a prefix removed on the way
+// (by [http.StripPrefix] or a proxy) is kept. The handler is safe for
+// concurrent use.
 func (r *Registry) Handler(h HandlerFunc) http.Handler {
 	if h == nil {
 		panic("fireforget: Registry.Handler: nil HandlerFunc")
@@ -60,10 +74,28 @@ type backgrounder struct {
 	h HandlerFunc
 }
 
+// The methods the handler answers, for its Allow headers: those that start a
+// job (without _t) and those that read one (with _t).
+const (
+	allowStart  = "GET, POST, OPTIONS"
+	allowStatus = "GET, HEAD, OPTIONS"
+)
+
 func (b *backgrounder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	q := req.URL.Query()
 	if q.Has("_t") {
 		b.status(w, req, q["_t"])
+		return
+	}
+	switch req.Method {
+	case http.MethodGet, http.MethodPost:
+	case http.MethodOptions:
+		w.Header().Set("Allow", allowStart)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	default:
+		w.Header().Set("Allow", allowStart)
+		http.Error(w, "fireforget: method not allowed: a job starts with GET or POST", http.StatusMethodNotAllowed)
 		return
 	}
 	if req.Body != nil && req.Body != http.NoBody {
@@ -97,12 +129,53 @@ func (b *backgrounder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	default:
 		b.r.run(j, fn)
 	}
-	query := "_t=" + j.id.String()
-	if req.URL.RawQuery != "" {
-		query = req.URL.RawQuery + "&" + query
-	}
-	w.Header().Set("Location", req.URL.EscapedPath()+"?"+query)
+	w.Header().Set("Location", statusLocation(req.URL.RawQuery, j.id))
 	w.WriteHeader(http.StatusSeeOther)
+}
+
+// statusLocation returns the Location of the 303 that follows a start: a
+// relative reference made of the query alone, "?" + rawQuery + "&_t=<id>",
+// which a client resolves against the URL it requested. Nothing of the
+// request's path goes into it, so no path can send the client to another
+// host (//host/x, /\host) or lose a prefix stripped before this handler.
+// Bytes that may not appear in a URI's query (RFC 3986: '#' would start a
+// fragment and drop _t; spaces, quotes, backslashes, controls, non-ASCII)
+// are percent-encoded, as is a '%' that does not start an escape; the rest
+// of rawQuery, parameter order included, is kept as it came.
+func statusLocation(rawQuery string, id ID) string {
+	b := make([]byte, 0, 1+len(rawQuery)+1+3+2*len(id))
+	b = append(b, '?')
+	for i := 0; i < len(rawQuery); i++ {
+		c := rawQuery[i]
+		switch {
+		case c == '%' && i+2 < len(rawQuery) && isHex(rawQuery[i+1]) && isHex(rawQuery[i+2]):
+			b = append(b, c)
+		case c != '%' && inQuery(c):
+			b = append(b, c)
+		default:
+			b = append(b, '%', upperHex[c>>4], upperHex[c&15])
+		}
+	}
+	if len(rawQuery) > 0 {
+		b = append(b, '&')
+	}
+	b = append(b, "_t="...)
+	b = append(b, id.String()...)
+	return string(b)
+}
+
+const upperHex = "0123456789ABCDEF"
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+// inQuery reports whether c may appear unescaped in a URI's query (RFC 3986
+// section 3.4: pchar, "/" and "?"); '%' is handled by the caller.
+func inQuery(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@/?", c) >= 0
 }
 
 // call runs h, turning a panic into a *execkit.PanicError.
@@ -116,8 +189,14 @@ func (b *backgrounder) call(j *Job, req *http.Request) (fn JobFunc, err error) {
 }
 
 func (b *backgrounder) status(w http.ResponseWriter, req *http.Request, ts []string) {
-	if req.Method != http.MethodGet && req.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
+	switch req.Method {
+	case http.MethodGet, http.MethodHead:
+	case http.MethodOptions:
+		w.Header().Set("Allow", allowStatus)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	default:
+		w.Header().Set("Allow", allowStatus)
 		http.Error(w, "fireforget: method not allowed with _t", http.StatusMethodNotAllowed)
 		return
 	}
@@ -137,7 +216,11 @@ func (b *backgrounder) status(w http.ResponseWriter, req *http.Request, ts []str
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	info.Output = strings.ToValidUTF8(info.Output, "\uFFFD")
+	// The page and JSON are UTF-8: whatever bytes the job wrote, returned or
+	// panicked with reach them as valid UTF-8 (the JSON encoder would do
+	// the same; html/template would pass invalid bytes through).
+	info.Output = validUTF8(info.Output)
+	info.Stack = validUTF8(info.Stack)
 	if wantsJSON(req.Header.Values("Accept")) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(jsonInfo(info))
@@ -198,6 +281,8 @@ func jsonInfo(in JobInfo) jsonJob {
 	return j
 }
 
+func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+
 type pageData struct {
 	JobInfo
 	Refresh int
@@ -213,7 +298,7 @@ func fmtTime(t time.Time) string {
 
 var page = template.Must(template.New("job").Funcs(template.FuncMap{
 	"time":  fmtTime,
-	"error": func(err error) string { return fmt.Sprint(err) },
+	"error": func(err error) string { return validUTF8(fmt.Sprint(err)) },
 }).Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8">
 {{- if .Refresh}}

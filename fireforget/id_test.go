@@ -47,7 +47,7 @@ func TestParseID(t *testing.T) {
 // a clock or a thread address would fail both).
 func TestIDsUnguessableAndNeverReused(t *testing.T) {
 	const n = 100_000
-	r := newTestRegistry(t, KeepFinished(100))
+	r := newTestRegistry(t, KeepFinished(100), Limit(n)) // Start never waits for jobs to end
 	seen := make(map[ID]struct{}, n)
 	var ones [128]int
 	var prev ID

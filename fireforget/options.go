@@ -58,7 +58,21 @@ func (f optionFunc) apply(c *config) error { return f(c) }
 // [Background], where Submit (or the call of the wrapped function) waits for
 // a slot unless [RejectAtLimit] is given too, and by [NewRegistry], where it
 // caps the unfinished jobs and Start returns [execkit.ErrFull] beyond it. A
-// limit below 1 is a configuration error. Without Limit nothing is capped.
+// limit below 1 is a configuration error. Without Limit, New and Background
+// cap nothing and a Registry caps its unfinished jobs at [DefaultLimit].
+//
+// A task that waits for a slot of its own limit can deadlock, as with
+// x/sync's errgroup.SetLimit: a task that submits to its own Executor (or
+// calls its own Background function) while every slot is held, by itself
+// and others doing the same, waits for a slot that only its own return
+// would free. Such a nested Submit or call returns only when its ctx ends
+// (ctx.Err(), or for Background a Thread failed with it) or, on an Executor,
+// when Shutdown begins ([execkit.ErrClosed]); with context.Background() on a
+// Background function nothing ends it, and Shutdown waits for the task
+// forever. Pass the task's own ctx to the nested call, so that Shutdown's
+// deadline (which cancels it) ends the wait, or use [RejectAtLimit] to get
+// [execkit.ErrFull] at once; a [Registry] never waits, so its jobs may start
+// jobs freely.
 func Limit(n int) Option {
 	return optionFunc(func(c *config) error {
 		if n < 1 {

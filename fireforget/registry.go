@@ -15,6 +15,7 @@ import (
 
 // Defaults of a [Registry]; see the options that change them.
 const (
+	DefaultLimit        = 1000             // unfinished jobs at once; see Limit
 	DefaultKeepFinished = 1000             // finished jobs kept; see KeepFinished
 	DefaultTTL          = 10 * time.Minute // how long a finished job is kept; see TTL
 	DefaultMaxOutput    = 64 << 10         // output bytes kept per job; see MaxOutput
@@ -62,15 +63,18 @@ type JobFunc func(ctx context.Context, out io.Writer) error
 // A Registry runs jobs in the background and keeps track of them: the
 // counterpart of web.py's background threads and their threaddb, without its
 // hazards. Each job has a random 128-bit [ID] that is never reused, a
-// [State], a capped output, start and end times and its error (with the stack
-// when it panicked). Finished jobs are forgotten after [TTL] and beyond
-// [KeepFinished], so memory stays bounded however many jobs run; [Limit]
-// caps the unfinished ones. [Registry.Handler] serves jobs over HTTP the way
-// web.py's @backgrounder did. Make one with [NewRegistry]; the zero value is
-// not usable. All methods are safe for concurrent use; after Shutdown, Start
-// fails with [execkit.ErrClosed] while Lookup, Info, Cancel and List keep
-// working.
+// [State], a capped output ([MaxOutput]), start and end times and its error
+// (with the stack when it panicked). Finished jobs are forgotten after [TTL]
+// and beyond [KeepFinished], and at most [Limit] jobs ([DefaultLimit] unless
+// set) are unfinished at once, so the jobs a Registry holds, and their
+// output, stay bounded however many are started (however many requests
+// reach [Registry.Handler], which serves jobs over HTTP the way web.py's
+// @backgrounder did). Make one with [NewRegistry]; the zero value is a
+// Registry with every default. All methods are safe for concurrent use;
+// after Shutdown, Start fails with [execkit.ErrClosed] while Lookup, Info,
+// Cancel and List keep working.
 type Registry struct {
+	setup     sync.Once // makes the zero Registry one with the defaults
 	ex        *Executor
 	limit     int
 	keep      int
@@ -102,21 +106,26 @@ func NewRegistry(opts ...Option) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	ex, err := New()
-	if err != nil {
-		return nil, err
-	}
-	r := &Registry{
-		ex:        ex,
-		limit:     c.limit,
-		keep:      cmpOr(c.keep, DefaultKeepFinished),
-		ttl:       cmpOr(c.ttl, DefaultTTL),
-		maxOutput: cmpOr(c.maxOutput, DefaultMaxOutput),
-		refresh:   cmpOr(c.refresh, DefaultRefresh),
-		now:       time.Now,
-		jobs:      make(map[ID]*Job),
-	}
+	r := new(Registry)
+	r.setup.Do(func() { r.configure(c) })
 	return r, nil
+}
+
+// ready configures a zero Registry with the defaults on its first use; for
+// one made by NewRegistry it does nothing.
+func (r *Registry) ready() { r.setup.Do(func() { r.configure(config{}) }) }
+
+// configure fills r from c and the defaults.
+func (r *Registry) configure(c config) {
+	ex, _ := New() // New without options cannot fail
+	r.ex = ex
+	r.limit = cmpOr(c.limit, DefaultLimit)
+	r.keep = cmpOr(c.keep, DefaultKeepFinished)
+	r.ttl = cmpOr(c.ttl, DefaultTTL)
+	r.maxOutput = cmpOr(c.maxOutput, DefaultMaxOutput)
+	r.refresh = cmpOr(c.refresh, DefaultRefresh)
+	r.now = time.Now
+	r.jobs = make(map[ID]*Job)
 }
 
 func cmpOr[T comparable](v, def T) T {
@@ -128,10 +137,12 @@ func cmpOr[T comparable](v, def T) T {
 }
 
 // Start creates a job, starts fn in the background and returns the job at
-// once. It returns [execkit.ErrFull] when [Limit] unfinished jobs exist
-// already, and [execkit.ErrClosed] once Shutdown has begun; it never
-// blocks. A panic in fn fails the job with a [*execkit.PanicError] carrying
-// the stack; it never crashes the process.
+// once. It returns [execkit.ErrFull] when [Limit] (by default
+// [DefaultLimit]) unfinished jobs exist already, an error for a nil fn, and
+// [execkit.ErrClosed] once Shutdown has begun; it never blocks, so a job may
+// start others without the deadlock a nested Submit risks on an [Executor]
+// with a Limit. A panic in fn fails the job with a [*execkit.PanicError]
+// carrying the stack; it never crashes the process.
 func (r *Registry) Start(fn JobFunc) (*Job, error) {
 	if fn == nil {
 		return nil, errors.New("fireforget: Registry.Start: nil JobFunc")
@@ -146,6 +157,7 @@ func (r *Registry) Start(fn JobFunc) (*Job, error) {
 
 // create adds a pending job.
 func (r *Registry) create() (*Job, error) {
+	r.ready()
 	now := r.now()
 	id := newID() // outside the lock: it may make a system call
 	r.mu.Lock()
@@ -154,7 +166,7 @@ func (r *Registry) create() (*Job, error) {
 		return nil, execkit.ErrClosed
 	}
 	r.evictLocked(now)
-	if r.limit > 0 && r.unfinished >= r.limit {
+	if r.unfinished >= r.limit {
 		return nil, execkit.ErrFull
 	}
 	for r.jobs[id] != nil { // a clash with a live job: about 2^-128 per job
@@ -246,6 +258,7 @@ func (r *Registry) evictLocked(now time.Time) {
 // Lookup returns the job with the given id, or false when the Registry has no
 // such job (never issued, or evicted). It never blocks for long.
 func (r *Registry) Lookup(id ID) (*Job, bool) {
+	r.ready()
 	now := r.now()
 	r.mu.Lock()
 	r.evictLocked(now)
@@ -278,6 +291,7 @@ func (r *Registry) Cancel(id ID) bool {
 // List returns a snapshot of every job the Registry has, oldest first,
 // without their output (Info has it). It never blocks for long.
 func (r *Registry) List() []JobInfo {
+	r.ready()
 	now := r.now()
 	r.mu.Lock()
 	r.evictLocked(now)
@@ -297,9 +311,14 @@ func (r *Registry) List() []JobInfo {
 // Shutdown stops the Registry from starting jobs (Start then returns
 // [execkit.ErrClosed]) and blocks until every running job has returned, then
 // returns nil. If ctx ends first it cancels the jobs' contexts and returns
-// ctx.Err(). Jobs stay readable after it. It is idempotent and safe to call
+// ctx.Err(). A nil ctx waits without bound, as context.Background() does.
+// Jobs stay readable after it. It is idempotent and safe to call
 // concurrently.
 func (r *Registry) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	r.ready()
 	r.mu.Lock()
 	r.closed = true
 	r.mu.Unlock()

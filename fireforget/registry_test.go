@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
@@ -328,4 +330,63 @@ func liveHeap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// TestRegistryDefaultLimit floods a Registry made without options, and the
+// zero Registry, with jobs that do not end: beyond DefaultLimit unfinished
+// jobs Start returns ErrFull and the handler answers 503, so requests cannot
+// grow the jobs held (each a goroutine and up to MaxOutput bytes) without
+// bound. A job may start jobs: at the limit it gets ErrFull, never a wait.
+func TestRegistryDefaultLimit(t *testing.T) {
+	made, err := NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]*Registry{"NewRegistry": made, "zero": new(Registry)} {
+		t.Run(name, func(t *testing.T) {
+			release := make(chan struct{})
+			wait := func(ctx context.Context, w io.Writer) error { <-release; return nil }
+			var jobs []*Job
+			for range DefaultLimit - 1 {
+				j, err := r.Start(wait)
+				if err != nil {
+					t.Fatalf("Start %d: %v", len(jobs), err)
+				}
+				jobs = append(jobs, j)
+			}
+			nested := make(chan error, 1)
+			j, err := r.Start(func(ctx context.Context, w io.Writer) error { // the last slot
+				_, err := r.Start(wait)
+				nested <- err
+				<-release
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("Start %d: %v", DefaultLimit, err)
+			}
+			jobs = append(jobs, j)
+			if err := <-nested; !errors.Is(err, execkit.ErrFull) {
+				t.Errorf("Start from a job at the limit: got %v; want ErrFull", err)
+			}
+			if _, err := r.Start(wait); !errors.Is(err, execkit.ErrFull) {
+				t.Errorf("Start beyond DefaultLimit: got %v; want ErrFull", err)
+			}
+			h := r.Handler(func(io.Writer, *http.Request) (JobFunc, error) { return wait, nil })
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+			if rec.Code != http.StatusServiceUnavailable {
+				t.Errorf("request beyond DefaultLimit: got %d; want 503", rec.Code)
+			}
+			if got := len(r.List()); got != DefaultLimit {
+				t.Errorf("jobs held: got %d; want %d", got, DefaultLimit)
+			}
+			close(release)
+			for _, j := range jobs {
+				<-j.Done()
+			}
+			if err := r.Shutdown(context.Background()); err != nil {
+				t.Errorf("Shutdown: got %v; want nil", err)
+			}
+		})
+	}
 }

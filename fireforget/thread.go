@@ -54,6 +54,12 @@ func NewThread(name string, t execkit.Task) *Thread {
 // at once with that error, which Join and Err report too. Start returns
 // [ErrStarted] when the Thread was started before, whatever came of it: a
 // Thread runs at most once.
+//
+// ex may run tasks in another process (a subprocess.Pool, a riverexec
+// executor) when the Thread's task was made by a registered function's
+// Task method ([execkit.Func.Task]): the task runs there and the Thread,
+// here, records its outcome for Join. Any other task gets
+// [execkit.ErrNotPortable] from such an executor, as Start's error.
 func (th *Thread) Start(ctx context.Context, ex execkit.Executor) error {
 	if !th.begun.CompareAndSwap(false, true) {
 		return ErrStarted
@@ -66,7 +72,12 @@ func (th *Thread) submit(ctx context.Context, ex execkit.Executor) error {
 		th.finish(execkit.ErrNilTask)
 		return execkit.ErrNilTask
 	}
-	if err := ex.Submit(ctx, (*threadTask)(th)); err != nil {
+	var t execkit.Task = (*threadTask)(th)
+	if _, ok := th.task.(execkit.Portable); ok {
+		// The task can cross a process boundary: so can the Thread.
+		t = (*portableThreadTask)(th)
+	}
+	if err := ex.Submit(ctx, t); err != nil {
 		th.finish(err)
 		return err
 	}
@@ -170,3 +181,25 @@ func (t *threadTask) Run(ctx context.Context) error {
 
 // ReportsOutcome marks threadTask as execkit.SelfReporting.
 func (t *threadTask) ReportsOutcome() {}
+
+// portableThreadTask is the Task a Thread submits when its own task is
+// execkit.Portable (made by a registered Func): it is Portable too, so an
+// executor that runs tasks in another process sends the inner task there
+// through RunVia, and the Thread, which stays in this process, records the
+// outcome. Other executors call Run, as for any Thread.
+type portableThreadTask Thread
+
+func (t *portableThreadTask) Run(ctx context.Context) error { return (*threadTask)(t).Run(ctx) }
+
+// RunVia runs the inner task through invoke, recovering a panic (of a
+// codec, say), and keeps the outcome in the Thread.
+func (t *portableThreadTask) RunVia(ctx context.Context, invoke execkit.Invoker) error {
+	th := (*Thread)(t)
+	p := th.task.(execkit.Portable)
+	err := execkit.Run(ctx, execkit.TaskFunc(func(ctx context.Context) error { return p.RunVia(ctx, invoke) }))
+	th.finish(err)
+	return err
+}
+
+// ReportsOutcome marks portableThreadTask as execkit.SelfReporting.
+func (t *portableThreadTask) ReportsOutcome() {}

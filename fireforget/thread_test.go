@@ -3,6 +3,7 @@ package fireforget
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -165,5 +166,57 @@ func TestThreadOnAnyExecutor(t *testing.T) {
 	}
 	if err := in.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+var threadHalf = execkit.Register("fireforget_test.half", func(_ context.Context, n int) (int, error) {
+	if n%2 != 0 {
+		return 0, errors.New("odd")
+	}
+	return n / 2, nil
+})
+
+// crossing stands for an executor that runs tasks in another process: it
+// accepts only execkit.Portable tasks and runs them through an Invoker
+// (here execkit.Invoke, in this process).
+type crossing struct{ ran int }
+
+func (c *crossing) Submit(ctx context.Context, t execkit.Task) error {
+	p, ok := t.(execkit.Portable)
+	if !ok {
+		return execkit.ErrNotPortable
+	}
+	c.ran++
+	_ = p.RunVia(ctx, execkit.Invoke)
+	return nil
+}
+
+func (c *crossing) Shutdown(context.Context) error { return nil }
+
+// A Thread forwards the portability of its task: a Func's task crosses,
+// and the Thread gets its outcome; a closure does not.
+func TestThreadOfPortableTask(t *testing.T) {
+	ex := &crossing{}
+	for _, tt := range []struct {
+		n    int
+		want string // Join's error text
+	}{{4, "<nil>"}, {3, "odd"}} {
+		th := NewThread("", threadHalf.Task(tt.n))
+		if err := th.Start(context.Background(), ex); err != nil {
+			t.Fatalf("Start(Thread of a Func task) = %v; want nil", err)
+		}
+		if err := th.Join(context.Background()); fmt.Sprint(err) != tt.want {
+			t.Errorf("Join(Thread of half(%d)) = %v; want %q", tt.n, err, tt.want)
+		}
+	}
+	if ex.ran != 2 {
+		t.Errorf("the executor ran %d tasks through RunVia; want 2", ex.ran)
+	}
+	th := NewThread("", execkit.TaskFunc(func(context.Context) error { return nil }))
+	if err := th.Start(context.Background(), ex); !errors.Is(err, execkit.ErrNotPortable) {
+		t.Errorf("Start(Thread of a closure) = %v; want ErrNotPortable", err)
+	}
+	if err := th.Join(context.Background()); !errors.Is(err, execkit.ErrNotPortable) {
+		t.Errorf("Join(Thread of a closure) = %v; want ErrNotPortable", err)
 	}
 }

@@ -33,7 +33,7 @@ func TestConformance(t *testing.T) {
 					t.Fatal(err)
 				}
 				return p
-			}, tt.policy)
+			}, tt.policy, executortest.AdmitsFollowUp())
 		})
 	}
 }

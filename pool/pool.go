@@ -94,8 +94,11 @@ func New(size int, opts ...Option) (*Pool, error) {
 // [RejectWhenFull] it returns [execkit.ErrFull] at once; with [MaxWaiting] it
 // waits only while fewer than that many Submit calls already wait, and
 // returns ErrFull otherwise. Waiters are admitted in arrival order. ctx
-// bounds only this wait: it is not t's context, and Submit admits t when a
-// worker is free even if ctx has ended.
+// bounds only this wait: it is not t's context.
+//
+// A ctx that has already ended does not refuse a free worker: Submit admits
+// t when a worker is free and otherwise returns ctx.Err() without waiting,
+// which is x/sync's errgroup TryGo (false: ctx.Err()).
 //
 // A Submit from inside one of the pool's own tasks, with the task's context
 // or one derived from it, never waits: if no worker is free it runs t at
@@ -107,31 +110,46 @@ func New(size int, opts ...Option) (*Pool, error) {
 // Submit with an unrelated context (context.Background()) cannot be told
 // apart and waits like any other: pass the task's ctx.
 //
+// Such a nested Submit is also admitted after Shutdown began, as long as
+// the pool has not finished (the submitting task itself keeps it from
+// finishing): a task that adds follow-up work to its pool (a tree walk, a
+// crawler) may do so while the caller waits in Shutdown, which waits for
+// that work too. The same rules apply (a free worker, else caller-runs, or
+// ErrFull with RejectWhenFull).
+//
 // The task's error goes to the [OnError] handler unless t delivers it to a
 // Future (see [execkit.HasFuture]); a panic in t becomes a
 // *[execkit.PanicError]. Submit returns [execkit.ErrNilTask] for a nil task
 // and [execkit.ErrClosed] once Shutdown has begun, including to callers
-// waiting at that moment.
+// waiting at that moment, except to a running task's follow-up as above.
 func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
 	if err := p.admit(ctx); err != nil {
-		if err == errRunInline && p.gate.OverAcquire() {
-			p.counters.Admit()
+		if err == errRunInline && p.gate.TryAcquireNested(true) == gate.Acquired {
+			p.admitted()
 			p.inline.Add(1)
 			p.run(t)
 			return nil
 		}
-		if err == errRunInline { // closed meanwhile
+		if err == errRunInline { // the pool finished meanwhile: not reached from a running task
 			err = execkit.ErrClosed
 		}
 		p.counters.Reject()
 		return err
 	}
-	p.counters.Admit()
+	p.admitted()
 	p.dispatch(t)
 	return nil
+}
+
+// admitted counts a task that holds a slot of the gate: it runs from now on
+// (a worker, or the caller, takes it up without waiting), so it is counted
+// running at once and Stats never shows it queued.
+func (p *Pool) admitted() {
+	p.counters.Admit()
+	p.counters.Start()
 }
 
 // handoffTries bounds how often dispatch yields to let a worker go back to
@@ -172,6 +190,9 @@ func (p *Pool) admit(ctx context.Context) error {
 	case gate.Acquired:
 		return nil
 	case gate.Closed:
+		if p.nested(ctx) {
+			return p.followUp()
+		}
 		return execkit.ErrClosed
 	}
 	if p.reject {
@@ -184,11 +205,28 @@ func (p *Pool) admit(ctx context.Context) error {
 		case gate.Acquired:
 			return nil
 		case gate.Closed:
-			return execkit.ErrClosed
+			return p.followUp()
 		}
 		return errRunInline
 	}
 	return p.gate.Wait(ctx)
+}
+
+// followUp admits a nested Submit after Shutdown began: a free slot, else
+// inline (or ErrFull with RejectWhenFull). The closed gate gives slots to
+// such work until no slot is in use, when the pool is finishing and no task
+// of it can be the caller any more (only a ctx that outlived its task).
+func (p *Pool) followUp() error {
+	switch p.gate.TryAcquireNested(false) {
+	case gate.Acquired:
+		return nil
+	case gate.Full:
+		if p.reject {
+			return execkit.ErrFull
+		}
+		return errRunInline
+	}
+	return execkit.ErrClosed
 }
 
 // nested reports whether ctx is (derived from) the context of a task of p.
@@ -202,7 +240,7 @@ func (p *Pool) invoke(arg any) { p.run(arg.(execkit.Task)) }
 
 func (p *Pool) run(t execkit.Task) {
 	defer p.gate.Release()
-	xrun.Exec(p.base, &p.counters, t, p.onError)
+	xrun.ExecStarted(p.base, &p.counters, t, p.onError)
 }
 
 // Resize changes the number of workers to n while the pool runs. A larger
@@ -231,7 +269,8 @@ func (p *Pool) Resize(n int) error {
 }
 
 // Shutdown stops admission (waiting and later Submit calls return
-// [execkit.ErrClosed]), waits for every admitted task to finish, then
+// [execkit.ErrClosed]), waits for every admitted task to finish, including
+// the follow-up work that running tasks submit meanwhile (see Submit), then
 // releases the ants pool and waits until all its goroutines (workers and
 // housekeeping) have exited, and returns nil. If ctx ends first it cancels
 // the tasks' contexts and returns ctx.Err(); the pool goes on shutting down
@@ -259,9 +298,11 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Stats is a snapshot of a pool: the execkit counters (Queued counts tasks
-// admitted but not yet started on a worker, usually zero) and the pool's
-// own.
+// Stats is a snapshot of a pool: the execkit counters and the pool's own.
+// Queued is always zero: a task waits for a free worker before Submit
+// admits it (Waiting counts those calls), never after; an admitted task
+// holds its worker and counts in Running from then on, also in the moment
+// before that worker's goroutine begins it.
 type Stats struct {
 	execkit.Stats
 	Size    int // workers allowed now (New's size, or the last Resize)

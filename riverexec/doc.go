@@ -53,6 +53,18 @@
 // too); the error that comes back is a [*JobError] carrying the task's
 // message, and a panic is a *execkit.PanicError with the worker's stack.
 //
+// # What crosses with an error
+//
+// The job row keeps, of a task's error, exactly: its text, the name of its
+// type (%T), and which of the sentinels the function declared with
+// [execkit.Errors] (or context.Canceled, context.DeadlineExceeded,
+// execkit.ErrPayload, execkit.ErrNotRegistered) it matched; of a panic, the
+// value's text and the stack. The [*JobError] of a Future, of Map, or of
+// [Executor.Lookup] unwraps to an *execkit.RemoteError carrying these, so
+// errors.Is(err, sentinel) holds for the declared sentinels as it does on
+// an in-process executor; errors.As finds the RemoteError, never the
+// original's type, and an undeclared sentinel does not match.
+//
 // # Costs
 //
 // Measured by BenchmarkThroughput and BenchmarkRoundTrip on a 2-core

@@ -37,6 +37,9 @@ func (callArgs) Kind() string { return Kind }
 type output struct {
 	Result []byte `json:"result,omitempty"` // the encoded result, on success
 	Error  string `json:"error,omitempty"`
+	// Remote is the error as execkit.EncodeError encodes it (its type
+	// name and the sentinels it matches besides its text); not for a panic.
+	Remote []byte `json:"remote,omitempty"`
 	Panic  string `json:"panic,omitempty"` // the panic value's text
 	Stack  string `json:"stack,omitempty"` // the panicking goroutine's stack
 	// Final marks a task error that ends the job: River's row is then
@@ -77,6 +80,8 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	var pe *execkit.PanicError
 	if errors.As(err, &pe) {
 		out.Panic, out.Stack = fmt.Sprint(pe.Value), string(pe.Stack)
+	} else {
+		out.Remote = execkit.EncodeError(job.Args.Func, err)
 	}
 	switch {
 	case errors.Is(context.Cause(ctx), river.ErrJobCancelledRemotely):
@@ -158,16 +163,21 @@ type Job struct {
 }
 
 // A JobError is the error of a task that failed for good on a worker: its
-// own error, or its panic, sent back across the process boundary as text.
-// A panic is also a *execkit.PanicError (errors.As finds it through
-// Unwrap), whose Value is the panic value's text and whose Stack is the
-// worker's stack.
+// own error, or its panic, sent back across the process boundary. A panic
+// is also a *execkit.PanicError (errors.As finds it through Unwrap), whose
+// Value is the panic value's text and whose Stack is the worker's stack.
+// Any other error is also an *execkit.RemoteError (through Unwrap) with the
+// original's type name, so errors.Is matches the sentinels declared with
+// [execkit.Errors] (and context.Canceled, context.DeadlineExceeded,
+// execkit.ErrPayload and execkit.ErrNotRegistered) that the original
+// matched on the worker.
 type JobError struct {
 	JobID    int64
 	Func     string
 	Attempts int    // attempts the job made
 	Message  string // the task's error text
 	Panic    *execkit.PanicError
+	remote   error // the task's error rebuilt by execkit.DecodeError; nil for a panic
 }
 
 // Error returns "riverexec: job ID (func) failed after N attempts: " and
@@ -176,10 +186,11 @@ func (e *JobError) Error() string {
 	return fmt.Sprintf("riverexec: job %d (%s) failed after %d attempt(s): %s", e.JobID, e.Func, e.Attempts, e.Message)
 }
 
-// Unwrap returns the panic, if the task panicked.
+// Unwrap returns the panic, if the task panicked, or else the task's error
+// as an *execkit.RemoteError (nil for a job River failed by itself).
 func (e *JobError) Unwrap() error {
 	if e.Panic == nil {
-		return nil
+		return e.remote
 	}
 	return e.Panic
 }
@@ -208,6 +219,8 @@ func (out output) failure(id int64, fn string, attempts int) *JobError {
 	e := &JobError{JobID: id, Func: fn, Attempts: attempts, Message: out.Error}
 	if out.Panic != "" {
 		e.Panic = &execkit.PanicError{Value: out.Panic, Stack: []byte(out.Stack)}
+	} else if re, ok := execkit.DecodeError(fn, out.Remote).(*execkit.RemoteError); ok {
+		e.remote = re // not for a row without it (River's own failure)
 	}
 	return e
 }

@@ -3,6 +3,7 @@ package subprocess
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -15,7 +16,7 @@ type call struct {
 	items  int           // a BATCH: the number of items in its one argument; 0 for a CALL
 	frame  []byte        // the encoded CALL frame
 	done   chan struct{} // closed when resolved
-	notify chan<- *call  // if set, receives the call once resolved; never blocks (buffered by its owner)
+	notify *mailbox      // if set, receives the call once resolved
 
 	// Set before done is closed.
 	outs []outcome // one per argument, unless err is set
@@ -54,17 +55,20 @@ func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte,
 	}
 	o := c.outs[0]
 	if o.kind != kindOK {
-		return nil, errorOf(o, ctx.Err())
+		return nil, errorOf(name, o, p.ctxErr(ctx))
 	}
 	return o.data, nil
 }
 
 // newCall encodes a call: a CALL frame, or a BATCH frame of items items
-// (args then holds the one batch). It fails, wrapping execkit.ErrPayload,
-// when the frame would be too large.
-func (p *Pool) newCall(typ byte, name string, args [][]byte, items int, notify chan<- *call) (*call, error) {
-	id := p.nextID.Add(1)
+// (args then holds the one batch). It fails, wrapping ErrTooLarge and
+// execkit.ErrPayload, when the frame would be too large.
+func (p *Pool) newCall(typ byte, name string, args [][]byte, items int, notify *mailbox) (*call, error) {
 	req := request{name: name, args: args}
+	if n := req.frameSize(); n > maxFrame {
+		return nil, tooLarge("subprocess: the argument of %q makes a frame of %d bytes, over the %s frame limit", name, n, limitText())
+	}
+	id := p.nextID.Add(1)
 	frame, err := appendFrame(make([]byte, 0, frameHeader+req.size()), typ, id, req.append)
 	if err != nil {
 		return nil, fmt.Errorf("subprocess: call of %q: %w", name, err)
@@ -92,11 +96,14 @@ func (p *Pool) enqueue(ctx context.Context, cs ...*call) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if len(cs) == 1 && p.calls.len() == 0 {
+	if len(cs) == 1 && p.calls.len() == 0 && len(cs[0].frame) <= fastFrame {
 		// The fast path: an idle worker whose feeder is not writing gets
 		// the call from this goroutine, without waking the feeder. The
-		// write cannot block for long: the worker holds nothing, so it is
-		// reading.
+		// write does not block: the worker holds nothing, so it read
+		// everything it was sent, and a small frame fits in the pipe's
+		// buffer even if the worker stalled. (A larger one goes through
+		// the feeder, whose write a kill ends: so the caller's ctx still
+		// bounds the call.)
 		for w := range p.workers {
 			if len(w.sent) == 0 && p.hasRoomLocked(w) && w.wmu.TryLock() {
 				c := cs[0]
@@ -121,6 +128,10 @@ func (p *Pool) enqueue(ctx context.Context, cs ...*call) error {
 	return nil
 }
 
+// fastFrame is the largest frame that enqueue writes from the caller's
+// goroutine: PIPE_BUF, written at once into the pipe's buffer.
+const fastFrame = 4 << 10
+
 // await blocks until c is resolved. When ctx ends first it cancels c (see
 // cancelCall) and still waits: a call resolves within the cancel grace.
 func (p *Pool) await(ctx context.Context, c *call) {
@@ -129,7 +140,7 @@ func (p *Pool) await(ctx context.Context, c *call) {
 		return
 	case <-ctx.Done():
 	}
-	p.cancelCall(c, ctx.Err())
+	p.cancelCall(c, p.ctxErr(ctx))
 	<-c.done
 }
 
@@ -177,7 +188,50 @@ func (p *Pool) resolveLocked(c *call, outs []outcome, err error) {
 	c.outs, c.err = outs, err
 	close(c.done)
 	if c.notify != nil {
-		c.notify <- c
+		c.notify.put(c)
+	}
+}
+
+// A mailbox receives the calls of one Map or MapUnordered as they resolve.
+// Unlike a channel, it needs no capacity decided in advance: a chunk too
+// large for a frame is split into more calls.
+type mailbox struct {
+	mu    sync.Mutex
+	calls []*call
+	ready chan struct{} // capacity 1: calls may not be empty
+}
+
+func newMailbox() *mailbox { return &mailbox{ready: make(chan struct{}, 1)} }
+
+// put adds c; it never blocks (resolveLocked calls it under Pool.mu).
+func (m *mailbox) put(c *call) {
+	m.mu.Lock()
+	m.calls = append(m.calls, c)
+	m.mu.Unlock()
+	select {
+	case m.ready <- struct{}{}:
+	default:
+	}
+}
+
+// take returns a resolved call, in the order they resolved, waiting for
+// one; it returns nil if stop is closed first.
+func (m *mailbox) take(stop <-chan struct{}) *call {
+	for {
+		m.mu.Lock()
+		if len(m.calls) > 0 {
+			c := m.calls[0]
+			m.calls[0] = nil
+			m.calls = m.calls[1:]
+			m.mu.Unlock()
+			return c
+		}
+		m.mu.Unlock()
+		select {
+		case <-m.ready:
+		case <-stop:
+			return nil
+		}
 	}
 }
 
@@ -187,7 +241,7 @@ func (c *call) batchErr(ctxErr error) error {
 	if c.err != nil {
 		return c.err
 	}
-	return errorOf(c.outs[0], ctxErr)
+	return errorOf(c.req.name, c.outs[0], ctxErr)
 }
 
 // itemErr returns the error of item i of a resolved BATCH call whose
@@ -196,7 +250,7 @@ func (c *call) itemErr(i int, ctxErr error) error {
 	if len(c.outs) == 1 {
 		return nil
 	}
-	return errorOf(c.outs[1+i], ctxErr)
+	return errorOf(c.req.name, c.outs[1+i], ctxErr)
 }
 
 // queue is a FIFO of values, with pushFront for calls given back by a

@@ -54,8 +54,9 @@
 // the pool starts a replacement, after a growing delay if replacements keep
 // dying before they answer anything. Python's pool, by contrast, waits
 // forever for the lost result. Workers that fail to start five times in a
-// row (the initializer fails, the binary is gone) make the pool give up:
-// pending and later calls fail with [ErrBroken].
+// row (the initializer fails or outlasts [StartTimeout], the binary is
+// gone) make the pool give up: pending and later calls fail with
+// [ErrBroken]. A worker still starting when the pool stops is killed.
 //
 // A task's context reaches the worker: when it ends, the pool sends a
 // CANCEL, and if the function has not returned within the grace period
@@ -67,6 +68,27 @@
 // goes on. [Pool.Terminate] kills every worker at once; unfinished calls
 // fail with [ErrTerminated].
 //
+// # What crosses with an error
+//
+// A function's error cannot travel as a value; what crosses is exactly:
+//   - its text (Error returns it unchanged) and the name of its type (%T),
+//     in an [*execkit.RemoteError];
+//   - which of the sentinels the function declared with [execkit.Errors]
+//     it matched, so errors.Is(err, sentinel) holds here as it did in the
+//     worker; likewise for [execkit.ErrPayload] and
+//     [execkit.ErrNotRegistered];
+//   - context errors: a call whose own context ended gets that context's
+//     error itself (as in-process); otherwise an error that matched
+//     context.Canceled or context.DeadlineExceeded in the worker still
+//     matches it here;
+//   - a panic: a [*execkit.PanicError] whose Value is the panic value's
+//     text and whose Stack is the worker's.
+//
+// Nothing else does: errors.As finds the *execkit.RemoteError, never the
+// original's type, and an undeclared sentinel does not match (on pool or
+// fireforget it would: declare the ones callers test). [Map] and
+// [MapUnordered] add the failed item's index to the text.
+//
 // # Processes
 //
 // Each worker has its own process group (Setpgid), so that killing it also
@@ -76,13 +98,21 @@
 // started the child, not the process). Every worker is waited for. Its
 // stdin is /dev/null; its stdout is discarded and its stderr kept (the last
 // 8 KiB) unless [WithPassthrough] copies them to the pool's own. Requests
-// and results travel on two extra pipes, fds 3 and 4, marked close-on-exec
-// in the worker so that programs it starts do not hold them, never on
-// stdout, so tasks may print.
+// and results travel on two extra pipes, never on stdout, so tasks may
+// print. The worker receives them as fds 3 and 4 and, when this package is
+// initialized (before the code of any package that imports it), moves them
+// to close-on-exec fds at a random height and puts /dev/null in their
+// place: a task that writes to fd 4 cannot break the protocol, and
+// programs it starts do not hold the pipes. A worker whose frame stops
+// coming part way (10 seconds without a byte) is killed: the call it ran
+// fails with a [*WorkerError] wrapping [ErrProtocol].
 //
 // # Protocol and dispatch
 //
-// Frames carry a length, a type byte and a call id, at most 64 MiB; the
+// Frames carry a length, a type byte and a call id, at most 64 MiB: an
+// argument or a result larger than that fails its call with [ErrTooLarge]
+// (a chunk of [Map] is split to fit, and its results may take several
+// frames, up to 64 MiB per item); the
 // worker opens with a HELLO giving the protocol version, its pid and the
 // registry hash. Inside frames the envelope (function name, arguments,
 // outcomes) is a hand-rolled binary layout, not gob: a call's envelope

@@ -94,56 +94,42 @@ func stderrSummary(tail []byte) string {
 	return pick
 }
 
-// remoteError is a task's error as it crossed the process boundary: its
-// text, and the sentinel its kind stands for (so errors.Is still works).
-type remoteError struct {
-	text   string
-	target error
-}
-
-func (e *remoteError) Error() string { return e.text }
-func (e *remoteError) Unwrap() error { return e.target }
-
-// outcomeOf classifies the error of a call in the worker for the wire.
-func outcomeOf(err error) outcome {
+// outcomeOf classifies the error of a call of name in the worker for the
+// wire: a panic keeps its value's text and its stack; any other error goes
+// as execkit.EncodeError encodes it (text, type name, the sentinels it
+// matches), under a kind that says whether the call's context ended.
+func outcomeOf(name string, err error) outcome {
 	var pe *execkit.PanicError
+	kind := kindError
 	switch {
 	case errors.As(err, &pe):
 		return outcome{kind: kindPanic, data: []byte(fmt.Sprint(pe.Value)), stack: pe.Stack}
 	case errors.Is(err, execkit.ErrNotRegistered):
-		return outcome{kind: kindNotRegistered, data: []byte(err.Error())}
+		kind = kindNotRegistered
 	case errors.Is(err, execkit.ErrPayload):
-		return outcome{kind: kindPayload, data: []byte(err.Error())}
+		kind = kindPayload
 	case errors.Is(err, context.Canceled):
-		return outcome{kind: kindCanceled, data: []byte(err.Error())}
+		kind = kindCanceled
 	case errors.Is(err, context.DeadlineExceeded):
-		return outcome{kind: kindDeadline, data: []byte(err.Error())}
+		kind = kindDeadline
 	}
-	return outcome{kind: kindError, data: []byte(err.Error())}
+	return outcome{kind: kind, data: execkit.EncodeError(name, err)}
 }
 
-// errorOf rebuilds the error of an outcome in the pool. ctxErr is the error
+// errorOf rebuilds the error of an outcome of a call of name in the pool:
+// an *execkit.RemoteError, or an *execkit.PanicError. ctxErr is the error
 // of the call's context, if it ended: a task that stopped because of it
 // returns it as is, like an in-process task would.
-func errorOf(o outcome, ctxErr error) error {
-	text := string(o.data)
+func errorOf(name string, o outcome, ctxErr error) error {
 	switch o.kind {
 	case kindOK:
 		return nil
 	case kindPanic:
-		return &execkit.PanicError{Value: text, Stack: o.stack}
-	case kindNotRegistered:
-		return &remoteError{text, execkit.ErrNotRegistered}
-	case kindPayload:
-		return &remoteError{text, execkit.ErrPayload}
+		return &execkit.PanicError{Value: string(o.data), Stack: o.stack}
 	case kindCanceled, kindDeadline:
 		if ctxErr != nil {
 			return ctxErr
 		}
-		if o.kind == kindCanceled {
-			return &remoteError{text, context.Canceled}
-		}
-		return &remoteError{text, context.DeadlineExceeded}
 	}
-	return &remoteError{text: text}
+	return execkit.DecodeError(name, o.data)
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"github.com/execkit/execkit"
 )
@@ -23,10 +25,14 @@ import (
 // the function arguments and results inside it are encoded by each Func's
 // own codec.
 const (
-	protocolVersion = 2
+	protocolVersion = 3 // 3: errors as execkit.EncodeError encodes them
 	frameHeader     = 4 + 1 + 8
-	maxFrame        = 64 << 20 // type + id + payload
 )
+
+// maxFrame is the largest frame: type + id + payload. A variable, which
+// only the tests change (see export_test.go), in the pool and its workers
+// alike.
+var maxFrame = 64 << 20
 
 // Frame types.
 const (
@@ -38,7 +44,16 @@ const (
 	frameRevoke                  // pool -> worker: give call id back unless it started (no payload)
 	frameRevoked                 // worker -> pool: call id given back, not started (no payload)
 	frameBatch                   // pool -> worker: a function name and one batch of arguments (execkit.Func.EncodeBatch)
+	frameMore                    // worker -> pool: a piece of the payload of call id's RESULT, which follows (see workerSide.send)
 )
+
+// ErrTooLarge is wrapped, with [execkit.ErrPayload], by the error of a
+// call whose argument, or whose result, does not fit in one frame of the
+// protocol (64 MiB): from Apply and a Future, and for one item of [Map] or
+// [MapUnordered], whose chunks are split to fit whatever [WithChunkSize]
+// says, so that only an item too large alone fails. The results of a
+// chunk may total 64 MiB per item.
+var ErrTooLarge = errors.New("subprocess: over the 64 MiB frame limit")
 
 // Outcome kinds of a result: how an error crossed the process boundary.
 const (
@@ -58,18 +73,62 @@ var errFrame = errors.New("malformed frame")
 
 // frameReader reads frames from a worker's or the pool's pipe.
 type frameReader struct {
-	r *bufio.Reader
+	r     *bufio.Reader
+	stall *stallReader // nil: no bound on a frame's rest
 }
 
 func newFrameReader(r io.Reader) *frameReader {
 	return &frameReader{r: bufio.NewReaderSize(r, 64<<10)}
 }
 
+// newStallReader returns a frameReader of f, a pipe that supports read
+// deadlines, that fails a frame whose rest stops coming: once a frame's
+// first byte arrived, each read of the rest must return within stall.
+// Between frames it waits without bound. So the pool never hangs on a
+// worker that wrote part of a frame and stalled.
+func newStallReader(f *os.File, stall time.Duration) *frameReader {
+	sr := &stallReader{f: f, stall: stall}
+	return &frameReader{r: bufio.NewReaderSize(sr, 64<<10), stall: sr}
+}
+
+// stallReader reads f, with a read deadline while armed.
+type stallReader struct {
+	f     *os.File
+	stall time.Duration
+	armed bool // reading the rest of a frame
+	set   bool // a deadline is set on f
+}
+
+func (sr *stallReader) Read(b []byte) (int, error) {
+	switch {
+	case sr.armed:
+		sr.f.SetReadDeadline(time.Now().Add(sr.stall))
+		sr.set = true
+	case sr.set:
+		sr.f.SetReadDeadline(time.Time{})
+		sr.set = false
+	}
+	return sr.f.Read(b)
+}
+
 // read returns the next frame. The payload is freshly allocated: decoded
 // messages may keep slices of it. It returns io.EOF at a clean end between
 // frames, and an error wrapping ErrProtocol for a frame that breaks the
-// protocol (length out of range, unknown type, truncated).
+// protocol (length out of range, unknown type, truncated, or, for a
+// stallReader, stalled).
 func (fr *frameReader) read() (typ byte, id uint64, payload []byte, err error) {
+	if fr.stall != nil {
+		if _, err := fr.r.Peek(1); err != nil {
+			return 0, 0, nil, err
+		}
+		fr.stall.armed = true
+		defer func() {
+			fr.stall.armed = false
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				err = fmt.Errorf("%w: a frame stalled: its rest did not arrive within %v", ErrProtocol, fr.stall.stall)
+			}
+		}()
+	}
 	var hdr [frameHeader]byte
 	if _, err := io.ReadFull(fr.r, hdr[:]); err != nil {
 		if err == io.ErrUnexpectedEOF {
@@ -80,14 +139,17 @@ func (fr *frameReader) read() (typ byte, id uint64, payload []byte, err error) {
 	n := binary.BigEndian.Uint32(hdr[0:4])
 	typ = hdr[4]
 	id = binary.BigEndian.Uint64(hdr[5:13])
-	if n < frameHeader-4 || n > maxFrame {
+	if n < frameHeader-4 || int(n) > maxFrame {
 		return 0, 0, nil, fmt.Errorf("%w: frame length %d out of range [%d, %d]", ErrProtocol, n, frameHeader-4, maxFrame)
 	}
-	if typ < frameHello || typ > frameBatch {
+	if typ < frameHello || typ > frameMore {
 		return 0, 0, nil, fmt.Errorf("%w: unknown frame type %d", ErrProtocol, typ)
 	}
 	payload = make([]byte, n-(frameHeader-4))
 	if _, err := io.ReadFull(fr.r, payload); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return 0, 0, nil, err
+		}
 		return 0, 0, nil, fmt.Errorf("%w: truncated frame of %d bytes: %v", ErrProtocol, n, err)
 	}
 	return typ, id, payload, nil
@@ -105,11 +167,30 @@ func appendFrame(b []byte, typ byte, id uint64, body func([]byte) []byte) ([]byt
 	}
 	n := len(b) - start - 4
 	if n > maxFrame {
-		return b[:start], fmt.Errorf("subprocess: a frame of %d bytes exceeds the %d-byte limit: %w", n, maxFrame, execkit.ErrPayload)
+		return b[:start], tooLarge("subprocess: a frame of %d bytes exceeds the %s frame limit", n, limitText())
 	}
 	binary.BigEndian.PutUint32(b[start:], uint32(n))
 	return b, nil
 }
+
+// tooLarge returns an error wrapping ErrTooLarge and execkit.ErrPayload
+// whose text is the format's.
+func tooLarge(format string, args ...any) error {
+	return &sizeError{fmt.Sprintf(format, args...)}
+}
+
+// limitText describes the frame limit: "64 MiB (67108864-byte)".
+func limitText() string {
+	if maxFrame%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB (%d-byte)", maxFrame>>20, maxFrame)
+	}
+	return fmt.Sprintf("%d-byte", maxFrame)
+}
+
+type sizeError struct{ msg string }
+
+func (e *sizeError) Error() string   { return e.msg }
+func (e *sizeError) Unwrap() []error { return []error{ErrTooLarge, execkit.ErrPayload} }
 
 func appendBytes(b, s []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
@@ -171,6 +252,21 @@ func (r request) size() int {
 	return n
 }
 
+// frameSize is the length of the frame of r (the bytes after the length
+// field).
+func (r request) frameSize() int {
+	n := frameHeader - 4 + uvarintLen(len(r.name)) + len(r.name) + uvarintLen(len(r.args))
+	for _, a := range r.args {
+		n += uvarintLen(len(a)) + len(a)
+	}
+	return n
+}
+
+func uvarintLen(n int) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], uint64(n))
+}
+
 func decodeRequest(p []byte) (request, error) {
 	d := decoder{p: p}
 	r := request{name: string(d.bytes())}
@@ -185,16 +281,16 @@ func decodeRequest(p []byte) (request, error) {
 }
 
 // batchOutcomes is the RESULT of a batch: see request.
-func batchOutcomes(res []byte, errs []error, err error) []outcome {
+func batchOutcomes(name string, res []byte, errs []error, err error) []outcome {
 	if err != nil {
-		return []outcome{outcomeOf(err)}
+		return []outcome{outcomeOf(name, err)}
 	}
 	outs := make([]outcome, 1, 1+len(errs))
 	outs[0] = outcome{kind: kindOK, data: res}
 	for _, e := range errs {
 		o := outcome{kind: kindOK}
 		if e != nil {
-			o = outcomeOf(e)
+			o = outcomeOf(name, e)
 		}
 		outs = append(outs, o)
 	}
@@ -204,7 +300,7 @@ func batchOutcomes(res []byte, errs []error, err error) []outcome {
 // outcome is what became of one argument of a call in the worker.
 type outcome struct {
 	kind  byte
-	data  []byte // the result (kindOK) or the error's text
+	data  []byte // the result (kindOK), the panic value's text, or the error as execkit.EncodeError encodes it
 	stack []byte // kindPanic only
 }
 

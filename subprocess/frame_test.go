@@ -30,6 +30,7 @@ func frames(t testing.TB) []byte {
 	add(frameResult, 1, func(b []byte) []byte {
 		return appendOutcomes(b, []outcome{{kind: kindOK, data: []byte{9}}})
 	})
+	add(frameMore, 5, func(b []byte) []byte { return append(b, 1, 0, 3) })
 	add(frameResult, 2, func(b []byte) []byte {
 		return appendOutcomes(b, []outcome{
 			{kind: kindError, data: []byte("no luck")},
@@ -56,6 +57,7 @@ func TestFrameRoundTrip(t *testing.T) {
 		{frameRevoke, 3, nil},
 		{frameRevoked, 3, nil},
 		{frameResult, 1, []outcome{{kind: kindOK, data: []byte{9}}}},
+		{frameMore, 5, []byte{1, 0, 3}},
 		{frameResult, 2, []outcome{
 			{kind: kindError, data: []byte("no luck")},
 			{kind: kindPanic, data: []byte("boom"), stack: []byte("goroutine 1 [running]:")},
@@ -133,7 +135,7 @@ func TestPayloadErrors(t *testing.T) {
 func TestFrameTooLarge(t *testing.T) {
 	big := make([]byte, maxFrame)
 	b, err := appendFrame([]byte("keep"), frameCall, 1, request{name: "f", args: [][]byte{big}}.append)
-	if err == nil || !strings.Contains(err.Error(), "exceeds the 67108864-byte limit") {
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "exceeds the 64 MiB (67108864-byte) frame limit") {
 		t.Errorf("got %v; want the frame limit", err)
 	}
 	if string(b) != "keep" {
@@ -166,6 +168,8 @@ func decodeFrame(typ byte, payload []byte) (any, error) {
 		return nil, d.finish("cancel")
 	case frameResult:
 		return decodeOutcomes(payload)
+	case frameMore:
+		return payload, nil
 	}
 	return nil, errors.New("no such frame type")
 }
@@ -203,6 +207,8 @@ func FuzzReadFrames(f *testing.F) {
 				body = m.append
 			case []outcome:
 				body = func(b []byte) []byte { return appendOutcomes(b, m) }
+			case []byte:
+				body = func(b []byte) []byte { return append(b, m...) }
 			}
 			again, err := appendFrame(nil, typ, id, body)
 			if err != nil {

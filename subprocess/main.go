@@ -2,6 +2,7 @@ package subprocess
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,33 @@ const (
 
 var mainCalled atomic.Bool
 
+// protocolFds are the protocol pipes of a worker, moved away from fds 3 and
+// 4 by init, or why they could not be.
+var protocolFds struct {
+	requests, results int
+	err               error
+}
+
+// init moves the protocol pipes of a worker process before any code that
+// imports this package runs (package main's init functions and variables
+// above all): from then on, fds 3 and 4 are /dev/null, and task code cannot
+// reach the pipes by their well-known numbers. Code that runs earlier (the
+// init of packages this one does not depend on) could still write to them;
+// the pool bounds what it costs: a worker that breaks its handshake is
+// refused, one whose frame stalls is killed. Only the environment marker
+// is read, so a program that is not a worker is not touched.
+func init() {
+	if _, ok := os.LookupEnv(envMarker); !ok {
+		return
+	}
+	fds, err := hideProtocol(fdRequests, fdResults)
+	if err != nil {
+		protocolFds.err = err
+		return
+	}
+	protocolFds.requests, protocolFds.results = fds[0], fds[1]
+}
+
 // Main makes this program able to serve as a worker of a [Pool]. Call it
 // first thing in main, and in TestMain of every test binary that creates a
 // Pool, before anything else runs (flag parsing, goroutines, output):
@@ -44,7 +72,9 @@ var mainCalled atomic.Bool
 // In a process started by a Pool, Main never returns: it serves the pool
 // and exits when the pool lets it go. Everywhere else it returns at once,
 // having only recorded that it was called, which [New] checks. It is safe
-// to call more than once.
+// to call more than once. (In a worker, the package's initialization moved
+// the protocol pipes away from fds 3 and 4 already: see the package
+// documentation.)
 func Main() {
 	mainCalled.Store(true)
 	if _, ok := os.LookupEnv(envMarker); !ok {
@@ -91,15 +121,16 @@ type workerSide struct {
 // serveWorker runs the worker: HELLO, then jobs in arrival order until the
 // pool closes the request pipe. It returns the exit status.
 func serveWorker() int {
-	// The pipes must not leak into programs a task starts: a grandchild
-	// holding the result pipe would hide this worker's death from the pool.
-	if err := closeOnExec(fdRequests, fdResults); err != nil {
+	// init moved the pipes (see there), close-on-exec: they must not leak
+	// into programs a task starts, since a grandchild holding the result
+	// pipe would hide this worker's death from the pool.
+	if err := protocolFds.err; err != nil {
 		fmt.Fprintf(os.Stderr, "subprocess: worker: %v (was this process started by a subprocess.Pool?)\n", err)
 		return exitSetup
 	}
 	ws := &workerSide{
-		out:  os.NewFile(fdResults, "subprocess-results"),
-		fr:   newFrameReader(os.NewFile(fdRequests, "subprocess-requests")),
+		out:  os.NewFile(uintptr(protocolFds.results), "subprocess-results"),
+		fr:   newFrameReader(os.NewFile(uintptr(protocolFds.requests), "subprocess-requests")),
 		jobs: make(map[uint64]*job),
 		done: make(chan struct{}),
 	}
@@ -198,17 +229,18 @@ func (ws *workerSide) run(j *job) {
 	for j != nil {
 		var outs []outcome
 		if j.batch {
-			outs = batchOutcomes(execkit.InvokeBatch(j.ctx, j.req.name, j.req.args[0]))
+			res, errs, err := execkit.InvokeBatch(j.ctx, j.req.name, j.req.args[0])
+			outs = batchOutcomes(j.req.name, res, errs, err)
 		} else {
 			outs = make([]outcome, len(j.req.args))
 			for i, arg := range j.req.args {
 				if j.ctx.Err() != nil {
-					outs[i] = outcomeOf(j.ctx.Err())
+					outs[i] = outcomeOf(j.req.name, j.ctx.Err())
 					continue
 				}
 				res, err := execkit.Invoke(j.ctx, j.req.name, arg)
 				if err != nil {
-					outs[i] = outcomeOf(err)
+					outs[i] = outcomeOf(j.req.name, err)
 				} else {
 					outs[i] = outcome{kind: kindOK, data: res}
 				}
@@ -271,7 +303,7 @@ func (ws *workerSide) cancel(id uint64) {
 	ws.mu.Unlock()
 	outs := make([]outcome, len(j.req.args))
 	for i := range outs {
-		outs[i] = outcomeOf(context.Canceled)
+		outs[i] = outcomeOf(j.req.name, context.Canceled)
 	}
 	ws.answer(id, outs) // a write error shows again at the runner's next answer
 }
@@ -291,28 +323,28 @@ func (ws *workerSide) revoke(id uint64) {
 	ws.send(frameRevoked, id, nil) // a write error shows again at the runner's next answer
 }
 
-// answer sends the outcomes of call id; a result too large for a frame is
-// replaced by errors saying so. It writes at once: a result must be out
-// before the next call starts, which might end the process.
+// answer sends the outcomes of call id. It writes at once: a result must
+// be out before the next call starts, which might end the process. A result
+// too large for one frame goes in pieces (see send).
 func (ws *workerSide) answer(id uint64, outs []outcome) error {
-	err := ws.send(frameResult, id, func(b []byte) []byte { return appendOutcomes(b, outs) })
-	if err != nil && err != errWrite {
-		for i := range outs {
-			outs[i] = outcome{kind: kindPayload, data: []byte(err.Error())}
-		}
-		err = ws.send(frameResult, id, func(b []byte) []byte { return appendOutcomes(b, outs) })
-	}
-	return err
+	return ws.send(frameResult, id, func(b []byte) []byte { return appendOutcomes(b, outs) })
 }
 
 // errWrite is the error of send when the result pipe is broken.
 var errWrite = errors.New("subprocess: worker: writing to the pool failed")
 
-// send writes one frame.
+// send writes one frame. A RESULT whose payload does not fit in a frame
+// goes as MORE frames, each a piece of the payload, then the RESULT frame
+// with the last piece, all written at once: the pool joins them, and
+// decides whether the results are too large for the call (see
+// resultsOf).
 func (ws *workerSide) send(typ byte, id uint64, body func([]byte) []byte) error {
 	ws.wmu.Lock()
 	defer ws.wmu.Unlock()
 	b, err := appendFrame(ws.buf[:0], typ, id, body)
+	if err != nil && typ == frameResult {
+		return ws.sendPieces(id, body(nil))
+	}
 	if err != nil {
 		return err
 	}
@@ -323,4 +355,30 @@ func (ws *workerSide) send(typ byte, id uint64, body func([]byte) []byte) error 
 		return errWrite
 	}
 	return nil
+}
+
+// sendPieces writes payload, the payload of the RESULT of call id, in
+// pieces: see send.
+func (ws *workerSide) sendPieces(id uint64, payload []byte) error {
+	piece := maxFrame - (frameHeader - 4)
+	for {
+		n, typ := len(payload), frameResult
+		if n > piece {
+			n, typ = piece, frameMore
+		}
+		var hdr [frameHeader]byte
+		binary.BigEndian.PutUint32(hdr[0:4], uint32(frameHeader-4+n))
+		hdr[4] = typ
+		binary.BigEndian.PutUint64(hdr[5:], id)
+		if _, err := ws.out.Write(hdr[:]); err != nil {
+			return errWrite
+		}
+		if _, err := ws.out.Write(payload[:n]); err != nil {
+			return errWrite
+		}
+		if typ == frameResult {
+			return nil
+		}
+		payload = payload[n:]
+	}
 }

@@ -107,7 +107,7 @@ var (
 			go func() { panic("panic in another goroutine") }()
 		case "corrupt-frame":
 			// A frame header announcing a 1 GiB frame, on the result pipe.
-			syscall.Write(4, []byte{0x40, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1})
+			subprocess.WriteResultPipe([]byte{0x40, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1})
 		}
 		select {}
 	})

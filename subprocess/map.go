@@ -1,6 +1,7 @@
 package subprocess
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -76,12 +77,17 @@ func (p *Pool) finishChunk(err error) {
 // input order: the counterpart of Pool.map. Items travel in chunks, one
 // frame each way per chunk, of ceil(len(items) / (4 * workers)) items
 // (Python's default) unless [WithChunkSize] says otherwise; a chunk runs in
-// one worker, item after item. Map blocks until every chunk has returned.
+// one worker, item after item. A chunk whose items do not fit in one frame
+// (64 MiB) together is split until they do; an item too large alone fails
+// with an error wrapping [ErrTooLarge], and so does a chunk whose results
+// total more than 64 MiB per item. Map blocks until every chunk has returned.
 // At the first error it cancels the chunks not done and returns that error,
 // naming the item; when ctx ends first it cancels them all and returns
-// ctx.Err(). Either way it waits for the cancelled chunks (at most the
-// cancel grace). It is safe for concurrent use; after Shutdown began it
-// returns [execkit.ErrClosed].
+// ctx.Err(). When the pool gives up on it, it returns why: [ErrTerminated]
+// (Terminate), an [ErrBroken], or an error saying Shutdown's context ended.
+// Either way it waits for the cancelled chunks (at most the cancel grace).
+// It is safe for concurrent use; after Shutdown began it returns
+// [execkit.ErrClosed].
 func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], items []In, opts ...MapOption) ([]Out, error) {
 	if f == nil {
 		return nil, fmt.Errorf("subprocess: Map with a nil Func: %w", execkit.ErrNilTask)
@@ -104,7 +110,7 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 	ctx, cancel := p.taskContext(ctx)
 	defer cancel()
 
-	notify := make(chan *call, nchunks)
+	notify := newMailbox()
 	calls := make([]*call, 0, nchunks)
 	first := make(map[*call]int, nchunks) // the index of each chunk's first item
 	var firstErr error
@@ -117,34 +123,41 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 		}
 	}
 	// Each chunk is queued as soon as it is encoded, so the workers start
-	// while the rest is being encoded.
+	// while the rest is being encoded. A chunk too large for a frame goes
+	// as several (each counted as a chunk).
+	admitted := nchunks
 	for lo := 0; lo < len(items); lo += cfg.chunk {
 		hi := min(lo+cfg.chunk, len(items))
-		c, err := newBatch(p, "Map", f, items[lo:hi], lo, notify)
-		if err == nil {
-			err = p.enqueue(ctx, c)
-		}
+		parts := 0
+		err := newBatches(p, "Map", f, items[lo:hi], lo, notify, func(c *call, lo int) error {
+			if parts++; parts > 1 {
+				admitted++
+				p.counters.Admit()
+			}
+			if err := p.enqueue(ctx, c); err != nil {
+				return err
+			}
+			calls = append(calls, c)
+			first[c] = lo
+			return nil
+		})
 		if err != nil {
-			for range nchunks - len(calls) {
+			for range admitted - len(calls) {
 				p.finishChunk(err)
 			}
-			stop(err)
+			stop(cmp.Or(p.ctxErr(ctx), err))
 			break
 		}
-		calls = append(calls, c)
-		first[c] = lo
 	}
 
 	for range calls {
-		var c *call
-		select {
-		case c = <-notify:
-		case <-ctx.Done():
-			stop(ctx.Err())
-			c = <-notify
+		c := notify.take(ctx.Done())
+		if c == nil {
+			stop(p.ctxErr(ctx))
+			c = notify.take(nil)
 		}
 		lo := first[c]
-		itemErr := batchResults(c, f, out[lo:lo+c.items], ctx.Err())
+		itemErr := batchResults(c, f, out[lo:lo+c.items], p.ctxErr(ctx))
 		var chunkErr error
 		bad := 0
 		for ; bad < c.items && chunkErr == nil; bad++ {
@@ -152,8 +165,10 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 		}
 		bad--
 		if chunkErr != nil && firstErr == nil {
-			if ctx.Err() != nil {
-				stop(ctx.Err())
+			if err := p.ctxErr(ctx); err != nil {
+				stop(err)
+			} else if ended(chunkErr) {
+				stop(chunkErr)
 			} else {
 				stop(fmt.Errorf("subprocess: Map item %d: %w", lo+bad, chunkErr))
 			}
@@ -166,23 +181,40 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 	return out, nil
 }
 
-// newBatch encodes items, those from index lo of the input, as one BATCH
-// call of f, for Map. An item that does not encode is named in the error.
-func newBatch[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], items []In, lo int, notify chan<- *call) (*call, error) {
+// newBatches encodes items, those from index lo of the input, as BATCH
+// calls of f, for Map and MapUnordered, and passes each to emit, in order,
+// with the index of its first item; it stops at emit's first error. The
+// items go as one call, or, when they do not fit in a frame together,
+// whatever the chunk size says, split in halves until they do. An item
+// that does not encode, or does not fit in a frame alone, is named in the
+// error.
+func newBatches[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], items []In, lo int, notify *mailbox, emit func(c *call, lo int) error) error {
 	payload, err := f.EncodeBatch(items)
 	if err != nil {
 		for i := range items { // find the item, to name it
 			if _, err := f.EncodeBatch(items[i : i+1]); err != nil {
-				return nil, fmt.Errorf("subprocess: %s item %d: %w", what, lo+i, err)
+				return fmt.Errorf("subprocess: %s item %d: %w", what, lo+i, err)
 			}
 		}
-		return nil, fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
+		return fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
 	}
-	c, err := p.newCall(frameBatch, f.Name(), [][]byte{payload}, len(items), notify)
+	req := request{name: f.Name(), args: [][]byte{payload}}
+	if n := req.frameSize(); n > maxFrame {
+		if len(items) == 1 {
+			return tooLarge("subprocess: %s item %d: its argument makes a frame of %d bytes, over the %s frame limit even alone in its chunk", what, lo, n, limitText())
+		}
+		payload = nil
+		half := len(items) / 2
+		if err := newBatches(p, what, f, items[:half], lo, notify, emit); err != nil {
+			return err
+		}
+		return newBatches(p, what, f, items[half:], lo+half, notify, emit)
+	}
+	c, err := p.newCall(frameBatch, f.Name(), req.args, len(items), notify)
 	if err != nil {
-		return nil, fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
+		return fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
 	}
-	return c, nil
+	return emit(c, lo)
 }
 
 // batchResults decodes the results of the resolved BATCH call c into out
@@ -217,7 +249,9 @@ func batchResults[In, Out any](c *call, f *execkit.Func[In, Out], out []Out, ctx
 // goes on. Breaking out of the loop cancels the chunks still outstanding
 // and waits for them (at most the cancel grace). When ctx ends, the
 // outstanding chunks are cancelled, ctx.Err() is yielded once, and the
-// sequence ends. Refusals ([execkit.ErrClosed], ...) are yielded once. The
+// sequence ends; so it does when the pool gives up on the call, yielding
+// why, as [Map] returns it. Refusals ([execkit.ErrClosed], ...) are
+// yielded once. The
 // sequence may be ranged over once per call; the items' iterator is
 // called from the ranging goroutine.
 func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], items iter.Seq[In], opts ...MapOption) iter.Seq2[Out, error] {
@@ -242,7 +276,7 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 		defer cancel()
 
 		limit := p.n * perWorker
-		notify := make(chan *call, limit)
+		notify := newMailbox()
 		first := make(map[*call]int, limit)
 		var chunk []In // items read and not sent yet
 		// At the end, cancel and wait for what is still outstanding.
@@ -251,24 +285,27 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 				p.cancelCall(c, context.Canceled)
 			}
 			for range first {
-				<-notify
+				notify.take(nil)
 				p.finishChunk(context.Canceled)
 			}
 		}()
 
 		// take waits for one chunk and yields its outcomes; false means stop.
 		take := func() bool {
-			var c *call
-			select {
-			case c = <-notify:
-			case <-ctx.Done():
-				yield(zero, ctx.Err())
+			c := notify.take(ctx.Done())
+			if c == nil {
+				yield(zero, p.ctxErr(ctx))
 				return false
 			}
 			lo := first[c]
 			delete(first, c)
+			if c.err != nil && ended(c.err) { // said once, the sequence ends
+				p.finishChunk(c.err)
+				yield(zero, c.err)
+				return false
+			}
 			out := make([]Out, c.items)
-			itemErr := batchResults(c, f, out, ctx.Err())
+			itemErr := batchResults(c, f, out, p.ctxErr(ctx))
 			var chunkErr error
 			defer func() { p.finishChunk(chunkErr) }()
 			for i, v := range out {
@@ -299,6 +336,16 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 				}
 				return true
 			}
+			if n := (request{name: f.Name(), args: [][]byte{payload}}).frameSize(); err == nil && n > maxFrame {
+				// Too large for a frame together: in halves, whatever
+				// the chunk size says.
+				if len(items) > 1 {
+					payload = nil
+					half := len(items) / 2
+					return send(items[:half], lo) && send(items[half:], lo+half)
+				}
+				err = tooLarge("its argument makes a frame of %d bytes, over the %s frame limit even alone in its chunk", n, limitText())
+			}
 			for len(first) >= limit {
 				if !take() {
 					return false
@@ -312,6 +359,12 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 				c, err = p.newCall(frameBatch, f.Name(), [][]byte{payload}, len(items), notify)
 				if err == nil {
 					err = p.enqueue(ctx, c)
+				}
+				if err != nil && (ended(err) || ctx.Err() != nil) {
+					// The pool ended, or the call: said once, the sequence ends.
+					p.finishChunk(err)
+					yield(zero, cmp.Or(p.ctxErr(ctx), err))
+					return false
 				}
 				if err != nil {
 					err = fmt.Errorf("subprocess: MapUnordered items %d to %d: %w", lo, lo+len(items)-1, err)

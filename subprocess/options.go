@@ -12,16 +12,20 @@ import (
 type Option interface{ apply(*config) }
 
 type config struct {
-	initName    string
-	initArg     []byte
-	maxTasks    int
-	passthrough bool
-	onError     func(error)
-	grace       time.Duration
-	err         error // the first invalid option
+	initName     string
+	initArg      []byte
+	maxTasks     int
+	passthrough  bool
+	onError      func(error)
+	grace        time.Duration
+	startTimeout time.Duration
+	err          error // the first invalid option
 }
 
-const defaultGrace = time.Second
+const (
+	defaultGrace        = time.Second
+	defaultStartTimeout = time.Minute
+)
 
 type optionFunc func(*config)
 
@@ -104,6 +108,23 @@ func WithCancelGrace(d time.Duration) Option {
 	})
 }
 
+// StartTimeout bounds the start of every worker process, the first ones
+// and their replacements: from its spawn until it said hello and its
+// initializer ([WithInitializer]) returned. A worker that takes longer is
+// killed with its process group: [New] then stops the other workers and
+// returns an error wrapping context.DeadlineExceeded that names the
+// initializer; a replacement that times out counts toward [ErrBroken]. The
+// default is one minute. d must be positive.
+func StartTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.fail(fmt.Errorf("subprocess: StartTimeout(%v): want a positive duration", d))
+			return
+		}
+		c.startTimeout = d
+	})
+}
+
 // A MapOption configures [Map] and [MapUnordered].
 type MapOption interface{ applyMap(*mapConfig) }
 
@@ -116,5 +137,6 @@ func (o chunkOption) applyMap(c *mapConfig) { c.chunk = int(o) }
 // WithChunkSize makes [Map] and [MapUnordered] send items to the workers in
 // chunks of n (the last may be smaller) instead of the default: Python's
 // rule for Map, ceil(len(items) / (4 * workers)), and 1 for MapUnordered.
-// Values below 1 mean 1.
+// Values below 1 mean 1. A chunk whose items do not fit in one frame
+// (64 MiB) together is split until they do, whatever n says.
 func WithChunkSize(n int) MapOption { return chunkOption(max(n, 1)) }

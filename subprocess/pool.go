@@ -2,6 +2,7 @@ package subprocess
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -34,8 +35,8 @@ const (
 	// worker starts, after start failures or crashes in a row.
 	backoffBase = 10 * time.Millisecond
 	backoffMax  = time.Second
-	// helloTimeout bounds the handshake of a new worker (initializer
-	// excluded).
+	// helloTimeout bounds the wait for a new worker's HELLO (and
+	// StartTimeout its whole start, the initializer included).
 	helloTimeout = 10 * time.Second
 	// exitGrace is how long a worker let go may take to exit.
 	exitGrace = 2 * time.Second
@@ -56,8 +57,8 @@ type Pool struct {
 	hash     string
 	counters xrun.Counters
 
-	base   context.Context // parent of the tasks' contexts
-	cancel context.CancelFunc
+	base   context.Context // parent of the tasks' contexts; its cause says why the pool gave up on them
+	cancel context.CancelCauseFunc
 
 	spawnc      chan spawnRequest
 	spawnerDone chan struct{}
@@ -86,10 +87,13 @@ type pendingTask struct {
 
 // New starts a pool of n worker processes (n = 0 means runtime.NumCPU())
 // and returns once all of them are ready: started, handshake done,
-// initializer run. It returns [ErrNoMain] when [Main] was never called, an
+// initializer run. It blocks at most about the [StartTimeout] (one minute
+// by default). It returns [ErrNoMain] when [Main] was never called, an
 // error for a negative n or an invalid option, and the first worker's
 // start error (an [ErrProtocol] when a worker registered different
-// functions, the initializer's error) after stopping the others. Each
+// functions, the initializer's error, an error wrapping
+// context.DeadlineExceeded when a worker did not start within the
+// StartTimeout) after stopping the others and waiting for them. Each
 // worker costs a process start (a few milliseconds) and its memory; see the
 // package documentation for figures.
 //
@@ -105,7 +109,7 @@ func New(n int, opts ...Option) (*Pool, error) {
 	if n == 0 {
 		n = runtime.NumCPU()
 	}
-	cfg := config{grace: defaultGrace}
+	cfg := config{grace: defaultGrace, startTimeout: defaultStartTimeout}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&cfg)
@@ -127,7 +131,7 @@ func New(n int, opts ...Option) (*Pool, error) {
 		done:        make(chan struct{}),
 		workers:     make(map[*worker]struct{}),
 	}
-	p.base, p.cancel = context.WithCancel(context.Background())
+	p.base, p.cancel = context.WithCancelCause(context.Background())
 	go p.spawner()
 	ready := make(chan error, n)
 	p.supervisors.Add(n)
@@ -240,8 +244,9 @@ func (p *Pool) Stats() execkit.Stats { return p.counters.Stats() }
 // join. It returns nil once every process and goroutine the pool started
 // has exited. If ctx ends first, it cancels the tasks' contexts (their
 // workers are told to cancel them, and killed if they do not return within
-// the grace of [WithCancelGrace]) and returns ctx.Err(); a later call waits
-// again. It is idempotent and safe to call concurrently; after Terminate it
+// the grace of [WithCancelGrace]) and returns ctx.Err(); the calls in
+// flight (Apply, Map, ...) fail with an error saying Shutdown's context
+// ended, wrapping its error. A later call waits again. It is idempotent and safe to call concurrently; after Terminate it
 // returns nil once Terminate's work is done.
 func (p *Pool) Shutdown(ctx context.Context) error {
 	p.beginClose()
@@ -249,7 +254,7 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	case <-p.done:
 		return nil
 	case <-ctx.Done():
-		p.cancel()
+		p.cancel(fmt.Errorf("subprocess: Shutdown's context ended before the task finished: %w", ctx.Err()))
 		return ctx.Err()
 	}
 }
@@ -267,8 +272,9 @@ func (p *Pool) Terminate() {
 		p.endErr = ErrTerminated
 	}
 	p.failAllLocked()
+	why := p.endErr
 	p.mu.Unlock()
-	p.cancel()
+	p.cancel(why)
 	p.beginClose()
 	<-p.done
 }
@@ -317,7 +323,7 @@ func (p *Pool) beginClose() {
 		p.supervisors.Wait()
 		close(p.spawnc)
 		<-p.spawnerDone
-		p.cancel()
+		p.cancel(nil)
 		close(p.done)
 	}()
 }
@@ -333,11 +339,31 @@ func (p *Pool) breakPool(cause error) {
 }
 
 // taskContext returns the context of an Apply or Map call: ctx, cancelled
-// too when the pool gives up on its tasks.
+// too when the pool gives up on its tasks, with the pool's cause.
 func (p *Pool) taskContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(p.base, cancel)
-	return ctx, func() { stop(); cancel() }
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(p.base, func() { cancel(context.Cause(p.base)) })
+	return ctx, func() { stop(); cancel(nil) }
+}
+
+// ctxErr returns the error of a call whose context ctx ended (nil while it
+// has not): ctx.Err() when the caller's context ended, or why the pool gave
+// up on the call: [ErrTerminated], [ErrBroken], Shutdown's context ended.
+func (p *Pool) ctxErr(ctx context.Context) error {
+	err := ctx.Err()
+	if err == nil || p.base.Err() == nil {
+		return err
+	}
+	if why := context.Cause(p.base); context.Cause(ctx) == why {
+		return why
+	}
+	return err
+}
+
+// ended reports whether err is the pool's end (terminated or broken), which
+// fails every call alike and names no item.
+func ended(err error) bool {
+	return errors.Is(err, ErrTerminated) || errors.Is(err, ErrBroken)
 }
 
 // spawnRequest asks the spawner to start a process.
@@ -370,6 +396,12 @@ func (p *Pool) spawn(cmd *exec.Cmd) error {
 		return errStopped
 	}
 }
+
+// frameStall bounds the wait for the rest of a frame from a worker once its
+// first byte arrived (see newStallReader); the worker is then killed. A
+// frame of 64 MiB crosses a pipe in tens of milliseconds. A variable, for
+// the tests.
+var frameStall = 10 * time.Second
 
 var errStopped = fmt.Errorf("subprocess: the pool is stopping")
 

@@ -3,6 +3,7 @@ package subprocess_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -37,6 +38,7 @@ func TestNewBadArguments(t *testing.T) {
 		{"negative count", -1, nil, "subprocess: New(-1)"},
 		{"max tasks zero", 1, []subprocess.Option{subprocess.WithMaxTasksPerChild(0)}, "WithMaxTasksPerChild(0)"},
 		{"grace zero", 1, []subprocess.Option{subprocess.WithCancelGrace(0)}, "WithCancelGrace(0s)"},
+		{"start timeout zero", 1, []subprocess.Option{subprocess.StartTimeout(0)}, "StartTimeout(0s)"},
 		{"nil handler", 1, []subprocess.Option{subprocess.OnError(nil)}, "OnError(nil)"},
 		{"nil initializer", 1, []subprocess.Option{subprocess.WithInitializer[int, int](nil, 0)}, "nil Func"},
 	}
@@ -511,5 +513,70 @@ func TestPassthrough(t *testing.T) {
 				t.Errorf("got %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestMapPoolEnd ends the pool while a call made with context.Background()
+// (Map and MapUnordered above all) waits for a running task: it reports why the
+// pool gave up (ErrTerminated, Shutdown's context), not a bare
+// context.Canceled as if its caller had cancelled it.
+func TestMapPoolEnd(t *testing.T) {
+	calls := []struct {
+		name string
+		run  func(p *subprocess.Pool, arg blockArg) error
+	}{
+		{"Apply", func(p *subprocess.Pool, arg blockArg) error {
+			_, err := subprocess.Apply(context.Background(), p, block, arg)
+			return err
+		}},
+		{"Future", func(p *subprocess.Pool, arg blockArg) error {
+			_, err := block.Go(context.Background(), p, arg).Wait(context.Background())
+			return err
+		}},
+		{"Map", func(p *subprocess.Pool, arg blockArg) error {
+			_, err := subprocess.Map(context.Background(), p, block, []blockArg{arg, arg})
+			return err
+		}},
+		{"MapUnordered", func(p *subprocess.Pool, arg blockArg) error {
+			var errs []error
+			for _, err := range subprocess.MapUnordered(context.Background(), p, block, slices.Values([]blockArg{arg, arg})) {
+				errs = append(errs, err)
+			}
+			if len(errs) != 1 {
+				return fmt.Errorf("got %d outcomes %v; want one error", len(errs), errs)
+			}
+			return errs[0]
+		}},
+	}
+	ends := []struct {
+		name  string
+		end   func(p *subprocess.Pool)
+		check func(err error) bool
+		want  string
+	}{
+		{"Terminate", func(p *subprocess.Pool) { p.Terminate() },
+			func(err error) bool { return errors.Is(err, subprocess.ErrTerminated) }, "ErrTerminated"},
+		{"Shutdown deadline", func(p *subprocess.Pool) {
+			ended, cancel := context.WithCancel(context.Background())
+			cancel()
+			p.Shutdown(ended)
+		}, func(err error) bool {
+			return err != context.Canceled && strings.Contains(fmt.Sprint(err), "Shutdown's context ended")
+		}, "an error naming Shutdown's context"},
+	}
+	for _, c := range calls {
+		for _, e := range ends {
+			t.Run(c.name+"/"+e.name, func(t *testing.T) {
+				p := newPool(t, 1, subprocess.WithCancelGrace(50*time.Millisecond))
+				fifo, wait := started(t)
+				done := make(chan error, 1)
+				go func() { done <- c.run(p, blockArg{Fifo: fifo}) }()
+				wait()
+				e.end(p)
+				if err := <-done; !e.check(err) {
+					t.Errorf("got %v; want %s", err, e.want)
+				}
+			})
+		}
 	}
 }

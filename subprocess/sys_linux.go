@@ -2,6 +2,7 @@ package subprocess
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"syscall"
 )
 
@@ -19,16 +20,47 @@ func sysProcAttr() *syscall.SysProcAttr {
 // killGroup kills the process group led by pid.
 func killGroup(pid int) { syscall.Kill(-pid, syscall.SIGKILL) }
 
-// closeOnExec checks that the protocol fds are open and marks them
-// close-on-exec. They stay blocking: a worker reads them like a
-// single-threaded program, with no trip through the runtime's poller.
-func closeOnExec(fds ...int) error {
+// hideProtocol moves the protocol pipes, fds 3 and 4, to close-on-exec fds
+// at a random height, and puts /dev/null in their place: a task that writes
+// to fd 4 or reads fd 3 (by mistake, or a library that assumes them free)
+// cannot break the protocol, and programs the task starts do not inherit
+// the pipes. The pipes stay blocking: a worker reads them like a
+// single-threaded program, with no trip through the runtime's poller. It
+// returns the new fds, in the order of fds.
+func hideProtocol(fds ...int) ([]int, error) {
 	for _, fd := range fds {
 		var st syscall.Stat_t
 		if err := syscall.Fstat(fd, &st); err != nil {
-			return fmt.Errorf("fd %d: %w", fd, err)
+			return nil, fmt.Errorf("fd %d: %w", fd, err)
 		}
-		syscall.CloseOnExec(fd)
 	}
-	return nil
+	null, err := syscall.Open("/dev/null", syscall.O_RDWR|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer syscall.Close(null)
+	moved := make([]int, len(fds))
+	for i, fd := range fds {
+		nfd, err := dupCloexec(fd, 64+rand.IntN(448))
+		if err != nil { // above the fd limit: the lowest free fd will do
+			nfd, err = dupCloexec(fd, 10)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("moving fd %d: %w", fd, err)
+		}
+		if err := syscall.Dup3(null, fd, syscall.O_CLOEXEC); err != nil {
+			return nil, fmt.Errorf("replacing fd %d: %w", fd, err)
+		}
+		moved[i] = nfd
+	}
+	return moved, nil
+}
+
+// dupCloexec duplicates fd to the lowest free fd >= min, close-on-exec.
+func dupCloexec(fd, min int) (int, error) {
+	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, uintptr(min))
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(r), nil
 }

@@ -15,4 +15,4 @@ func sysProcAttr() *syscall.SysProcAttr { return nil }
 
 func killGroup(pid int) {}
 
-func closeOnExec(fds ...int) error { return errors.New("subprocess workers need Linux") }
+func hideProtocol(fds ...int) ([]int, error) { return nil, errors.New("subprocess workers need Linux") }

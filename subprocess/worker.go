@@ -1,6 +1,7 @@
 package subprocess
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -170,7 +171,7 @@ func (p *Pool) startWorker() (w *worker, killed bool, err error) {
 		return nil, false, fmt.Errorf("subprocess: starting a worker: %w", err)
 	}
 	w.cmd, w.pid = cmd, cmd.Process.Pid
-	w.fr = newFrameReader(resR)
+	w.fr = newStallReader(resR, frameStall)
 	if err := p.handshake(w); err != nil {
 		w.kill(err)
 		p.reap(w)
@@ -184,14 +185,54 @@ func (p *Pool) startWorker() (w *worker, killed bool, err error) {
 	return w, false, nil
 }
 
-// handshake reads the worker's HELLO and runs the initializer.
+// handshake reads the worker's HELLO and runs the initializer. It is
+// bounded: the worker is killed if it has not said hello within
+// helloTimeout, or finished starting within the start timeout, or when the
+// pool stops meanwhile; handshake then returns why.
 func (p *Pool) handshake(w *worker) error {
-	timeout := fmt.Errorf("subprocess: worker %d did not say hello within %v", w.pid, helloTimeout)
-	t := time.AfterFunc(helloTimeout, func() { w.kill(timeout) })
-	typ, _, payload, err := w.fr.read()
-	if !t.Stop() {
-		return timeout // it was killed: not io.EOF, which means it died by itself
+	helloed := make(chan struct{})
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		helloT := time.NewTimer(min(helloTimeout, p.cfg.startTimeout))
+		defer helloT.Stop()
+		startT := time.NewTimer(p.cfg.startTimeout)
+		defer startT.Stop()
+		for {
+			select {
+			case <-helloed:
+				helloed = nil
+				helloT.Stop()
+				continue
+			case <-helloT.C:
+				w.kill(fmt.Errorf("subprocess: worker %d did not say hello within %v: %w", w.pid, min(helloTimeout, p.cfg.startTimeout), context.DeadlineExceeded))
+			case <-startT.C:
+				what := "its handshake"
+				if p.cfg.initName != "" {
+					what = fmt.Sprintf("the initializer %q", p.cfg.initName)
+				}
+				w.kill(fmt.Errorf("subprocess: worker %d did not finish starting within %v (StartTimeout): %s had not returned: %w", w.pid, p.cfg.startTimeout, what, context.DeadlineExceeded))
+			case <-p.stopc:
+				w.kill(errStopped)
+			case <-done:
+			}
+			return
+		}
+	}()
+	err := p.greet(w, helloed)
+	close(done)
+	<-exited
+	if w.killErr != nil {
+		return w.killErr // it was killed: not io.EOF, which means it died by itself
 	}
+	return err
+}
+
+// greet does the handshake for handshake; it closes helloed once the
+// worker said hello.
+func (p *Pool) greet(w *worker, helloed chan<- struct{}) error {
+	typ, _, payload, err := w.fr.read()
 	if err != nil {
 		return err
 	}
@@ -208,6 +249,7 @@ func (p *Pool) handshake(w *worker) error {
 	if h.hash != p.hash {
 		return fmt.Errorf("%w: worker %d registered other functions than the pool (registry hash %s, want %s); refused: register functions at package level, the same way in every run", ErrProtocol, w.pid, h.hash, p.hash)
 	}
+	close(helloed)
 	if p.cfg.initName == "" {
 		return nil
 	}
@@ -233,9 +275,9 @@ func (p *Pool) handshake(w *worker) error {
 	if len(outs) != 1 && len(outs) != 2 { // a batch of one: see request
 		return fmt.Errorf("%w: worker %d answered the initializer with %d outcomes", ErrProtocol, w.pid, len(outs))
 	}
-	err = errorOf(outs[0], nil)
+	err = errorOf(req.name, outs[0], nil)
 	if err == nil && len(outs) == 2 {
-		err = errorOf(outs[1], nil)
+		err = errorOf(req.name, outs[1], nil)
 	}
 	if err != nil {
 		return fmt.Errorf("subprocess: initializer %q failed in worker %d: %w", req.name, w.pid, err)
@@ -414,6 +456,7 @@ func (p *Pool) feederHasWorkLocked(w *worker) bool {
 // serve reads the worker's results until its result pipe ends. It returns
 // nil at a clean end, or the protocol error that ended it.
 func (p *Pool) serve(w *worker) error {
+	var big bigResult
 	for {
 		typ, id, payload, err := w.fr.read()
 		if err != nil {
@@ -422,14 +465,36 @@ func (p *Pool) serve(w *worker) error {
 			}
 			return nil // EOF, or the pipe closed under a kill
 		}
+		if big.n > 0 && (id != big.id || typ != frameMore && typ != frameResult) {
+			return fmt.Errorf("%w: frame type %d for call %d from worker %d amid the pieces of the result of call %d", ErrProtocol, typ, id, w.pid, big.id)
+		}
 		if typ == frameRevoked && len(payload) == 0 {
 			if err := p.takeBack(w, id); err != nil {
 				return err
 			}
 			continue
 		}
+		if typ == frameMore {
+			if err := big.add(p, w, id, payload); err != nil {
+				return err
+			}
+			continue
+		}
 		if typ != frameResult {
 			return fmt.Errorf("%w: unexpected frame type %d from worker %d", ErrProtocol, typ, w.pid)
+		}
+		if big.n > 0 {
+			if err := big.add(p, w, id, payload); err != nil {
+				return err
+			}
+			payload, err = big.payload, big.err
+			big = bigResult{}
+			if err != nil {
+				if err := p.fail(w, id, err); err != nil {
+					return err
+				}
+				continue
+			}
 		}
 		outs, err := decodeOutcomes(payload)
 		if err != nil {
@@ -465,6 +530,77 @@ func (p *Pool) deliver(w *worker, id uint64, outs []outcome) error {
 			w.signal()
 		}
 		return nil
+	}
+	return fmt.Errorf("%w: a result for call %d, which worker %d does not hold", ErrProtocol, id, w.pid)
+}
+
+// bigResult joins the pieces of a RESULT too large for one frame (see
+// workerSide.send). The results of a call may total 64 MiB per item (per
+// argument of a CALL): past that, the pieces are dropped as they come, and
+// the call fails with ErrTooLarge.
+type bigResult struct {
+	id      uint64
+	n       int // bytes received
+	limit   int
+	payload []byte
+	err     error
+}
+
+func (b *bigResult) add(p *Pool, w *worker, id uint64, piece []byte) error {
+	if b.n == 0 {
+		p.mu.Lock()
+		c := w.heldLocked(id)
+		limit := 0
+		if c != nil {
+			limit = max(1, c.items, len(c.req.args)) * maxFrame
+		}
+		p.mu.Unlock()
+		if c == nil {
+			return fmt.Errorf("%w: a result for call %d, which worker %d does not hold", ErrProtocol, id, w.pid)
+		}
+		*b = bigResult{id: id, limit: limit}
+	}
+	b.n += len(piece)
+	switch {
+	case b.err != nil:
+	case b.n > b.limit:
+		if n := b.limit / maxFrame; n > 1 {
+			b.err = tooLarge("subprocess: the results of a chunk of %d items total more than %d bytes, over the %s frame limit per item", n, b.limit, limitText())
+		} else {
+			b.err = tooLarge("subprocess: the result makes more than %d bytes, over the %s frame limit", b.limit, limitText())
+		}
+		b.payload = nil
+	default:
+		b.payload = append(b.payload, piece...)
+	}
+	return nil
+}
+
+// heldLocked returns the call id that w holds, or nil.
+func (w *worker) heldLocked(id uint64) *call {
+	for _, c := range w.sent {
+		if c.id == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// fail resolves the call id sent to w with err: its results could not be
+// received whole.
+func (p *Pool) fail(w *worker, id uint64, err error) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, c := range w.sent {
+		if c.id == id {
+			w.sent = append(w.sent[:i], w.sent[i+1:]...)
+			w.answered++
+			p.resolveLocked(c, nil, err)
+			if p.feederHasWorkLocked(w) {
+				w.signal()
+			}
+			return nil
+		}
 	}
 	return fmt.Errorf("%w: a result for call %d, which worker %d does not hold", ErrProtocol, id, w.pid)
 }

@@ -96,16 +96,25 @@ func (g *Gate) TryAcquire() Result {
 	}
 }
 
-// OverAcquire takes a slot beyond the limit (for a task run inline); it
-// fails only when the gate is closed.
-func (g *Gate) OverAcquire() bool {
+// TryAcquireNested takes a slot for work that a holder of a slot adds (a
+// running task's follow-up): a free one, or beyond the limit when beyond is
+// set, and also when the gate is closed, as long as some slot is still in
+// use. It returns Full when no slot is free (and beyond is not set), and
+// Closed only once the gate is closed and every slot has been given back
+// (Idle is closed or about to be): a closed gate admits work from its
+// holders until it is idle, and nothing after.
+func (g *Gate) TryAcquireNested(beyond bool) Result {
 	for {
 		s := g.state.Load()
-		if s&closedBit != 0 {
-			return false
+		used := s &^ closedBit
+		switch {
+		case s&closedBit != 0 && used == 0:
+			return Closed
+		case !beyond && used >= g.limit.Load():
+			return Full
 		}
 		if g.state.CompareAndSwap(s, s+1) {
-			return true
+			return Acquired
 		}
 	}
 }

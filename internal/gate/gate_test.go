@@ -83,7 +83,7 @@ func TestFIFO(t *testing.T) {
 	if err := g.Wait(ctx); err != execkit.ErrClosed {
 		t.Errorf("Wait on a closed gate = %v; want ErrClosed", err)
 	}
-	if g.Try() != Closed || g.TryAcquire() != Closed || g.OverAcquire() {
+	if g.Try() != Closed || g.TryAcquire() != Closed || g.TryAcquireNested(true) != Closed {
 		t.Error("a closed gate gave a slot")
 	}
 }
@@ -158,8 +158,8 @@ func TestLimitDown(t *testing.T) {
 	if r := g.Try(); r != Acquired {
 		t.Errorf("Try on an empty gate = %v; want Acquired", r)
 	}
-	if !g.OverAcquire() || g.Used() != 2 {
-		t.Errorf("OverAcquire: Used() = %d; want 2", g.Used())
+	if g.TryAcquireNested(true) != Acquired || g.Used() != 2 {
+		t.Errorf("TryAcquireNested(true): Used() = %d; want 2", g.Used())
 	}
 }
 
@@ -192,5 +192,42 @@ func TestWaitAllocs(t *testing.T) {
 	<-done
 	if allocs != 0 {
 		t.Errorf("Wait: %v allocations per call; want 0", allocs)
+	}
+}
+
+// TestTryAcquireNested: a holder of a slot may add work to a closed gate
+// until it is idle, within the limit unless beyond is set; nothing after.
+func TestTryAcquireNested(t *testing.T) {
+	var g Gate
+	g.Init(2, -1, nil)
+	if g.Try() != Acquired {
+		t.Fatal("Try on an empty gate: not Acquired")
+	}
+	g.Close()
+	if got := g.TryAcquire(); got != Closed {
+		t.Errorf("TryAcquire on a closed gate = %v; want Closed", got)
+	}
+	if got := g.TryAcquireNested(false); got != Acquired {
+		t.Errorf("TryAcquireNested(false), closed, 1 of 2 in use = %v; want Acquired", got)
+	}
+	if got := g.TryAcquireNested(false); got != Full {
+		t.Errorf("TryAcquireNested(false), closed, 2 of 2 in use = %v; want Full", got)
+	}
+	if got := g.TryAcquireNested(true); got != Acquired {
+		t.Errorf("TryAcquireNested(true), closed, 2 of 2 in use = %v; want Acquired", got)
+	}
+	for range 3 {
+		select {
+		case <-g.Idle():
+			t.Fatal("Idle closed while slots were in use")
+		default:
+		}
+		g.Release()
+	}
+	<-g.Idle()
+	for _, beyond := range []bool{false, true} {
+		if got := g.TryAcquireNested(beyond); got != Closed {
+			t.Errorf("TryAcquireNested(%v) on a closed idle gate = %v; want Closed", beyond, got)
+		}
 	}
 }

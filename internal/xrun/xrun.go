@@ -81,6 +81,13 @@ func (c *Counters) Stats() execkit.Stats {
 // error for strategies that act on it.
 func Exec(ctx context.Context, c *Counters, t execkit.Task, onError func(error)) error {
 	c.Start()
+	return ExecStarted(ctx, c, t, onError)
+}
+
+// ExecStarted is Exec for a strategy that counted the task as running
+// (Start) when it admitted it: one whose admitted tasks never wait in a
+// queue, so that Queued stays zero while a worker takes the task up.
+func ExecStarted(ctx context.Context, c *Counters, t execkit.Task, onError func(error)) error {
 	err := execkit.Run(ctx, t)
 	c.Finish(err)
 	if err != nil && !execkit.HasFuture(t) {

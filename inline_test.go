@@ -1,0 +1,82 @@
+package execkit_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/execkit/execkit"
+)
+
+// TestInlineSubmitEndedCtx: Inline never waits, so a ctx that has already
+// ended does not refuse a task (x/sync's TryGo true).
+func TestInlineSubmitEndedCtx(t *testing.T) {
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	var e execkit.Inline
+	ran := false
+	if err := e.Submit(ended, execkit.TaskFunc(func(context.Context) error { ran = true; return nil })); err != nil || !ran {
+		t.Errorf("Submit(ended ctx) = %v, ran %v; want nil, true", err, ran)
+	}
+	if err := e.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInlineFollowUpDuringShutdown: a task that submits follow-ups with its
+// ctx after Shutdown began has them run (nested), and Shutdown waits for
+// them; a Submit with an unrelated ctx, or with the task's ctx after
+// Shutdown returned, gets ErrClosed.
+func TestInlineFollowUpDuringShutdown(t *testing.T) {
+	var e execkit.Inline
+	started, release := make(chan struct{}), make(chan struct{})
+	kept := make(chan context.Context, 1)
+	var results []error
+	visited := 0
+	var node func(d int) execkit.Task
+	node = func(d int) execkit.Task {
+		return execkit.TaskFunc(func(ctx context.Context) error {
+			visited++
+			for i := 0; d > 0 && i < 2; i++ {
+				results = append(results, e.Submit(ctx, node(d-1)))
+			}
+			return nil
+		})
+	}
+	submitted := make(chan error, 1)
+	go func() {
+		submitted <- e.Submit(context.Background(), execkit.TaskFunc(func(ctx context.Context) error {
+			kept <- ctx
+			close(started)
+			<-release
+			if err := e.Submit(context.Background(), node(0)); !errors.Is(err, execkit.ErrClosed) {
+				t.Errorf("Submit with an unrelated ctx during Shutdown = %v; want ErrClosed", err)
+			}
+			return node(4).Run(ctx)
+		}))
+	}()
+	<-started
+	shut := make(chan error, 1)
+	go func() { shut <- e.Shutdown(context.Background()) }()
+	for e.Submit(context.Background(), execkit.TaskFunc(func(context.Context) error { return nil })) == nil {
+		// until Shutdown has begun
+	}
+	close(release)
+	if err := <-shut; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-submitted; err != nil {
+		t.Fatal(err)
+	}
+	if visited != 31 {
+		t.Errorf("when Shutdown returned, %d of 31 nodes had run", visited)
+	}
+	for _, err := range results {
+		if err != nil {
+			t.Errorf("a follow-up's Submit during Shutdown = %v; want nil", err)
+		}
+	}
+	if err := e.Submit(<-kept, node(0)); !errors.Is(err, execkit.ErrClosed) {
+		t.Errorf("Submit with a task's ctx after Shutdown = %v; want ErrClosed", err)
+	}
+}

@@ -1,0 +1,81 @@
+package subprocess_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"testing"
+
+	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/subprocess"
+)
+
+var (
+	errNotFound   = errors.New("not found")
+	errUndeclared = errors.New("undeclared")
+
+	// lookup fails with a declared sentinel, an undeclared one, or an
+	// error of its own type, by key.
+	lookup = execkit.Register("test.lookup", func(_ context.Context, key string) (int, error) {
+		switch key {
+		case "missing":
+			return 0, fmt.Errorf("lookup %q: %w", key, errNotFound)
+		case "undeclared":
+			return 0, fmt.Errorf("lookup %q: %w", key, errUndeclared)
+		case "path":
+			return 0, &fs.PathError{Op: "open", Path: key, Err: fs.ErrNotExist}
+		}
+		return len(key), nil
+	}, execkit.Errors(errNotFound))
+)
+
+// The sentinels declared with Errors keep their identity across the
+// process boundary, on every path a call takes (a task, Apply, a chunk of
+// Map or MapUnordered); other errors arrive as an *execkit.RemoteError with
+// their text and type name (Map and MapUnordered say which item failed
+// first).
+func TestErrorIdentity(t *testing.T) {
+	p := newPool(t, 2)
+	ctx := testContext(t)
+	paths := map[string]func(key string) error{
+		"Func.Go": func(key string) error { _, err := lookup.Go(ctx, p, key).Wait(ctx); return err },
+		"Apply":   func(key string) error { _, err := subprocess.Apply(ctx, p, lookup, key); return err },
+		"Map": func(key string) error {
+			_, err := subprocess.Map(ctx, p, lookup, []string{"a", key, "b"})
+			return err
+		},
+		"Func.Map": func(key string) error { _, err := lookup.Map(ctx, p, []string{"a", key}); return err },
+		"MapUnordered": func(key string) error {
+			for _, err := range subprocess.MapUnordered(ctx, p, lookup, func(yield func(string) bool) { yield(key) }) {
+				return err
+			}
+			return errors.New("MapUnordered yielded nothing")
+		},
+	}
+	tests := []struct {
+		key, typ, msg string
+		is            error // want errors.Is(err, is)
+		isNot         error // want !errors.Is(err, isNot)
+	}{
+		{"missing", "*fmt.wrapError", `lookup "missing": not found`, errNotFound, nil},
+		{"undeclared", "*fmt.wrapError", `lookup "undeclared": undeclared`, nil, errUndeclared},
+		{"path", "*fs.PathError", "open path: file does not exist", nil, fs.ErrNotExist},
+	}
+	for name, run := range paths {
+		for _, tt := range tests {
+			err := run(tt.key)
+			var re *execkit.RemoteError
+			if !errors.As(err, &re) || re.Type != tt.typ || re.Message != tt.msg || !strings.HasSuffix(err.Error(), tt.msg) {
+				t.Errorf("%s(%q) = %#v; want a *RemoteError of type %s saying %q", name, tt.key, err, tt.typ, tt.msg)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("%s(%q): errors.Is(%v, %v) = false; want true (declared with Errors)", name, tt.key, err, tt.is)
+			}
+			if tt.isNot != nil && errors.Is(err, tt.isNot) {
+				t.Errorf("%s(%q): errors.Is(%v, %v) = true; want false (not declared)", name, tt.key, err, tt.isNot)
+			}
+		}
+	}
+}

@@ -1,0 +1,49 @@
+package subprocess
+
+import (
+	"os"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// maxFrameEnv lowers the frame limit in a test's pool and its workers, so
+// that the tests of large payloads move kilobytes, not hundreds of
+// megabytes (which take minutes under -race).
+const maxFrameEnv = "SUBPROCESS_TEST_MAX_FRAME"
+
+func init() {
+	if s := os.Getenv(maxFrameEnv); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			panic(err)
+		}
+		maxFrame = n
+	}
+}
+
+// SetMaxFrame sets the frame limit to n bytes, in this process and in the
+// workers started during the test; call it before starting its pools (the
+// limit is restored after their cleanup).
+func SetMaxFrame(t testing.TB, n int) {
+	old := maxFrame
+	t.Setenv(maxFrameEnv, strconv.Itoa(n))
+	maxFrame = n
+	t.Cleanup(func() { maxFrame = old })
+}
+
+// WriteResultPipe writes b to the worker's result pipe, wherever init moved
+// it: the tests' stand-in for a task that found the pipe anyway.
+func WriteResultPipe(b []byte) error {
+	_, err := syscall.Write(protocolFds.results, b)
+	return err
+}
+
+// SetFrameStall sets the bound of frameStall for the pools started until
+// restore is called.
+func SetFrameStall(d time.Duration) (restore func()) {
+	old := frameStall
+	frameStall = d
+	return func() { frameStall = old }
+}
