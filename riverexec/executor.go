@@ -354,11 +354,13 @@ func (e *Executor) revoke(ctx context.Context, c *call) ([]byte, error) {
 // Enqueue: no Future waits for it).
 func (e *Executor) args(name string, payload []byte, from string) callArgs {
 	return callArgs{
-		Func:    name,
-		Payload: payload,
-		Retries: e.cfg.retries,
-		Backoff: e.cfg.backoff.Milliseconds(),
-		From:    from,
+		Func:     name,
+		Payload:  payload,
+		Retries:  e.cfg.retries,
+		Backoff:  e.cfg.backoff.Milliseconds(),
+		From:     from,
+		Format:   jobFormat,
+		Registry: execkit.RegistryHash(),
 	}
 }
 

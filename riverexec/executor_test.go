@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -391,6 +393,101 @@ func TestEnqueueTx(t *testing.T) {
 		}
 		if _, err := ex.EnqueueTx(ctx, tx, execkit.TaskFunc(func(context.Context) error { return nil })); !errors.Is(err, execkit.ErrNotPortable) {
 			t.Errorf("EnqueueTx(closure) = %v; want ErrNotPortable", err)
+		}
+	})
+}
+
+var (
+	// attempts counts the calls of reject per token.
+	attempts sync.Map
+	// reject fails: permanently when its token says so.
+	reject = execkit.Register("riverexec_test.reject", func(_ context.Context, token string) (int, error) {
+		n, _ := attempts.LoadOrStore(token, new(atomic.Int32))
+		n.(*atomic.Int32).Add(1)
+		err := fmt.Errorf("no such record %s", token)
+		if strings.HasPrefix(token, "permanent") {
+			return 0, Permanent(err)
+		}
+		return 0, err
+	})
+)
+
+// TestPermanent: an error marked Permanent fails the job at its first
+// attempt although Retries allows more; an unmarked one uses the retries.
+func TestPermanent(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		ex := newExecutor(t, db, Retries(2, time.Millisecond))
+		ctx := context.Background()
+		for _, tt := range []struct {
+			kind     string
+			attempts int
+		}{{"permanent", 1}, {"retried", 3}} {
+			token := tt.kind + "-" + t.Name()
+			_, err := reject.Go(ctx, ex, token).Wait(ctx)
+			var je *JobError
+			if !errors.As(err, &je) || je.Attempts != tt.attempts || je.Message != "no such record "+token {
+				t.Errorf("%s: Wait = %v; want a *JobError after %d attempt(s) with the task's own message", tt.kind, err, tt.attempts)
+			}
+			if n, _ := attempts.Load(token); n == nil || int(n.(*atomic.Int32).Load()) != tt.attempts {
+				t.Errorf("%s: the task ran %v times; want %d", tt.kind, n, tt.attempts)
+			}
+		}
+		if Permanent(nil) != nil {
+			t.Error("Permanent(nil) != nil")
+		}
+	})
+}
+
+// TestIncompatibleJob: a worker refuses, with an error naming both sides,
+// a job of another job format (one queued by an older build has none) or
+// from a submitter with another registry, instead of decoding it.
+func TestIncompatibleJob(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		ex := newExecutor(t, db)
+		ctx := context.Background()
+		payload, err := double.Codec().Marshal(21)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := execkit.RegistryHash()
+		tests := []struct {
+			name     string
+			format   int
+			registry string
+			want     []string
+		}{
+			{"older build", 0, "", []string{"job format 0", "registry (none)", fmt.Sprintf("reads format %d", jobFormat), reg}},
+			{"newer format", jobFormat + 1, reg, []string{fmt.Sprintf("job format %d", jobFormat+1), fmt.Sprintf("reads format %d", jobFormat)}},
+			{"other registry", jobFormat, "0123456789abcdef", []string{"registry 0123456789abcdef", "has registry " + reg}},
+			{"this build", jobFormat, reg, nil},
+		}
+		for _, tt := range tests {
+			args := callArgs{Func: double.Name(), Payload: payload, Format: tt.format, Registry: tt.registry}
+			res, err := ex.client.Insert(ctx, args, ex.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var j Job
+			waitFor(t, tt.name+" to finish", func() bool {
+				if j, err = ex.Lookup(ctx, res.Job.ID); err != nil {
+					t.Fatal(err)
+				}
+				return j.State == StateSuccess || j.State == StateFailure
+			})
+			if tt.want == nil {
+				if j.State != StateSuccess {
+					t.Errorf("%s: %s, %v; want SUCCESS", tt.name, j.State, j.Err)
+				}
+				continue
+			}
+			if j.State != StateFailure || !errors.Is(j.Err, ErrIncompatible) {
+				t.Fatalf("%s: %s, %v; want FAILURE wrapping ErrIncompatible", tt.name, j.State, j.Err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(j.Err.Error(), w) {
+					t.Errorf("%s: error %q does not say %q", tt.name, j.Err, w)
+				}
+			}
 		}
 	})
 }
