@@ -491,3 +491,26 @@ func TestIncompatibleJob(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenSQLiteConcurrently: processes that open a new file at once (here
+// handles of one process, each with its own connection) all get River's
+// tables.
+func TestOpenSQLiteConcurrently(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	const n = 4
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			db, err := OpenSQLite(context.Background(), path)
+			if err == nil {
+				err = db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("OpenSQLite = %v; want nil", err)
+		}
+	}
+}

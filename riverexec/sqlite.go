@@ -45,7 +45,7 @@ const (
 // on one machine may open the same file at once; see the package
 // documentation for what SQLite allows. OpenSQLite blocks for the
 // migration, which ctx bounds, and is safe to call concurrently, from
-// several processes too (the migration runs in one write transaction).
+// several processes too.
 func OpenSQLite(ctx context.Context, path string) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()))
@@ -72,15 +72,15 @@ func migrateSQLite(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
-	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: one migrating process at a time
-	if err != nil {
-		return err
+	// Two processes opening a new file at once may both find a migration
+	// missing; the one that loses fails on what the other created, and
+	// finds nothing left to do when it tries again.
+	for attempt := 0; ; attempt++ {
+		_, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		if err == nil || attempt == 2 || ctx.Err() != nil {
+			return err
+		}
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit: sql.ErrTxDone
-	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 // NewSQLite makes an executor on a SQLite database: the embedded rung of
