@@ -30,6 +30,7 @@ func (f TaskFunc) Run(ctx context.Context) error { return f(ctx) }
 //     ctx ends (then it returns ctx.Err()), or reject at once with [ErrFull].
 //     After Shutdown began it returns [ErrClosed]. A nil task gets
 //     [ErrNilTask]. ctx bounds admission only: it is not the task's context.
+//     A nil ctx is [context.Background], for Submit and Shutdown alike.
 //   - Every admitted task runs at most once and its outcome is observable:
 //     through its [Future] when it has one, else through the executor's
 //     error handler. A panic in a task becomes a [*PanicError] delivered to

@@ -51,6 +51,9 @@ type inlineKey struct{}
 // one derived from it, runs its task (nested) while Shutdown waits, as long
 // as e has not finished, and Shutdown waits for it too.
 func (e *Inline) Submit(ctx context.Context, t Task) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if IsNil(t) {
 		return ErrNilTask
 	}
@@ -117,6 +120,9 @@ func (e *Inline) nested(ctx context.Context) bool {
 // contexts and returns ctx.Err(); a later call waits again. It is
 // idempotent and safe to call concurrently.
 func (e *Inline) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	e.init()
 	e.mu.Lock()
 	if !e.closed {

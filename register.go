@@ -868,8 +868,8 @@ func (t *funcTask[In, Out]) Run(ctx context.Context) error {
 }
 
 func (t *funcTask[In, Out]) RunVia(ctx context.Context, invoke Invoker) error {
-	if err := ctx.Err(); err != nil { // cancelled before it started: never start
-		return err
+	if ctx.Err() != nil { // cancelled before it started: never start
+		return context.Cause(ctx)
 	}
 	_, err := t.via(ctx, invoke)
 	return err

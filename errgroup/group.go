@@ -154,6 +154,9 @@ func WithContext(ctx context.Context, opts ...Option) (*Group, error) {
 // group, and Shutdown returns it. A task made by [execkit.Go] also delivers
 // it to its Future.
 func (g *Group) Submit(ctx context.Context, t execkit.Task) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
@@ -316,6 +319,16 @@ func (g *Group) run(t execkit.Task) {
 
 // exec runs an admitted task and fails the group with its error.
 func (g *Group) exec(t execkit.Task) {
+	if g.ctx.Err() != nil {
+		// The group failed (or its parent ended) before t started: t never
+		// starts. A Future still gets the cause, as its outcome.
+		g.counters.Unqueue()
+		g.skipped.Add(1)
+		if execkit.HasFuture(t) {
+			_ = execkit.Run(g.ctx, t)
+		}
+		return
+	}
 	err := xrun.Exec(g.ctx, &g.counters, t, ignore)
 	if err == nil {
 		return
@@ -366,6 +379,9 @@ func (g *Group) fail(err error) {
 // again. It is idempotent and safe to call concurrently: every call that
 // waits to the end returns the same error.
 func (g *Group) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	g.shutOnce.Do(func() {
 		g.mu.Lock()
 		g.closed.Store(true)
@@ -428,7 +444,7 @@ func (g *Group) compose() error {
 // Skipped) and the tasks skipped because the group had failed.
 type Stats struct {
 	execkit.Stats
-	Skipped int64 // Submit calls refused with ErrGroupFailed
+	Skipped int64 // tasks never started because the group had failed: refused by Submit with ErrGroupFailed, or admitted and not started by then
 }
 
 // Stats returns a snapshot of the group's counters. It never blocks and is

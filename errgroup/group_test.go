@@ -280,8 +280,10 @@ func TestShutdownDeadlineAfterFailure(t *testing.T) {
 	release := make(chan struct{})
 	failed := make(chan struct{})
 	submit(t, g, func(context.Context) error { close(started); <-release; return nil })
-	submit(t, g, func(ctx context.Context) error { <-ctx.Done(); close(failed); return nil })
+	waiting := make(chan struct{})
+	submit(t, g, func(ctx context.Context) error { close(waiting); <-ctx.Done(); close(failed); return nil })
 	<-started
+	<-waiting // (a task that has not started when the group fails never starts)
 	submit(t, g, func(context.Context) error { return errBoom })
 	<-failed // the group's context is cancelled: it has failed
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)

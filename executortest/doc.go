@@ -17,7 +17,8 @@
 // deliberately broken executors (one drops a task, one runs a task twice,
 // one leaks a goroutine, one lets a panic escape, one ignores its ctx, one
 // keeps accepting after Shutdown, two replace a task's error by its text,
-// one tells the tasks it cancelled only after Shutdown returned, one drops
+// one tells the tasks it cancelled only after Shutdown returned, one
+// panics on a nil ctx, one reports a Thread's error to onError too, one drops
 // a running task's follow-up during Shutdown, one returns from Shutdown
 // before such follow-ups finished, one refuses them though it declares
 // [AdmitsFollowUp]), each of which it fails.

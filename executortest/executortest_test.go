@@ -51,13 +51,16 @@ func newGoExec(onError func(error), broken string, capacity int, follow bool) *g
 }
 
 func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
+	if ctx == nil && e.broken != "nilctx" { // "nilctx" calls ctx.Value on it below
+		ctx = context.Background()
+	}
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
 	if _, ok := t.(execkit.Portable); !ok && e.crosses() {
 		return execkit.ErrNotPortable
 	}
-	if e.follow && ctx.Value(goExecKey{}) == e {
+	if (e.follow || e.broken == "nilctx") && ctx.Value(goExecKey{}) == e {
 		if done, err := e.followUp(t); done {
 			return err
 		}
@@ -110,8 +113,8 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 		if e.broken == "twice" && n%10 == 0 {
 			err = execkit.Run(e.base, t)
 		}
-		if err != nil && !execkit.HasFuture(t) {
-			e.onError(err)
+		if err != nil && (!execkit.HasFuture(t) || e.broken == "reporttwice") {
+			e.onError(err) // "reporttwice": also the error a Thread or Future reported
 		}
 	}()
 	return nil
@@ -190,6 +193,9 @@ func (e *goExec) followUp(t execkit.Task) (bool, error) {
 }
 
 func (e *goExec) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	e.mu.Lock()
 	e.closed = true
 	e.mu.Unlock()
@@ -249,6 +255,8 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"ignorectx", "did not return within"},
 		{"afterclose", "Submit after Shutdown = <nil>; want ErrClosed"},
 		{"cancellate", "tasks still had a live ctx"},
+		{"nilctx", "Submit(nil ctx) panicked"},
+		{"reporttwice", "want nothing (a Thread reports its own outcome)"},
 		{"errtext", "Func.Go of a task failing with \"executortest: task 1: executortest: undeclared sentinel\": errors.Is(err, the sentinel) = false"},
 		{"remotetext", "errors.Is(err, the sentinel) = false for &errors.errorString"},
 		{"dropfollowup", "but the task had run 0 times when Shutdown returned"},

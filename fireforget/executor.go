@@ -102,6 +102,9 @@ func New(opts ...Option) (*Executor, error) {
 // then. A task's ctx kept after the Executor finished admits nothing
 // (ErrClosed).
 func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
@@ -252,6 +255,9 @@ func (e *Executor) finishIfIdle() {
 // still finish in the background and a later Shutdown waits for them again.
 // It is idempotent and safe to call concurrently.
 func (e *Executor) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	e.closeMu.Do(func() {
 		close(e.closing)
 		e.state.Or(closedBit)

@@ -67,11 +67,12 @@ func (f optionFunc) apply(c *config) error { return f(c) }
 // and others doing the same, waits for a slot that only its own return
 // would free. Such a nested Submit or call returns only when its ctx ends
 // (ctx.Err(), or for Background a Thread failed with it) or, on an Executor,
-// when Shutdown begins ([execkit.ErrClosed]); with context.Background() on a
-// Background function nothing ends it, and Shutdown waits for the task
-// forever. Pass the task's own ctx to the nested call, so that Shutdown's
-// deadline (which cancels it) ends the wait, or use [RejectAtLimit] to get
-// [execkit.ErrFull] at once; a [Registry] never waits, so its jobs may start
+// when Shutdown begins: then a Submit made with the task's own ctx is a
+// follow-up and runs in the calling task's goroutine (caller-runs), and any
+// other gets [execkit.ErrClosed]. With context.Background() on a Background
+// function nothing ends it, and Shutdown waits for the task forever. Pass
+// the task's own ctx to the nested call, so that Shutdown ends the wait,
+// or use [RejectAtLimit] to get [execkit.ErrFull] at once; a [Registry] never waits, so its jobs may start
 // jobs freely.
 func Limit(n int) Option {
 	return optionFunc(func(c *config) error {

@@ -318,6 +318,9 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	r.ready()
 	r.mu.Lock()
 	r.closed = true

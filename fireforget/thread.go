@@ -60,7 +60,17 @@ func NewThread(name string, t execkit.Task) *Thread {
 // Task method ([execkit.Func.Task]): the task runs there and the Thread,
 // here, records its outcome for Join. Any other task gets
 // [execkit.ErrNotPortable] from such an executor, as Start's error.
+//
+// A nil ctx is context.Background; a nil ex gets [execkit.ErrNilExecutor];
+// a nil or zero Thread (not made by NewThread) gets [execkit.ErrNilTask].
+// Start never panics.
 func (th *Thread) Start(ctx context.Context, ex execkit.Executor) error {
+	if th == nil || th.done == nil { // not made by NewThread: nothing to run
+		return execkit.ErrNilTask
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if !th.begun.CompareAndSwap(false, true) {
 		return ErrStarted
 	}
@@ -71,6 +81,10 @@ func (th *Thread) submit(ctx context.Context, ex execkit.Executor) error {
 	if execkit.IsNil(th.task) {
 		th.finish(execkit.ErrNilTask)
 		return execkit.ErrNilTask
+	}
+	if ex == nil {
+		th.finish(execkit.ErrNilExecutor)
+		return execkit.ErrNilExecutor
 	}
 	var t execkit.Task = (*threadTask)(th)
 	if _, ok := th.task.(execkit.Portable); ok {
@@ -133,7 +147,10 @@ func (th *Thread) Alive() bool {
 // times and concurrently. For a Thread never started it returns
 // [ErrNotStarted] at once.
 func (th *Thread) Join(ctx context.Context) error {
-	if !th.begun.Load() {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if th == nil || !th.begun.Load() {
 		return ErrNotStarted
 	}
 	select {

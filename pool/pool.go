@@ -123,6 +123,9 @@ func New(size int, opts ...Option) (*Pool, error) {
 // and [execkit.ErrClosed] once Shutdown has begun, including to callers
 // waiting at that moment, except to a running task's follow-up as above.
 func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
@@ -277,6 +280,9 @@ func (p *Pool) Resize(n int) error {
 // in the background, and a later Shutdown waits for it again. It is
 // idempotent and safe to call concurrently.
 func (p *Pool) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	p.shutOnce.Do(func() {
 		p.resizeMu.Lock() // no Tune racing with the release below
 		p.gate.Close()

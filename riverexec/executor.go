@@ -213,6 +213,9 @@ func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
 // another machine), [ErrWorkOnly] on a [WorkOnly] executor, and
 // [execkit.ErrClosed] once Shutdown has begun. Safe for concurrent use.
 func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
@@ -423,6 +426,9 @@ func randomName() string {
 // later call waits again. Jobs still in the database stay there. It is
 // idempotent and safe to call concurrently.
 func (e *Executor) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	e.mu.Lock()
 	if !e.closed {
 		e.closed = true

@@ -55,6 +55,9 @@ func (e *Executor) EnqueueTx(ctx context.Context, tx any, t execkit.Task) (int64
 }
 
 func (e *Executor) enqueue(ctx context.Context, t execkit.Task, insert func(context.Context, []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)) (int64, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if execkit.IsNil(t) {
 		return 0, execkit.ErrNilTask
 	}
@@ -95,6 +98,9 @@ func (e *Executor) enqueue(ctx context.Context, t execkit.Task, insert func(cont
 // in every mode and after Shutdown while the pool is open, and is safe for
 // concurrent use.
 func (e *Executor) Lookup(ctx context.Context, id int64) (Job, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	row, err := e.client.JobGet(ctx, id)
 	if errors.Is(err, rivertype.ErrNotFound) {
 		return Job{ID: id, State: StateUnknown}, nil
@@ -114,6 +120,9 @@ func (e *Executor) Lookup(ctx context.Context, id int64) (Job, error) {
 // blocks for one query, works in every mode and after Shutdown while the
 // pool is open, and is safe for concurrent use.
 func (e *Executor) Cancel(ctx context.Context, id int64) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	_, err := e.client.JobCancel(ctx, id)
 	switch {
 	case errors.Is(err, rivertype.ErrNotFound):

@@ -32,6 +32,9 @@ func Apply[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], 
 type direct struct{ p *Pool }
 
 func (d direct) Submit(ctx context.Context, t execkit.Task) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	p := d.p
 	pt, ok := t.(execkit.Portable)
 	if !ok {

@@ -164,6 +164,9 @@ func (p *Pool) Workers() int { return p.n }
 // process boundary), [execkit.ErrClosed] once Shutdown or Terminate began,
 // and an error wrapping [ErrBroken] when the pool gave up starting workers.
 func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
@@ -249,6 +252,9 @@ func (p *Pool) Stats() execkit.Stats { return p.counters.Stats() }
 // ended, wrapping its error. A later call waits again. It is idempotent and safe to call concurrently; after Terminate it
 // returns nil once Terminate's work is done.
 func (p *Pool) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	p.beginClose()
 	select {
 	case <-p.done:
