@@ -72,16 +72,20 @@ func migrateSQLite(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
-	// Two processes opening a new file at once may both find a migration
-	// missing; the one that loses fails on what the other created, and
-	// finds nothing left to do when it tries again.
-	for attempt := 0; ; attempt++ {
+	// Processes opening a new file at once may each find a migration
+	// missing; one that loses the race fails on what another created, and
+	// goes on from there when it tries again. Every failure is another
+	// opener's progress, so a few tries suffice.
+	for attempt := 1; ; attempt++ {
 		_, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-		if err == nil || attempt == 2 || ctx.Err() != nil {
+		if err == nil || attempt == migrateAttempts || ctx.Err() != nil {
 			return err
 		}
 	}
 }
+
+// migrateAttempts bounds OpenSQLite's tries at the migration.
+const migrateAttempts = 20
 
 // NewSQLite makes an executor on a SQLite database: the embedded rung of
 // the ladder, one machine and nothing to install. Open db with
