@@ -27,8 +27,11 @@
 // boundary, and the Python originals, which bench/python/bench.py runs
 // from a JSON plan, printing JSON lines that [ParsePython] reads. Adding an
 // executor is adding one Strategy value (executorRow makes one for any
-// execkit.Executor); the riverexec row (riverexec.go) runs only when
-// EXECKIT_PG_URL names a PostgreSQL database.
+// execkit.Executor); the riverexec rows (riverexec.go) run on an embedded
+// SQLite file always and on PostgreSQL when EXECKIT_PG_URL names a
+// database, beside their Python original, Celery on a Redis broker
+// (celery.go: where /usr/bin/python3 has Celery and redis-server is
+// installed), driven from Go through a client process.
 //
 // # Measuring honestly on a busy machine
 //

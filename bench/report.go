@@ -149,9 +149,21 @@ func writeTargets(b *strings.Builder, rep *Report) {
 	fmt.Fprintf(b, "## Targets\n\n")
 	fmt.Fprintf(b, "| target | workload | measured | want | status | note |\n|---|---|---:|---|---|---|\n")
 	for _, t := range rep.Targets {
-		got := "—"
+		got, want := "—", FormatRatio(t.Want)
 		if t.Ratio != nil {
 			got = FormatRatio(*t.Ratio)
+		}
+		switch t.Metric {
+		case "tasks/s":
+			want = fmt.Sprintf("%.0f tasks/s", t.Want)
+			if t.Ratio != nil {
+				got = fmt.Sprintf("%.0f tasks/s", *t.Ratio)
+			}
+		case "ms":
+			want = fmt.Sprintf("%.0f ms", t.Want)
+			if t.Ratio != nil {
+				got = fmt.Sprintf("%.1f ms", *t.Ratio)
+			}
 		}
 		what := t.Strategy + " vs " + t.Against
 		if t.Against == "" {
@@ -161,7 +173,7 @@ func writeTargets(b *strings.Builder, rep *Report) {
 		if status != NA {
 			status = "**" + status + "**"
 		}
-		fmt.Fprintf(b, "| %s (%s) | %s | %s | %s %s | %s | %s |\n", t.Name, what, t.Workload, got, t.Op, FormatRatio(t.Want), status, mdEscape(t.Note))
+		fmt.Fprintf(b, "| %s (%s) | %s | %s | %s %s | %s | %s |\n", t.Name, what, t.Workload, got, t.Op, want, status, mdEscape(t.Note))
 	}
 	fmt.Fprintf(b, "\nTime ratios are this/that (below 1 is faster), the median of the per-round ratios where both ran every round; speed-ups are Python's time over Go's; the memory ratio is peak RSS over peak RSS. The tables below show ratios of medians.\n\n")
 }

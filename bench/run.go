@@ -68,7 +68,7 @@ func Compare(ctx context.Context, cfg Config) (*Report, error) {
 		switch {
 		case c.Strategy.Lang == LangGo && mem:
 			goMem = append(goMem, c)
-		case c.Strategy.Lang == LangGo:
+		case c.Strategy.Lang == LangGo, c.Strategy.New != nil: // a Python row with a Go runner (Celery)
 			goCases = append(goCases, c)
 		case mem:
 			pyMem = append(pyMem, c)
@@ -217,8 +217,11 @@ func missingNotes() []string {
 			out = append(out, name+": not in this build (its package was not on main when the bench was last updated)")
 		}
 	}
+	if why := celeryMissing(); why != "" {
+		out = append(out, StratCelery+": "+why+": the Celery row is absent")
+	}
 	if pg := os.Getenv(EnvPGURL); pg == "" {
-		out = append(out, StratRiverexec+": set "+EnvPGURL+" to a PostgreSQL URL to add its row (River + PostgreSQL; bash riverexec/testdata/pg.sh start makes a throwaway server)")
+		out = append(out, StratRiverexec+": set "+EnvPGURL+" to a PostgreSQL URL to add its row (River + PostgreSQL; bash riverexec/testdata/pg.sh start makes a throwaway server); "+StratRiverexecSQLite+" runs without it")
 	} else {
 		host := "?"
 		if u, err := url.Parse(pg); err == nil {

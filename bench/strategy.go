@@ -107,7 +107,8 @@ type Runner interface {
 func Strategies() []*Strategy {
 	strategiesOnce.Do(func() {
 		all := slices.Concat(goStrategies(), peerStrategies(), execkitStrategies(), processStrategies(), pythonStrategies())
-		if s := riverexecStrategy(); s != nil {
+		all = append(all, riverexecStrategies()...)
+		if s := celeryStrategy(); s != nil {
 			all = append(all, s)
 		}
 		strategies = all

@@ -12,7 +12,7 @@ type Target struct {
 	Workload string   `json:"workload"`
 	Strategy string   `json:"strategy"`
 	Against  string   `json:"against"`
-	Metric   string   `json:"metric"` // "time" (this/against), "speedup" (against/this), "rss" (this/against)
+	Metric   string   `json:"metric"` // "time" (this/against), "speedup" (against/this), "rss" (this/against); "tasks/s" or "ms": an absolute value, no Against
 	Ratio    *float64 `json:"ratio"`
 	Op       string   `json:"op"` // "<=" or ">="
 	Want     float64  `json:"want"`
@@ -38,6 +38,8 @@ const (
 	StratSubprocessVarint = "execkit-subprocess-varint"
 	// StratRiverexec is the River + PostgreSQL row (with EXECKIT_PG_URL).
 	StratRiverexec = "execkit-riverexec"
+	// StratRiverexecSQLite is the River + SQLite row (always).
+	StratRiverexecSQLite = "execkit-riverexec-sqlite"
 )
 
 // poolPeers are the pools execkit's pool is held against.
@@ -63,8 +65,34 @@ func Targets(rs []Result) []Target {
 			ratioTarget("subprocess Map vs multiprocessing.Pool.map", "map", s, "py-mp-pool", "speedup", ">=", 2, rs),
 		)
 	}
-	ts = append(ts, memTarget(rs))
+	ts = append(ts, memTarget(rs),
+		absTarget("riverexec on PostgreSQL, end to end", "noop", StratRiverexec, "tasks/s", ">=", 1000, rs),
+		absTarget("riverexec on SQLite, end to end", "noop", StratRiverexecSQLite, "tasks/s", ">=", 500, rs),
+		absTarget("riverexec on SQLite, round trip in one process", "roundtrip", StratRiverexecSQLite, "ms", "<=", 20, rs),
+	)
 	return ts
+}
+
+// absTarget holds one cell against an absolute value: its throughput
+// (metric "tasks/s") or its time per task (metric "ms"). Ratio carries the
+// measured value.
+func absTarget(name, workload, strategy, metricName, op string, want float64, rs []Result) Target {
+	t := Target{Name: name, Workload: workload, Strategy: strategy, Metric: metricName, Op: op, Want: want}
+	r, note := value(rs, workload, strategy, "time")
+	if note != "" {
+		t.Note, t.Status = note, NA
+		return t
+	}
+	v := r.TasksPerSec
+	if metricName == "ms" {
+		v = r.NsPerTask / 1e6
+	}
+	t.Ratio = &v
+	t.Status = judge(t.Ratio, op, want)
+	if t.Status == Miss {
+		t.Note = fmt.Sprintf("median of %d samples of %d tasks; see the strategy's note for what bounds it", len(r.Samples), r.Tasks)
+	}
+	return t
 }
 
 // memTarget is the pool's peak RSS against goroutine-per-task's on 1e6

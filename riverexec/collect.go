@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -113,16 +112,10 @@ func (e *Executor) insertBatch(batch []*call) error {
 
 // notifyInsert wakes the queue's workers. River notifies them too, but at
 // most once per FetchCooldown (2ms) per queue and never later, so an insert
-// right after another would wait for the workers' next poll (a second).
-// The topic is River's (v0.30): "<schema>.river_insert".
+// right after another would wait for the workers' next poll (a second on
+// PostgreSQL).
 func (e *Executor) notifyInsert(ctx context.Context) {
-	var schema *string
-	if e.cfg.schema != "" {
-		schema = &e.cfg.schema
-	}
-	_, err := e.pool.Exec(ctx, "SELECT pg_notify(concat(coalesce($1::text, current_schema()), '.river_insert'), $2)",
-		schema, `{"queue": `+strconv.Quote(e.cfg.queue)+`}`)
-	if err != nil {
+	if err := e.db.notifyInsert(ctx, nil, e.cfg.schema, e.cfg.queue); err != nil {
 		e.logger.Warn("riverexec: notifying the workers (they will poll)", "err", err)
 	}
 }
@@ -148,7 +141,8 @@ func (e *Executor) requeue(batch []*call) {
 }
 
 // transient reports whether err is worth trying again: the connection broke
-// or the server is starting or stopping.
+// or the server is starting or stopping (PostgreSQL), or the database
+// stayed locked longer than the busy timeout (SQLite).
 func transient(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -159,6 +153,9 @@ func transient(err error) bool {
 			return true
 		}
 		return false
+	}
+	if sqliteBusy(err) {
+		return true
 	}
 	var (
 		netErr  net.Error

@@ -1,10 +1,41 @@
-// Package riverexec is an [execkit.Executor] whose tasks run on any number
-// of machines: each task is a job of River (github.com/riverqueue/river), a
-// job queue in PostgreSQL. It is execkit's counterpart of Celery, minus the
-// broker and the result backend to deploy: the database you already run is
-// both. It is a module of its own, so that River and pgx enter only the
-// go.mod of programs that import it.
+// Package riverexec is an [execkit.Executor] whose tasks are durable: each
+// task is a job of River (github.com/riverqueue/river), a job queue in a
+// database, so it survives the process that submitted it. It is execkit's
+// counterpart of Celery, minus the broker and the result backend to
+// deploy: the database is both. It is a module of its own, so that River,
+// pgx and SQLite enter only the go.mod of programs that import it.
 //
+// # The ladder: one handle chooses the database
+//
+//   - One machine, nothing to install: [OpenSQLite] opens (or creates) an
+//     embedded SQLite file, pure Go (modernc.org/sqlite, no cgo, no server),
+//     and [NewSQLite] makes the executor on it. Jobs survive a crash or a
+//     restart of the process.
+//   - Many machines: [Migrate] and [New] on a PostgreSQL pool
+//     (*pgxpool.Pool); workers on any machine that reaches the database.
+//
+// Everything else is the same on both: Register, Func.Go and Map,
+// [Executor.Enqueue], Lookup, Cancel, the states, [Retries], [Permanent].
+// [Executor.EnqueueTx] takes the database's own transaction (a pgx.Tx, or a
+// *sql.Tx of the SQLite handle), so a job exists if and only if the
+// transaction that wrote your row commits.
+//
+// # What SQLite allows
+//
+// SQLite lets one writer at a time hold the file; readers never wait (the
+// handle of OpenSQLite uses write-ahead logging). OpenSQLite's handle waits
+// for the lock (up to 10 seconds) rather than fail with SQLITE_BUSY, takes
+// it when a transaction begins (BEGIN IMMEDIATE, so two writers never
+// deadlock), and keeps one connection per process. Several processes on
+// one machine may share the file (a web process with [SubmitOnly] and
+// worker processes with [WorkOnly], say): the file's locks are the
+// operating system's, released when a process dies, so a SIGKILLed worker
+// loses nothing and its running jobs are rescued. Not across machines: a
+// network file system's locks are not to be trusted with SQLite; that is
+// PostgreSQL's rung. Without LISTEN/NOTIFY, workers look for new jobs every
+// 5ms (an indexed query on an idle queue) and a revoked running job's
+// worker hears of it within 2 seconds (River polls for cancellations).
+// Every commit writes through to the disk (synchronous=FULL).
 // # Shape
 //
 // Only registered functions cross machines ([execkit.Register]): a task made
@@ -45,13 +76,24 @@
 // and it runs elsewhere, up to three times beyond its [Retries]. So a task
 // may run twice, and even partly twice: write tasks that are idempotent
 // (upsert rather than insert, check before you charge a card, name output
-// files after the job). A task that runs longer than RescueAfter may be
-// rescued while it still runs: set RescueAfter above your longest task.
-// A Future gets exactly one outcome, the first the database reports.
+// files after the job). RescueAfter is also a task's time limit: its
+// context ends then, and it runs again as if its worker had died (River
+// rescues only jobs that have a time limit). Set RescueAfter above your
+// longest task. A Future gets exactly one outcome, the first the database
+// reports; a job has exactly one final state.
 //
 // Failing tasks are not retried unless [Retries] says so (Celery's default
-// too); the error that comes back is a [*JobError] carrying the task's
-// message, and a panic is a *execkit.PanicError with the worker's stack.
+// too), and never when the error is marked [Permanent]; the error that
+// comes back is a [*JobError] carrying the task's message, and a panic is
+// a *execkit.PanicError with the worker's stack.
+//
+// # Compatibility across builds
+//
+// A job carries its format version and the submitter's registry hash
+// ([driver.RegistryHash]: every registered name with its types). A worker
+// whose build differs refuses the job, which fails with an error wrapping
+// [ErrIncompatible] that names both sides, rather than misreading its
+// payload. While two builds are deployed, give each its own [Queue].
 //
 // # What crosses with an error
 //
@@ -68,28 +110,43 @@
 // # Costs
 //
 // Measured by BenchmarkThroughput and BenchmarkRoundTrip on a 2-core
-// machine shared with other work (load average 4 to 6) and PostgreSQL 15 on
-// it (fsync off), no-op tasks, Func.Go for every task of a batch then Wait
-// for every Future:
+// machine shared with other work (load average 4 to 6), no-op tasks,
+// Func.Go for every task of a batch then Wait for every Future.
 //
-//   - one executor (the default): 5,000 to 13,000 tasks a second, in batches
+// On SQLite (OpenSQLite's handle, a file on the local disk):
+//
+//   - one executor: 1,200 to 2,200 tasks a second in batches of 1,000
+//     or 10,000; one task at a time makes the round trip in about 10ms
+//     (the workers' 5ms poll, then the local hand-over);
+//   - a SubmitOnly and a WorkOnly executor: 1,200 to 2,000 tasks a
+//     second; one at a time about 210ms (River's completion batching and
+//     the poll, as on PostgreSQL).
+//
+// River's SQLite driver inserts and completes one row per statement (a
+// batch still shares one transaction), so SQLite is slower than PostgreSQL
+// per task; the busy time is the single writer's.
+//
+// On PostgreSQL 15 on the same machine (fsync off):
+//
+//   - one executor (the default): 3,500 to 13,000 tasks a second, in batches
 //     of 1,000 or 10,000, as the machine's other load varied; one task at a
-//     time makes the round trip in 3 to 6ms, because the local worker hands
+//     time makes the round trip in 3 to 20ms, because the local worker hands
 //     the result straight to the local Future;
-//   - a SubmitOnly and a WorkOnly executor (as on two machines): 4,000 to
-//     6,000 tasks a second; one task at a time takes about 220ms, nearly all
-//     of it River completing jobs in batches (every 250ms while fewer than
-//     100 wait) before the poll can see them.
+//   - a SubmitOnly and a WorkOnly executor (as on two machines): 3,000 to
+//     6,000 tasks a second; one task at a time takes 220 to 280ms, nearly
+//     all of it River completing jobs in batches (every 250ms while fewer
+//     than 100 wait) before the poll can see them.
 //
-// About 130 to 170 allocations (11 to 14 kB, most of them River's and
-// pgx's) per task. A pending task costs a goroutine in the submitter and a
+// About 150 to 200 allocations (14 to 18 kB, most of them River's and
+// pgx's) per task on PostgreSQL, 400 (25 kB) on SQLite. A pending task costs a goroutine in the submitter and a
 // row in the database.
 //
 // # Shutdown
 //
 // Shutdown stops admission, waits for the outcome of every task the
 // executor admitted, stops River's client and returns once every goroutine
-// it started has exited. River keeps none after that. The pool is yours,
+// it started has exited. River keeps none after that. The pool (or the
+// SQLite handle) is yours,
 // and so are its goroutines, which end when you close it: its health check,
 // and now and then a connection's background reader, which pgx starts
 // after a write slower than 15ms and which waits for the connection's next

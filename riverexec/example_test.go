@@ -2,15 +2,16 @@ package riverexec_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/riverexec"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Register at package level, in every process that submits or works: the
@@ -22,20 +23,22 @@ var (
 	})
 )
 
-// connect opens a pool on the test server with a fresh schema, and returns
-// a function that drops it and closes the pool.
-func connect(ctx context.Context, schema string) (*pgxpool.Pool, func()) {
-	pool, err := pgxpool.New(ctx, os.Getenv("EXECKIT_PG_URL"))
+// open opens a SQLite file in a fresh directory (nothing to install) and
+// returns a function that closes it and removes the directory. On
+// PostgreSQL the same code takes a *pgxpool.Pool (riverexec.Migrate, then
+// riverexec.New).
+func open(ctx context.Context) (*sql.DB, func()) {
+	dir, err := os.MkdirTemp("", "riverexec-example")
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, _ = pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-	if err := riverexec.Migrate(ctx, pool, schema); err != nil {
+	db, err := riverexec.OpenSQLite(ctx, filepath.Join(dir, "jobs.db"))
+	if err != nil {
 		log.Fatal(err)
 	}
-	return pool, func() {
-		_, _ = pool.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-		pool.Close()
+	return db, func() {
+		_ = db.Close()
+		_ = os.RemoveAll(dir)
 	}
 }
 
@@ -43,10 +46,10 @@ func connect(ctx context.Context, schema string) (*pgxpool.Pool, func()) {
 // work as on every execkit executor.
 func Example() {
 	ctx := context.Background()
-	pool, done := connect(ctx, "example_basic")
+	db, done := open(ctx)
 	defer done()
 
-	ex, err := riverexec.New(ctx, pool, riverexec.Schema("example_basic"))
+	ex, err := riverexec.NewSQLite(ctx, db)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -69,11 +72,11 @@ func Example() {
 // process can look up later; an id never issued is UNKNOWN, not PENDING.
 func ExampleExecutor_Enqueue() {
 	ctx := context.Background()
-	pool, done := connect(ctx, "example_enqueue")
+	db, done := open(ctx)
 	defer done()
 
 	// A web process submits only; the worker could be on another machine.
-	web, err := riverexec.New(ctx, pool, riverexec.Schema("example_enqueue"), riverexec.SubmitOnly())
+	web, err := riverexec.NewSQLite(ctx, db, riverexec.SubmitOnly())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -86,7 +89,7 @@ func ExampleExecutor_Enqueue() {
 	never, _ := web.Lookup(ctx, id+1000)
 	fmt.Println(never.State)
 
-	worker, err := riverexec.New(ctx, pool, riverexec.Schema("example_enqueue"), riverexec.WorkOnly())
+	worker, err := riverexec.NewSQLite(ctx, db, riverexec.WorkOnly())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -103,4 +106,51 @@ func ExampleExecutor_Enqueue() {
 	// PENDING
 	// UNKNOWN
 	// SUCCESS 42
+}
+
+// The job exists if and only if the transaction that writes the order
+// commits: Celery's transaction.on_commit, without the window where the
+// row is committed and the process dies before the task is sent.
+func ExampleExecutor_EnqueueTx() {
+	ctx := context.Background()
+	db, done := open(ctx)
+	defer done()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE orders (id INTEGER PRIMARY KEY, job INTEGER)"); err != nil {
+		log.Fatal(err)
+	}
+	web, err := riverexec.NewSQLite(ctx, db, riverexec.SubmitOnly())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer web.Shutdown(ctx)
+
+	order := func(commit bool) int64 {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		id, err := web.EnqueueTx(ctx, tx, add.Task([2]int{20, 22}))
+		if err != nil {
+			log.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO orders (job) VALUES (?)", id); err != nil {
+			log.Fatal(err)
+		}
+		if commit {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		return id
+	}
+	job, _ := web.Lookup(ctx, order(false))
+	fmt.Println(job.State)
+	job, _ = web.Lookup(ctx, order(true))
+	fmt.Println(job.State)
+	// Output:
+	// UNKNOWN
+	// PENDING
 }

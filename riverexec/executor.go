@@ -1,6 +1,7 @@
 package riverexec
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,10 +15,8 @@ import (
 	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/internal/shutdown"
 	"github.com/execkit/execkit/internal/xrun"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 )
 
@@ -44,8 +43,8 @@ const (
 // database runs it, and the result comes back to the task's Future. Its
 // methods are safe for concurrent use. Make one with [New].
 type Executor struct {
-	client   *river.Client[pgx.Tx]
-	pool     *pgxpool.Pool
+	client   riverClient
+	db       backend
 	cfg      config
 	onError  func(error)
 	logger   *slog.Logger
@@ -97,13 +96,15 @@ const (
 	inserted                   // in the database, result pending
 )
 
-// New makes an executor on pool, whose database must hold River's tables
-// (see [Migrate]), and starts its River client when it runs workers (the
-// default; see [SubmitOnly] and [WorkOnly]). It seals execkit's registry
-// ([driver.RegistryHash]): register every function before. ctx bounds the
-// checks New makes of the database only. The pool must stay open until
-// Shutdown returned; give it at least 10 connections (pool_max_conns), since
-// River holds one to listen and fetches, completes and inserts on others.
+// New makes an executor on a PostgreSQL pool, whose database must hold
+// River's tables (see [Migrate]), and starts its River client when it runs
+// workers (the default; see [SubmitOnly] and [WorkOnly]): the many-machine
+// rung of the ladder. [NewSQLite] makes the same executor on an embedded
+// SQLite file. New seals execkit's registry ([driver.RegistryHash]):
+// register every function before. ctx bounds the checks New makes of the
+// database only. The pool must stay open until Shutdown returned; give it at
+// least 10 connections (pool_max_conns), since River holds one to listen and
+// fetches, completes and inserts on others.
 //
 // New returns an error for a bad option or when River's tables cannot be
 // read. An executor that runs workers starts River's goroutines, which idle
@@ -113,6 +114,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 	if pool == nil {
 		return nil, errors.New("riverexec: New with a nil pool")
 	}
+	return start(ctx, postgres{pool}, opts)
+}
+
+// start makes and starts an executor on db.
+func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
 	cfg := defaults()
 	for _, o := range opts {
 		if o == nil {
@@ -123,6 +129,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if err := db.validate(&cfg); err != nil {
+		return nil, err
+	}
 	logger := cfg.logger
 	if logger == nil {
 		logger = slog.New(minLevel{slog.Default().Handler(), slog.LevelError})
@@ -130,7 +139,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 	driver.RegistryHash()
 
 	e := &Executor{
-		pool:        pool,
+		db:          db,
 		cfg:         cfg,
 		onError:     cfg.onError,
 		logger:      logger,
@@ -146,10 +155,14 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 		stop:        make(chan struct{}),
 	}
 	rc := &river.Config{
-		FetchCooldown:        fetchCooldown,
-		JobTimeout:           -1, // tasks end when they return, as on every execkit executor
+		FetchCooldown:     fetchCooldown,
+		FetchPollInterval: cmp.Or(cfg.fetchPoll, db.fetchPoll()),
+		// River (since v0.3x) rescues only jobs that have a timeout, so a
+		// task's context ends when RescueAfter passes: by then River takes
+		// it for abandoned and runs it again anyway.
+		JobTimeout:           cfg.rescueAfterOrDefault(),
 		Logger:               logger,
-		RescueStuckJobsAfter: cfg.rescueAfter,
+		RescueStuckJobsAfter: cfg.rescueAfterOrDefault(),
 		Schema:               cfg.schema,
 	}
 	if cfg.work {
@@ -161,12 +174,12 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 		river.AddWorker(rc.Workers, w)
 		rc.Queues = map[string]river.QueueConfig{cfg.queue: {MaxWorkers: cfg.workers}}
 	}
-	client, err := river.NewClient(riverpgxv5.New(pool), rc)
+	client, err := db.newClient(rc)
 	if err != nil {
 		return nil, fmt.Errorf("riverexec: %w", err)
 	}
 	if _, err := client.JobList(ctx, river.NewJobListParams().First(1)); err != nil {
-		return nil, fmt.Errorf("riverexec: reading River's jobs (did Migrate run for schema %q?): %w", cfg.schema, err)
+		return nil, fmt.Errorf("riverexec: reading River's jobs (%s): %w", db.migrateHint(cfg.schema), err)
 	}
 	e.client = client
 	if e.onError == nil {
@@ -271,13 +284,7 @@ func (e *Executor) run(t driver.Portable) {
 // for its result, and revoke the job when ctx ends first.
 func (e *Executor) invoke(ctx context.Context, name string, payload []byte, started func()) ([]byte, error) {
 	c := &call{
-		args: callArgs{
-			Func:    name,
-			Payload: payload,
-			Retries: e.cfg.retries,
-			Backoff: e.cfg.backoff.Milliseconds(),
-			From:    e.name,
-		},
+		args:     e.args(name, payload, e.name),
 		inserted: make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -313,34 +320,41 @@ func (e *Executor) invoke(ctx context.Context, name string, payload []byte, star
 
 // revoke cancels c's job and waits (at most revokeWait) for it to end: a
 // running task has its context cancelled on its worker and the Future
-// completes with what it returned. The cancel is repeated while the job has
-// not ended: River v0.30 lets a running job that was marked for
-// cancellation and then failed with a retry due soon go back to
-// "available" instead of "cancelled"; a cancel of an available job takes
-// effect at once.
+// completes with what it returned. One JobCancel is enough since River
+// v0.51: a running job marked for cancellation ends "cancelled" whatever
+// its worker returns (v0.30 let one that failed with a retry due go back to
+// "available", and this loop cancelled it again).
 func (e *Executor) revoke(ctx context.Context, c *call) ([]byte, error) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeWait)
 	defer cancel()
-	for pause := 20 * time.Millisecond; ; pause = min(2*pause, time.Second) {
-		if _, err := e.client.JobCancel(wctx, c.id); err != nil && !errors.Is(err, rivertype.ErrNotFound) && wctx.Err() == nil {
-			e.logger.Warn("riverexec: cancelling a job", "job", c.id, "err", err)
-		}
-		t := time.NewTimer(pause)
-		select {
-		case <-c.done:
-			t.Stop()
-			if errors.Is(c.err, ErrRevoked) {
-				return nil, ctx.Err()
-			}
-			return c.res, c.err
-		case <-wctx.Done():
-			t.Stop()
-			e.mu.Lock()
-			delete(e.pending, c.id)
-			e.mu.Unlock()
+	if _, err := e.client.JobCancel(wctx, c.id); err != nil && !errors.Is(err, rivertype.ErrNotFound) && wctx.Err() == nil {
+		e.logger.Warn("riverexec: cancelling a job", "job", c.id, "err", err)
+	}
+	select {
+	case <-c.done:
+		if errors.Is(c.err, ErrRevoked) {
 			return nil, ctx.Err()
-		case <-t.C:
 		}
+		return c.res, c.err
+	case <-wctx.Done():
+		e.mu.Lock()
+		delete(e.pending, c.id)
+		e.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+// args are the arguments of a job calling name, submitted by from ("" for
+// Enqueue: no Future waits for it).
+func (e *Executor) args(name string, payload []byte, from string) callArgs {
+	return callArgs{
+		Func:     name,
+		Payload:  payload,
+		Retries:  e.cfg.retries,
+		Backoff:  e.cfg.backoff.Milliseconds(),
+		From:     from,
+		Format:   jobFormat,
+		Registry: driver.RegistryHash(),
 	}
 }
 

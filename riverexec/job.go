@@ -30,7 +30,18 @@ type callArgs struct {
 	// (empty for Enqueue), so that a worker in the same process can hand
 	// it the outcome directly.
 	From string `json:"from,omitempty"`
+	// Format is the job format (jobFormat when submitted by this build; 0
+	// for a job of a build before formats had a number), and Registry the
+	// submitter's driver.RegistryHash: a worker refuses a job whose
+	// format or registry differs from its own rather than misread it.
+	Format   int    `json:"format,omitempty"`
+	Registry string `json:"registry,omitempty"`
 }
+
+// jobFormat is the format of callArgs and of the payloads they carry.
+// 1: arguments and results in execkit's codecs of 2026 (integers as
+// varints), with Format and Registry.
+const jobFormat = 1
 
 func (callArgs) Kind() string { return Kind }
 
@@ -47,6 +58,9 @@ type output struct {
 	// "cancelled" (the way a worker stops River from retrying), and its
 	// state FAILURE, not REVOKED.
 	Final bool `json:"final,omitempty"`
+	// Refused marks a job the worker would not run: its format or
+	// registry differs (ErrIncompatible).
+	Refused bool `json:"refused,omitempty"`
 }
 
 // River records these texts in a job's errors; they are not the task's.
@@ -67,6 +81,9 @@ type worker struct {
 }
 
 func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
+	if err := compatible(job.Args); err != nil {
+		return w.fail(ctx, job, output{Error: err.Error(), Refused: true}, err)
+	}
 	res, err := driver.Invoke(ctx, job.Args.Func, job.Args.Payload)
 	if err == nil {
 		if err := river.RecordOutput(ctx, output{Result: res}); err != nil { // too large
@@ -76,6 +93,10 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 			w.local(job.ID, job.Args.From, res, nil)
 		}
 		return nil
+	}
+	final := isPermanent(err)
+	if p, ok := err.(*permanent); ok { // the task's own error goes to the submitter
+		err = p.err
 	}
 	out := output{Error: err.Error()}
 	var pe *execkit.PanicError
@@ -92,12 +113,55 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 		// failure, so River runs it again, here or elsewhere.
 		_ = river.RecordOutput(ctx, out)
 		return fmt.Errorf("%s%w", interruptedText, err)
-	case errors.Is(err, execkit.ErrNotRegistered), errors.Is(err, execkit.ErrPayload),
+	case errors.Is(err, execkit.ErrNotRegistered), errors.Is(err, execkit.ErrPayload), final,
 		failures(job.Errors)+1 > job.Args.Retries:
 		return w.fail(ctx, job, out, err)
 	}
 	_ = river.RecordOutput(ctx, out)
 	return err
+}
+
+// compatible returns an error wrapping ErrIncompatible when this worker
+// must not run a job with args: another job format, or a submitter whose
+// registry differs from this process's.
+func compatible(args callArgs) error {
+	reg := driver.RegistryHash()
+	if args.Format == jobFormat && args.Registry == reg {
+		return nil
+	}
+	return fmt.Errorf("%w: the job (%s) is in job format %d from a submitter with registry %s; this worker reads format %d and has registry %s",
+		ErrIncompatible, args.Func, args.Format, orNone(args.Registry), jobFormat, reg)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// permanent is the error of Permanent.
+type permanent struct{ err error }
+
+func (p *permanent) Error() string { return p.err.Error() }
+func (p *permanent) Unwrap() error { return p.err }
+
+// Permanent marks err as final: a task that returns it (or an error
+// wrapping it) fails at once, whatever [Retries] allows, as Celery's
+// Reject(requeue=False) or an exception outside autoretry_for. Use it for
+// errors that another attempt cannot fix: bad input, a missing record. The
+// submitter's error is the task's err as it would be without the mark.
+// Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanent{err}
+}
+
+func isPermanent(err error) bool {
+	var p *permanent
+	return errors.As(err, &p)
 }
 
 // fail ends the job for good: River's way is to cancel it, so the output
@@ -207,6 +271,19 @@ var (
 	// [WorkOnly].
 	ErrWorkOnly = errors.New("riverexec: executor only runs workers (WorkOnly); submit from another executor")
 
+	// ErrIncompatible is wrapped by the error of a job that a worker
+	// refused to run because it was submitted by an incompatible build:
+	// another job format (a build of riverexec before or after this one's
+	// format), or another set of registered functions
+	// ([driver.RegistryHash]). The message says both. The job ends
+	// FAILURE; run builds that differ on separate queues ([Queue]) while
+	// both are deployed.
+	ErrIncompatible = errors.New("riverexec: job from an incompatible build")
+
+	// ErrTxType is wrapped by the error of [Executor.EnqueueTx] for a
+	// transaction of the other database's type.
+	ErrTxType = errors.New("riverexec: transaction of the wrong type")
+
 	// ErrUnknownJob is returned by [Executor.Cancel] for an id with no job.
 	ErrUnknownJob = errors.New("riverexec: no such job")
 )
@@ -216,6 +293,8 @@ func (out output) failure(id int64, fn string, attempts int) *JobError {
 	e := &JobError{JobID: id, Func: fn, Attempts: attempts, Message: out.Error}
 	if out.Panic != "" {
 		e.Panic = &execkit.PanicError{Value: out.Panic, Stack: []byte(out.Stack)}
+	} else if out.Refused {
+		e.remote = fmt.Errorf("%w: %s", ErrIncompatible, strings.TrimPrefix(out.Error, ErrIncompatible.Error()+": "))
 	} else if re, ok := driver.DecodeError(fn, out.Remote).(*execkit.RemoteError); ok {
 		e.remote = re // not for a row without it (River's own failure)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
 
@@ -24,6 +25,37 @@ var errEnqueued = errors.New("riverexec: enqueued")
 // Shutdown has begun, or the insert's error. It works in every mode,
 // [WorkOnly] too, and is safe for concurrent use.
 func (e *Executor) Enqueue(ctx context.Context, t execkit.Task) (int64, error) {
+	return e.enqueue(ctx, t, func(ctx context.Context, p []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+		return e.client.InsertMany(ctx, p)
+	})
+}
+
+// EnqueueTx is Enqueue inside the caller's transaction tx: the job exists
+// if and only if tx commits (what Celery users get from
+// transaction.on_commit), so a row and the job that processes it are never
+// one without the other. tx is a pgx.Tx for an executor made by [New] and a
+// *sql.Tx (of the database handle given to [NewSQLite]) for one on SQLite;
+// another type is an error wrapping [ErrTxType]. Workers see the job once
+// tx commits: on PostgreSQL at once (the notice leaves with the commit), on
+// SQLite at their next poll (5ms). Before the commit, Lookup of the id from
+// outside tx says UNKNOWN; after a rollback it stays UNKNOWN (on SQLite
+// until a later job takes the same id: SQLite reuses the id of a row that was
+// rolled back, PostgreSQL never does). On SQLite the
+// open transaction holds the database's only write lock (and, with
+// [OpenSQLite]'s handle, this process's only connection), so keep it short.
+// EnqueueTx blocks for the insert, uses tx from the calling goroutine only,
+// and returns the errors of Enqueue.
+func (e *Executor) EnqueueTx(ctx context.Context, tx any, t execkit.Task) (int64, error) {
+	return e.enqueue(ctx, t, func(ctx context.Context, p []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+		res, err := e.db.insertTx(ctx, e.client, tx, p)
+		if err == nil {
+			err = e.db.notifyInsert(ctx, tx, e.cfg.schema, e.cfg.queue)
+		}
+		return res, err
+	})
+}
+
+func (e *Executor) enqueue(ctx context.Context, t execkit.Task, insert func(context.Context, []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)) (int64, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -41,16 +73,14 @@ func (e *Executor) Enqueue(ctx context.Context, t execkit.Task) (int64, error) {
 	}
 	var id int64
 	err := p.RunVia(ctx, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
-		res, err := e.client.Insert(ctx, callArgs{
-			Func:    name,
-			Payload: payload,
-			Retries: e.cfg.retries,
-			Backoff: e.cfg.backoff.Milliseconds(),
-		}, e.opts)
+		res, err := insert(ctx, []river.InsertManyParams{{Args: e.args(name, payload, ""), InsertOpts: e.opts}})
 		if err != nil {
+			if errors.Is(err, ErrTxType) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("riverexec: inserting the job: %w", err)
 		}
-		id = res.Job.ID
+		id = res[0].Job.ID
 		return nil, errEnqueued
 	})
 	if errors.Is(err, errEnqueued) {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -22,43 +23,82 @@ import (
 	"go.uber.org/goleak"
 )
 
-// The test binary doubles as a worker process (TestWorkerKilled): with
-// workerEnv set it serves as a WorkOnly executor instead of running tests.
-const workerEnv = "RIVEREXEC_TEST_WORKER" // "url schema queue"
+// The test binary doubles as a worker process (TestWorkerKilled,
+// TestCrashRestart): with workerEnv set it serves as an executor instead of
+// running tests.
+const workerEnv = "RIVEREXEC_TEST_WORKER" // "mode driver source schema queue"
 
 func TestMain(m *testing.M) {
 	if spec := os.Getenv(workerEnv); spec != "" {
 		os.Exit(serveWorker(spec))
 	}
 	flag.Parse()
-	if os.Getenv("EXECKIT_PG_URL") == "" && os.Getenv("CI") != "true" {
-		// The tests skip themselves; the examples cannot, so leave them out.
-		if run := flag.Lookup("test.run"); run.Value.String() == "" {
-			_ = run.Value.Set("^Test")
+	if os.Getenv("EXECKIT_PG_URL") == "" {
+		if os.Getenv("CI") == "true" {
+			fmt.Println("riverexec: EXECKIT_PG_URL is not set under CI=true: the PostgreSQL tests fail (start a server with testdata/pg.sh)")
+		} else {
+			fmt.Println("riverexec: EXECKIT_PG_URL is not set: tests run on SQLite only (start PostgreSQL with testdata/pg.sh for both)")
 		}
-		fmt.Println("riverexec: EXECKIT_PG_URL is not set: tests skip and examples do not run (start a server with testdata/pg.sh)")
 	}
 	goleak.VerifyTestMain(m)
 }
 
-// serveWorker runs a worker until its stdin closes, printing "ready" once
-// River's client has started.
+// serveWorker runs an executor until its stdin closes, printing "ready"
+// once River's client has started. mode "work" is a WorkOnly executor;
+// mode "both" also enqueues the tasks named on stdin (one "n" a line,
+// printing "id n" for each).
 func serveWorker(spec string) int {
 	f := strings.Fields(spec)
+	mode, drv, src, schema, queue := f[0], f[1], f[2], f[3], f[4]
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, f[0])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	opts := []Option{Queue(queue), RescueAfter(rescueAfterTest)}
+	if mode == "work" {
+		opts = append(opts, WorkOnly())
+	} else {
+		opts = append(opts, Workers(4)) // so that a run of nap tasks takes a while
 	}
-	defer pool.Close()
-	ex, err := New(ctx, pool, WorkOnly(), Schema(f[1]), Queue(f[2]), RescueAfter(rescueAfterTest))
+	var (
+		ex  *Executor
+		err error
+	)
+	switch drv {
+	case "postgres":
+		pool, perr := pgxpool.New(ctx, src)
+		if perr != nil {
+			fmt.Fprintln(os.Stderr, perr)
+			return 1
+		}
+		defer pool.Close()
+		ex, err = New(ctx, pool, append(opts, Schema(schema))...)
+		_ = schema
+	case "sqlite":
+		db, oerr := OpenSQLite(ctx, src)
+		if oerr != nil {
+			fmt.Fprintln(os.Stderr, oerr)
+			return 1
+		}
+		defer db.Close()
+		ex, err = NewSQLite(ctx, db, opts...)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	fmt.Println("ready")
-	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		n, err := strconv.Atoi(in.Text())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		id, err := ex.Enqueue(ctx, nap.Task(n))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Println(id, n)
+	}
 	if err := ex.Shutdown(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -67,6 +107,25 @@ func serveWorker(spec string) int {
 }
 
 const rescueAfterTest = time.Second
+
+// A testDB is a fresh database of one driver: a SQLite file in a temporary
+// directory, or a schema of the PostgreSQL server in EXECKIT_PG_URL.
+type testDB struct {
+	driver string // "sqlite" or "postgres"
+	path   string // the SQLite file
+	sqlite *sql.DB
+	url    string // the PostgreSQL server
+	pool   *pgxpool.Pool
+	schema string
+}
+
+// forEachDB runs test once per driver: on SQLite always, on PostgreSQL
+// when EXECKIT_PG_URL is set (under CI=true its absence fails the test).
+func forEachDB(t *testing.T, test func(t *testing.T, db *testDB)) {
+	for _, driver := range []string{"sqlite", "postgres"} {
+		t.Run("db="+driver, func(t *testing.T) { test(t, newDB(t, driver)) })
+	}
+}
 
 // pgURL returns the server the tests use, or skips the test without one
 // (fails it under CI, which must provide one).
@@ -77,17 +136,27 @@ func pgURL(t testing.TB) string {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("EXECKIT_PG_URL is not set under CI=true: start PostgreSQL first (eval \"$(bash riverexec/testdata/pg.sh start)\")")
 		}
-		t.Skip("EXECKIT_PG_URL is not set: these tests need a real PostgreSQL; start one with eval \"$(bash testdata/pg.sh start)\"")
+		t.Skip("EXECKIT_PG_URL is not set: start PostgreSQL with eval \"$(bash testdata/pg.sh start)\" to run this on it too")
 	}
 	return url
 }
 
-// newDB returns a pool and a fresh schema holding River's tables, both
-// removed when the test ends.
-func newDB(t testing.TB) (*pgxpool.Pool, string) {
+// newDB returns a fresh database holding River's tables, removed when the
+// test ends.
+func newDB(t testing.TB, driver string) *testDB {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := pgxpool.ParseConfig(pgURL(t))
+	if driver == "sqlite" {
+		path := filepath.Join(t.TempDir(), "river.db")
+		db, err := OpenSQLite(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		return &testDB{driver: driver, path: path, sqlite: db}
+	}
+	url := pgURL(t)
+	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,15 +176,30 @@ func newDB(t testing.TB) (*pgxpool.Pool, string) {
 		_, _ = pool.Exec(context.Background(), "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
 		pool.Close()
 	})
-	return pool, schema
+	return &testDB{driver: driver, url: url, pool: pool, schema: schema}
 }
 
-// newExecutor makes an executor on a fresh schema and shuts it down when
-// the test ends.
-func newExecutor(t testing.TB, opts ...Option) (*Executor, *pgxpool.Pool, string) {
+// New makes an executor on db.
+func (db *testDB) New(opts ...Option) (*Executor, error) {
+	if db.driver == "sqlite" {
+		return NewSQLite(context.Background(), db.sqlite, opts...)
+	}
+	return New(context.Background(), db.pool, append([]Option{Schema(db.schema)}, opts...)...)
+}
+
+// source is what a worker process opens: the file or the server.
+func (db *testDB) source() string {
+	if db.driver == "sqlite" {
+		return db.path
+	}
+	return db.url
+}
+
+// newExecutor makes an executor on db and shuts it down when the test
+// ends.
+func newExecutor(t testing.TB, db *testDB, opts ...Option) *Executor {
 	t.Helper()
-	pool, schema := newDB(t)
-	ex, err := New(context.Background(), pool, append([]Option{Schema(schema)}, opts...)...)
+	ex, err := db.New(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +210,7 @@ func newExecutor(t testing.TB, opts ...Option) (*Executor, *pgxpool.Pool, string
 			t.Errorf("Shutdown = %v; want nil", err)
 		}
 	})
-	return ex, pool, schema
+	return ex
 }
 
 // The test's registered functions.

@@ -25,12 +25,15 @@ type config struct {
 	logger       *slog.Logger
 	pollMin      time.Duration // unexported: the collector's shortest poll interval
 	pollMax      time.Duration // and its longest
+	fetchPoll    time.Duration // unexported: River's FetchPollInterval (0: River's default)
 }
 
 const (
 	defaultQueue   = "execkit"
 	defaultWorkers = 100
 	defaultBackoff = time.Second
+	// defaultRescueAfter is River's default RescueStuckJobsAfter.
+	defaultRescueAfter = time.Hour
 	// rescueBudget is how many extra attempts a job may spend on workers
 	// that died (or stopped) while running it, on top of its retries.
 	rescueBudget = 3
@@ -70,7 +73,17 @@ func (c *config) validate() error {
 	return nil
 }
 
+func (c *config) rescueAfterOrDefault() time.Duration {
+	if c.rescueAfter > 0 {
+		return c.rescueAfter
+	}
+	return defaultRescueAfter
+}
+
 type optionFunc func(*config)
+
+// fetchPoll sets River's FetchPollInterval (for tests).
+func fetchPoll(d time.Duration) Option { return optionFunc(func(c *config) { c.fetchPoll = d }) }
 
 func (f optionFunc) apply(c *config) { f(c) }
 
@@ -113,8 +126,10 @@ func Retries(n int, backoff time.Duration) Option {
 
 // RescueAfter sets how long a job may run before the worker running it is
 // presumed dead and the job is run again elsewhere (River's
-// RescueStuckJobsAfter; the default is an hour). A task that legitimately
-// runs longer than d may run twice at once: keep d above your longest task.
+// RescueStuckJobsAfter; the default is an hour). It is also the task's time
+// limit: its context ends after d (River rescues only jobs that have one),
+// and the job runs again as if its worker had died. Keep d above your
+// longest task.
 func RescueAfter(d time.Duration) Option { return optionFunc(func(c *config) { c.rescueAfter = d }) }
 
 // Limit caps the tasks this executor has admitted and not finished at n:

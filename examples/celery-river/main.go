@@ -1,24 +1,26 @@
 // Command celery-river is main.py's Celery app in Go: thumbnails made in the
-// background by workers that share a PostgreSQL database, with River
-// (through package riverexec) as the queue and the result store. One binary
-// is both the submitter and the worker:
+// background by workers that share a database, with River (through package
+// riverexec) as the queue and the result store. By default the database is
+// an embedded SQLite file (nothing to install); -db=postgres uses the
+// PostgreSQL server in EXECKIT_PG_URL instead, for workers on many machines.
+// One binary is both the submitter and the worker:
 //
-//	celery-river                # submit and work in this process (the default)
-//	celery-river -mode=work     # a worker: run tasks until SIGINT or SIGTERM
-//	celery-river -mode=submit   # submit and print the results; workers run elsewhere
-//
-// It connects to the database in EXECKIT_PG_URL (a postgres:// URL) and
-// keeps River's tables in the schema named by -schema, creating them first.
+//	celery-river                              # submit and work in this process, SQLite in a temporary directory
+//	celery-river -file=jobs.db -mode=work     # a worker on that file: run tasks until SIGINT or SIGTERM
+//	celery-river -file=jobs.db -mode=submit   # submit and print the results; workers run elsewhere
+//	celery-river -db=postgres                 # the same on PostgreSQL (schema -schema)
 package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -38,62 +40,109 @@ type Photo struct {
 // or worker, knows it by the same name.
 var thumbnail = execkit.Register("celery_river.thumbnail", func(ctx context.Context, p Photo) (string, error) {
 	if p.Width <= 0 {
-		return "", fmt.Errorf("thumbnail %s: width %d is not positive", p.Name, p.Width)
+		// Another attempt cannot fix a bad width: Permanent skips the
+		// retries (Celery: an exception outside autoretry_for).
+		return "", riverexec.Permanent(fmt.Errorf("thumbnail %s: width %d is not positive", p.Name, p.Width))
 	}
 	return fmt.Sprintf("%s -> thumb_%dpx_%s", p.Name, p.Width, p.Name), nil
 })
 
+// config is the command line.
+type config struct {
+	mode, db, file, schema string
+	n                      int
+}
+
 func main() {
-	mode := flag.String("mode", "both", "both (submit and work here), work, or submit")
-	schema := flag.String("schema", "celery_river", "the PostgreSQL schema for River's tables")
-	n := flag.Int("n", 5, "how many thumbnails to make")
+	var c config
+	flag.StringVar(&c.mode, "mode", "both", "both (submit and work here), work, or submit")
+	flag.StringVar(&c.db, "db", "sqlite", "sqlite (a file, nothing to install) or postgres (EXECKIT_PG_URL)")
+	flag.StringVar(&c.file, "file", "", "the SQLite file (default: one in a temporary directory, removed at the end; give one for -mode=work or submit)")
+	flag.StringVar(&c.schema, "schema", "celery_river", "the PostgreSQL schema for River's tables")
+	flag.IntVar(&c.n, "n", 5, "how many thumbnails to make")
 	flag.Parse()
-	url := os.Getenv("EXECKIT_PG_URL")
-	if url == "" {
-		fmt.Fprintln(os.Stderr, "celery-river: set EXECKIT_PG_URL to a PostgreSQL URL (see README.md to start one)")
-		os.Exit(2)
-	}
-	if err := run(*mode, url, *schema, *n); err != nil {
+	if err := run(c); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(mode, url, schema string, n int) error {
+// database is the handle the executor and the transactions use.
+type database struct {
+	sqlite *sql.DB
+	pool   *pgxpool.Pool
+}
+
+func run(c config) error {
 	ctx := context.Background()
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return err
-	}
-	cfg.MaxConns = max(cfg.MaxConns, 10) // River listens on one and works on others
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if err := riverexec.Migrate(ctx, pool, schema); err != nil {
-		return err
-	}
-	// No retries, as in Celery by default: a bad width stays bad. For
-	// flaky work add riverexec.Retries(3, time.Second), Celery's
-	// max_retries=3 with default_retry_delay=1 (it retries any error).
-	opts := []riverexec.Option{riverexec.Schema(schema)}
-	switch mode {
+	var opts []riverexec.Option
+	switch c.mode {
 	case "both":
 	case "work":
 		opts = append(opts, riverexec.WorkOnly())
 	case "submit":
 		opts = append(opts, riverexec.SubmitOnly())
 	default:
-		return fmt.Errorf("celery-river: -mode=%s: want both, work or submit", mode)
+		return fmt.Errorf("celery-river: -mode=%s: want both, work or submit", c.mode)
 	}
-	ex, err := riverexec.New(ctx, pool, opts...)
-	if err != nil {
-		return err
+	// No retries, as in Celery by default. For flaky work add
+	// riverexec.Retries(3, time.Second), Celery's max_retries=3 with
+	// default_retry_delay=1 (it retries any error not marked Permanent).
+	var (
+		db database
+		ex *riverexec.Executor
+	)
+	switch c.db {
+	case "sqlite":
+		path := c.file
+		if path == "" {
+			if c.mode != "both" {
+				return errors.New("celery-river: -mode=" + c.mode + " needs -file: the processes share the file")
+			}
+			dir, err := os.MkdirTemp("", "celery-river")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			path = filepath.Join(dir, "jobs.db")
+		}
+		sqlite, err := riverexec.OpenSQLite(ctx, path) // creates the file and River's tables
+		if err != nil {
+			return err
+		}
+		defer sqlite.Close()
+		db.sqlite = sqlite
+		if ex, err = riverexec.NewSQLite(ctx, sqlite, opts...); err != nil {
+			return err
+		}
+	case "postgres":
+		url := os.Getenv("EXECKIT_PG_URL")
+		if url == "" {
+			return errors.New("celery-river: -db=postgres: set EXECKIT_PG_URL to a PostgreSQL URL (see README.md to start one)")
+		}
+		cfg, err := pgxpool.ParseConfig(url)
+		if err != nil {
+			return err
+		}
+		cfg.MaxConns = max(cfg.MaxConns, 10) // River listens on one and works on others
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		db.pool = pool
+		if err := riverexec.Migrate(ctx, pool, c.schema); err != nil {
+			return err
+		}
+		if ex, err = riverexec.New(ctx, pool, append(opts, riverexec.Schema(c.schema))...); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("celery-river: -db=%s: want sqlite or postgres", c.db)
 	}
-	if mode == "work" {
+	if c.mode == "work" {
 		return work(ctx, ex)
 	}
-	err = submit(ctx, ex, n)
+	err := submit(ctx, ex, db, c.n)
 	return errors.Join(err, ex.Shutdown(ctx))
 }
 
@@ -109,7 +158,7 @@ func work(ctx context.Context, ex *riverexec.Executor) error {
 	return ex.Shutdown(ctx)
 }
 
-func submit(ctx context.Context, ex *riverexec.Executor, n int) error {
+func submit(ctx context.Context, ex *riverexec.Executor, db database, n int) error {
 	// delay() for each, then get() for each in order: Map does both.
 	photos := make([]Photo, n)
 	for i := range photos {
@@ -136,15 +185,24 @@ func submit(ctx context.Context, ex *riverexec.Executor, n int) error {
 	if err != nil {
 		return err
 	}
-	job, err := ex.Lookup(ctx, id)
-	for err == nil && job.State != riverexec.StateSuccess && job.State != riverexec.StateFailure {
-		time.Sleep(20 * time.Millisecond)
-		job, err = ex.Lookup(ctx, id)
-	}
+	state, err := finalState(ctx, ex, id)
 	if err != nil {
 		return err
 	}
-	fmt.Println("job by id:", job.State)
+	fmt.Println("job by id:", state)
+
+	// The job exists if and only if the order's transaction commits:
+	// Celery's transaction.on_commit, without its window (a crash between
+	// the commit and the send loses the task).
+	id, err = orderInTx(ctx, ex, db, Photo{Name: "order.jpg", Width: 128})
+	if err != nil {
+		return err
+	}
+	if state, err = finalState(ctx, ex, id); err != nil {
+		return err
+	}
+	fmt.Println("order's job:", state)
+
 	// Unlike Celery, an id that was never issued is UNKNOWN, not PENDING.
 	never, err := ex.Lookup(ctx, 0)
 	if err != nil {
@@ -152,4 +210,43 @@ func submit(ctx context.Context, ex *riverexec.Executor, n int) error {
 	}
 	fmt.Println("never issued:", never.State)
 	return nil
+}
+
+// orderInTx records an order and enqueues its thumbnail in one transaction.
+func orderInTx(ctx context.Context, ex *riverexec.Executor, db database, p Photo) (int64, error) {
+	if db.pool != nil {
+		tx, err := db.pool.Begin(ctx)
+		if err != nil {
+			return 0, err
+		}
+		defer tx.Rollback(ctx) // after Commit: does nothing
+		id, err := ex.EnqueueTx(ctx, tx, thumbnail.Task(p))
+		if err != nil {
+			return 0, err
+		}
+		// ... INSERT INTO orders ... with tx, then:
+		return id, tx.Commit(ctx)
+	}
+	tx, err := db.sqlite.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() // after Commit: does nothing
+	id, err := ex.EnqueueTx(ctx, tx, thumbnail.Task(p))
+	if err != nil {
+		return 0, err
+	}
+	// ... INSERT INTO orders ... with tx, then:
+	return id, tx.Commit()
+}
+
+// finalState polls the job's state until it is SUCCESS or FAILURE.
+func finalState(ctx context.Context, ex *riverexec.Executor, id int64) (riverexec.State, error) {
+	for {
+		job, err := ex.Lookup(ctx, id)
+		if err != nil || job.State == riverexec.StateSuccess || job.State == riverexec.StateFailure {
+			return job.State, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -1,32 +1,51 @@
 """Thumbnails made in the background with Celery: the pattern that
-main.go ports to Go on River and PostgreSQL.
+main.go ports to Go on River (SQLite or PostgreSQL).
 
-This file is for reading side by side with main.go; the tests do not run
-it, since it needs the celery package and a running broker (Redis here).
-Run it yourself with:
+A real Celery app on a Redis broker, with results on Redis too. The
+example's test runs it beside the Go program and compares what they print
+(the one line where they differ is the point: Celery cannot tell an id it
+never issued from a waiting task). Run it yourself with Debian's packages
+(python3-celery, python3-redis, redis-server) or pip install "celery[redis]":
 
-    pip install "celery[redis]"
-    celery -A main worker --loglevel=INFO      # one or more workers, any machine
-    python3 main.py                            # the submitter
+    redis-server --port 6379 &
+    celery -A main worker --loglevel=WARNING     # one or more workers, any machine
+    python3 main.py                              # the submitter
+
+EXECKIT_REDIS_URL names the Redis server (default redis://127.0.0.1:6379);
+the broker uses its database 0, the results its database 1.
 """
 
+import os
+import sqlite3
 import sys
+import tempfile
 
 from celery import Celery
 
+redis = os.environ.get("EXECKIT_REDIS_URL", "redis://127.0.0.1:6379")
 app = Celery(
     "celery_river",
-    broker="redis://localhost:6379/0",   # the queue
-    backend="redis://localhost:6379/1",  # where results wait for the caller
+    broker=redis + "/0",   # the queue
+    backend=redis + "/1",  # where results wait for the caller
 )
-app.conf.task_acks_late = True           # re-deliver when a worker dies mid-task
+app.conf.task_acks_late = True  # re-deliver when a worker dies mid-task
+app.conf.broker_connection_retry_on_startup = True
 
 
-@app.task  # no retries by default; autoretry_for=(...), max_retries=3 would add them
+@app.task(name="celery_river.thumbnail")  # no retries by default; autoretry_for=(...), max_retries=3 would add them
 def thumbnail(name, width):
     if width <= 0:
         raise ValueError(f"thumbnail {name}: width {width} is not positive")
     return f"{name} -> thumb_{width}px_{name}"
+
+
+def order_then_send(db, name, width):
+    """Record an order, commit, then send its task: what Django's
+    transaction.on_commit does. A crash between the commit and the send
+    loses the task; riverexec's EnqueueTx puts the job in the transaction."""
+    with db:  # commits at the end of the block
+        db.execute("INSERT INTO orders (photo) VALUES (?)", (name,))
+    return thumbnail.delay(name, width)
 
 
 def main(n=5):
@@ -45,6 +64,15 @@ def main(n=5):
     job = thumbnail.delay("later.jpg", 640)
     job.get(timeout=30)
     print("job by id:", app.AsyncResult(job.id).state)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = sqlite3.connect(os.path.join(tmp, "orders.db"))
+        db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, photo TEXT)")
+        job = order_then_send(db, "order.jpg", 128)
+        job.get(timeout=30)
+        print("order's job:", app.AsyncResult(job.id).state)
+        db.close()
+
     # Celery cannot tell an id it never issued from a waiting task:
     print("never issued:", app.AsyncResult("no-such-id").state)  # PENDING
 

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -18,6 +20,8 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// want is what the Go program prints; main.py prints the same but for its
+// last line (Celery says PENDING for an id it never issued).
 const want = `photo0.jpg -> thumb_320px_photo0.jpg
 photo1.jpg -> thumb_320px_photo1.jpg
 photo2.jpg -> thumb_320px_photo2.jpg
@@ -25,19 +29,20 @@ photo3.jpg -> thumb_320px_photo3.jpg
 photo4.jpg -> thumb_320px_photo4.jpg
 error: thumbnail bad.jpg: width 0 is not positive
 job by id: SUCCESS
+order's job: SUCCESS
 never issued: UNKNOWN
 `
 
-// database returns the server's URL; it skips the test without a server
+// postgresURL returns the server's URL; it skips the test without a server
 // (fails it under CI).
-func database(t *testing.T) string {
+func postgresURL(t *testing.T) string {
 	t.Helper()
 	url := os.Getenv("EXECKIT_PG_URL")
 	if url == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("EXECKIT_PG_URL is not set under CI=true: start PostgreSQL first (riverexec/testdata/pg.sh)")
 		}
-		t.Skip("EXECKIT_PG_URL is not set: this example needs PostgreSQL (see README.md to start one)")
+		t.Skip("EXECKIT_PG_URL is not set: the -db=postgres runs need PostgreSQL (see README.md to start one)")
 	}
 	return url
 }
@@ -72,59 +77,129 @@ func build(t *testing.T) string {
 	return bin
 }
 
-// command makes a command of the example against url.
-func command(bin, url string, args ...string) *exec.Cmd {
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "EXECKIT_PG_URL="+url)
-	cmd.Stderr = os.Stderr
-	return cmd
-}
-
 // checkOutput runs a submitter and compares its output with want.
-func checkOutput(t *testing.T, cmd *exec.Cmd) {
+func checkOutput(t *testing.T, cmd *exec.Cmd, want string) {
 	t.Helper()
+	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("%v: %v", cmd, err)
 	}
 	if string(out) != want {
-		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+		t.Errorf("%v printed:\n%s\nwant:\n%s", cmd.Args, out, want)
 	}
 }
 
-func TestExample(t *testing.T) {
-	url := database(t)
-	bin := build(t)
-	t.Run("one process", func(t *testing.T) {
-		checkOutput(t, command(bin, url, "-schema="+freshSchema(t, url)))
-	})
-	t.Run("worker processes", func(t *testing.T) {
-		schema := freshSchema(t, url)
-		var workers []*exec.Cmd
-		for range 2 { // one after the other: each creates the tables if missing
-			w := command(bin, url, "-mode=work", "-schema="+schema)
-			stdout, err := w.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Start(); err != nil {
-				t.Fatal(err)
-			}
-			workers = append(workers, w)
-			defer w.Process.Kill()
-			if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "worker ready\n" {
-				t.Fatalf("worker said %q, %v; want worker ready", line, err)
-			}
+// startWorkers starts n worker processes of the example with args and
+// stops them (SIGTERM, then a clean exit expected) when the test ends.
+func startWorkers(t *testing.T, n int, bin string, env []string, args ...string) {
+	t.Helper()
+	for range n { // one after the other: each creates the tables if missing
+		w := exec.Command(bin, append([]string{"-mode=work"}, args...)...)
+		w.Env = env
+		w.Stderr = os.Stderr
+		stdout, err := w.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
 		}
-		checkOutput(t, command(bin, url, "-mode=submit", "-schema="+schema))
-		for _, w := range workers {
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
 			_ = w.Process.Signal(syscall.SIGTERM)
 			if err := w.Wait(); err != nil {
 				t.Errorf("worker after SIGTERM: %v; want a clean exit", err)
 			}
+		})
+		if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "worker ready\n" {
+			t.Fatalf("worker said %q, %v; want worker ready", line, err)
 		}
+	}
+}
+
+func TestExample(t *testing.T) {
+	bin := build(t)
+	t.Run("sqlite, one process", func(t *testing.T) {
+		checkOutput(t, exec.Command(bin), want)
+	})
+	t.Run("sqlite, worker processes", func(t *testing.T) {
+		file := "-file=" + filepath.Join(t.TempDir(), "jobs.db")
+		startWorkers(t, 2, bin, os.Environ(), file)
+		checkOutput(t, exec.Command(bin, "-mode=submit", file), want)
+	})
+	t.Run("postgres, one process", func(t *testing.T) {
+		url := postgresURL(t)
+		cmd := exec.Command(bin, "-db=postgres", "-schema="+freshSchema(t, url))
+		cmd.Env = append(os.Environ(), "EXECKIT_PG_URL="+url)
+		checkOutput(t, cmd, want)
+	})
+	t.Run("postgres, worker processes", func(t *testing.T) {
+		url := postgresURL(t)
+		env := append(os.Environ(), "EXECKIT_PG_URL="+url)
+		schema := "-schema=" + freshSchema(t, url)
+		startWorkers(t, 2, bin, env, "-db=postgres", schema)
+		cmd := exec.Command(bin, "-mode=submit", "-db=postgres", schema)
+		cmd.Env = env
+		checkOutput(t, cmd, want)
 	})
 	t.Run("python", func(t *testing.T) {
-		t.Skip("main.py is a Celery app: it needs the celery package and a Redis broker, so it is for reading, not run here")
+		redisURL := celery(t)
+		env := append(os.Environ(), "EXECKIT_REDIS_URL="+redisURL)
+		var workerLog bytes.Buffer
+		w := exec.Command(python, "-m", "celery", "-A", "main", "worker", "--pool=solo", "--loglevel=WARNING")
+		w.Env, w.Stdout, w.Stderr = env, &workerLog, &workerLog
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			_ = w.Process.Signal(syscall.SIGTERM)
+			if err := w.Wait(); err != nil || t.Failed() {
+				t.Logf("celery worker: %v\n%s", err, workerLog.String())
+			}
+		}()
+		cmd := exec.Command(python, "main.py")
+		cmd.Env = env
+		checkOutput(t, cmd, strings.Replace(want, "never issued: UNKNOWN", "never issued: PENDING", 1))
 	})
+}
+
+// python is Debian's Python, for which Debian's python3-celery is built.
+const python = "/usr/bin/python3"
+
+// celery starts a Redis server for the test (riverexec/testdata/redis.sh)
+// and returns its URL. Without Celery or Redis it skips the test with one
+// line, or fails it under CI, which installs them.
+func celery(t *testing.T) string {
+	t.Helper()
+	missing := ""
+	if err := exec.Command(python, "-c", "import celery, redis").Run(); err != nil {
+		missing = python + " cannot import celery and redis (Debian: apt-get install python3-celery python3-redis)"
+	} else if _, err := exec.LookPath("redis-server"); err != nil {
+		missing = "no redis-server (Debian: apt-get install redis-server)"
+	}
+	if missing != "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(missing + ", under CI=true: .ci/run installs them")
+		}
+		t.Skip(missing + ": main.py, the Celery side, does not run")
+	}
+	script := filepath.Join("..", "..", "riverexec", "testdata", "redis.sh")
+	out, err := exec.Command("bash", script, "start").Output()
+	if err != nil {
+		t.Fatalf("%s start: %v", script, err)
+	}
+	env := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		k, v, _ := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		env[k] = strings.Trim(v, "'")
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("bash", script, "stop", env["EXECKIT_REDIS_DIR"]).CombinedOutput(); err != nil {
+			t.Errorf("%s stop: %v\n%s", script, err, out)
+		}
+	})
+	if env["EXECKIT_REDIS_URL"] == "" {
+		t.Fatalf("%s start printed %q; want EXECKIT_REDIS_URL", script, out)
+	}
+	return env["EXECKIT_REDIS_URL"]
 }
