@@ -4,7 +4,6 @@ go 1.25.0
 
 require (
 	github.com/panjf2000/ants/v2 v2.12.1
-	github.com/sourcegraph/conc v0.3.0
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sync v0.22.0
 )
