@@ -161,10 +161,7 @@ func (p *Pool) Workers() int { return p.n }
 // [execkit.ErrNotPortable] for any other task (a closure cannot cross the
 // process boundary), [execkit.ErrClosed] once Shutdown or Terminate began,
 // and an error wrapping [ErrBroken] when the pool gave up starting workers.
-func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+func (p *Pool) Submit(_ context.Context, t execkit.Task) error {
 	if execkit.IsNil(t) {
 		return execkit.ErrNilTask
 	}
