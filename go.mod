@@ -1,10 +1,9 @@
 module github.com/execkit/execkit
 
-go 1.24.0
+go 1.25.0
 
 require (
 	github.com/panjf2000/ants/v2 v2.12.1
-	github.com/sourcegraph/conc v0.3.0
 	go.uber.org/goleak v1.3.0
-	golang.org/x/sync v0.19.0
+	golang.org/x/sync v0.22.0
 )

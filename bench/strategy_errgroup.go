@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/errgroup"
@@ -34,11 +35,22 @@ func (r *groupRunner) Run(ctx context.Context, n int) error {
 		return err
 	}
 	b := newBatch(ctx, n)
+	var refused atomic.Int64
 	unsent, _ := produce(ctx, r.w, n, func(i int) error {
-		return ex.Submit(ctx, &execTask{b: b, w: r.w, i: i})
+		err := ex.Submit(ctx, &execTask{b: b, w: r.w, i: i})
+		if err != nil {
+			refused.Add(1)
+		}
+		return err
 	})
 	b.skip(unsent) // submitted after the failure: skipped
 	err = ex.Shutdown(context.Background())
+	// A task admitted before the failure that had not started by then never
+	// starts (errgroup counts it in Skipped with the refused ones): it
+	// will never call b.done.
+	if g, ok := ex.(interface{ Stats() errgroup.Stats }); ok {
+		b.skip(int(g.Stats().Skipped - refused.Load()))
+	}
 	berr := b.wait()
 	if err == nil {
 		err = berr

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -18,6 +19,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func newGroup(t *testing.T, opts ...errgroup.Option) *errgroup.Group {
 	t.Helper()
+	// The goroutines running before the group (a synctest bubble's own,
+	// in the tests that run in one) are not the group's.
+	before := goleak.IgnoreCurrent()
 	g, err := errgroup.New(opts...)
 	if err != nil {
 		t.Fatalf("New = %v", err)
@@ -26,7 +30,7 @@ func newGroup(t *testing.T, opts ...errgroup.Option) *errgroup.Group {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = g.Shutdown(ctx)
-		goleak.VerifyNone(t)
+		goleak.VerifyNone(t, before)
 	})
 	return g
 }
@@ -196,32 +200,34 @@ func TestLimit(t *testing.T) {
 }
 
 func TestLimitDeadline(t *testing.T) {
-	g := newGroup(t, errgroup.Limit(2))
-	release := make(chan struct{})
-	var running, peak atomic.Int64
-	for range 2 {
-		submit(t, g, func(context.Context) error {
-			n := running.Add(1)
-			defer running.Add(-1)
-			if n > peak.Load() {
-				peak.Store(n)
-			}
-			<-release
-			return nil
-		})
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-	defer cancel()
-	if err := g.Submit(ctx, execkit.TaskFunc(func(context.Context) error { return nil })); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Submit at the limit = %v; want context.DeadlineExceeded", err)
-	}
-	close(release)
-	if err := g.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if st := g.Stats(); st.Rejected != 1 || st.Skipped != 0 || st.Succeeded != 2 {
-		t.Errorf("Stats = %+v; want Rejected 1, Skipped 0, Succeeded 2", st)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		g := newGroup(t, errgroup.Limit(2))
+		release := make(chan struct{})
+		var running, peak atomic.Int64
+		for range 2 {
+			submit(t, g, func(context.Context) error {
+				n := running.Add(1)
+				defer running.Add(-1)
+				if n > peak.Load() {
+					peak.Store(n)
+				}
+				<-release
+				return nil
+			})
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		defer cancel()
+		if err := g.Submit(ctx, execkit.TaskFunc(func(context.Context) error { return nil })); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Submit at the limit = %v; want context.DeadlineExceeded", err)
+		}
+		close(release)
+		if err := g.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if st := g.Stats(); st.Rejected != 1 || st.Skipped != 0 || st.Succeeded != 2 {
+			t.Errorf("Stats = %+v; want Rejected 1, Skipped 0, Succeeded 2", st)
+		}
+	})
 }
 
 func TestAllErrors(t *testing.T) {
@@ -275,27 +281,29 @@ func TestShutdownDeadline(t *testing.T) {
 // TestShutdownDeadlineAfterFailure: Shutdown gives up on a task that
 // ignores its ctx, and reports the failure too.
 func TestShutdownDeadlineAfterFailure(t *testing.T) {
-	g := newGroup(t)
-	started := make(chan struct{})
-	release := make(chan struct{})
-	failed := make(chan struct{})
-	submit(t, g, func(context.Context) error { close(started); <-release; return nil })
-	waiting := make(chan struct{})
-	submit(t, g, func(ctx context.Context) error { close(waiting); <-ctx.Done(); close(failed); return nil })
-	<-started
-	<-waiting // (a task that has not started when the group fails never starts)
-	submit(t, g, func(context.Context) error { return errBoom })
-	<-failed // the group's context is cancelled: it has failed
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-	defer cancel()
-	err := g.Shutdown(ctx)
-	if !errors.Is(err, errBoom) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Shutdown(short ctx) = %v; want the failure joined with context.DeadlineExceeded", err)
-	}
-	close(release)
-	if err := g.Shutdown(context.Background()); !errors.Is(err, errBoom) || errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("second Shutdown = %v; want the failure only", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		g := newGroup(t)
+		started := make(chan struct{})
+		release := make(chan struct{})
+		failed := make(chan struct{})
+		submit(t, g, func(context.Context) error { close(started); <-release; return nil })
+		waiting := make(chan struct{})
+		submit(t, g, func(ctx context.Context) error { close(waiting); <-ctx.Done(); close(failed); return nil })
+		<-started
+		<-waiting // (a task that has not started when the group fails never starts)
+		submit(t, g, func(context.Context) error { return errBoom })
+		<-failed // the group's context is cancelled: it has failed
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		defer cancel()
+		err := g.Shutdown(ctx)
+		if !errors.Is(err, errBoom) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Shutdown(short ctx) = %v; want the failure joined with context.DeadlineExceeded", err)
+		}
+		close(release)
+		if err := g.Shutdown(context.Background()); !errors.Is(err, errBoom) || errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("second Shutdown = %v; want the failure only", err)
+		}
+	})
 }
 
 func TestNilTask(t *testing.T) {

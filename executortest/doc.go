@@ -1,25 +1,78 @@
 // Package executortest checks that an [execkit.Executor] keeps the
-// contract, as testing/fstest does for file systems. Call [Run] from a test
-// with a function that makes a fresh executor, and declare with options how
-// it differs from the default (bounded admission, fail-fast group,
-// process-crossing, synchronous):
+// contract, as testing/fstest does for file systems. It is the test kit of
+// whoever writes an executor: execkit's own executors run it, and so should
+// a new one.
+//
+// # Running the suite on your executor
+//
+// Call [Run] from a test with a [NewFunc], a function that makes a fresh
+// executor for each check and passes the error of every task submitted
+// without a Future to the onError it is given (the executor's error
+// handler), and declare with options how the executor differs from the
+// default:
 //
 //	func TestConformance(t *testing.T) {
 //		executortest.Run(t, func(t *testing.T, onError func(error)) execkit.Executor {
-//			return mypkg.New(mypkg.OnError(onError))
+//			ex, err := mypkg.New(mypkg.OnError(onError))
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			return ex
 //		}, executortest.Blocking(4))
 //	}
 //
+// Each check is a subtest (go test -run 'TestConformance/Panic' runs one).
+// A check fails the test when the executor breaks the contract, with what
+// it saw and what it wanted; a call the contract says must return (Submit
+// with an ended ctx, Shutdown) that hangs fails its check instead of the
+// whole test. The checks run one after the other, not in parallel: the
+// leak check after each one looks at every goroutine of the process, so
+// call Run from a test that is not parallel. The package example is a
+// whole executor that passes the suite.
+//
 // The suite's tasks are one function registered with [execkit.Register]
-// ("executortest.job"), so they run on executors whose tasks run in another
-// process too; they record what happens to them in files, which both sides
-// of a process boundary see. The suite is itself tested against
-// deliberately broken executors (one drops a task, one runs a task twice,
-// one leaks a goroutine, one lets a panic escape, one ignores its ctx, one
-// keeps accepting after Shutdown, two replace a task's error by its text,
-// one tells the tasks it cancelled only after Shutdown returned, one
-// panics on a nil ctx, one reports a Thread's error to onError too, one drops
-// a running task's follow-up during Shutdown, one returns from Shutdown
-// before such follow-ups finished, one refuses them though it declares
-// [AdmitsFollowUp]), each of which it fails.
+// ("executortest.job"), so they run on executors whose tasks run in
+// another process too: such an executor's worker processes must link
+// executortest (a blank import in the worker's main, or the test binary
+// itself as the worker). The tasks record what happens to them in files,
+// which both sides of a process boundary see.
+//
+// # What the options declare
+//
+// Without options the suite expects an executor that runs closures in
+// this process, admits every task at once (no bound), reports each task's
+// error on its own, and returns from Submit without waiting for the task. Each
+// option declares one difference, and changes what the suite checks:
+//
+//   - [Blocking](n): Submit blocks while n admitted tasks are unfinished;
+//     the suite checks that a blocked Submit returns ctx.Err() when its ctx
+//     ends, admitting nothing.
+//   - [RejectWhenFull](n): Submit returns [execkit.ErrFull] at once while n
+//     admitted tasks are unfinished.
+//   - [FailFast]: a group; the first task error cancels the others, and
+//     Shutdown returns it; task errors do not go to onError.
+//   - [Portable]: tasks run in another process; only registered
+//     functions' tasks are admitted (others get [execkit.ErrNotPortable]),
+//     and an error keeps its identity only for declared sentinels.
+//   - [Synchronous]: Submit runs the task before it returns (as
+//     [execkit.Inline]); the checks that need Submit to return while the
+//     task runs are skipped.
+//   - [AdmitsFollowUp]: a running task's Submit is admitted during
+//     Shutdown, which waits for it; without it that Submit must return
+//     [execkit.ErrClosed].
+//   - [IgnoreTopFunction]: goroutines a dependency starts outside the
+//     executor's control, which the leak check should not count.
+//
+// # How the suite is tested
+//
+// The suite is itself tested against deliberately broken executors (one
+// drops a task, one runs a task twice, one leaks a goroutine, one lets a
+// panic escape, one ignores its ctx, one keeps accepting after Shutdown,
+// two replace a task's error by its text, one tells the tasks it cancelled
+// only after Shutdown returned, one panics on a nil ctx, one on a nil
+// receiver, one reports a Thread's error to onError too, one drops a running
+// task's follow-up during
+// Shutdown, one returns from Shutdown before such follow-ups finished, one
+// refuses them though it declares [AdmitsFollowUp]), each of which it
+// fails.
 package executortest

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/execkit/execkit"
@@ -310,35 +311,37 @@ func TestNestedSubmitAtLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, _ := newExec(t, tt.opts...)
-			submitting := make(chan func(), 1)
-			nested := make(chan error, 1)
-			inner := make(chan struct{}, 1)
-			err := e.Submit(context.Background(), execkit.TaskFunc(func(taskCtx context.Context) error {
-				ctx, end := tt.ctx(t, taskCtx)
-				submitting <- end
-				nested <- e.Submit(ctx, execkit.TaskFunc(func(context.Context) error {
-					inner <- struct{}{}
+			synctest.Test(t, func(t *testing.T) {
+				e, _ := newExec(t, tt.opts...)
+				submitting := make(chan func(), 1)
+				nested := make(chan error, 1)
+				inner := make(chan struct{}, 1)
+				err := e.Submit(context.Background(), execkit.TaskFunc(func(taskCtx context.Context) error {
+					ctx, end := tt.ctx(t, taskCtx)
+					submitting <- end
+					nested <- e.Submit(ctx, execkit.TaskFunc(func(context.Context) error {
+						inner <- struct{}{}
+						return nil
+					}))
 					return nil
 				}))
-				return nil
-			}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			end := <-submitting
-			end() // whether the nested Submit waits already or not: it must return
-			if tt.shutdown {
-				if err := e.Shutdown(context.Background()); err != nil {
-					t.Errorf("Shutdown: got %v; want nil", err)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if got := <-nested; !errors.Is(got, tt.want) || (got == nil) != (tt.want == nil) {
-				t.Errorf("nested Submit: got %v; want %v", got, tt.want)
-			}
-			if tt.want == nil {
-				<-inner
-			}
+				end := <-submitting
+				end() // whether the nested Submit waits already or not: it must return
+				if tt.shutdown {
+					if err := e.Shutdown(context.Background()); err != nil {
+						t.Errorf("Shutdown: got %v; want nil", err)
+					}
+				}
+				if got := <-nested; !errors.Is(got, tt.want) || (got == nil) != (tt.want == nil) {
+					t.Errorf("nested Submit: got %v; want %v", got, tt.want)
+				}
+				if tt.want == nil {
+					<-inner
+				}
+			})
 		})
 	}
 }

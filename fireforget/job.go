@@ -94,7 +94,7 @@ func (j *Job) Cancel() bool {
 // finish moves j to its final state unless it has one; cancelled says its
 // context was cancelled. It reports whether it did.
 func (j *Job) finish(err error, cancelled bool) bool {
-	now := j.reg.now()
+	now := time.Now()
 	j.mu.Lock()
 	if j.state.Final() {
 		j.mu.Unlock()

@@ -42,7 +42,6 @@ type Registry struct {
 	ttl       time.Duration
 	maxOutput int
 	refresh   time.Duration
-	now       func() time.Time // the clock; tests replace it
 
 	mu         sync.Mutex
 	closed     bool
@@ -85,7 +84,6 @@ func (r *Registry) configure(c config) {
 	r.ttl = cmpOr(c.ttl, DefaultTTL)
 	r.maxOutput = cmpOr(c.maxOutput, DefaultMaxOutput)
 	r.refresh = cmpOr(c.refresh, DefaultRefresh)
-	r.now = time.Now
 	r.jobs = make(map[ID]*Job)
 }
 
@@ -119,7 +117,7 @@ func (r *Registry) Start(fn JobFunc) (*Job, error) {
 // create adds a pending job.
 func (r *Registry) create() (*Job, error) {
 	r.ready()
-	now := r.now()
+	now := time.Now()
 	id := newID() // outside the lock: it may make a system call
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -173,7 +171,7 @@ func (t *jobTask) Run(context.Context) error {
 		j.mu.Unlock()
 		return nil
 	}
-	j.state, j.started, j.cancel = Running, j.reg.now(), cancel
+	j.state, j.started, j.cancel = Running, time.Now(), cancel
 	j.mu.Unlock()
 	err := driver.Run(ctx, (*jobCall)(t))
 	j.finish(err, ctx.Err() != nil)
@@ -220,7 +218,7 @@ func (r *Registry) evictLocked(now time.Time) {
 // such job (never issued, or evicted). It never blocks for long.
 func (r *Registry) Lookup(id ID) (*Job, bool) {
 	r.ready()
-	now := r.now()
+	now := time.Now()
 	r.mu.Lock()
 	r.evictLocked(now)
 	j := r.jobs[id]
@@ -253,7 +251,7 @@ func (r *Registry) Cancel(id ID) bool {
 // without their output (Info has it). It never blocks for long.
 func (r *Registry) List() []JobInfo {
 	r.ready()
-	now := r.now()
+	now := time.Now()
 	r.mu.Lock()
 	r.evictLocked(now)
 	jobs := make([]*Job, 0, len(r.jobs))

@@ -9,8 +9,8 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/execkit/execkit"
@@ -28,24 +28,6 @@ func newTestRegistry(t testing.TB, opts ...RegistryOption) *Registry {
 		}
 	})
 	return r
-}
-
-// fakeClock is a settable clock for TTL tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 func TestNewRegistryRejectsBadOptions(t *testing.T) {
@@ -185,40 +167,42 @@ func TestRegistryLimit(t *testing.T) {
 	}
 }
 
+// TestRegistryEviction runs in a synctest bubble: the Registry reads
+// time.Now, and the bubble's clock moves only with time.Sleep.
 func TestRegistryEviction(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1e9, 0)}
-	r := newTestRegistry(t, KeepFinished(3), TTL(time.Minute))
-	r.now = clock.now
-	noop := func(context.Context, io.Writer) error { return nil }
-	var ids []ID
-	for range 5 {
-		j, err := r.Start(noop)
-		if err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		r := newTestRegistry(t, KeepFinished(3), TTL(time.Minute))
+		noop := func(context.Context, io.Writer) error { return nil }
+		var ids []ID
+		for range 5 {
+			j, err := r.Start(noop)
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-j.Done()
+			ids = append(ids, j.ID())
 		}
-		<-j.Done()
-		ids = append(ids, j.ID())
-	}
-	wantStates := func(want ...State) {
-		t.Helper()
-		for i, id := range ids {
-			if got := r.Info(id).State; got != want[i] {
-				t.Errorf("job %d: got %v; want %v", i, got, want[i])
+		wantStates := func(want ...State) {
+			t.Helper()
+			for i, id := range ids {
+				if got := r.Info(id).State; got != want[i] {
+					t.Errorf("job %d: got %v; want %v", i, got, want[i])
+				}
 			}
 		}
-	}
-	// Only the last 3 finished jobs are kept.
-	wantStates(Unknown, Unknown, Succeeded, Succeeded, Succeeded)
-	if got := len(r.List()); got != 3 {
-		t.Errorf("List: got %d jobs; want 3", got)
-	}
-	clock.advance(59 * time.Second)
-	wantStates(Unknown, Unknown, Succeeded, Succeeded, Succeeded)
-	clock.advance(time.Second)
-	wantStates(Unknown, Unknown, Unknown, Unknown, Unknown)
-	if got := len(r.List()); got != 0 {
-		t.Errorf("List after the TTL: got %d jobs; want 0", got)
-	}
+		// Only the last 3 finished jobs are kept.
+		wantStates(Unknown, Unknown, Succeeded, Succeeded, Succeeded)
+		if got := len(r.List()); got != 3 {
+			t.Errorf("List: got %d jobs; want 3", got)
+		}
+		time.Sleep(59 * time.Second)
+		wantStates(Unknown, Unknown, Succeeded, Succeeded, Succeeded)
+		time.Sleep(time.Second)
+		wantStates(Unknown, Unknown, Unknown, Unknown, Unknown)
+		if got := len(r.List()); got != 0 {
+			t.Errorf("List after the TTL: got %d jobs; want 0", got)
+		}
+	})
 }
 
 func TestRegistryList(t *testing.T) {

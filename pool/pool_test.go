@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -167,18 +168,20 @@ func TestBlockedSubmitReturnsWhenCtxEnds(t *testing.T) {
 }
 
 func TestSubmitDeadline(t *testing.T) {
-	p := newPool(t, 1)
-	b := newBlocker()
-	defer close(b.release)
-	if err := p.Submit(context.Background(), b.task(0)); err != nil {
-		t.Fatal(err)
-	}
-	b.await(t, 1)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-	defer cancel()
-	if err := p.Submit(ctx, b.task(1)); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Submit on a full pool = %v; want context.DeadlineExceeded", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t, 1)
+		b := newBlocker()
+		defer close(b.release)
+		if err := p.Submit(context.Background(), b.task(0)); err != nil {
+			t.Fatal(err)
+		}
+		b.await(t, 1)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		defer cancel()
+		if err := p.Submit(ctx, b.task(1)); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Submit on a full pool = %v; want context.DeadlineExceeded", err)
+		}
+	})
 }
 
 func TestRejectWhenFull(t *testing.T) {
@@ -443,51 +446,53 @@ func TestNestedSubmit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPool(t, 1, tt.opts...)
-			type result struct {
-				err        error
-				ranBefore  bool // the nested task had finished when Submit returned
-				sameThread bool
-			}
-			res := make(chan result, 1)
-			parent := execkit.TaskFunc(func(ctx context.Context) error {
-				var ran atomic.Bool
-				var inner context.Context
-				child := execkit.TaskFunc(func(ctx context.Context) error {
-					inner = ctx
-					ran.Store(true)
+			synctest.Test(t, func(t *testing.T) {
+				p := newPool(t, 1, tt.opts...)
+				type result struct {
+					err        error
+					ranBefore  bool // the nested task had finished when Submit returned
+					sameThread bool
+				}
+				res := make(chan result, 1)
+				parent := execkit.TaskFunc(func(ctx context.Context) error {
+					var ran atomic.Bool
+					var inner context.Context
+					child := execkit.TaskFunc(func(ctx context.Context) error {
+						inner = ctx
+						ran.Store(true)
+						return nil
+					})
+					sctx := ctx
+					if tt.unrelated {
+						var cancel context.CancelFunc
+						sctx, cancel = context.WithTimeout(context.Background(), 10*time.Millisecond)
+						defer cancel()
+					} else {
+						var cancel context.CancelFunc
+						sctx, cancel = context.WithCancel(ctx) // derived: still recognised
+						defer cancel()
+					}
+					err := p.Submit(sctx, child)
+					res <- result{err, ran.Load(), inner != nil && inner == ctx}
 					return nil
 				})
-				sctx := ctx
-				if tt.unrelated {
-					var cancel context.CancelFunc
-					sctx, cancel = context.WithTimeout(context.Background(), 10*time.Millisecond)
-					defer cancel()
-				} else {
-					var cancel context.CancelFunc
-					sctx, cancel = context.WithCancel(ctx) // derived: still recognised
-					defer cancel()
+				if err := p.Submit(context.Background(), parent); err != nil {
+					t.Fatal(err)
 				}
-				err := p.Submit(sctx, child)
-				res <- result{err, ran.Load(), inner != nil && inner == ctx}
-				return nil
+				r := <-res
+				if !errors.Is(r.err, tt.want) {
+					t.Fatalf("nested Submit = %v; want %v", r.err, tt.want)
+				}
+				if tt.want == nil && !r.ranBefore {
+					t.Error("nested Submit returned before the inline task ran")
+				}
+				if err := p.Shutdown(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if got := p.Stats().Inline; got != tt.wantInline {
+					t.Errorf("Stats().Inline = %d; want %d", got, tt.wantInline)
+				}
 			})
-			if err := p.Submit(context.Background(), parent); err != nil {
-				t.Fatal(err)
-			}
-			r := <-res
-			if !errors.Is(r.err, tt.want) {
-				t.Fatalf("nested Submit = %v; want %v", r.err, tt.want)
-			}
-			if tt.want == nil && !r.ranBefore {
-				t.Error("nested Submit returned before the inline task ran")
-			}
-			if err := p.Shutdown(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if got := p.Stats().Inline; got != tt.wantInline {
-				t.Errorf("Stats().Inline = %d; want %d", got, tt.wantInline)
-			}
 		})
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -370,43 +368,6 @@ func ended(err error) bool {
 	return errors.Is(err, ErrTerminated) || errors.Is(err, ErrBroken)
 }
 
-// spawnRequest asks the spawner to start a process.
-type spawnRequest struct {
-	cmd  *exec.Cmd
-	errc chan error
-}
-
-// spawner starts every worker process from one goroutine locked to its OS
-// thread. Pdeathsig is delivered when the thread that started a child
-// exits, not the process: the Go runtime ends a thread when a goroutine
-// locked to it returns, so an ordinary goroutine could leave workers killed
-// at random, or, worse, not tied to a thread that lives. This thread lives
-// until every worker was reaped.
-func (p *Pool) spawner() {
-	runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-	defer close(p.spawnerDone)
-	for req := range p.spawnc {
-		req.errc <- req.cmd.Start()
-	}
-}
-
-// spawn starts cmd on the spawner's thread.
-func (p *Pool) spawn(cmd *exec.Cmd) error {
-	req := spawnRequest{cmd: cmd, errc: make(chan error, 1)}
-	select {
-	case p.spawnc <- req:
-		return <-req.errc
-	case <-p.stopc:
-		return errStopped
-	}
-}
-
-// frameStall bounds the wait for the rest of a frame from a worker once its
-// first byte arrived (see newStallReader); the worker is then killed. A
-// frame of 64 MiB crosses a pipe in tens of milliseconds. A variable, for
-// the tests.
-var frameStall = 10 * time.Second
-
 var errStopped = fmt.Errorf("subprocess: the pool is stopping")
 
 // stoppedLocked reports whether workers must not be (re)started.
@@ -417,23 +378,3 @@ func (p *Pool) stopped() bool {
 	defer p.mu.Unlock()
 	return p.stoppedLocked()
 }
-
-// sleep waits d, or until the pool stops; it reports whether to go on.
-func (p *Pool) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-p.stopc:
-		return false
-	}
-}
-
-func backoff(n int) time.Duration {
-	d := backoffBase << min(n-1, 10)
-	return min(d, backoffMax)
-}
-
-// environ is the environment of a new worker.
-func environ() []string { return append(os.Environ(), envMarker+"=1") }

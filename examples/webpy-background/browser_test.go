@@ -80,7 +80,7 @@ func TestBrowser(t *testing.T) {
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	defer cancelBrowser()
 
-	if err := chromedp.Run(bctx, chromedp.Navigate(base)); err != nil {
+	if _, err := chromedp.Run(bctx, chromedp.Navigate(base)); err != nil {
 		t.Fatalf("load %s: %v", base, err)
 	}
 	idURL := regexp.MustCompile(`^` + regexp.QuoteMeta(strings.TrimSuffix(base, "/")) + `/\?_t=[0-9a-f]{32}$`)
@@ -94,8 +94,8 @@ func TestBrowser(t *testing.T) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		var s snapshot
-		if err := chromedp.Run(bctx, chromedp.Evaluate(readPage, &s)); err != nil {
+		s, err := chromedp.Run(bctx, chromedp.Evaluate[snapshot](readPage))
+		if err != nil {
 			// The page may be between two loads; a few misses are fine.
 			if failures++; failures > 20 || ctx.Err() != nil {
 				t.Fatalf("reading the page: %v (last read %+v)", err, last)

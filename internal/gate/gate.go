@@ -37,6 +37,12 @@ type Gate struct {
 
 	idle     chan struct{} // closed once the gate is closed and no slot is in use
 	idleOnce sync.Once
+
+	// waiters recycles this gate's waiters. One pool per gate, not one for
+	// every gate: a waiter's channel made in a synctest bubble must not
+	// reach a Wait outside it (the runtime kills the process), and a gate
+	// made in a bubble is used in that bubble.
+	waiters sync.Pool
 }
 
 // A waiter is one Submit waiting for a slot. It gets exactly one token on
@@ -48,8 +54,6 @@ type waiter struct {
 	prev, next *waiter
 	inQueue    bool
 }
-
-var waiters = sync.Pool{New: func() any { return &waiter{ready: make(chan struct{}, 1)} }}
 
 // A Result is the outcome of a non-blocking attempt to take a slot.
 type Result uint8
@@ -161,7 +165,10 @@ func (g *Gate) Wait(ctx context.Context) error {
 		g.mu.Unlock()
 		return execkit.ErrFull
 	}
-	w := waiters.Get().(*waiter)
+	w, _ := g.waiters.Get().(*waiter)
+	if w == nil {
+		w = &waiter{ready: make(chan struct{}, 1)}
+	}
 	g.push(w)
 	g.mu.Unlock()
 
@@ -177,7 +184,7 @@ func (g *Gate) Wait(ctx context.Context) error {
 				g.remove(w)
 				g.nwait.Add(-1)
 				g.mu.Unlock()
-				waiters.Put(w)
+				g.waiters.Put(w)
 				return ctx.Err()
 			}
 			g.mu.Unlock()
@@ -186,7 +193,7 @@ func (g *Gate) Wait(ctx context.Context) error {
 	}
 	err := w.err
 	w.err = nil
-	waiters.Put(w)
+	g.waiters.Put(w)
 	if err != nil {
 		return err
 	}

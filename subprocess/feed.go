@@ -1,0 +1,169 @@
+package subprocess
+
+// feed writes the worker's CALL and CANCEL frames: it keeps perWorker calls
+// outstanding, lets the worker go when it is done with it (the pool stops,
+// or it reached MaxTasksPerChild), and returns when it dies.
+func (p *Pool) feed(w *worker) {
+	defer close(w.fed)
+	var (
+		buf   []byte
+		calls []*call
+	)
+	for {
+		buf, calls = buf[:0], calls[:0]
+		// The write lock is taken before p.mu, and kept until the frames
+		// are written, so that the worker receives calls in the order they
+		// were added to w.sent (Pool.enqueue writes some itself).
+		w.wmu.Lock()
+		p.mu.Lock()
+		if w.dead {
+			p.mu.Unlock()
+			w.wmu.Unlock()
+			return
+		}
+		for _, f := range w.ctrl {
+			buf, _ = appendFrame(buf, f.typ, f.id, nil)
+		}
+		w.ctrl = w.ctrl[:0]
+		for refill := len(w.sent) <= refillAt; refill && p.mayTakeLocked(w); {
+			c, ok := p.calls.pop()
+			if !ok {
+				break
+			}
+			if c.state != queued {
+				continue // cancelled while queued
+			}
+			p.sendLocked(w, c)
+			calls = append(calls, c)
+		}
+		if len(calls) > 0 && p.calls.len() > 0 {
+			for o := range p.workers { // they may prefetch now
+				o.signal()
+			}
+		}
+		if len(w.sent) == 0 && len(calls) == 0 && p.calls.len() == 0 {
+			p.stealLocked(w)
+		}
+		if len(buf) == 0 && len(calls) == 0 {
+			letGo := len(w.sent) == 0 && (p.stoppedLocked() || (p.cfg.maxTasks > 0 && w.assigned >= p.cfg.maxTasks))
+			p.mu.Unlock()
+			w.wmu.Unlock()
+			if letGo {
+				w.closeRequests() // it exits
+				return
+			}
+			<-w.wake
+			continue
+		}
+		p.mu.Unlock()
+		for _, c := range calls {
+			buf = append(buf, c.frame...)
+		}
+		_, err := w.reqW.Write(buf)
+		w.wmu.Unlock()
+		if err != nil {
+			return // it died; serve sees its result pipe end
+		}
+		if cap(buf) > 1<<20 {
+			buf = nil
+		}
+	}
+}
+
+// A ctrl is a CANCEL or REVOKE frame waiting for a worker's feeder.
+type ctrl struct {
+	typ byte
+	id  uint64
+}
+
+// stealLocked is called for an idle worker when no call is queued: it asks
+// the busiest worker to give back half of the calls it holds and has not
+// started, which then go to the idle one. So a call prefetched behind a
+// slow one does not wait for it while a worker is idle.
+func (p *Pool) stealLocked(idle *worker) {
+	var victim *worker
+	most := 0
+	for o := range p.workers {
+		if o == idle {
+			continue
+		}
+		n := 0
+		for _, c := range o.sent[min(1, len(o.sent)):] { // sent[0] is running
+			if !c.revoking && c.ctxErr == nil {
+				n++
+			}
+		}
+		if n > most {
+			victim, most = o, n
+		}
+	}
+	if victim == nil {
+		return
+	}
+	want := (most + 1) / 2
+	for i := len(victim.sent) - 1; i >= 1 && want > 0; i-- {
+		if c := victim.sent[i]; !c.revoking && c.ctxErr == nil {
+			c.revoking = true
+			victim.ctrl = append(victim.ctrl, ctrl{frameRevoke, c.id})
+			want--
+		}
+	}
+	victim.signal()
+}
+
+// sendLocked records that c goes to w.
+func (p *Pool) sendLocked(w *worker, c *call) {
+	c.state, c.w = sent, w
+	w.sent = append(w.sent, c)
+	w.assigned++
+}
+
+// mayTakeLocked reports whether w may be sent one more call: it has room,
+// and it is idle or no other worker is. So calls spread over idle workers
+// first, and a call is prefetched behind a running one only when every
+// worker is busy.
+func (p *Pool) mayTakeLocked(w *worker) bool {
+	if !p.hasRoomLocked(w) {
+		return false
+	}
+	if len(w.sent) == 0 {
+		return true
+	}
+	for o := range p.workers {
+		if o != w && len(o.sent) == 0 && p.hasRoomLocked(o) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Pool) hasRoomLocked(w *worker) bool {
+	return len(w.sent) < perWorker && (p.cfg.maxTasks == 0 || w.assigned < p.cfg.maxTasks)
+}
+
+// feederHasWorkLocked reports whether w's feeder may have something to do
+// after w answered a call, so that it is not woken for nothing after every
+// result.
+func (p *Pool) feederHasWorkLocked(w *worker) bool {
+	switch {
+	case len(w.ctrl) > 0:
+		return true
+	case len(w.sent) > refillAt:
+		return false
+	case p.calls.len() > 0:
+		return true
+	case len(w.sent) > 0:
+		return false
+	}
+	// Idle: it may have to let the worker go, or take back calls from a
+	// busy worker.
+	if p.stoppedLocked() || (p.cfg.maxTasks > 0 && w.assigned >= p.cfg.maxTasks) {
+		return true
+	}
+	for o := range p.workers {
+		if len(o.sent) > 1 {
+			return true
+		}
+	}
+	return false
+}
