@@ -162,4 +162,3 @@ func TestPolicyOptionsPanic(t *testing.T) {
 		})
 	}
 }
-
