@@ -52,7 +52,9 @@ func rootAPI(t *testing.T, dir string) []string {
 func TestRootVocabulary(t *testing.T) {
 	names := rootAPI(t, ".")
 	// 38: every name the vocabulary needs (see doc.go); a new one must replace one.
-	const most = 38
+	// +3: the task policies of issue 13 (TimeLimit, Retry, RateLimit), which
+	// every executor enforces; their permanent-error marker is a sentinel.
+	const most = 41
 	if len(names) > most {
 		t.Errorf("the root package lists %d functions, types and methods; want at most %d: %v", len(names), most, names)
 	}

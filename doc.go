@@ -48,6 +48,21 @@
 // cancelled; that is how Shutdown, a failed group and [Future.Cancel]
 // reach it.
 //
+// # Task policies
+//
+// [TimeLimit], [Retry] and [RateLimit], declared with [Register], hold on
+// every executor, as strongly as its boundary allows:
+//
+//	policy      Inline, pool, errgroup, fireforget     subprocess.Pool                       error / Stats
+//	TimeLimit   cooperative: the ctx is cancelled;    hard: ctx cancelled in the worker,    ErrTimeLimit (wraps
+//	            the call returns when fn does          killed after CancelGrace, respawned   DeadlineExceeded) / Timeouts
+//	Retry       in place, backoff with jitter          from the pool side, a new call each   last attempt's error / Retries
+//	RateLimit   a bucket per executor and function     the same, in the pool's process       ctx.Err() if it ends / -
+//	deadline    the executor's ctx (Func.Go: not yet)  Apply's, carried in the CALL frame   DeadlineExceeded / -
+//
+// subprocess.Map and MapUnordered send chunks and do not apply policies to
+// their items; Func.Map does.
+//
 // # What crosses a process boundary
 //
 // A closure cannot leave its process. To run on a process pool or a job

@@ -16,6 +16,7 @@ type Func[In, Out any] struct {
 	fn    func(context.Context, In) (Out, error)
 	codec Codec
 	errs  []error // builtinSentinels, then those declared with Errors
+	pol   *policy // nil without TimeLimit, Retry, RateLimit
 }
 
 // Name returns the name f was registered under ("" for a nil Func).
@@ -52,7 +53,9 @@ func (f *Func[In, Out]) signature() string {
 
 func (f *Func[In, Out]) sentinels() []error { return f.errs }
 
-// Call runs f in this goroutine, recovering a panic into a [*PanicError].
+// Call runs f once in this goroutine, recovering a panic into a
+// [*PanicError]. It does not apply f's policy ([TimeLimit], [Retry],
+// [RateLimit]): the tasks of f's Task, Go and Map do.
 // On a nil Func it returns [ErrNotRegistered].
 func (f *Func[In, Out]) Call(ctx context.Context, in In) (out Out, err error) {
 	if f == nil {
@@ -103,6 +106,14 @@ func (f *Func[In, Out]) Map(ctx context.Context, ex Executor, items []In) ([]Out
 	return mapFutures(ctx, ex, len(items), func(i int) (*Future[Out], Task) {
 		return f.prepare(items[i])
 	})
+}
+
+// callPolicy calls f with in under f's policy, or once without one.
+func (f *Func[In, Out]) callPolicy(ctx context.Context, in In) (Out, error) {
+	if f == nil || f.pol == nil {
+		return f.Call(ctx, in)
+	}
+	return runPolicy(ctx, f.pol, f.name, f, func(ctx context.Context) (Out, error) { return f.fn(ctx, in) })
 }
 
 func (f *Func[In, Out]) invoke(ctx context.Context, payload []byte) (res []byte, err error) {

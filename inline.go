@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/execkit/execkit/internal/link"
 	"github.com/execkit/execkit/internal/shutdown"
 )
 
@@ -30,11 +31,27 @@ type Inline struct {
 	done     chan struct{} // closed when a closed Inline has no task in flight: it has finished
 
 	submitted, running, succeeded, failed, panicked, rejected atomic.Int64
+	retries, timeouts                                         atomic.Int64
+	locals                                                    sync.Map // rate limiters (link.Scope)
 }
+
+// inlineScope is e as the link.Scope of its tasks' policies.
+type inlineScope Inline
+
+func (s *inlineScope) Local(key any, mk func() any) any {
+	if v, ok := s.locals.Load(key); ok {
+		return v
+	}
+	v, _ := s.locals.LoadOrStore(key, mk())
+	return v
+}
+func (s *inlineScope) CountRetry()   { s.retries.Add(1) }
+func (s *inlineScope) CountTimeout() { s.timeouts.Add(1) }
 
 func (e *Inline) init() {
 	e.once.Do(func() {
 		base, cancel := context.WithCancel(context.Background())
+		base = context.WithValue(base, link.ScopeKey{}, link.Scope((*inlineScope)(e)))
 		e.base, e.cancel = context.WithValue(base, inlineKey{}, e), cancel
 	})
 }
@@ -158,5 +175,7 @@ func (e *Inline) Stats() Stats {
 		Failed:    e.failed.Load(),
 		Panicked:  e.panicked.Load(),
 		Rejected:  e.rejected.Load(),
+		Retries:   e.retries.Load(),
+		Timeouts:  e.timeouts.Load(),
 	}
 }

@@ -21,7 +21,7 @@ type funcTask[In, Out any] struct {
 }
 
 func (t *funcTask[In, Out]) Run(ctx context.Context) error {
-	_, err := t.f.Call(ctx, t.in)
+	_, err := t.f.callPolicy(ctx, t.in)
 	return err
 }
 
@@ -35,8 +35,19 @@ func (t *funcTask[In, Out]) RunVia(ctx context.Context, invoke invoker) error {
 	if invoke == nil { // no process to cross: call f here
 		return t.Run(ctx)
 	}
-	_, err := t.via(ctx, invoke)
+	_, err := t.viaPolicy(ctx, invoke)
 	return err
+}
+
+// viaPolicy is via under f's policy: it applies here, on the side that
+// sends the call, so that a retry is a new call (to a new worker, if the
+// limit killed the last one) and the time limit bounds the call as a
+// whole.
+func (t *funcTask[In, Out]) viaPolicy(ctx context.Context, invoke invoker) (Out, error) {
+	if t.f == nil || t.f.pol == nil {
+		return t.via(ctx, invoke)
+	}
+	return runPolicy(ctx, t.f.pol, t.f.name, t.f, func(ctx context.Context) (Out, error) { return t.via(ctx, invoke) })
 }
 
 func (t *funcTask[In, Out]) via(ctx context.Context, invoke invoker) (Out, error) {
@@ -78,7 +89,12 @@ func (t *funcFutureTask[In, Out]) RunVia(ctx context.Context, invoke invoker) er
 	if invoke == nil {
 		return t.fut.run(ctx, t.call)
 	}
-	return t.fut.run(ctx, func(ctx context.Context) (Out, error) { return t.via(ctx, invoke) })
+	return t.fut.run(ctx, func(ctx context.Context) (Out, error) { return t.viaPolicy(ctx, invoke) })
 }
 
-func (t *funcFutureTask[In, Out]) call(ctx context.Context) (Out, error) { return t.f.fn(ctx, t.in) }
+func (t *funcFutureTask[In, Out]) call(ctx context.Context) (Out, error) {
+	if t.f.pol != nil {
+		return t.f.callPolicy(ctx, t.in)
+	}
+	return t.f.fn(ctx, t.in)
+}

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+
+	"golang.org/x/time/rate"
 )
 
 // A RegisterOption configures [Register].
@@ -16,6 +18,8 @@ type RegisterOption interface{ apply(*registerConfig) }
 type registerConfig struct {
 	codec     Codec
 	sentinels []error
+	policy    *policy // TimeLimit, Retry, RateLimit; nil without them
+	policyErr string  // why one of them is invalid
 }
 
 type codecOption struct{ c Codec }
@@ -54,7 +58,11 @@ var registry struct {
 // pointer field to a zero number as nil; [GobCodec] lists what changes on
 // the way, and what it refuses rather than change silently.
 //
+// [TimeLimit], [Retry] and [RateLimit] declare the function's policy, which
+// every executor enforces as the package doc's table says.
+//
 // Register panics, with a message starting "execkit:", when name is empty,
+// a policy option is invalid,
 // fn is nil, an option is nil, the codec is nil, name is already registered, the registry
 // was sealed (a process-crossing executor started and checked its
 // workers' registry hash), or,
@@ -97,12 +105,18 @@ func Register[In, Out any](name string, fn func(context.Context, In) (Out, error
 			}
 		}
 	}
+	if cfg.policyErr != "" {
+		panic(fmt.Sprintf("execkit: Register(%q): %s", name, cfg.policyErr))
+	}
+	if p := cfg.policy; p != nil && p.limit != 0 {
+		p.fallback = rate.NewLimiter(p.limit, 1)
+	}
 	for i, e := range cfg.sentinels {
 		if e == nil {
 			panic(fmt.Sprintf("execkit: Register(%q) with Errors whose value %d is nil", name, i))
 		}
 	}
-	f := &Func[In, Out]{name: name, fn: fn, codec: cfg.codec, errs: append(builtinSentinels[:len(builtinSentinels):len(builtinSentinels)], cfg.sentinels...)}
+	f := &Func[In, Out]{name: name, fn: fn, codec: cfg.codec, errs: append(builtinSentinels[:len(builtinSentinels):len(builtinSentinels)], cfg.sentinels...), pol: cfg.policy}
 	registry.Lock()
 	defer registry.Unlock()
 	if registry.sealed {

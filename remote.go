@@ -61,7 +61,7 @@ func (o errorsOption) apply(c *registerConfig) { c.sentinels = append(c.sentinel
 func Errors(sentinels ...error) RegisterOption { return errorsOption(sentinels) }
 
 // builtinSentinels are matched for every function, before its own.
-var builtinSentinels = [...]error{context.Canceled, context.DeadlineExceeded, ErrPayload, ErrNotRegistered}
+var builtinSentinels = [...]error{context.Canceled, context.DeadlineExceeded, ErrPayload, ErrNotRegistered, ErrTimeLimit, ErrPermanent}
 
 // remoteErrorVersion is the first byte of an encoded error.
 const remoteErrorVersion byte = 1

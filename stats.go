@@ -12,4 +12,6 @@ type Stats struct {
 	Failed    int64 // returned an error, or were given up before they started (panics not included)
 	Panicked  int64 // panicked (delivered as *PanicError)
 	Rejected  int64 // Submit calls refused by admission (ErrFull, ErrClosed, ctx ended, a failed group); bad input (ErrNilTask, ErrNotPortable) is not counted
+	Retries   int64 // runs of a registered function repeated by its Retry policy (a task retried twice counts 2, and once in Succeeded or Failed)
+	Timeouts  int64 // runs of a registered function that passed its TimeLimit (each attempt counts)
 }

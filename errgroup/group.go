@@ -110,7 +110,7 @@ func WithContext(ctx context.Context, opts ...Option) (*Group, error) {
 		all:  cfg.all,
 		done: make(chan struct{}),
 	}
-	gr.ctx, gr.cancel = context.WithCancelCause(context.WithValue(ctx, groupKey{}, gr))
+	gr.ctx, gr.cancel = context.WithCancelCause(context.WithValue(xrun.WithScope(ctx, &gr.counters.Scope), groupKey{}, gr))
 	if cfg.limit > 0 {
 		gr.gate = new(gate.Gate)
 		gr.gate.Init(cfg.limit, -1, nil)

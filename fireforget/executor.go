@@ -40,6 +40,7 @@ type Executor struct {
 	// succeeded shares state's cache line on purpose: a finishing task
 	// writes both, so one line moves between cores instead of two.
 	succeeded, failed, panicked, rejected atomic.Int64
+	scope                                 xrun.Scope // the policies' retries, timeouts and rate limiters
 
 	slots   *gate.Gate // Limit's slots, closed when Shutdown begins; nil without a limit
 	reject  bool
@@ -71,7 +72,7 @@ func New(opts ...Option) (*Executor, error) {
 		e.slots = newSlots(c.limit, c.reject)
 	}
 	base, cancel := context.WithCancel(context.Background())
-	e.base, e.cancel = context.WithValue(base, executorKey{}, e), cancel
+	e.base, e.cancel = context.WithValue(xrun.WithScope(base, &e.scope), executorKey{}, e), cancel
 	return e, nil
 }
 
@@ -303,6 +304,8 @@ func (e *Executor) Stats() execkit.Stats {
 		Panicked:  e.panicked.Load(),
 		Rejected:  e.rejected.Load(),
 		Running:   e.state.Load() & countMask,
+		Retries:   e.scope.Retries(),
+		Timeouts:  e.scope.Timeouts(),
 	}
 	s.Submitted = s.Succeeded + s.Failed + s.Panicked + s.Running
 	return s

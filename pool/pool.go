@@ -77,7 +77,7 @@ func New(size int, opts ...Option) (*Pool, error) {
 	p.gate.Init(size, cfg.maxWaiting, gate.Monotonic)
 	p.reject = cfg.maxWaiting == 0
 	ctx, cancel := context.WithCancel(context.Background())
-	p.base, p.cancel = context.WithValue(ctx, poolKey{}, p), cancel
+	p.base, p.cancel = context.WithValue(xrun.WithScope(ctx, &p.counters.Scope), poolKey{}, p), cancel
 	workers, err := ants.NewPoolWithFunc(size, p.invoke,
 		ants.WithNonblocking(true),
 		ants.WithPanicHandler(workerPanic),

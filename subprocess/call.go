@@ -42,7 +42,11 @@ const (
 // worker and returns the encoded result, or the function's error rebuilt on
 // this side.
 func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
-	c, err := p.newCall(frameCall, name, [][]byte{payload}, 0, nil)
+	var deadline int64
+	if dl, ok := ctx.Deadline(); ok {
+		deadline = max(dl.UnixNano(), 1)
+	}
+	c, err := p.newCall(frameCall, name, [][]byte{payload}, 0, nil, deadline)
 	if err != nil {
 		return nil, err
 	}
@@ -63,8 +67,8 @@ func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte,
 // newCall encodes a call: a CALL frame, or a BATCH frame of items items
 // (args then holds the one batch). It fails, wrapping ErrTooLarge and
 // execkit.ErrPayload, when the frame would be too large.
-func (p *Pool) newCall(typ byte, name string, args [][]byte, items int, notify *mailbox) (*call, error) {
-	req := request{name: name, args: args}
+func (p *Pool) newCall(typ byte, name string, args [][]byte, items int, notify *mailbox, deadline int64) (*call, error) {
+	req := request{name: name, args: args, deadline: deadline}
 	if n := req.frameSize(); n > maxFrame {
 		return nil, tooLarge("subprocess: the argument of %q makes a frame of %d bytes, over the %s frame limit", name, n, limitText())
 	}

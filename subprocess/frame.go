@@ -25,7 +25,7 @@ import (
 // the function arguments and results inside it are encoded by each Func's
 // own codec.
 const (
-	protocolVersion = 3 // 3: errors as driver.EncodeError encodes them
+	protocolVersion = 4 // 3: errors as driver.EncodeError encodes them; 4: a request carries its deadline
 	frameHeader     = 4 + 1 + 8
 )
 

@@ -204,7 +204,11 @@ func (ws *workerSide) readOne() (*job, error) {
 		if j.batch && len(req.args) != 1 {
 			return nil, fmt.Errorf("%w: a batch of %d arguments; want 1", ErrProtocol, len(req.args))
 		}
-		j.ctx, j.cancel = context.WithCancel(context.Background())
+		if req.deadline != 0 { // the caller's deadline, on the same clock: this machine's
+			j.ctx, j.cancel = context.WithDeadline(context.Background(), time.Unix(0, req.deadline))
+		} else {
+			j.ctx, j.cancel = context.WithCancel(context.Background())
+		}
 		ws.mu.Lock()
 		defer ws.mu.Unlock()
 		ws.jobs[id] = j

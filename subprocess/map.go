@@ -7,6 +7,7 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/xrun"
 )
 
 // Apply calls f(in) in a worker and blocks until it returns: the
@@ -48,7 +49,7 @@ func (d direct) Submit(ctx context.Context, t execkit.Task) error {
 		return err
 	}
 	defer p.inflight.Done()
-	ctx, cancel := p.taskContext(ctx)
+	ctx, cancel := p.taskContext(xrun.WithScope(ctx, &p.counters.Scope)) // the policies count here
 	defer cancel()
 	p.counters.Start()
 	p.counters.Finish(driver.RunVia(ctx, pt, p.invoke))
@@ -224,7 +225,7 @@ func newBatches[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], ite
 		}
 		return newBatches(p, what, f, items[half:], lo+half, notify, emit)
 	}
-	c, err := p.newCall(frameBatch, f.Name(), req.args, len(items), notify)
+	c, err := p.newCall(frameBatch, f.Name(), req.args, len(items), notify, 0)
 	if err != nil {
 		return fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
 	}

@@ -47,12 +47,14 @@ func decodeHello(p []byte) (hello, error) {
 // batch's own error), followed, when some item failed, by one outcome per
 // item, kindOK for those that succeeded.
 type request struct {
-	name string
-	args [][]byte
+	name     string
+	deadline int64 // the caller's ctx deadline in Unix nanoseconds (0: none); the worker's ctx gets it
+	args     [][]byte
 }
 
 func (r request) append(b []byte) []byte {
 	b = appendString(b, r.name)
+	b = binary.AppendUvarint(b, uint64(r.deadline))
 	b = binary.AppendUvarint(b, uint64(len(r.args)))
 	for _, a := range r.args {
 		b = appendBytes(b, a)
@@ -62,7 +64,7 @@ func (r request) append(b []byte) []byte {
 
 // size is the number of payload bytes append writes, at most.
 func (r request) size() int {
-	n := binary.MaxVarintLen64 * (2 + len(r.args))
+	n := binary.MaxVarintLen64 * (3 + len(r.args))
 	n += len(r.name)
 	for _, a := range r.args {
 		n += len(a)
@@ -73,7 +75,7 @@ func (r request) size() int {
 // frameSize is the length of the frame of r (the bytes after the length
 // field).
 func (r request) frameSize() int {
-	n := frameHeader - 4 + uvarintLen(len(r.name)) + len(r.name) + uvarintLen(len(r.args))
+	n := frameHeader - 4 + uvarintLen(len(r.name)) + len(r.name) + uvarintLen(int(r.deadline)) + uvarintLen(len(r.args))
 	for _, a := range r.args {
 		n += uvarintLen(len(a)) + len(a)
 	}
@@ -88,6 +90,7 @@ func uvarintLen(n int) int {
 func decodeRequest(p []byte) (request, error) {
 	d := decoder{p: p}
 	r := request{name: string(d.bytes())}
+	r.deadline = int64(d.uvarint())
 	n := d.count()
 	if d.err == nil {
 		r.args = make([][]byte, n)

@@ -131,7 +131,7 @@ func New(n int, opts ...Option) (*Pool, error) {
 		done:        make(chan struct{}),
 		workers:     make(map[*worker]struct{}),
 	}
-	p.base, p.cancel = context.WithCancelCause(context.Background())
+	p.base, p.cancel = context.WithCancelCause(xrun.WithScope(context.Background(), &p.counters.Scope))
 	go p.spawner()
 	ready := make(chan error, n)
 	p.supervisors.Add(n)

@@ -30,3 +30,18 @@ var (
 	EncodeBatch func(f, items any) ([]byte, error)
 	DecodeBatch func(f any, data []byte) (any, error)
 )
+
+// ScopeKey is the context key under which an executor's base context
+// carries its Scope.
+type ScopeKey struct{}
+
+// Scope is what the task policies of a registered function need from the
+// executor running it: a store for its rate limiters (one per executor and
+// function) and the counters of retries and timeouts behind Stats.
+type Scope interface {
+	// Local returns the value stored under key, storing mk() first if
+	// there is none. It is safe for concurrent use.
+	Local(key any, mk func() any) any
+	CountRetry()
+	CountTimeout()
+}

@@ -5,6 +5,7 @@ package xrun
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/execkit/execkit"
@@ -18,7 +19,45 @@ import (
 // line; Queued and Running are differences computed by Stats.
 type Counters struct {
 	submitted, started, succeeded, failed, panicked, rejected, dropped padded
+	Scope                                                              // retries, timeouts, rate limiters
 }
+
+// Scope is an executor's link.Scope: the counters of retries and timeouts
+// of its tasks' policies, and their rate limiters. The zero value is ready
+// to use.
+type Scope struct {
+	retries, timeouts padded
+	locals            sync.Map
+}
+
+// WithScope returns parent carrying s as the link.Scope of the tasks run
+// with it (or a context derived from it): their policies count retries and
+// timeouts in s and keep their rate limiters in it. An executor calls it
+// once, on the base context of its tasks.
+func WithScope(parent context.Context, s *Scope) context.Context {
+	return context.WithValue(parent, link.ScopeKey{}, link.Scope(s))
+}
+
+// Retries returns the retries counted.
+func (s *Scope) Retries() int64 { return s.retries.Load() }
+
+// Timeouts returns the timeouts counted.
+func (s *Scope) Timeouts() int64 { return s.timeouts.Load() }
+
+// Local implements link.Scope.
+func (c *Scope) Local(key any, mk func() any) any {
+	if v, ok := c.locals.Load(key); ok {
+		return v
+	}
+	v, _ := c.locals.LoadOrStore(key, mk())
+	return v
+}
+
+// CountRetry implements link.Scope.
+func (c *Scope) CountRetry() { c.retries.Add(1) }
+
+// CountTimeout implements link.Scope.
+func (c *Scope) CountTimeout() { c.timeouts.Add(1) }
 
 // padded is an atomic counter alone on its cache line.
 type padded struct {
@@ -69,6 +108,8 @@ func (c *Counters) Stats() execkit.Stats {
 		Failed:    failed + dropped,
 		Panicked:  panicked,
 		Rejected:  c.rejected.Load(),
+		Retries:   c.retries.Load(),
+		Timeouts:  c.timeouts.Load(),
 	}
 }
 

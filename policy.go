@@ -1,0 +1,236 @@
+package execkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/execkit/execkit/internal/link"
+	"golang.org/x/time/rate"
+)
+
+// Task policies are declared once, with [Register], and hold wherever the
+// function runs: the package doc's "Task policies" has the table of what
+// each executor guarantees.
+
+// ErrTimeLimit is wrapped by the error of a call of a registered function
+// that ran past the limit declared with [TimeLimit]. It wraps
+// [context.DeadlineExceeded], so errors.Is(err, context.DeadlineExceeded)
+// holds too; errors.Is(err, ErrTimeLimit) tells the function's own limit
+// from the caller's deadline.
+var ErrTimeLimit = fmt.Errorf("execkit: time limit exceeded: %w", context.DeadlineExceeded)
+
+// ErrPermanent marks an error as not worth retrying: a function registered
+// with [Retry] whose error wraps it fails at once, as in
+//
+//	return fmt.Errorf("%w: %w", execkit.ErrPermanent, err)
+//
+// (errors.Is then matches both). It is matched across a process boundary
+// like the sentinels declared with [Errors].
+var ErrPermanent = errors.New("execkit: permanent error")
+
+// policy is a Func's declared policy; a Func without one has a nil policy,
+// and its calls take the path they took before policies existed.
+type policy struct {
+	timeLimit  time.Duration
+	retries    int
+	backoff    time.Duration // the first retry's delay, at most (full jitter)
+	maxBackoff time.Duration
+	limit      rate.Limit // 0: no rate limit
+	fallback   *rate.Limiter
+}
+
+type timeLimitOption time.Duration
+
+func (o timeLimitOption) apply(c *registerConfig) {
+	if o <= 0 {
+		c.policyErr = fmt.Sprintf("TimeLimit(%v) is not positive", time.Duration(o))
+	}
+	c.pol().timeLimit = time.Duration(o)
+}
+
+// TimeLimit limits each run (attempt) of a registered function to d: at d
+// the function's ctx is cancelled, and the call fails with an error
+// wrapping [ErrTimeLimit], even if the function, ignoring its ctx, returns
+// later with a result (which is discarded). In-process executors can only
+// cancel the ctx (cooperative); subprocess.Pool also kills a worker whose
+// function does not return within a grace period after that (hard). A
+// timed-out attempt is retried like any other failure when [Retry] allows.
+// Register panics when d <= 0.
+func TimeLimit(d time.Duration) RegisterOption { return timeLimitOption(d) }
+
+type retryOption struct {
+	n       int
+	backoff []time.Duration
+}
+
+func (o retryOption) apply(c *registerConfig) {
+	if o.n < 0 || len(o.backoff) > 2 || slices.ContainsFunc(o.backoff, func(d time.Duration) bool { return d < 0 }) {
+		c.policyErr = fmt.Sprintf("Retry(%d, %v): want n >= 0 and at most two non-negative backoffs", o.n, o.backoff)
+	}
+	p := c.pol()
+	p.retries = o.n
+	p.backoff, p.maxBackoff = 100*time.Millisecond, 10*time.Second
+	if len(o.backoff) > 0 {
+		p.backoff = o.backoff[0]
+		p.maxBackoff = max(p.backoff, p.maxBackoff)
+	}
+	if len(o.backoff) > 1 {
+		p.maxBackoff = o.backoff[1]
+	}
+}
+
+// Retry runs a registered function up to n more times when it fails,
+// where it runs, without going back through the caller or the executor's
+// queue. Before retry k (from 1) it waits a random time between zero and
+// backoff[0]·2^(k-1) (default 100ms), at most backoff[1] (default 10s):
+// exponential backoff with full jitter, as Celery's retry_backoff. It does
+// not retry an error wrapping [ErrPermanent], a panic, or any error once
+// the task's ctx has ended (the caller gave up, the executor shut down);
+// the call's error is the last attempt's. Register panics when n < 0, a
+// backoff is negative, or more than two are given.
+func Retry(n int, backoff ...time.Duration) RegisterOption {
+	return retryOption{n: n, backoff: backoff}
+}
+
+type rateOption struct {
+	limit rate.Limit
+	err   string
+}
+
+func (o rateOption) apply(c *registerConfig) {
+	if o.err != "" {
+		c.policyErr = o.err
+	} else if !(o.limit > 0) {
+		c.policyErr = fmt.Sprintf("RateLimit(%v) is not positive", o.limit)
+	}
+	c.pol().limit = o.limit
+}
+
+// RateLimit lets calls of a registered function start at most at limit,
+// a [rate.Limit] (calls per second) or a string as Celery writes it: "10/s",
+// "100/m", "1000/h", or a Go duration after the slash ("5/100ms"). The
+// bucket holds one token, so starts are spread evenly. Each executor keeps
+// its own bucket per function (a retry takes a token too): two executors
+// in one process, or riverexec's several worker processes, each start up
+// to the limit. A task run by an executor that is not execkit's (it does
+// not call driver.Run from a context of its own) shares one bucket per
+// function. A call waits for its token in the executor's worker, holding
+// its slot, and fails with the ctx's error if the ctx ends first.
+// Register panics when limit is not positive or the string does not parse.
+func RateLimit[L rate.Limit | string](limit L) RegisterOption {
+	switch l := any(limit).(type) {
+	case rate.Limit:
+		return rateOption{limit: l}
+	case string:
+		r, err := parseRate(l)
+		if err != nil {
+			return rateOption{err: err.Error()}
+		}
+		return rateOption{limit: r}
+	}
+	panic("unreachable")
+}
+
+func parseRate(s string) (rate.Limit, error) {
+	num, per, ok := strings.Cut(s, "/")
+	n, err := strconv.ParseFloat(num, 64)
+	if !ok || err != nil || n <= 0 {
+		return 0, fmt.Errorf("RateLimit(%q): want N/interval, as 10/s", s)
+	}
+	var d time.Duration
+	switch per {
+	case "s":
+		d = time.Second
+	case "m":
+		d = time.Minute
+	case "h":
+		d = time.Hour
+	default:
+		if d, err = time.ParseDuration(per); err != nil || d <= 0 {
+			return 0, fmt.Errorf("RateLimit(%q): the interval is s, m, h or a positive duration", s)
+		}
+	}
+	return rate.Limit(n / d.Seconds()), nil
+}
+
+func (c *registerConfig) pol() *policy {
+	if c.policy == nil {
+		c.policy = &policy{}
+	}
+	return c.policy
+}
+
+// limiter returns the bucket of f's calls on the executor behind sc, or
+// the one shared by executors without a scope.
+func (p *policy) limiter(sc link.Scope, key any) *rate.Limiter {
+	if sc == nil {
+		return p.fallback
+	}
+	return sc.Local(key, func() any { return rate.NewLimiter(p.limit, 1) }).(*rate.Limiter)
+}
+
+// scopeOf returns the executor scope ctx carries, if any.
+func scopeOf(ctx context.Context) link.Scope {
+	sc, _ := ctx.Value(link.ScopeKey{}).(link.Scope)
+	return sc
+}
+
+// runPolicy calls fn under p: a token, then attempts under the time limit,
+// retried with backoff. key names the function in the executor's scope.
+func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, fn func(context.Context) (Out, error)) (out Out, err error) {
+	sc := scopeOf(ctx)
+	for attempt := 0; ; attempt++ {
+		if p.limit != 0 {
+			if err := p.limiter(sc, key).Wait(ctx); err != nil {
+				var zero Out
+				return zero, err
+			}
+		}
+		out, err = attemptOnce(ctx, p, name, fn)
+		if err != nil && errors.Is(err, ErrTimeLimit) && sc != nil {
+			sc.CountTimeout()
+		}
+		if err == nil || attempt >= p.retries || ctx.Err() != nil || errors.Is(err, ErrPermanent) || isPanic(err) {
+			return out, err
+		}
+		if sc != nil {
+			sc.CountRetry()
+		}
+		ceiling := min(p.backoff<<min(attempt, 30), p.maxBackoff)
+		if ceiling > 0 {
+			t := time.NewTimer(rand.N(ceiling + 1))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return out, err
+			case <-t.C:
+			}
+		}
+	}
+}
+
+// attemptOnce runs fn once under p's time limit, recovering a panic.
+func attemptOnce[Out any](ctx context.Context, p *policy, name string, fn func(context.Context) (Out, error)) (out Out, err error) {
+	actx := ctx
+	if p.timeLimit > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeoutCause(ctx, p.timeLimit, ErrTimeLimit)
+		defer cancel()
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = newPanicError(r)
+		}
+		if p.timeLimit > 0 && ctx.Err() == nil && context.Cause(actx) == ErrTimeLimit && !isPanic(err) {
+			var zero Out
+			out, err = zero, fmt.Errorf("%w: %q ran past its %v limit", ErrTimeLimit, name, p.timeLimit)
+		}
+	}()
+	return fn(actx)
+}

@@ -1,0 +1,164 @@
+//go:build go1.25
+
+package execkit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/execkit/execkit"
+	"golang.org/x/time/rate"
+)
+
+var (
+	policyCalls atomic.Int64
+	policyFail  atomic.Int64 // the first policyFail calls of flaky fail
+	errFlaky    = errors.New("flaky")
+
+	// slowPolicy waits for its ctx: a cooperative task under a time limit.
+	slowPolicy = execkit.Register("test.policy.slow", func(ctx context.Context, _ int) (int, error) {
+		policyCalls.Add(1)
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}, execkit.TimeLimit(100*time.Millisecond), execkit.Retry(2, time.Millisecond))
+
+	// deafPolicy ignores its ctx and returns a result after 150ms.
+	deafPolicy = execkit.Register("test.policy.deaf", func(ctx context.Context, _ int) (int, error) {
+		time.Sleep(150 * time.Millisecond)
+		return 7, nil
+	}, execkit.TimeLimit(100*time.Millisecond))
+
+	flakyPolicy = execkit.Register("test.policy.flaky", func(ctx context.Context, n int) (int, error) {
+		if policyCalls.Add(1) <= policyFail.Load() {
+			if n < 0 {
+				return 0, fmt.Errorf("%w: %w", execkit.ErrPermanent, errFlaky)
+			}
+			return 0, errFlaky
+		}
+		return n, nil
+	}, execkit.Retry(2, 10*time.Millisecond))
+
+	ratePolicy = execkit.Register("test.policy.rate", func(ctx context.Context, n int) (int, error) {
+		return n, nil
+	}, execkit.RateLimit("10/s"))
+)
+
+func TestTimeLimitCooperative(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		policyCalls.Store(0)
+		var ex execkit.Inline
+		start := time.Now()
+		_, err := slowPolicy.Go(context.Background(), &ex, 1).Wait(context.Background())
+		if !errors.Is(err, execkit.ErrTimeLimit) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v; want ErrTimeLimit and DeadlineExceeded", err)
+		}
+		if got := policyCalls.Load(); got != 3 {
+			t.Errorf("%d attempts; want 3 (1 + 2 retries)", got)
+		}
+		if d := time.Since(start); d < 300*time.Millisecond || d > 310*time.Millisecond {
+			t.Errorf("took %v; want 3 limits of 100ms and 2 backoffs of at most 1ms", d)
+		}
+		if s := ex.Stats(); s.Timeouts != 3 || s.Retries != 2 || s.Failed != 1 {
+			t.Errorf("Stats = %+v; want Timeouts 3, Retries 2, Failed 1", s)
+		}
+	})
+}
+
+func TestTimeLimitDiscardsLateResult(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ex execkit.Inline
+		v, err := deafPolicy.Go(context.Background(), &ex, 1).Wait(context.Background())
+		if !errors.Is(err, execkit.ErrTimeLimit) || v != 0 {
+			t.Errorf("got %d, %v; want 0, ErrTimeLimit", v, err)
+		}
+	})
+}
+
+func TestRetry(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		fail, arg int
+		wantCalls int64
+		wantErr   error
+		retries   int64
+	}{
+		{"succeeds", 0, 1, 1, nil, 0},
+		{"second retry succeeds", 2, 1, 3, nil, 2},
+		{"budget spent", 3, 1, 3, errFlaky, 2},
+		{"permanent", 3, -1, 1, errFlaky, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				policyCalls.Store(0)
+				policyFail.Store(int64(c.fail))
+				var ex execkit.Inline
+				_, err := flakyPolicy.Go(context.Background(), &ex, c.arg).Wait(context.Background())
+				if !errors.Is(err, c.wantErr) || (c.wantErr == nil) != (err == nil) {
+					t.Errorf("err = %v; want %v", err, c.wantErr)
+				}
+				if got := policyCalls.Load(); got != c.wantCalls {
+					t.Errorf("%d calls; want %d", got, c.wantCalls)
+				}
+				if got := ex.Stats().Retries; got != c.retries {
+					t.Errorf("Stats.Retries = %d; want %d", got, c.retries)
+				}
+				// Task (no Future) takes the same path.
+				policyCalls.Store(0)
+				var errs []error
+				ex2 := execkit.Inline{OnError: func(err error) { errs = append(errs, err) }}
+				_ = ex2.Submit(context.Background(), flakyPolicy.Task(c.arg))
+				if got := policyCalls.Load(); got != c.wantCalls {
+					t.Errorf("Task: %d calls; want %d", got, c.wantCalls)
+				}
+			})
+		})
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var a, b execkit.Inline
+		start := time.Now()
+		for i := range 5 {
+			if _, err := ratePolicy.Go(context.Background(), &a, i).Wait(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d := time.Since(start); d != 400*time.Millisecond {
+			t.Errorf("5 calls at 10/s took %v; want 400ms (the first at once)", d)
+		}
+		start = time.Now()
+		if _, err := ratePolicy.Go(context.Background(), &b, 1).Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("another executor's first call waited %v; want 0 (a bucket per executor)", d)
+		}
+	})
+}
+
+func TestPolicyOptionsPanic(t *testing.T) {
+	for name, opt := range map[string]execkit.RegisterOption{
+		"zero limit":       execkit.TimeLimit(0),
+		"negative retries": execkit.Retry(-1),
+		"negative backoff": execkit.Retry(1, -time.Second),
+		"three backoffs":   execkit.Retry(1, 1, 2, 3),
+		"bad rate":         execkit.RateLimit("ten/s"),
+		"bad interval":     execkit.RateLimit("10/fortnight"),
+		"zero rate":        execkit.RateLimit(rate.Limit(0)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r == nil {
+					t.Errorf("Register with %s did not panic", name)
+				}
+			}()
+			execkit.Register("test.policy.bad."+name, func(context.Context, int) (int, error) { return 0, nil }, opt)
+		})
+	}
+}

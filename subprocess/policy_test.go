@@ -1,0 +1,78 @@
+package subprocess_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/subprocess"
+)
+
+var (
+	// busyPolicy is stuck in a loop that never looks at its ctx, as C code
+	// called through cgo would be.
+	busyPolicy = execkit.Register("test.policy.busy", func(_ context.Context, n int) (int, error) {
+		end := time.Now().Add(time.Minute)
+		for time.Now().Before(end) {
+			n++
+		}
+		return n, nil
+	}, execkit.TimeLimit(100*time.Millisecond), execkit.Retry(1, time.Millisecond))
+
+	// deadlineLeft returns the milliseconds left before its ctx's deadline,
+	// or -1 without one.
+	deadlineLeft = execkit.Register("test.policy.deadline", func(ctx context.Context, _ int) (int64, error) {
+		dl, ok := ctx.Deadline()
+		if !ok {
+			return -1, nil
+		}
+		return time.Until(dl).Milliseconds(), nil
+	})
+)
+
+// TestHardTimeLimit: a task that ignores its ctx is killed at its limit
+// plus the grace, retried on a new worker as Retry allows, and the pool goes
+// on; no process is left after Shutdown.
+func TestHardTimeLimit(t *testing.T) {
+	p, err := subprocess.New(1, subprocess.CancelGrace(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	start := time.Now()
+	_, err = busyPolicy.Go(ctx, p, 1).Wait(ctx)
+	if !errors.Is(err, execkit.ErrTimeLimit) {
+		t.Fatalf("err = %v; want ErrTimeLimit", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v; want about 2 x (100ms limit + 100ms grace) and a respawn", d)
+	}
+	if v, err := deadlineLeft.Go(ctx, p, 0).Wait(ctx); err != nil || v != -1 {
+		t.Errorf("after the kill: %d, %v; want the pool to go on", v, err)
+	}
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Stats(); s.Timeouts != 2 || s.Retries != 1 || s.Failed != 1 || s.Succeeded != 1 {
+		t.Errorf("Stats = %+v; want Timeouts 2, Retries 1, Failed 1, Succeeded 1", s)
+	}
+	if c := children(t); len(c) != 0 {
+		t.Errorf("children after Shutdown: %v; want none", c)
+	}
+}
+
+// TestDeadlineCrossesBoundary: the caller's deadline reaches the worker's
+// ctx through Apply; without one there is none. (Func.Go: not yet, see the CHANGELOG.)
+func TestDeadlineCrossesBoundary(t *testing.T) {
+	p := newPool(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if v, err := subprocess.Apply(ctx, p, deadlineLeft, 0); err != nil || v <= 10_000 || v > 20_000 {
+		t.Errorf("Apply with a 20s deadline: the worker saw %dms left, %v; want up to 20000", v, err)
+	}
+	if v, err := deadlineLeft.Go(context.Background(), p, 0).Wait(ctx); err != nil || v != -1 {
+		t.Errorf("Go without a deadline: %d, %v; want -1 (none)", v, err)
+	}
+}
