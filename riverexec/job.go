@@ -151,7 +151,9 @@ func (p *permanent) Unwrap() error { return p.err }
 // Reject(requeue=False) or an exception outside autoretry_for. Use it for
 // errors that another attempt cannot fix: bad input, a missing record. The
 // submitter's error is the task's err as it would be without the mark.
-// Permanent(nil) is nil.
+// Permanent(nil) is nil. An error wrapping [execkit.ErrPermanent] (the mark
+// a registered function's Retry policy honours on every executor) is final
+// too.
 func Permanent(err error) error {
 	if err == nil {
 		return nil
@@ -161,7 +163,7 @@ func Permanent(err error) error {
 
 func isPermanent(err error) bool {
 	var p *permanent
-	return errors.As(err, &p)
+	return errors.As(err, &p) || errors.Is(err, execkit.ErrPermanent)
 }
 
 // fail ends the job for good: River's way is to cancel it, so the output
