@@ -36,6 +36,9 @@ func newGoroutines(onError func(error)) *goroutines {
 }
 
 func (g *goroutines) Submit(ctx context.Context, t execkit.Task) error {
+	if g == nil || g.ctx == nil { // a typed nil, or not made by newGoroutines
+		return execkit.ErrNilExecutor
+	}
 	if driver.IsNil(t) {
 		return execkit.ErrNilTask
 	}
@@ -55,6 +58,9 @@ func (g *goroutines) Submit(ctx context.Context, t execkit.Task) error {
 }
 
 func (g *goroutines) Shutdown(ctx context.Context) error {
+	if g == nil || g.ctx == nil {
+		return execkit.ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
