@@ -13,7 +13,7 @@ import (
 // registered at package level, like every function execkit runs by name.
 var fetch = execkit.Register("compare_test.fetch", func(ctx context.Context, id int) (int, error) {
 	select {
-	case <-time.After(time.Millisecond):
+	case <-time.After(20 * time.Millisecond):
 		return id, nil
 	case <-ctx.Done():
 		return 0, ctx.Err()
