@@ -17,8 +17,12 @@ func IsNil(t execkit.Task) bool { return link.IsNil(t) }
 // ended, t does not start and Run returns ctx.Err(): what an executor gave
 // up on never starts afterwards. A [SelfReporting] task is called all the
 // same, since it must record that outcome for its waiter: its Run must not
-// start its work when ctx has ended (a Future's does not). Executors call
-// it where a task runs; it blocks for as long as t runs.
+// start its work when ctx has ended (a Future's does not). Pass the
+// submitted task itself: a task wrapped in another Task (a TaskFunc
+// calling its Run or RunVia) hides that it reports its own outcome, and a
+// Future whose task was given up on would then never complete; use
+// [RunVia] for a Portable. Executors call it where a task runs; it blocks
+// for as long as t runs.
 func Run(ctx context.Context, t execkit.Task) error { return link.Run(ctx, t) }
 
 // HasFuture reports whether t delivers its own outcome to whoever waits

@@ -140,20 +140,21 @@ func (e *goExec) run(t execkit.Task) error {
 	if !ok || e.broken != "crossing" && e.broken != "remotetext" && e.broken != "errtext" {
 		return driver.Run(e.base, t)
 	}
-	return driver.Run(e.base, execkit.TaskFunc(func(ctx context.Context) error {
-		return p.RunVia(ctx, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
-			res, err := driver.Invoke(ctx, name, payload)
-			var pe *execkit.PanicError
-			switch {
-			case err == nil || errors.As(err, &pe):
-			case e.broken == "crossing":
-				err = driver.DecodeError(name, driver.EncodeError(name, err))
-			default:
-				err = errors.New(err.Error())
-			}
-			return res, err
-		})
-	}))
+	// driver.RunVia, not driver.Run of a wrapping TaskFunc: a wrapper would
+	// hide that p reports its own outcome, and a Future whose task was
+	// given up on before it started would never complete.
+	return driver.RunVia(e.base, p, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+		res, err := driver.Invoke(ctx, name, payload)
+		var pe *execkit.PanicError
+		switch {
+		case err == nil || errors.As(err, &pe):
+		case e.broken == "crossing":
+			err = driver.DecodeError(name, driver.EncodeError(name, err))
+		default:
+			err = errors.New(err.Error())
+		}
+		return res, err
+	})
 }
 
 func (e *goExec) finish() {
