@@ -214,6 +214,9 @@ func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
 // another machine), [ErrWorkOnly] on a [WorkOnly] executor, and
 // [execkit.ErrClosed] once Shutdown has begun. Safe for concurrent use.
 func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
+	if e == nil || e.finished == nil { // not made by New or NewSQLite
+		return execkit.ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -417,6 +420,9 @@ func randomName() string {
 // later call waits again. Jobs still in the database stay there. It is
 // idempotent and safe to call concurrently.
 func (e *Executor) Shutdown(ctx context.Context) error {
+	if e == nil || e.finished == nil { // not made by New or NewSQLite
+		return execkit.ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -475,7 +481,12 @@ func (e *Executor) close() {
 // not come back (waiting for a worker or running on one), then Succeeded,
 // Failed and Panicked by outcome. Jobs this process's worker runs for other
 // submitters are not counted. Safe for concurrent use, after Shutdown too.
-func (e *Executor) Stats() execkit.Stats { return e.counters.Stats() }
+func (e *Executor) Stats() execkit.Stats {
+	if e == nil {
+		return execkit.Stats{}
+	}
+	return e.counters.Stats()
+}
 
 func signal(ch chan struct{}) {
 	select {

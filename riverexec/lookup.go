@@ -25,6 +25,9 @@ var errEnqueued = errors.New("riverexec: enqueued")
 // Shutdown has begun, or the insert's error. It works in every mode,
 // [WorkOnly] too, and is safe for concurrent use.
 func (e *Executor) Enqueue(ctx context.Context, t execkit.Task) (int64, error) {
+	if e == nil || e.finished == nil { // not made by New or NewSQLite
+		return 0, execkit.ErrNilExecutor
+	}
 	return e.enqueue(ctx, t, func(ctx context.Context, p []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
 		return e.client.InsertMany(ctx, p)
 	})
@@ -46,6 +49,9 @@ func (e *Executor) Enqueue(ctx context.Context, t execkit.Task) (int64, error) {
 // EnqueueTx blocks for the insert, uses tx from the calling goroutine only,
 // and returns the errors of Enqueue.
 func (e *Executor) EnqueueTx(ctx context.Context, tx any, t execkit.Task) (int64, error) {
+	if e == nil || e.finished == nil { // not made by New or NewSQLite
+		return 0, execkit.ErrNilExecutor
+	}
 	return e.enqueue(ctx, t, func(ctx context.Context, p []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
 		res, err := e.db.insertTx(ctx, e.client, tx, p)
 		if err == nil {
@@ -99,6 +105,9 @@ func (e *Executor) enqueue(ctx context.Context, t execkit.Task, insert func(cont
 // in every mode and after Shutdown while the pool is open, and is safe for
 // concurrent use.
 func (e *Executor) Lookup(ctx context.Context, id int64) (Job, error) {
+	if e == nil || e.finished == nil { // not made by New or NewSQLite
+		return Job{}, execkit.ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -121,6 +130,9 @@ func (e *Executor) Lookup(ctx context.Context, id int64) (Job, error) {
 // blocks for one query, works in every mode and after Shutdown while the
 // pool is open, and is safe for concurrent use.
 func (e *Executor) Cancel(ctx context.Context, id int64) error {
+	if e == nil || e.finished == nil { // not made by New or NewSQLite
+		return execkit.ErrNilExecutor
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
