@@ -58,7 +58,8 @@
 //	            the call returns when fn does          killed after CancelGrace, respawned   DeadlineExceeded) / Timeouts
 //	Retry       in place, backoff with jitter          from the pool side, a new call each   last attempt's error / Retries
 //	RateLimit   a bucket per executor and function     the same, in the pool's process       ctx.Err() if it ends / -
-//	deadline    the executor's ctx (Func.Go: not yet)  Apply's, carried in the CALL frame   DeadlineExceeded / -
+//	deadline    the caller's ctx deadline reaches the  carried in the CALL frame (Apply,     DeadlineExceeded / -
+//	            task (Go, Func.Go, Map, Func.Map)       Func.Go, Func.Map)
 //
 // subprocess.Map and MapUnordered send chunks and do not apply policies to
 // their items; Func.Map does.

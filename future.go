@@ -3,6 +3,7 @@ package execkit
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // A Future is the result of a task that will be known later: the Go
@@ -18,7 +19,8 @@ type Future[T any] struct {
 	cancel context.CancelFunc // set while running
 	val    T
 	err    error
-	notify []func() // run once when done (AsCompleted)
+	notify []func()  // run once when done (AsCompleted)
+	dl     time.Time // the submitter's ctx deadline, zero if none: the task's too
 }
 
 type futureState uint8
@@ -112,7 +114,11 @@ func (f *Future[T]) start(parent context.Context) (ctx context.Context, ok bool)
 	if f.state != pending {
 		return nil, false
 	}
-	ctx, f.cancel = context.WithCancel(parent)
+	if f.dl.IsZero() {
+		ctx, f.cancel = context.WithCancel(parent)
+	} else {
+		ctx, f.cancel = context.WithDeadline(parent, f.dl)
+	}
 	f.state = running
 	return ctx, true
 }
@@ -196,9 +202,11 @@ func (f *Future[T]) run(ctx context.Context, fn func(context.Context) (T, error)
 }
 
 // Go submits fn to ex and returns its Future at once (or once Submit admits
-// it, when ex blocks at capacity). ctx bounds admission only (nil means
-// [context.Background]): fn receives the executor's context for the task,
-// cancelled by Future.Cancel too. When ex does not admit the task the
+// it, when ex blocks at capacity). ctx bounds admission (nil means
+// [context.Background]), and its deadline, if it has one, reaches the
+// task: fn receives the executor's context for the task, with that
+// deadline, cancelled by Future.Cancel too. Cancelling ctx does not cancel
+// the task (Future.Cancel does). When ex does not admit the task the
 // Future completes with Submit's error; a nil fn completes it with
 // [ErrNilTask], a nil ex with [ErrNilExecutor]. Go never panics.
 func Go[T any](ctx context.Context, ex Executor, fn func(context.Context) (T, error)) *Future[T] {
@@ -234,6 +242,7 @@ func (f *Future[T]) submit(ctx context.Context, ex Executor, t Task) {
 			f.fail(newPanicError(r))
 		}
 	}()
+	f.dl, _ = ctx.Deadline()
 	if err := ex.Submit(ctx, t); err != nil {
 		f.fail(err)
 	}

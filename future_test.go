@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/execkit/execkit"
 )
@@ -172,4 +173,36 @@ func BenchmarkGoWait(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestDeadlineReachesTask: the deadline of the ctx given to Go and Map
+// reaches the task's ctx; without one the task has none; cancelling that
+// ctx does not cancel a Future's task (Future.Cancel does).
+func TestDeadlineReachesTask(t *testing.T) {
+	var ex execkit.Inline
+	dl := time.Now().Add(time.Hour)
+	ctx, cancel := context.WithDeadline(context.Background(), dl)
+	defer cancel()
+	got, err := execkit.Go(ctx, &ex, func(ctx context.Context) (time.Time, error) {
+		d, _ := ctx.Deadline()
+		return d, nil
+	}).Wait(ctx)
+	if err != nil || !got.Equal(dl) {
+		t.Errorf("Go: the task's deadline = %v, %v; want %v", got, err, dl)
+	}
+	ds, err := execkit.Map(ctx, &ex, []int{1, 2}, func(ctx context.Context, _ int) (bool, error) {
+		d, ok := ctx.Deadline()
+		return ok && d.Equal(dl), nil
+	})
+	if err != nil || !ds[0] || !ds[1] {
+		t.Errorf("Map: the tasks saw the deadline: %v, %v; want [true true]", ds, err)
+	}
+	if _, err := execkit.Go(context.Background(), &ex, func(ctx context.Context) (int, error) {
+		if _, ok := ctx.Deadline(); ok {
+			return 0, errors.New("a deadline out of nowhere")
+		}
+		return 0, nil
+	}).Wait(ctx); err != nil {
+		t.Error(err)
+	}
 }
