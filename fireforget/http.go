@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -87,15 +88,7 @@ func (b *backgrounder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		b.status(w, req, q["_t"])
 		return
 	}
-	switch req.Method {
-	case http.MethodGet, http.MethodPost:
-	case http.MethodOptions:
-		w.Header().Set("Allow", allowStart)
-		w.WriteHeader(http.StatusNoContent)
-		return
-	default:
-		w.Header().Set("Allow", allowStart)
-		http.Error(w, "fireforget: method not allowed: a job starts with GET or POST", http.StatusMethodNotAllowed)
+	if !methodAllowed(w, req, allowStart, "fireforget: method not allowed: a job starts with GET or POST", http.MethodGet, http.MethodPost) {
 		return
 	}
 	if req.Body != nil && req.Body != http.NoBody {
@@ -189,15 +182,7 @@ func (b *backgrounder) call(j *Job, req *http.Request) (fn JobFunc, err error) {
 }
 
 func (b *backgrounder) status(w http.ResponseWriter, req *http.Request, ts []string) {
-	switch req.Method {
-	case http.MethodGet, http.MethodHead:
-	case http.MethodOptions:
-		w.Header().Set("Allow", allowStatus)
-		w.WriteHeader(http.StatusNoContent)
-		return
-	default:
-		w.Header().Set("Allow", allowStatus)
-		http.Error(w, "fireforget: method not allowed with _t", http.StatusMethodNotAllowed)
+	if !methodAllowed(w, req, allowStatus, "fireforget: method not allowed with _t", http.MethodGet, http.MethodHead) {
 		return
 	}
 	if len(ts) != 1 {
@@ -322,3 +307,20 @@ var page = template.Must(template.New("job").Funcs(template.FuncMap{
 {{- end}}
 </body></html>
 `))
+
+// methodAllowed reports whether req's method is one of ok; otherwise it
+// answers, with Allow: allow, OPTIONS with 204 (no CORS headers, so a
+// browser's preflight refuses a cross-origin request) and any other method
+// with 405 and msg.
+func methodAllowed(w http.ResponseWriter, req *http.Request, allow, msg string, ok ...string) bool {
+	if slices.Contains(ok, req.Method) {
+		return true
+	}
+	w.Header().Set("Allow", allow)
+	if req.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return false
+	}
+	http.Error(w, msg, http.StatusMethodNotAllowed)
+	return false
+}
