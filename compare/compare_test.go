@@ -97,7 +97,7 @@ func TestRunReport(t *testing.T) {
 // TestRunWaits: a function that only waits is seen as such, and the
 // advice is high concurrency, far above a pool of one worker per core.
 func TestRunWaits(t *testing.T) {
-	rep, err := compare.Run(context.Background(), sleep, []time.Duration{2 * time.Millisecond},
+	rep, err := compare.Run(context.Background(), sleep, []time.Duration{20 * time.Millisecond},
 		compare.TimePerStrategy(50*time.Millisecond), compare.Batch(128))
 	if err != nil {
 		t.Fatal(err)
