@@ -62,7 +62,13 @@
 //	            task (Go, Func.Go, Map, Func.Map)       Func.Go, Func.Map)
 //
 // subprocess.Map and MapUnordered send chunks and do not apply policies to
-// their items; Func.Map does.
+// their items; Func.Map does. On riverexec the policy runs on the
+// submitting executor, around each job, as on subprocess: a retry is a new
+// job (on top of River's own attempts, riverexec.Retries), the time limit
+// and a call's deadline revoke the job (its worker's ctx is cancelled; a
+// task that ignores it runs until riverexec.RescueAfter), and the rate
+// limit holds per submitting process. Jobs written with Enqueue run without
+// the policy. Package executortest checks this table on every executor.
 //
 // # What crosses a process boundary
 //

@@ -60,6 +60,10 @@
 //   - [AdmitsFollowUp]: a running task's Submit is admitted during
 //     Shutdown, which waits for it; without it that Submit must return
 //     [execkit.ErrClosed].
+//   - [HardTimeLimit](grace): a registered function's [execkit.TimeLimit]
+//     stops even a function that never looks at its ctx, within grace
+//     after the limit; the suite checks it with a busy loop and that the
+//     executor goes on. Without it the limit is cooperative.
 //   - [IgnoreTopFunction]: goroutines a dependency starts outside the
 //     executor's control, which the leak check should not count.
 //
@@ -73,6 +77,23 @@
 // receiver, one reports a Thread's error to onError too, one drops a running
 // task's follow-up during
 // Shutdown, one returns from Shutdown before such follow-ups finished, one
-// refuses them though it declares [AdmitsFollowUp]), each of which it
+// refuses them though it declares [AdmitsFollowUp], one that does not
+// carry a call's cancellation to where the function runs, one that
+// declares a hard time limit but only cancels the ctx, one that retries a
+// failed task on top of its Retry policy, one that loses
+// [execkit.ErrPermanent] on the way back and so retries a permanent error,
+// one that gives each task a rate limiter of its own), each of which it
 // fails.
+//
+// # Task policies
+//
+// Every executor is checked against the table of guarantees in package
+// execkit's doc: a function with a [execkit.TimeLimit] waiting on its ctx
+// fails with [execkit.ErrTimeLimit] soon after the limit; with
+// [execkit.Retry](2) a function that always fails runs exactly 3 times
+// (through a Future and through a Task), and not again on an error
+// wrapping [execkit.ErrPermanent]; 5 calls limited to 10/s take about
+// 400ms, on the real clock; an executor with a Stats method counts the
+// timeouts and retries. The policy tasks are registered functions too
+// ("executortest.policy.*").
 package executortest

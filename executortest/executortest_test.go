@@ -13,6 +13,7 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/xrun"
 	"go.uber.org/goleak"
 )
 
@@ -34,6 +35,7 @@ type goExec struct {
 	live   int // admitted tasks not finished, under mu
 	wg     sync.WaitGroup
 	n      atomic.Int64
+	scope  xrun.Scope // the tasks' policies: rate limiters, retries, timeouts
 }
 
 // goExecKey marks the tasks' context of a goExec.
@@ -47,8 +49,23 @@ func newGoExec(onError func(error), broken string, capacity int, follow bool) *g
 		e.sem = make(chan struct{}, capacity)
 	}
 	base, cancel := context.WithCancel(context.Background())
-	e.base, e.cancel = context.WithValue(base, goExecKey{}, e), cancel
+	e.base, e.cancel = context.WithValue(xrun.WithScope(base, &e.scope), goExecKey{}, e), cancel
 	return e
+}
+
+// Stats reports the policies' counters (the suite checks only those).
+func (e *goExec) Stats() execkit.Stats {
+	return execkit.Stats{Retries: e.scope.Retries(), Timeouts: e.scope.Timeouts()}
+}
+
+// taskCtx is the ctx e runs a task with: its base, or for "scopepertask"
+// a ctx carrying a scope of the task's own, so that each task gets a rate
+// limiter of its own and its retries are counted nowhere.
+func (e *goExec) taskCtx() context.Context {
+	if e.broken == "scopepertask" {
+		return xrun.WithScope(e.base, new(xrun.Scope))
+	}
+	return e.base
 }
 
 func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
@@ -119,6 +136,9 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 		if e.broken == "twice" && n%10 == 0 {
 			err = driver.Run(e.base, t)
 		}
+		for i := 0; e.broken == "ownretry" && err != nil && i < 2; i++ { // retries on top of the policy's
+			err = e.run(t)
+		}
 		if err != nil && (!driver.HasFuture(t) || e.broken == "reporttwice") {
 			e.onError(err) // "reporttwice": also the error a Thread or Future reported
 		}
@@ -129,26 +149,37 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 // crosses reports whether e stands for an executor that runs tasks in
 // another process: it accepts only portable tasks and runs them through
 // their encoded form (driver.Invoke in this process).
-func (e *goExec) crosses() bool { return e.broken == "crossing" || e.broken == "remotetext" }
+func (e *goExec) crosses() bool {
+	switch e.broken {
+	case "crossing", "remotetext", "permtext", "dropctx":
+		return true
+	}
+	return false
+}
 
 // run runs t as e does: in this process, or through its encoded form, its
 // error as driver.EncodeError and DecodeError carry it ("crossing"). The
 // broken ones replace the error by its text: "errtext" (declared to run
-// tasks in this process) and "remotetext" (declared Portable).
+// tasks in this process), "remotetext" and "permtext" (declared
+// Portable). "dropctx" does not carry the cancellation of the call's ctx
+// to where the function runs (a worker that gets no CANCEL frame).
 func (e *goExec) run(t execkit.Task) error {
 	p, ok := t.(driver.Portable)
-	if !ok || e.broken != "crossing" && e.broken != "remotetext" && e.broken != "errtext" {
-		return driver.Run(e.base, t)
+	if !ok || !e.crosses() && e.broken != "errtext" {
+		return driver.Run(e.taskCtx(), t)
 	}
 	// driver.RunVia, not driver.Run of a wrapping TaskFunc: a wrapper would
 	// hide that p reports its own outcome, and a Future whose task was
 	// given up on before it started would never complete.
 	return driver.RunVia(e.base, p, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+		if e.broken == "dropctx" {
+			ctx = context.WithoutCancel(ctx)
+		}
 		res, err := driver.Invoke(ctx, name, payload)
 		var pe *execkit.PanicError
 		switch {
 		case err == nil || errors.As(err, &pe):
-		case e.broken == "crossing":
+		case e.broken == "crossing" || e.broken == "dropctx":
 			err = driver.DecodeError(name, driver.EncodeError(name, err))
 		default:
 			err = errors.New(err.Error())
@@ -275,6 +306,11 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"dropfollowup", "but the task had run 0 times when Shutdown returned"},
 		{"followupearly", "want it to wait for the follow-ups"},
 		{"refusesundeclared", "Submit from a running task during Shutdown = ErrClosed; want it admitted"},
+		{"dropctx", "had not returned after"},
+		{"nokill", "was not stopped within"},
+		{"ownretry", "ran 9 times; want 3"},
+		{"permtext", "failing with ErrPermanent ran 3 times; want 1"},
+		{"scopepertask", "5 calls of a function limited to 10/s took"},
 		{"niloption", "executortest: Run with a nil Option (option 2)"},
 		{"zerocapacity", "executortest: Run with an invalid option: RejectWhenFull(0): the capacity must be at least 1"},
 	}
@@ -310,8 +346,10 @@ func TestBrokenChild(t *testing.T) {
 		Run(t, factory(broken, 0, true), AdmitsFollowUp())
 	case "refusesundeclared": // refuses follow-ups, but declares that it admits them
 		Run(t, factory("", 0, false), AdmitsFollowUp())
-	case "remotetext":
+	case "remotetext", "permtext", "dropctx":
 		Run(t, factory(broken, 0, false), Portable())
+	case "nokill": // runs tasks as "crossing" does, cooperatively, but declares a hard limit
+		Run(t, factory("crossing", 0, false), Portable(), HardTimeLimit(100*time.Millisecond))
 	case "niloption": // a correct executor, a nil declaration
 		Run(t, factory("", 0, false), Portable(), nil)
 	case "zerocapacity":

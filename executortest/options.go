@@ -3,6 +3,7 @@ package executortest
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/execkit/execkit"
 	"go.uber.org/goleak"
@@ -27,6 +28,8 @@ type config struct {
 	portable    bool
 	synchronous bool
 	followUp    bool // a running task's Submit is admitted during Shutdown
+	hardLimit   bool // a task ignoring its ctx is stopped at its TimeLimit plus grace
+	grace       time.Duration
 	leakOpts    []goleak.Option
 	invalid     string // why an option is invalid; Run fails the test
 }
@@ -88,6 +91,24 @@ func Synchronous() Option { return optionFunc(func(c *config) { c.synchronous = 
 // executors whose tasks run in this process (not [Portable] ones: a task
 // in another process cannot reach the submitting executor).
 func AdmitsFollowUp() Option { return optionFunc(func(c *config) { c.followUp = true }) }
+
+// HardTimeLimit declares that the executor enforces a registered
+// function's [execkit.TimeLimit] even on a function that never looks at its
+// ctx: it stops the function within grace after the limit (subprocess.Pool
+// kills the worker after its CancelGrace), and goes on serving tasks.
+// Without it the suite expects a cooperative limit, as in-process
+// executors keep: the function's ctx is cancelled at the limit and the
+// call fails with [execkit.ErrTimeLimit], but a function that ignores its
+// ctx runs on. A negative grace fails the test at once.
+func HardTimeLimit(grace time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if grace < 0 {
+			c.invalid = fmt.Sprintf("HardTimeLimit(%v): the grace must not be negative", grace)
+			return
+		}
+		c.hardLimit, c.grace = true, grace
+	})
+}
 
 // IgnoreTopFunction tells the leak check to ignore goroutines whose top
 // function is one of names, for goroutines a dependency starts outside the

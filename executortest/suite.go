@@ -76,6 +76,11 @@ var checks = []check{
 	{name: "NotPortable", when: func(c config) bool { return c.portable }, run: checkNotPortable},
 	{name: "Errors", run: checkErrors},
 	{name: "FollowUp", when: func(c config) bool { return !c.portable }, run: checkFollowUp},
+	{name: "TimeLimit", run: checkTimeLimit},
+	{name: "HardTimeLimit", when: func(c config) bool { return c.hardLimit }, run: checkHardTimeLimit},
+	{name: "Retry", run: checkRetry},
+	{name: "RetryPermanent", run: checkRetryPermanent},
+	{name: "RateLimit", run: checkRateLimit},
 }
 
 // small returns n, or the capacity less one when that is smaller, so that

@@ -87,6 +87,25 @@
 // comes back is a [*JobError] carrying the task's message, and a panic is
 // a *execkit.PanicError with the worker's stack.
 //
+// # Task policies
+//
+// A registered function's [execkit.TimeLimit], [execkit.Retry] and
+// [execkit.RateLimit] run on the executor that submits the call
+// (Func.Go, Func.Map, Submit of a Func's task), around each job, as
+// subprocess.Pool runs them on the pool's side: each retry inserts a new
+// job (each of which River may itself run up to [Retries] more times), at
+// the time limit the job is revoked (its worker's ctx is cancelled and the
+// call fails with an error wrapping [execkit.ErrTimeLimit]; a task that
+// ignores its ctx runs on until [RescueAfter]), and a rate limit holds per
+// submitting executor: N submitting processes start up to N times the
+// rate. An error wrapping [execkit.ErrPermanent] stops both kinds of
+// retries; [Permanent] stops River's only (the submitter gets the task's
+// error without the mark). Stats counts the retries and timeouts of the calls this executor
+// submitted. A call's deadline is not written into the job row: when it
+// passes, the submitter revokes the job. Jobs written with
+// [Executor.Enqueue] or [Executor.EnqueueTx] have no submitter waiting and
+// run without the policy.
+//
 // # Compatibility across builds
 //
 // A job carries its format version and the submitter's registry hash

@@ -187,7 +187,9 @@ func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
 	if cfg.maxPending > 0 {
 		e.slots = make(chan struct{}, cfg.maxPending)
 	}
-	e.base, e.giveUp = context.WithCancel(context.Background())
+	// The scope: the policies of the Funcs this executor submits run here,
+	// around each job, and count their retries and timeouts in e's Stats.
+	e.base, e.giveUp = context.WithCancel(xrun.WithScope(context.Background(), &e.counters.Scope))
 	if cfg.work {
 		// Start's ctx would stop River when cancelled: Shutdown does that.
 		if err := client.Start(context.WithoutCancel(ctx)); err != nil {
@@ -263,7 +265,12 @@ func (e *Executor) release() {
 func (e *Executor) run(t driver.Portable) {
 	started := false
 	err := driver.RunVia(e.base, t, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
-		return e.invoke(ctx, name, payload, func() { started = true; e.counters.Start() })
+		return e.invoke(ctx, name, payload, func() {
+			if !started { // a Retry policy inserts a job per attempt: one task
+				started = true
+				e.counters.Start()
+			}
+		})
 	})
 	if started {
 		e.counters.Finish(err)

@@ -541,3 +541,41 @@ func TestOptionsRefusedBeforeTheDatabase(t *testing.T) {
 		}
 	}
 }
+
+// failing always fails; limited waits on its ctx: both declare a policy.
+var (
+	failing = execkit.Register("riverexec_test.policy.fail", func(_ context.Context, id string) (int, error) {
+		policyRuns.Add(1)
+		return 0, fmt.Errorf("riverexec_test: %s failed", id)
+	}, execkit.Retry(2, time.Millisecond))
+	limited = execkit.Register("riverexec_test.policy.limit", func(ctx context.Context, _ string) (int, error) {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}, execkit.TimeLimit(100*time.Millisecond))
+	policyRuns atomic.Int64
+)
+
+// TestPolicySubmitterSide: a Func's policy runs on the submitting
+// executor, around each job: Retry(2) inserts a job per attempt (3 runs),
+// the time limit revokes the job, and the submitter's Stats count the
+// retries and the timeout, with the task counted once (Running back to 0).
+func TestPolicySubmitterSide(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		ex := newExecutor(t, db)
+		ctx := context.Background()
+		before := policyRuns.Load()
+		if _, err := failing.Go(ctx, ex, t.Name()).Wait(ctx); err == nil || !strings.Contains(err.Error(), "failed") {
+			t.Errorf("Wait = %v; want the last attempt's error", err)
+		}
+		if n := policyRuns.Load() - before; n != 3 {
+			t.Errorf("Retry(2) of a failing function ran it %d times; want 3", n)
+		}
+		if _, err := limited.Go(ctx, ex, t.Name()).Wait(ctx); !errors.Is(err, execkit.ErrTimeLimit) {
+			t.Errorf("Wait = %v; want ErrTimeLimit", err)
+		}
+		s := ex.Stats()
+		if s.Retries != 2 || s.Timeouts != 1 || s.Failed != 2 || s.Running != 0 || s.Submitted != 2 {
+			t.Errorf("Stats = %+v; want Submitted 2, Failed 2, Running 0, Retries 2, Timeouts 1", s)
+		}
+	})
+}
