@@ -79,6 +79,7 @@ func New(size int, opts ...Option) (*Pool, error) {
 	p.gate.Init(size+cfg.queue, cfg.maxWaiting, gate.Monotonic)
 	if cfg.queue > 0 {
 		p.q, p.qcap = &queue{workers: size}, cfg.queue
+		p.gate.SetSlack(cfg.queue / 2) // wake a blocked Submit once the queue is half empty
 	}
 	p.reject = cfg.maxWaiting == 0
 	ctx, cancel := context.WithCancel(context.Background())
@@ -95,8 +96,11 @@ func New(size int, opts ...Option) (*Pool, error) {
 	return p, nil
 }
 
-// Submit runs t on a worker of the pool. When all size workers are busy it
-// applies the pool's admission policy: by default it blocks until a worker
+// Submit runs t on a worker of the pool. With [Queue](n), it admits t while
+// fewer than size+n tasks are unfinished, appends it to the queue and
+// returns at once; only a full queue applies the admission policy below.
+// Without a queue, when all size workers are busy it applies the pool's
+// admission policy: by default it blocks until a worker
 // is free or ctx ends (then it returns ctx.Err() and t never runs); with
 // [RejectWhenFull] it returns [execkit.ErrFull] at once; with [MaxWaiting] it
 // waits only while fewer than that many Submit calls already wait, and
