@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -218,8 +220,8 @@ func TestTargets(t *testing.T) {
 		result("roundtrip", StratSubprocess, KindRoundTrip, 15_000, 0, "raw-pipe", ""),
 		result("noop", StratSubprocess, KindBatch, 2_000, 0, "", ""),
 		result("noop", "py-mp-pool", KindBatch, 30_000, 0, "", ""),
-		result("sleep1e6", "raw-go", KindMemory, 1, 4_000, "", ""),
-		result("sleep1e6", StratPool, KindMemory, 1, 1_000, "", ""),
+		result("pending1e6", "raw-go", KindMemory, 1, 4_000, "", ""),
+		result("pending1e6", StratPool, KindMemory, 1, 1_000, "", ""),
 	}
 	got := map[string]Target{}
 	for _, tg := range Targets(rs) {
@@ -240,7 +242,7 @@ func TestTargets(t *testing.T) {
 		{"subprocess vs multiprocessing.Pool.apply_async (no-op, pipelined)@noop@execkit-subprocess", Miss, 15, "py-mp-pool"},
 		{"subprocess Map vs multiprocessing.Pool.map@map@execkit-subprocess", NA, math.NaN(), "py-mp-pool"},
 		{"subprocess round trip vs the raw pipe floor@roundtrip@execkit-subprocess-varint", NA, math.NaN(), "raw-pipe"},
-		{"pool peak RSS vs goroutine per task, 1e6 sleeping tasks@sleep1e6@execkit-pool", Pass, 0.25, "raw-go"},
+		{"pool peak RSS vs goroutine per task, 1e6 pending tasks@pending1e6@execkit-pool", Pass, 0.25, "raw-go"},
 	}
 	for _, tt := range tests {
 		tg, ok := got[tt.key]
@@ -670,5 +672,55 @@ func TestExecRunnerRoundTrip(t *testing.T) {
 	}
 	if err := r.Run(context.Background(), 1); !errors.Is(err, execkit.ErrClosed) {
 		t.Errorf("Run after Close: got %v; want ErrClosed", err)
+	}
+}
+
+// TestHoldingWorkload: no task of a holding batch ends before its last
+// submit returned, and every one ends after; strategies that would block
+// their submitter on a held batch do not run it.
+func TestHoldingWorkload(t *testing.T) {
+	w := WorkloadNamed("pending1e6")
+	const n = 500
+	var finished atomic.Int64
+	var wg sync.WaitGroup
+	_, err := produce(context.Background(), w, n, func(i int) error {
+		if i == n-1 && finished.Load() != 0 {
+			t.Errorf("%d tasks ended before the last submit", finished.Load())
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.Call(context.Background(), i); err != nil {
+				t.Error(err)
+			}
+			finished.Add(1)
+		}()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if got := finished.Load(); got != n {
+		t.Errorf("%d tasks ended; want %d", got, n)
+	}
+	for _, name := range []string{"ants", "conc", "xsync-errgroup", StratErrgroup} {
+		if s := StrategyNamed(name); s != nil && s.Runs(w, true) {
+			t.Errorf("%s runs %s: its submitter would block on the held tasks", name, w.Name)
+		}
+	}
+	for _, name := range []string{"raw-go", StratPool, "pond"} {
+		s := StrategyNamed(name)
+		if !s.Runs(w, true) {
+			t.Errorf("%s does not run %s", name, w.Name)
+			continue
+		}
+		smp, err := measureInChild(context.Background(), s, w, 5_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "raw-go" && smp.PeakGoroutines < 4_000 {
+			t.Errorf("raw-go peaked at %d goroutines; want about 5000 (all held)", smp.PeakGoroutines)
+		}
 	}
 }

@@ -16,8 +16,8 @@ func goStrategies() []*Strategy {
 	return []*Strategy{{
 		Name: "raw-go", Family: FamilyGoroutine, Lang: LangGo, Python: "py-thread",
 		Doc:   "`go f()` per task + sync.WaitGroup; fail-fast by hand: context.WithCancelCause, the loop stops submitting once it is cancelled",
-		Kinds: inProcess,
-		New:   func(w *Workload) (Runner, error) { return rawGo{w}, nil },
+		Kinds: inProcess, Holds: true,
+		New: func(w *Workload) (Runner, error) { return rawGo{w}, nil },
 	}}
 }
 
@@ -60,7 +60,7 @@ func peerStrategies() []*Strategy {
 		Name: "pond", Family: FamilyPool, Lang: LangGo, Baseline: "raw-go", Python: "py-threadpool",
 		Module: "github.com/alitto/pond/v2",
 		Doc:    "pond.NewPool(workers), Go(closure) + WaitGroup; fail-fast NewGroupContext, the loop stops once the group's context is done",
-		Kinds:  inProcess, FullOnly: quickSkipsMass,
+		Kinds:  inProcess, FullOnly: quickSkipsMass, Holds: true,
 		New: func(w *Workload) (Runner, error) {
 			return &pondRunner{w: w, p: pond.NewPool(w.PoolSize())}, nil
 		},
@@ -68,7 +68,7 @@ func peerStrategies() []*Strategy {
 		Name: "workerpool", Family: FamilyPool, Lang: LangGo, Baseline: "raw-go", Python: "py-threadpool",
 		Module: "github.com/gammazero/workerpool",
 		Doc:    "workerpool.New(workers), Submit(closure) + WaitGroup; fail-fast by the batch's context, as for raw go",
-		Kinds:  inProcess, FullOnly: quickSkipsMass,
+		Kinds:  inProcess, FullOnly: quickSkipsMass, Holds: true,
 		New: func(w *Workload) (Runner, error) {
 			return &workerpoolRunner{w: w, p: workerpool.New(w.PoolSize())}, nil
 		},

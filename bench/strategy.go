@@ -62,6 +62,11 @@ type Strategy struct {
 	// Memory workloads are never capped.
 	MaxTasks int
 
+	// Holds marks a strategy that can hold a whole batch pending without
+	// blocking its submitter (a goroutine per task, an unbounded queue, a
+	// queue sized for the batch): only these run a holding workload.
+	Holds bool
+
 	// New returns a runner for w (Go strategies). It is called once per
 	// sample, outside the timed section.
 	New func(w *Workload) (Runner, error)
@@ -69,7 +74,7 @@ type Strategy struct {
 
 // Runs reports whether s runs workload w in the quick or the full matrix.
 func (s *Strategy) Runs(w *Workload, full bool) bool {
-	if !slices.Contains(s.Kinds, w.Kind) {
+	if !slices.Contains(s.Kinds, w.Kind) || (w.hold && !s.Holds) {
 		return false
 	}
 	if !full && slices.Contains(s.FullOnly, w.Name) {
@@ -136,7 +141,7 @@ var inProcess = []Kind{KindBatch, KindFailFast, KindMemory}
 
 // quickSkipsMass keeps the 1e6-task memory cell (several seconds each) of
 // the strategies no target needs out of the quick matrix.
-var quickSkipsMass = []string{"sleep1e6"}
+var quickSkipsMass = []string{"sleep1e6", "pending1e6"}
 
 // A batch counts the tasks of one Run and keeps the first error. Its
 // context is cancelled by the first failing task: the hand-rolled fail-fast
@@ -182,6 +187,11 @@ func (b *batch) call(w *Workload, i int) { b.done(w.Call(b.ctx, i)) }
 // a careful caller checks its context before submitting more); produce
 // returns how many tasks were not submitted and the errors.
 func produce(stop context.Context, w *Workload, n int, submit func(i int) error) (unsent int, err error) {
+	if w.hold { // the batch's tasks wait until its last submit returned
+		release := make(chan struct{})
+		held.Store(release)
+		defer close(release)
+	}
 	check := w.Kind == KindFailFast
 	p := max(w.Producers, 1)
 	if p == 1 {

@@ -26,7 +26,7 @@ func fireforgetStrategy() *Strategy {
 	return executorRow(Strategy{
 		Name: StratFireforget, Family: FamilyGoroutine, Baseline: "raw-go", Python: "py-decorator",
 		Doc:   "execkit fireforget.New(): a goroutine per task; fail-fast by the batch's context, as for raw go",
-		Kinds: inProcess,
+		Kinds: inProcess, Holds: true,
 	}, func(*Workload) (execkit.Executor, error) {
 		return fireforget.New(fireforget.OnError(ignoreError))
 	})
@@ -37,9 +37,18 @@ func fireforgetStrategy() *Strategy {
 func poolStrategy() *Strategy {
 	return executorRow(Strategy{
 		Name: StratPool, Family: FamilyPool, Baseline: "ants", Python: "py-threadpool",
-		Doc:   "execkit pool.New(workers) (on ants): Submit blocks while every worker is busy; fail-fast by the batch's context",
-		Kinds: inProcess,
+		Doc:   "execkit pool.New(workers, pool.Queue(1024)) (on ants): Submit queues while the bounded queue has room, then blocks; on a holding workload the queue is sized for the batch; fail-fast by the batch's context",
+		Kinds: inProcess, Holds: true,
 	}, func(w *Workload) (execkit.Executor, error) {
-		return pool.New(w.PoolSize(), pool.OnError(ignoreError))
+		return pool.New(w.PoolSize(), pool.Queue(poolQueue(w)), pool.OnError(ignoreError))
 	})
+}
+
+// poolQueue is the capacity of the pool row's queue: bounded, and sized for
+// the whole batch when the workload holds every task pending.
+func poolQueue(w *Workload) int {
+	if w.hold {
+		return w.Full
+	}
+	return 1024
 }

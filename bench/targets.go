@@ -96,13 +96,19 @@ func absTarget(name, workload, strategy, metricName, op string, want float64, rs
 }
 
 // memTarget is the pool's peak RSS against goroutine-per-task's on 1e6
-// sleeping tasks. Its note says how many goroutines were asleep at once:
-// goroutine per task holds 1e6 only if it starts them faster than they
-// finish their wait.
+// pending tasks (pending1e6: every task alive until the last was
+// submitted). Its note gives each strategy's peak RSS per task.
 func memTarget(rs []Result) Target {
-	t := ratioTarget("pool peak RSS vs goroutine per task, 1e6 sleeping tasks", "sleep1e6", StratPool, "raw-go", "rss", "<=", 0.25, rs)
-	if r := find(rs, "sleep1e6", "raw-go"); r != nil && r.PeakGoroutines != nil && t.Ratio != nil {
-		t.Note = fmt.Sprintf("goroutine per task peaked at %d goroutines, not 1e6: tasks ended their 10ms wait about as fast as new ones started", *r.PeakGoroutines)
+	const w = "pending1e6"
+	t := ratioTarget("pool peak RSS vs goroutine per task, 1e6 pending tasks", w, StratPool, "raw-go", "rss", "<=", 0.25, rs)
+	var per []string
+	for _, r := range rs {
+		if r.Workload == w && r.PeakRSSBytes != nil && *r.PeakRSSBytes > 0 && r.Tasks > 0 {
+			per = append(per, fmt.Sprintf("%s %d", r.Strategy, *r.PeakRSSBytes/int64(r.Tasks)))
+		}
+	}
+	if len(per) > 0 {
+		t.Note = "peak RSS per pending task, bytes: " + strings.Join(per, ", ")
 	}
 	return t
 }

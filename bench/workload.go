@@ -43,7 +43,32 @@ var (
 		}
 		return us, wait(ctx, time.Duration(us)*time.Microsecond)
 	})
+
+	// Hold waits until the batch that submitted it has submitted its last
+	// task (or its context is cancelled) and returns x: the pending-work
+	// workload, in which every task of a batch is alive at once.
+	Hold = execkit.Register("bench.hold", func(ctx context.Context, x int) (int, error) {
+		select {
+		case <-held.Load().(chan struct{}):
+			return x, nil
+		case <-ctx.Done():
+			return x, ctx.Err()
+		}
+	})
 )
+
+// held is the release of the Hold tasks of the batch being produced: a
+// channel that produce makes before the first submit and closes after the
+// last one returned (atomic.Value of chan struct{}).
+var held atomic.Value
+
+func init() { held.Store(closedChan()) }
+
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}
 
 // ErrInjected is the error the fail-fast workload's failing task returns.
 var ErrInjected = errors.New("bench: injected failure")
@@ -126,6 +151,10 @@ type Workload struct {
 	argKind argKind
 	param   int // µs for the waits; target ns of CPU for spin
 	failAt  int // index of the failing task (fail-fast)
+	// hold makes every task of a batch wait until the batch's last task
+	// was submitted (Func is Hold): only strategies that can hold that
+	// many pending tasks without blocking the submitter run it (Holds).
+	hold bool
 }
 
 type argKind uint8
@@ -220,9 +249,11 @@ var workloads = []*Workload{
 		Kind: KindRoundTrip, Quick: 2_000, Full: 20_000, Func: Noop, PyFunc: "noop", argKind: argIndex},
 	{Name: "map", Py: 20_000, Doc: "no-op mapped over the items with the strategy's own (chunked) map",
 		Kind: KindMap, Quick: 20_000, Full: 200_000, Func: Noop, PyFunc: "noop", argKind: argIndex},
+	{Name: "pending1e6", Py: 1_000_000, Doc: "1e6 pending tasks, each alive until the last was submitted (goroutine per task holds 1e6 goroutines, a pool 1e6 queued tasks, its queue sized for them), 10000 workers, in a child process: peak memory of a backlog",
+		Kind: KindMemory, Quick: 1_000_000, Full: 1_000_000, Workers: 10_000, Func: Hold, argKind: argIndex, hold: true},
 	{Name: "sleep1e5", Py: 100_000, Doc: "1e5 tasks waiting 10ms, 10000 workers, in a child process: peak memory",
 		Kind: KindMemory, Quick: 100_000, Full: 100_000, Workers: 10_000, Func: Sleep, PyFunc: "sleep", argKind: argWait, param: 10_000},
-	{Name: "sleep1e6", Py: 1_000_000, Doc: "1e6 tasks waiting 10ms, 10000 workers, in a child process: peak memory",
+	{Name: "sleep1e6", Py: 1_000_000, Doc: "1e6 tasks waiting 10ms, 10000 workers, in a child process: peak memory of a steady flow (tasks end about as fast as new ones start, so goroutine per task holds tens of thousands at once, not 1e6; see pending1e6 for a backlog)",
 		Kind: KindMemory, Quick: 1_000_000, Full: 1_000_000, Workers: 10_000, Func: Sleep, PyFunc: "sleep", argKind: argWait, param: 10_000},
 }
 

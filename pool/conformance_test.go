@@ -24,6 +24,9 @@ func TestConformance(t *testing.T) {
 		{"blocking", size, nil, executortest.Blocking(size)},
 		{"MaxWaiting", size, []pool.Option{pool.MaxWaiting(2)}, executortest.Blocking(size)},
 		{"RejectWhenFull", size, []pool.Option{pool.RejectWhenFull()}, executortest.RejectWhenFull(size)},
+		{"Queue", size, []pool.Option{pool.Queue(3)}, executortest.Blocking(size + 3)},
+		{"Queue/MaxWaiting", size, []pool.Option{pool.Queue(3), pool.MaxWaiting(2)}, executortest.Blocking(size + 3)},
+		{"Queue/RejectWhenFull", size, []pool.Option{pool.Queue(3), pool.RejectWhenFull()}, executortest.RejectWhenFull(size + 3)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,6 +28,33 @@
 // then runs on a goroutine of its own, still counted against size
 // (Stats.Spilled; from one task in 10^6 to one in 10^3 in the benchmarks).
 //
+// # A queue in front of the workers
+//
+// [Queue](n) gives the pool room for n admitted tasks beyond its running
+// ones: Submit appends the task and returns without waiting for a worker,
+// and each busy worker goes on taking the next queued task itself, so a
+// stream of small tasks costs a short lock per task instead of a goroutine
+// handoff (a wake-up) per task. When the queue is full the admission policy
+// applies unchanged (wait honouring ctx, [RejectWhenFull], [MaxWaiting]); a
+// blocked Submit is woken once the queue is half empty, not at every task
+// that ends, for the same reason. Queued tasks start in submission order;
+// one still queued when Shutdown's ctx ends, or whose Future was cancelled,
+// never starts and is reported cancelled. Stats.Queued counts the queue.
+//
+// The default stays no queue (Queue(0)): Submit returns only once a worker
+// has the task, which is the backpressure most callers of a thread pool
+// expect (a producer cannot run ahead of the workers, and a task refused
+// by ctx never sits in memory). Choose a queue for streams of small tasks,
+// or for a burst of pending work whose size you know and can afford: each
+// queued task costs its Task value (16 bytes in the ring plus what it
+// points to) instead of a waiting goroutine.
+//
+// A task that submits to its own pool with a queue has its task queued like
+// any other while there is room; it must not wait for that task's result
+// while every worker may be doing the same (the queued task would need a
+// worker that the waiting tasks hold). At capacity the caller-runs policy
+// below applies as without a queue.
+//
 // # Tasks that submit tasks
 //
 // With ants, a task that submits to its own full pool waits for a worker
@@ -81,16 +108,16 @@
 //
 // BenchmarkPool runs the same task bodies on this pool and on ants used
 // directly (its blocking Submit), 8 workers, on a shared 2-core machine.
-// The pool was never slower: about 0.5-0.9x ants' time per no-op task
-// (ants parks the submitter when all workers are busy, the pool's
-// semaphore first yields) and 0.85-0.95x on 1µs CPU tasks, with no
-// allocation per task in the steady state, like ants (TestSubmitAllocs).
+// Without a queue the pool was never slower: about 0.5-0.9x ants' time per
+// no-op task (ants parks the submitter when all workers are busy, the
+// pool's semaphore first yields) and 0.85-0.95x on 1µs CPU tasks, with no
+// allocation per task in the steady state, like ants (TestSubmitAllocs,
+// TestQueueAllocs).
 //
-// Against the other pools in the bench report (make compare) it loses to
-// pond v2 on tiny tasks (2-4x on no-op and 1µs tasks; at 100µs it is within
-// a few percent of the fastest), whose
-// Submit appends to an unbounded queue and returns: the pool hands each task
-// to a worker and holds the submitter when all are busy, which is the
-// backpressure that bounds its memory under a burst. A bounded task queue
-// in front of the workers (an option) would close most of that gap.
+// Without a queue it loses to pond v2 on tiny tasks (about 1.1-4x on no-op
+// and 1µs tasks), whose Submit appends to an unbounded queue and returns.
+// With Queue(1024) the pool is at or below pond's time on the same tasks
+// (bench's BenchmarkQueuedPool, one run of 8 samples each: 0.55x pond and
+// 0.32x ants on no-op, 0.97x pond and 0.56x ants on 1µs tasks), with its
+// memory bounded by the queue.
 package pool

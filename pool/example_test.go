@@ -79,3 +79,32 @@ func ExamplePool_Resize() {
 	// 8 8
 	// pool: size must be at least 1 (got 0)
 }
+
+// With a queue, Submit returns without waiting for a worker while the queue
+// has room; Stats counts the tasks waiting in it.
+func ExampleQueue() {
+	ctx := context.Background()
+	p, err := pool.New(1, pool.Queue(2))
+	if err != nil {
+		panic(err)
+	}
+	release := make(chan struct{})
+	started := make(chan struct{})
+	_ = p.Submit(ctx, execkit.TaskFunc(func(context.Context) error {
+		close(started)
+		<-release
+		return nil
+	}))
+	<-started
+	for range 2 { // queued: the one worker is busy
+		_ = p.Submit(ctx, execkit.TaskFunc(func(context.Context) error { return nil }))
+	}
+	st := p.Stats()
+	fmt.Println("queued:", st.Queued, "running:", st.Running)
+	close(release)
+	_ = p.Shutdown(ctx)
+	fmt.Println("succeeded:", p.Stats().Succeeded)
+	// Output:
+	// queued: 2 running: 1
+	// succeeded: 3
+}

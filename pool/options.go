@@ -15,6 +15,7 @@ type Option interface {
 
 type config struct {
 	maxWaiting int // < 0: no bound; 0: reject at once
+	queue      int // capacity of the task queue; 0: none
 	onError    func(error)
 }
 
@@ -39,6 +40,24 @@ func MaxWaiting(n int) Option {
 			return fmt.Errorf("%w: MaxWaiting(%d)", errNegative, n)
 		}
 		c.maxWaiting = n
+		return nil
+	})
+}
+
+// Queue gives the pool a queue of n tasks (n >= 0) in front of its
+// workers: Submit admits a task while fewer than size+n are admitted and
+// unfinished, appends it to the queue and returns without waiting for a
+// worker, and the workers take the queued tasks in batches. When the queue
+// is full the admission policy applies as without a queue (wait for room,
+// honouring ctx, or [RejectWhenFull]/[MaxWaiting]). Queue(0) is the
+// default: no queue, each task is handed to a free worker. A negative n
+// makes [New] return an error.
+func Queue(n int) Option {
+	return optionFunc(func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("%w: Queue(%d)", errNegative, n)
+		}
+		c.queue = n
 		return nil
 	})
 }

@@ -31,7 +31,9 @@ var ErrSize = errors.New("pool: size must be at least 1")
 type Pool struct {
 	workers *ants.PoolWithFunc // never waits: the gate admits no more than it has workers for
 	gate    gate.Gate
-	reject  bool // RejectWhenFull (MaxWaiting(0))
+	q       *queue // nil without the Queue option: each task is handed to a worker
+	qcap    int    // the Queue option's n
+	reject  bool   // RejectWhenFull (MaxWaiting(0))
 	onError func(error)
 
 	base   context.Context // the tasks' context; carries the pool, to recognise nested Submits
@@ -74,7 +76,11 @@ func New(size int, opts ...Option) (*Pool, error) {
 	} else {
 		p.onError = xrun.LogError("pool")
 	}
-	p.gate.Init(size, cfg.maxWaiting, gate.Monotonic)
+	p.gate.Init(size+cfg.queue, cfg.maxWaiting, gate.Monotonic)
+	if cfg.queue > 0 {
+		p.q, p.qcap = &queue{workers: size}, cfg.queue
+		p.gate.SetSlack(cfg.queue / 2) // wake a blocked Submit once the queue is half empty
+	}
 	p.reject = cfg.maxWaiting == 0
 	ctx, cancel := context.WithCancel(context.Background())
 	p.base, p.cancel = context.WithValue(xrun.WithScope(ctx, &p.counters.Scope), poolKey{}, p), cancel
@@ -90,8 +96,11 @@ func New(size int, opts ...Option) (*Pool, error) {
 	return p, nil
 }
 
-// Submit runs t on a worker of the pool. When all size workers are busy it
-// applies the pool's admission policy: by default it blocks until a worker
+// Submit runs t on a worker of the pool. With [Queue](n), it admits t while
+// fewer than size+n tasks are unfinished, appends it to the queue and
+// returns at once; only a full queue applies the admission policy below.
+// Without a queue, when all size workers are busy it applies the pool's
+// admission policy: by default it blocks until a worker
 // is free or ctx ends (then it returns ctx.Err() and t never runs); with
 // [RejectWhenFull] it returns [execkit.ErrFull] at once; with [MaxWaiting] it
 // waits only while fewer than that many Submit calls already wait, and
@@ -147,9 +156,56 @@ func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
 		p.counters.Reject()
 		return err
 	}
+	if p.q != nil {
+		p.counters.Admit()
+		if p.q.push(t) {
+			p.startDrainer()
+		}
+		return nil
+	}
 	p.admitted()
 	p.dispatch(t)
 	return nil
+}
+
+// drainSignal is the argument of the ants function that starts a drainer
+// (ants stops a worker on a nil argument).
+type drainSignal struct{}
+
+// startDrainer starts a drainer of the queue on an ants worker, with the
+// same yields and spill as dispatch.
+func (p *Pool) startDrainer() {
+	for range handoffTries {
+		if p.workers.Invoke(drainSignal{}) == nil {
+			return
+		}
+		runtime.Gosched()
+	}
+	if p.workers.Invoke(drainSignal{}) == nil {
+		return
+	}
+	p.spilled.Add(1)
+	p.spill.Add(1)
+	go func() {
+		defer p.spill.Done()
+		p.drain()
+	}()
+}
+
+// drain runs queued tasks until the queue is empty. A task is begun only
+// once taken: when the pool's context ended before (Shutdown's ctx), run
+// reports it cancelled without starting it.
+func (p *Pool) drain() {
+	ran := false
+	for {
+		t, ok := p.q.next(ran)
+		if !ok {
+			return
+		}
+		p.counters.Start()
+		p.run(t)
+		ran = true
+	}
 }
 
 // admitted counts a task that holds a slot of the gate: it runs from now on
@@ -243,8 +299,15 @@ func (p *Pool) nested(ctx context.Context) bool {
 	return q == p
 }
 
-// invoke is the function of the ants pool: it runs one admitted task.
-func (p *Pool) invoke(arg any) { p.run(arg.(execkit.Task)) }
+// invoke is the function of the ants pool: it runs one admitted task, or
+// drains the queue.
+func (p *Pool) invoke(arg any) {
+	if t, ok := arg.(execkit.Task); ok {
+		p.run(t)
+		return
+	}
+	p.drain()
+}
 
 func (p *Pool) run(t execkit.Task) {
 	defer p.gate.Release()
@@ -266,12 +329,17 @@ func (p *Pool) Resize(n int) error {
 	if p.gate.IsClosed() {
 		return execkit.ErrClosed
 	}
-	if n > p.gate.Limit() {
+	if n > p.workers.Cap() {
 		p.workers.Tune(n) // room in ants before the gate lets more in
-		p.gate.SetLimit(n)
+		p.gate.SetLimit(n + p.qcap)
 	} else {
-		p.gate.SetLimit(n)
+		p.gate.SetLimit(n + p.qcap)
 		p.workers.Tune(n)
+	}
+	if p.q != nil {
+		for range p.q.setWorkers(n) {
+			p.startDrainer()
+		}
 	}
 	return nil
 }
@@ -307,10 +375,11 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 }
 
 // Stats is a snapshot of a pool: the execkit counters and the pool's own.
-// Queued is always zero: a task waits for a free worker before Submit
-// admits it (Waiting counts those calls), never after; an admitted task
-// holds its worker and counts in Running from then on, also in the moment
-// before that worker's goroutine begins it.
+// Queued counts the tasks in the pool's queue ([Queue]): admitted, not yet
+// begun by a worker. Without a queue it is always zero: a task waits for a
+// free worker before Submit admits it (Waiting counts those calls), never
+// after; an admitted task holds its worker and counts in Running from then
+// on, also in the moment before that worker's goroutine begins it.
 type Stats struct {
 	execkit.Stats
 	Size    int // workers allowed now (New's size, or the last Resize)
@@ -330,12 +399,17 @@ func (p *Pool) Stats() Stats {
 	if p == nil || p.base == nil {
 		return Stats{}
 	}
-	size := p.gate.Limit()
+	size := p.gate.Limit() - p.qcap
 	waited, waitTime := p.gate.Waited()
+	st := p.counters.Stats()
+	free := size - p.gate.Used() // every admitted task holds a worker
+	if p.q != nil {
+		free = size - int(st.Running)
+	}
 	return Stats{
-		Stats:    p.counters.Stats(),
+		Stats:    st,
 		Size:     size,
-		Free:     max(size-p.gate.Used(), 0),
+		Free:     max(free, 0),
 		Waiting:  p.gate.Waiting(),
 		Workers:  p.workers.Running(),
 		Waited:   waited,

@@ -26,6 +26,7 @@ type Gate struct {
 	nwait atomic.Int64 // waiters queued, or about to queue
 
 	maxWaiting int                  // < 0: unbounded
+	slack      int64                // waiters are woken once no more than limit-slack slots are in use
 	clock      func() time.Duration // nil: waits are not timed
 
 	mu         sync.Mutex
@@ -235,10 +236,17 @@ func (g *Gate) remove(w *waiter) {
 	g.queued--
 }
 
+// SetSlack makes Release wake the waiters only once at most limit-n slots
+// are in use, rather than at every free slot, so that a submitter blocked
+// on a full queue is woken once per n tasks instead of once per task (a
+// goroutine handoff each). n must be below the limit, so that waiters are
+// woken before every slot is free; call it before the gate is used.
+func (g *Gate) SetSlack(n int) { g.slack = int64(n) }
+
 // Release gives a slot back and hands free slots to the queue.
 func (g *Gate) Release() {
 	s := g.state.Add(-1)
-	if g.nwait.Load() > 0 {
+	if g.nwait.Load() > 0 && s&^closedBit <= g.limit.Load()-g.slack {
 		g.wake()
 	}
 	if s == closedBit {

@@ -231,3 +231,34 @@ func TestTryAcquireNested(t *testing.T) {
 		}
 	}
 }
+
+// TestSlack: with SetSlack(2) on a gate of 4, a waiter is not woken by the
+// first two releases, only once no more than 2 slots are in use.
+func TestSlack(t *testing.T) {
+	var g Gate
+	g.Init(4, -1, nil)
+	g.SetSlack(2)
+	for range 4 {
+		if g.Try() != Acquired {
+			t.Fatal("Try below the limit: not Acquired")
+		}
+	}
+	got := make(chan error, 1)
+	go func() { got <- g.Wait(context.Background()) }()
+	waitQueued(t, &g, 1)
+	g.Release() // 3 in use
+	if g.Waiting() != 1 || g.Used() != 3 {
+		t.Fatalf("after one release: Waiting %d, Used %d; want 1, 3 (the waiter sleeps on)", g.Waiting(), g.Used())
+	}
+	g.Release() // 2 in use: wake
+	if err := <-got; err != nil {
+		t.Fatalf("Wait = %v; want nil", err)
+	}
+	if g.Used() != 3 {
+		t.Errorf("Used = %d; want 3", g.Used())
+	}
+	for range 3 {
+		g.Release()
+	}
+	g.Close()
+}
