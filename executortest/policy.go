@@ -223,9 +223,11 @@ func checkRetryPermanent(h *harness) {
 // carries no scope, the process's) and the check's executor is fresh, so
 // the first call does not wait, or not more than 100ms.
 func checkRateLimit(h *harness) {
-	const n = 5
-	least := (n-1)*rateEvery - rateEvery/4
-	most := (n+1)*rateEvery + margin()
+	// The calls wait for their token while admitted: a rejecting executor
+	// gets no more than it holds at once.
+	n := h.small(5)
+	least := time.Duration(n-1)*rateEvery - rateEvery/4
+	most := time.Duration(n+1)*rateEvery + margin()
 	start := time.Now()
 	futs := make([]*execkit.Future[int], n)
 	for i := range futs {
