@@ -82,13 +82,6 @@ func (q *queue) next(ran bool) (execkit.Task, bool) {
 	return t, true
 }
 
-// len returns the number of queued tasks.
-func (q *queue) len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.n
-}
-
 // setWorkers changes the number of drainers allowed and reports how many
 // more the caller must start for the tasks queued now.
 func (q *queue) setWorkers(n int) (start int) {
