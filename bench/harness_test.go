@@ -444,7 +444,7 @@ func TestWriteMarkdown(t *testing.T) {
 		"| noop | raw-go 200 ns | — | py-thread 200 µs (1000x slower than the fastest Go) |",
 		"| sleep1e6 | ants 40.0 MiB | — | — |",
 		"## Targets",
-		"| pool peak RSS vs goroutine per task, 1e6 sleeping tasks (execkit-pool vs raw-go) | sleep1e6 | — | <= 0.25x | N/A |",
+		"| pool peak RSS vs goroutine per task, 1e6 pending tasks (execkit-pool vs raw-go) | pending1e6 | — | <= 0.25x | N/A |",
 		"## workload=noop",
 		"| raw-go | goroutine | 100 | 200 ns | 300 ns | 5.00M | 1.0 | 40 | 50 |  | 1000x faster than py-thread |",
 		"| ants | pool | 100 | 400 ns |  | 2.50M | 1.0 | 32 | 4 | 2.00x raw-go |  |",
