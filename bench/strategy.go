@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // A Family groups strategies that answer the same question, and names
@@ -147,15 +148,17 @@ var quickSkipsMass = []string{"sleep1e6", "pending1e6"}
 // context is cancelled by the first failing task: the hand-rolled fail-fast
 // a user writes around a library that has none.
 type batch struct {
-	wg     sync.WaitGroup
-	ctx    context.Context
-	cancel context.CancelCauseFunc
+	wg      sync.WaitGroup
+	pending atomic.Int64 // tasks not done or skipped yet
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
 }
 
 func newBatch(ctx context.Context, n int) *batch {
 	b := &batch{}
 	b.ctx, b.cancel = context.WithCancelCause(ctx)
 	b.wg.Add(n)
+	b.pending.Store(int64(n))
 	return b
 }
 
@@ -164,11 +167,20 @@ func (b *batch) done(err error) {
 	if err != nil {
 		b.cancel(err)
 	}
+	b.pending.Add(-1)
 	b.wg.Done()
 }
 
 // skip records n tasks that were never submitted.
-func (b *batch) skip(n int) { b.wg.Add(-n) }
+func (b *batch) skip(n int) {
+	b.pending.Add(int64(-n))
+	b.wg.Add(-n)
+}
+
+// abandon records that no task still pending will end: call it once the
+// executor has shut down, when every task that started has called done and
+// the others (admitted, then given up on before they started) never will.
+func (b *batch) abandon() { b.skip(int(b.pending.Load())) }
 
 // wait waits for every task and returns the first error.
 func (b *batch) wait() error {

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"sync/atomic"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/errgroup"
@@ -35,22 +34,15 @@ func (r *groupRunner) Run(ctx context.Context, n int) error {
 		return err
 	}
 	b := newBatch(ctx, n)
-	var refused atomic.Int64
 	unsent, _ := produce(ctx, r.w, n, func(i int) error {
-		err := ex.Submit(ctx, &execTask{b: b, w: r.w, i: i})
-		if err != nil {
-			refused.Add(1)
-		}
-		return err
+		return ex.Submit(ctx, &execTask{b: b, w: r.w, i: i})
 	})
 	b.skip(unsent) // submitted after the failure: skipped
 	err = ex.Shutdown(context.Background())
-	// A task admitted before the failure that had not started by then never
-	// starts (errgroup counts it in Skipped with the refused ones): it
-	// will never call b.done.
-	if g, ok := ex.(interface{ Stats() errgroup.Stats }); ok {
-		b.skip(int(g.Stats().Skipped - refused.Load()))
-	}
+	// Every task that started has ended and called b.done; one admitted
+	// before the failure that had not started by then never starts, and
+	// never will.
+	b.abandon()
 	berr := b.wait()
 	if err == nil {
 		err = berr
