@@ -206,3 +206,23 @@ func TestDeadlineReachesTask(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestAsCompletedZeroFuture: a zero Future (not made by Go) is done, so
+// AsCompleted yields it at once, as its doc says, instead of waiting for
+// ever.
+func TestAsCompletedZeroFuture(t *testing.T) {
+	zero := new(execkit.Future[int])
+	n := 0
+	for f := range execkit.AsCompleted([]*execkit.Future[int]{zero, nil}) {
+		if f != zero {
+			t.Errorf("AsCompleted yielded %p; want the zero Future %p", f, zero)
+		}
+		if _, err := f.Wait(context.Background()); !errors.Is(err, execkit.ErrNilTask) {
+			t.Errorf("zero Future: Wait = %v; want ErrNilTask", err)
+		}
+		n++
+	}
+	if n != 1 {
+		t.Errorf("AsCompleted yielded %d futures; want 1", n)
+	}
+}
