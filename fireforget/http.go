@@ -62,8 +62,12 @@ type HandlerFunc func(out io.Writer, r *http.Request) (JobFunc, error)
 // for: however the request's path reads (//other.host/x included), the
 // client stays on the same host and path, and a prefix removed on the way
 // (by [http.StripPrefix] or a proxy) is kept. The handler is safe for
-// concurrent use.
+// concurrent use. Handler panics when r or h is nil, as [http.Handle] does
+// for a nil handler: a mistake in the program, not in a request.
 func (r *Registry) Handler(h HandlerFunc) http.Handler {
+	if r == nil {
+		panic("fireforget: Handler of a nil *Registry")
+	}
 	if h == nil {
 		panic("fireforget: Registry.Handler: nil HandlerFunc")
 	}

@@ -50,7 +50,9 @@ func (s State) Final() bool { return s >= Succeeded }
 type JobFunc func(ctx context.Context, out io.Writer) error
 
 // A Job is one job of a [Registry]. Its methods are safe for concurrent use
-// and keep working after the Registry evicted it.
+// and keep working after the Registry evicted it. A nil or zero Job is no
+// job: its ID is zero, Done is closed, Cancel reports false and Info's
+// State is [Unknown].
 type Job struct {
 	id  ID
 	seq uint64
@@ -66,15 +68,31 @@ type Job struct {
 }
 
 // ID returns the job's id.
-func (j *Job) ID() ID { return j.id }
+func (j *Job) ID() ID {
+	if j == nil {
+		return ID{}
+	}
+	return j.id
+}
 
 // Done returns a channel closed when the job reached a final state. It never
 // blocks.
-func (j *Job) Done() <-chan struct{} { return j.done }
+func (j *Job) Done() <-chan struct{} {
+	if j == nil || j.done == nil {
+		return closedChan
+	}
+	return j.done
+}
+
+// closedChan is the Done channel of a nil or zero Job.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // Cancel cancels the job (see [Registry.Cancel]) and reports whether it was
 // unfinished. It never blocks for long.
 func (j *Job) Cancel() bool {
+	if j == nil {
+		return false
+	}
 	j.mu.Lock()
 	switch j.state {
 	case Pending:
@@ -116,7 +134,12 @@ func (j *Job) finish(err error, cancelled bool) bool {
 }
 
 // Info returns a snapshot of the job, output included.
-func (j *Job) Info() JobInfo { return j.info(true) }
+func (j *Job) Info() JobInfo {
+	if j == nil {
+		return JobInfo{}
+	}
+	return j.info(true)
+}
 
 func (j *Job) info(withOutput bool) JobInfo {
 	j.mu.Lock()

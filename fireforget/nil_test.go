@@ -3,6 +3,7 @@ package fireforget
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"runtime"
@@ -179,12 +180,35 @@ func TestNilAndZeroValues(t *testing.T) {
 				t.Errorf("NewRegistry(nil): got %v; want a nil Option error", err)
 			}
 		}},
-		{"zero Job", func(t *testing.T) {
-			var j Job
-			if j.ID() != (ID{}) || j.Cancel() || j.Info().State != Unknown {
-				t.Errorf("zero Job: got id %v, state %v; want the zero ID, unknown and no cancel", j.ID(), j.Info().State)
+		{"nil and zero Job", func(t *testing.T) {
+			for name, j := range map[string]*Job{"nil": nil, "zero": new(Job)} {
+				if j.ID() != (ID{}) || j.Cancel() || j.Info().State != Unknown {
+					t.Errorf("%s Job: got id %v, state %v; want the zero ID, unknown and no cancel", name, j.ID(), j.Info().State)
+				}
+				select {
+				case <-j.Done():
+				default:
+					t.Errorf("%s Job: Done not closed; want closed (no job to wait for)", name)
+				}
 			}
-			_ = j.Done()
+		}},
+		{"nil Registry", func(t *testing.T) {
+			var r *Registry
+			if _, err := r.Start(noopJob); !errors.Is(err, execkit.ErrNilExecutor) {
+				t.Errorf("Start: got %v; want ErrNilExecutor", err)
+			}
+			if err := r.Shutdown(nilCtx); !errors.Is(err, execkit.ErrNilExecutor) {
+				t.Errorf("Shutdown: got %v; want ErrNilExecutor", err)
+			}
+			if _, ok := r.Lookup(ID{}); ok || r.Info(ID{}).State != Unknown || r.Cancel(ID{}) || r.List() != nil {
+				t.Errorf("nil Registry: found a job; want none")
+			}
+			defer func() {
+				if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "nil *Registry") {
+					t.Errorf("Handler: panicked with %v; want a panic naming the nil *Registry", p)
+				}
+			}()
+			r.Handler(func(io.Writer, *http.Request) (JobFunc, error) { return nil, nil })
 		}},
 		{"Executor: nil task, nil TaskFunc, nil ctx without a limit", func(t *testing.T) {
 			e, _ := newExec(t)

@@ -103,6 +103,9 @@ func cmpOr[T comparable](v, def T) T {
 // with a Limit. A panic in fn fails the job with a [*execkit.PanicError]
 // carrying the stack; it never crashes the process.
 func (r *Registry) Start(fn JobFunc) (*Job, error) {
+	if r == nil {
+		return nil, execkit.ErrNilExecutor
+	}
 	if fn == nil {
 		return nil, errors.New("fireforget: Registry.Start: nil JobFunc")
 	}
@@ -217,6 +220,9 @@ func (r *Registry) evictLocked(now time.Time) {
 // Lookup returns the job with the given id, or false when the Registry has no
 // such job (never issued, or evicted). It never blocks for long.
 func (r *Registry) Lookup(id ID) (*Job, bool) {
+	if r == nil {
+		return nil, false
+	}
 	r.ready()
 	now := time.Now()
 	r.mu.Lock()
@@ -250,6 +256,9 @@ func (r *Registry) Cancel(id ID) bool {
 // List returns a snapshot of every job the Registry has, oldest first,
 // without their output (Info has it). It never blocks for long.
 func (r *Registry) List() []JobInfo {
+	if r == nil {
+		return nil
+	}
 	r.ready()
 	now := time.Now()
 	r.mu.Lock()
@@ -274,8 +283,8 @@ func (r *Registry) List() []JobInfo {
 // Jobs stay readable after it. It is idempotent and safe to call
 // concurrently.
 func (r *Registry) Shutdown(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
+	if r == nil {
+		return execkit.ErrNilExecutor
 	}
 	if ctx == nil {
 		ctx = context.Background()
