@@ -45,7 +45,9 @@ func (f *Func[In, Out]) decodeResults(data []byte) (any, error) {
 	return outs, nil
 }
 
-// invokeBatch runs a batch made by encodeArgs: driver.InvokeBatch.
+// invokeBatch runs a batch made by encodeArgs: driver.InvokeBatch. Each
+// item runs under f's policy, here where the batch runs: its time limit
+// and retries apply per item.
 func (f *Func[In, Out]) invokeBatch(ctx context.Context, payload []byte) ([]byte, []error, error) {
 	ins, err := decodeBatch[In](f.codec, payload)
 	if err != nil {
@@ -64,7 +66,7 @@ func (f *Func[In, Out]) invokeBatch(ctx context.Context, payload []byte) ([]byte
 			fail(i, err)
 			continue
 		}
-		if outs[i], err = f.Call(ctx, in); err != nil {
+		if outs[i], err = f.callPolicy(ctx, in); err != nil {
 			fail(i, err)
 		}
 	}

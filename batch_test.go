@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
@@ -193,5 +196,53 @@ func TestInvokeBatchErrors(t *testing.T) {
 	one := 1
 	if _, err := driver.EncodeBatch(derefFunc, []*int{&one, nil}); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), `arguments of "test.deref": item 1:`) {
 		t.Errorf("EncodeBatch with a nil pointer = %v; want ErrPayload naming item 1", err)
+	}
+}
+
+// flakyAttempts counts the runs of flakyBatch per item.
+var flakyAttempts sync.Map
+
+var (
+	// flakyBatch fails the first two runs of each item, then returns it.
+	flakyBatch = execkit.Register("test.batch.flaky", func(_ context.Context, x int) (int, error) {
+		n, _ := flakyAttempts.LoadOrStore(x, new(atomic.Int32))
+		if n.(*atomic.Int32).Add(1) <= 2 {
+			return 0, errors.New("flaky")
+		}
+		return x, nil
+	}, execkit.Retry(2, 0))
+	// slowBatch overruns its time limit on negative items.
+	slowBatch = execkit.Register("test.batch.slow", func(ctx context.Context, x int) (int, error) {
+		if x < 0 {
+			<-ctx.Done()
+			return 0, ctx.Err()
+		}
+		return x, nil
+	}, execkit.TimeLimit(20*time.Millisecond))
+)
+
+// A batch runs each item under the function's policy where it runs: a
+// worker's chunk of subprocess.Map retries and limits per item.
+func TestInvokeBatchPolicy(t *testing.T) {
+	ctx := context.Background()
+	outs, errs := batch(ctx, t, flakyBatch, []int{1, 2, 3})
+	if fmt.Sprint(outs) != "[1 2 3]" || fmt.Sprint(errs) != "[  ]" {
+		t.Errorf("Retry(2), two failures per item: got %v, %q; want [1 2 3] and no errors", outs, errs)
+	}
+	for x := 1; x <= 3; x++ {
+		if n, _ := flakyAttempts.Load(x); n.(*atomic.Int32).Load() != 3 {
+			t.Errorf("item %d ran %d times; want 3", x, n.(*atomic.Int32).Load())
+		}
+	}
+	payload, err := driver.EncodeBatch(slowBatch, []int{1, -1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ierrs, err := driver.InvokeBatch(ctx, slowBatch.Name(), payload)
+	if err != nil || len(ierrs) != 3 {
+		t.Fatalf("InvokeBatch: got %v, %d errors; want nil and 3", err, len(ierrs))
+	}
+	if ierrs[0] != nil || ierrs[2] != nil || !errors.Is(ierrs[1], execkit.ErrTimeLimit) {
+		t.Errorf("TimeLimit: got %v; want only item 1 failing with ErrTimeLimit", ierrs)
 	}
 }

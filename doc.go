@@ -61,8 +61,10 @@
 //	deadline    the caller's ctx deadline reaches the  carried in the CALL frame (Apply,     DeadlineExceeded / -
 //	            task (Go, Func.Go, Map, Func.Map)       Func.Go, Func.Map)
 //
-// subprocess.Map and MapUnordered send chunks and do not apply policies to
-// their items; Func.Map does. On riverexec the policy runs on the
+// subprocess.Map and MapUnordered send chunks: the policy applies to each
+// item in the worker (its time limit cooperative there, its retries in
+// place, its rate limit per worker process), not counted in the pool's
+// Stats; Func.Map applies it as the table says. On riverexec the policy runs on the
 // submitting executor, around each job, as on subprocess: a retry is a new
 // job (on top of River's own attempts, riverexec.Retries), the time limit
 // and a call's deadline revoke the job (its worker's ctx is cancelled; a

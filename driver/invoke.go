@@ -55,7 +55,10 @@ func Invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
 // InvokeBatch runs the function registered under name once per item of a
 // batch, in order, in this goroutine: what a worker process does with a
 // chunk of a Map, at the cost of one codec pass each way instead of one per
-// item. payload is made by [EncodeBatch]; results, one per item, are read
+// item. Each item runs under the function's policy ([execkit.TimeLimit],
+// [execkit.Retry], [execkit.RateLimit]), applied here; Invoke applies none
+// (the submitting side runs the policy around a single call). payload is
+// made by [EncodeBatch]; results, one per item, are read
 // back with [DecodeBatch], and hold the zero result for an item that
 // failed. errs is nil when every item succeeded; otherwise it has one error
 // per item, nil for those that succeeded: the function's error, an

@@ -3,6 +3,7 @@ package subprocess_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -77,5 +78,37 @@ func TestDeadlineCrossesBoundary(t *testing.T) {
 	}
 	if v, err := deadlineLeft.Go(context.Background(), p, 0).Wait(ctx); err != nil || v != -1 {
 		t.Errorf("Go without a deadline: %d, %v; want -1 (none)", v, err)
+	}
+}
+
+// slowItems overruns its time limit on negative items, watching its ctx.
+var slowItems = execkit.Register("test.policy.slowitems", func(ctx context.Context, x int) (int, error) {
+	if x < 0 {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}
+	return x, nil
+}, execkit.TimeLimit(50*time.Millisecond))
+
+// TestMapAppliesPolicy: a chunk of Map runs each item under the function's
+// policy in the worker, so an item past its limit fails with ErrTimeLimit
+// through Map and MapUnordered as through Func.Go.
+func TestMapAppliesPolicy(t *testing.T) {
+	p := newPool(t, 1)
+	ctx := testContext(t)
+	if _, err := subprocess.Map(ctx, p, slowItems, []int{1, 2, -3, 4}); !errors.Is(err, execkit.ErrTimeLimit) {
+		t.Errorf("Map: got %v; want an error wrapping ErrTimeLimit", err)
+	}
+	var failed error
+	for _, err := range subprocess.MapUnordered(ctx, p, slowItems, slices.Values([]int{-1, 2})) {
+		if err != nil {
+			failed = err
+		}
+	}
+	if !errors.Is(failed, execkit.ErrTimeLimit) {
+		t.Errorf("MapUnordered: got %v; want an error wrapping ErrTimeLimit", failed)
+	}
+	if got, err := subprocess.Map(ctx, p, slowItems, []int{1, 2}); err != nil || len(got) != 2 {
+		t.Errorf("Map after: got %v, %v; want [1 2]", got, err)
 	}
 }
