@@ -47,6 +47,60 @@ var thumbnail = execkit.Register("celery_river.thumbnail", func(ctx context.Cont
 	return fmt.Sprintf("%s -> thumb_%dpx_%s", p.Name, p.Width, p.Name), nil
 })
 
+// fetchRates calls a flaky service: its first two attempts fail. Its
+// policy is declared with it, as Celery's @app.task(...) arguments are:
+// up to two retries, the first after a random wait of up to 50ms, the
+// second up to 100ms. Any error is retried but one wrapping
+// execkit.ErrPermanent (Celery retries only the exceptions in
+// autoretry_for).
+var fetchRates = execkit.Register("celery_river.fetch_rates", func(ctx context.Context, counter string) (string, error) {
+	attempt, err := countAttempt(counter)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", execkit.ErrPermanent, err)
+	}
+	if attempt <= 2 {
+		return "", fmt.Errorf("rates service: attempt %d: connection refused", attempt)
+	}
+	return fmt.Sprintf("fetched on attempt %d", attempt), nil
+}, execkit.Retry(2, 50*time.Millisecond))
+
+// report always takes longer than its limit allows. At 200ms its ctx is
+// cancelled (Celery's soft_time_limit raises SoftTimeLimitExceeded in the
+// task instead); the attempt fails with an error wrapping
+// execkit.ErrTimeLimit and is retried, up to twice.
+var report = execkit.Register("celery_river.report", func(ctx context.Context, counter string) (string, error) {
+	if _, err := countAttempt(counter); err != nil {
+		return "", fmt.Errorf("%w: %w", execkit.ErrPermanent, err)
+	}
+	select {
+	case <-time.After(10 * time.Second):
+		return "report done", nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}, execkit.TimeLimit(200*time.Millisecond), execkit.Retry(2, 50*time.Millisecond))
+
+// countAttempt adds one to the count of attempts kept in the file named
+// counter and returns it: each attempt sees the ones before, whichever
+// worker ran them (on this machine; the flaky service would keep it
+// elsewhere).
+func countAttempt(counter string) (int, error) {
+	f, err := os.OpenFile(counter, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := f.WriteString("."); err != nil {
+		f.Close()
+		return 0, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return 0, err
+	}
+	return int(fi.Size()), f.Close()
+}
+
 // config is the command line.
 type config struct {
 	mode, db, file, schema string
@@ -203,12 +257,44 @@ func submit(ctx context.Context, ex *riverexec.Executor, db database, n int) err
 	}
 	fmt.Println("order's job:", state)
 
+	// Declared limits and retries: the caller sees the last attempt's outcome.
+	if err := policies(ctx, ex); err != nil {
+		return err
+	}
+
 	// Unlike Celery, an id that was never issued is UNKNOWN, not PENDING.
 	never, err := ex.Lookup(ctx, 0)
 	if err != nil {
 		return err
 	}
 	fmt.Println("never issued:", never.State)
+	return nil
+}
+
+// policies calls fetchRates and report, whose retries and time limit
+// were declared when they were registered.
+func policies(ctx context.Context, ex *riverexec.Executor) error {
+	dir, err := os.MkdirTemp("", "celery-river-attempts")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ratesCounter, reportCounter := filepath.Join(dir, "rates"), filepath.Join(dir, "report")
+	rates := fetchRates.Go(ctx, ex, ratesCounter)
+	slow := report.Go(ctx, ex, reportCounter)
+	r, err := rates.Wait(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Println("rates:", r)
+	if _, err := slow.Wait(ctx); !errors.Is(err, execkit.ErrTimeLimit) {
+		return fmt.Errorf("celery-river: report returned %v; want its time limit's error", err)
+	}
+	fi, err := os.Stat(reportCounter)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("report: time limit exceeded after %d attempts\n", fi.Size())
 	return nil
 }
 

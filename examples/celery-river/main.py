@@ -19,8 +19,10 @@ import os
 import sqlite3
 import sys
 import tempfile
+import time
 
 from celery import Celery
+from celery.exceptions import SoftTimeLimitExceeded
 
 redis = os.environ.get("EXECKIT_REDIS_URL", "redis://127.0.0.1:6379")
 app = Celery(
@@ -37,6 +39,44 @@ def thumbnail(name, width):
     if width <= 0:
         raise ValueError(f"thumbnail {name}: width {width} is not positive")
     return f"{name} -> thumb_{width}px_{name}"
+
+
+@app.task(
+    name="celery_river.fetch_rates",
+    autoretry_for=(ConnectionError,),  # retry these; any other exception fails at once
+    retry_backoff=True,  # before retry k, a random 0 to 2**(k-1) whole seconds
+    max_retries=2,
+)
+def fetch_rates(counter):
+    """A call to a flaky service: its first two attempts fail."""
+    attempt = count_attempt(counter)
+    if attempt <= 2:
+        raise ConnectionError(f"rates service: attempt {attempt}: connection refused")
+    return f"fetched on attempt {attempt}"
+
+
+@app.task(
+    name="celery_river.report",
+    soft_time_limit=0.2,  # then SoftTimeLimitExceeded is raised in the task...
+    time_limit=2,  # ...and if it is still running, the worker kills its process
+    autoretry_for=(SoftTimeLimitExceeded,),
+    retry_backoff=True,
+    max_retries=2,
+)
+def report(counter):
+    """A report that always takes longer than its limit allows."""
+    count_attempt(counter)
+    time.sleep(10)
+    return "report done"
+
+
+def count_attempt(counter):
+    """Adds one to the count of attempts kept in the file named counter and
+    returns it: each attempt sees the ones before, whichever worker ran
+    them (on this machine; the flaky service would keep it elsewhere)."""
+    with open(counter, "ab") as f:
+        f.write(b".")
+        return f.tell()
 
 
 def order_then_send(db, name, width):
@@ -72,6 +112,17 @@ def main(n=5):
         job.get(timeout=30)
         print("order's job:", app.AsyncResult(job.id).state)
         db.close()
+
+    # Declared limits and retries: the caller sees the last attempt's outcome.
+    with tempfile.TemporaryDirectory() as tmp:
+        rates_counter, report_counter = os.path.join(tmp, "rates"), os.path.join(tmp, "report")
+        rates = fetch_rates.delay(rates_counter)
+        slow = report.delay(report_counter)
+        print("rates:", rates.get(timeout=30))
+        try:
+            slow.get(timeout=30)
+        except SoftTimeLimitExceeded:
+            print(f"report: time limit exceeded after {os.path.getsize(report_counter)} attempts")
 
     # Celery cannot tell an id it never issued from a waiting task:
     print("never issued:", app.AsyncResult("no-such-id").state)  # PENDING
