@@ -12,7 +12,8 @@ never issued from a waiting task). Run it yourself with Debian's packages
     python3 main.py                              # the submitter
 
 EXECKIT_REDIS_URL names the Redis server (default redis://127.0.0.1:6379);
-the broker uses its database 0, the results its database 1.
+the broker uses its database 0, the results its database 1, and the tasks
+count their attempts in its database 2.
 """
 
 import os
@@ -20,9 +21,11 @@ import sqlite3
 import sys
 import tempfile
 import time
+import uuid
 
 from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded
+from redis import Redis
 
 redis = os.environ.get("EXECKIT_REDIS_URL", "redis://127.0.0.1:6379")
 app = Celery(
@@ -32,6 +35,7 @@ app = Celery(
 )
 app.conf.task_acks_late = True  # re-deliver when a worker dies mid-task
 app.conf.broker_connection_retry_on_startup = True
+attempts = Redis.from_url(redis + "/2")  # where tasks count their attempts
 
 
 @app.task(name="celery_river.thumbnail")  # no retries by default; autoretry_for=(...), max_retries=3 would add them
@@ -47,9 +51,9 @@ def thumbnail(name, width):
     retry_backoff=True,  # before retry k, a random 0 to 2**(k-1) whole seconds
     max_retries=2,
 )
-def fetch_rates(counter):
+def fetch_rates(key):
     """A call to a flaky service: its first two attempts fail."""
-    attempt = count_attempt(counter)
+    attempt = count_attempt(key)
     if attempt <= 2:
         raise ConnectionError(f"rates service: attempt {attempt}: connection refused")
     return f"fetched on attempt {attempt}"
@@ -63,20 +67,18 @@ def fetch_rates(counter):
     retry_backoff=True,
     max_retries=2,
 )
-def report(counter):
+def report(key):
     """A report that always takes longer than its limit allows."""
-    count_attempt(counter)
+    count_attempt(key)
     time.sleep(10)
     return "report done"
 
 
-def count_attempt(counter):
-    """Adds one to the count of attempts kept in the file named counter and
-    returns it: each attempt sees the ones before, whichever worker ran
-    them (on this machine; the flaky service would keep it elsewhere)."""
-    with open(counter, "ab") as f:
-        f.write(b".")
-        return f.tell()
+def count_attempt(key):
+    """Adds one to key's count of attempts and returns it. The count is in
+    Redis, which every worker shares, so each attempt sees the ones before,
+    whichever worker on whichever machine ran them."""
+    return attempts.incr(key)
 
 
 def order_then_send(db, name, width):
@@ -114,15 +116,15 @@ def main(n=5):
         db.close()
 
     # Declared limits and retries: the caller sees the last attempt's outcome.
-    with tempfile.TemporaryDirectory() as tmp:
-        rates_counter, report_counter = os.path.join(tmp, "rates"), os.path.join(tmp, "report")
-        rates = fetch_rates.delay(rates_counter)
-        slow = report.delay(report_counter)
-        print("rates:", rates.get(timeout=30))
-        try:
-            slow.get(timeout=30)
-        except SoftTimeLimitExceeded:
-            print(f"report: time limit exceeded after {os.path.getsize(report_counter)} attempts")
+    rates_key, report_key = f"rates-{uuid.uuid4()}", f"report-{uuid.uuid4()}"  # this run's counts
+    rates = fetch_rates.delay(rates_key)
+    slow = report.delay(report_key)
+    print("rates:", rates.get(timeout=30))
+    try:
+        slow.get(timeout=30)
+    except SoftTimeLimitExceeded:
+        print(f"report: time limit exceeded after {int(attempts.getdel(report_key))} attempts")
+    attempts.delete(rates_key)
 
     # Celery cannot tell an id it never issued from a waiting task:
     print("never issued:", app.AsyncResult("no-such-id").state)  # PENDING
