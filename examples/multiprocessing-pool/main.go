@@ -48,10 +48,10 @@ var (
 		return fmt.Sprintf("ok on attempt %d", attempt), nil
 	}, execkit.Retry(2, 10*time.Millisecond))
 
-	// stuck hangs and ignores its ctx (C code, a blocking read): it never
-	// returns. At its 200ms limit the pool cancels its ctx, kills the
-	// worker after the grace of subprocess.CancelGrace, starts another,
-	// and retries the call on a live worker, up to twice.
+	// stuck hangs for an hour and ignores its ctx (C code, a blocking
+	// read). At its 200ms limit the pool cancels its ctx, kills the worker
+	// after the grace of subprocess.CancelGrace, starts another, and
+	// retries the call on another worker, up to twice.
 	stuck = execkit.Register("example.stuck", func(_ context.Context, counter string) (string, error) {
 		if _, err := countAttempt(counter); err != nil {
 			return "", fmt.Errorf("%w: %w", execkit.ErrPermanent, err)

@@ -33,8 +33,8 @@ def flaky(counter):
 
 
 def stuck(counter):
-    """A call that hangs and cannot be interrupted (C code, a blocking
-    read): it never returns."""
+    """A call that hangs for an hour and cannot be interrupted (C code, a
+    blocking read)."""
     count_attempt(counter)
     time.sleep(3600)
 
@@ -73,7 +73,7 @@ def policies():
         # Three of the four workers still run stuck; the last one maps.
         print("map after the time limits:", " ".join(str(s) for s in pool.map(square, range(10))))
     # Leaving the with block terminates the pool, killing the stuck
-    # workers; close and join would wait for them forever.
+    # workers; close and join would wait an hour for them.
 
 
 def main():
