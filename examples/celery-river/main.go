@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"flag"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/riverexec"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -46,6 +48,84 @@ var thumbnail = execkit.Register("celery_river.thumbnail", func(ctx context.Cont
 	}
 	return fmt.Sprintf("%s -> thumb_%dpx_%s", p.Name, p.Width, p.Name), nil
 })
+
+// fetchRates calls a flaky service: its first two attempts fail. Its
+// policy is declared with it, as Celery's @app.task(...) arguments are:
+// up to two retries, the first after a random wait of up to 50ms, the
+// second up to 100ms. Any error is retried but one wrapping
+// execkit.ErrPermanent (Celery retries only the exceptions in
+// autoretry_for).
+var fetchRates = execkit.Register("celery_river.fetch_rates", func(ctx context.Context, key string) (string, error) {
+	attempt, err := attempts.add(ctx, key)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", execkit.ErrPermanent, err)
+	}
+	if attempt <= 2 {
+		return "", fmt.Errorf("rates service: attempt %d: connection refused", attempt)
+	}
+	return fmt.Sprintf("fetched on attempt %d", attempt), nil
+}, execkit.Retry(2, 50*time.Millisecond))
+
+// report always takes longer than its limit allows. At 200ms its ctx is
+// cancelled (Celery's soft_time_limit raises SoftTimeLimitExceeded in the
+// task instead); the attempt fails with an error wrapping
+// execkit.ErrTimeLimit and is retried, up to twice.
+var report = execkit.Register("celery_river.report", func(ctx context.Context, key string) (string, error) {
+	// Counted even when the limit strikes during the count.
+	if _, err := attempts.add(context.WithoutCancel(ctx), key); err != nil {
+		return "", fmt.Errorf("%w: %w", execkit.ErrPermanent, err)
+	}
+	select {
+	case <-time.After(10 * time.Second):
+		return "report done", nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}, execkit.TimeLimit(200*time.Millisecond), execkit.Retry(2, 50*time.Millisecond))
+
+// attempts is where fetchRates and report count their attempts: a table
+// in the database the workers share, so that each attempt sees the ones
+// before, whichever worker on whichever machine ran them (main.py's tasks
+// count in Redis). run sets it before any task can run.
+var attempts counter
+
+// counter counts attempts by key in a table of the database.
+type counter struct {
+	db    database
+	table string
+}
+
+// init makes c count in table (a quoted name), creating it if missing.
+func (c *counter) init(ctx context.Context, db database, table string) error {
+	c.db, c.table = db, table
+	create := "CREATE TABLE IF NOT EXISTS " + table + " (key TEXT PRIMARY KEY, n INTEGER NOT NULL)"
+	var err error
+	if db.pool != nil {
+		_, err = db.pool.Exec(ctx, create)
+	} else {
+		_, err = db.sqlite.ExecContext(ctx, create)
+	}
+	return err
+}
+
+// add adds one to key's count and returns the new count.
+func (c *counter) add(ctx context.Context, key string) (int, error) {
+	return c.query(ctx, "INSERT INTO "+c.table+" AS a (key, n) VALUES ($1, 1) ON CONFLICT (key) DO UPDATE SET n = a.n + 1 RETURNING n", key)
+}
+
+// take returns key's count and forgets the key.
+func (c *counter) take(ctx context.Context, key string) (int, error) {
+	return c.query(ctx, "DELETE FROM "+c.table+" WHERE key = $1 RETURNING n", key)
+}
+
+func (c *counter) query(ctx context.Context, query, key string) (n int, err error) {
+	if c.db.pool != nil {
+		err = c.db.pool.QueryRow(ctx, query, key).Scan(&n)
+	} else {
+		err = c.db.sqlite.QueryRowContext(ctx, query, key).Scan(&n)
+	}
+	return n, err
+}
 
 // config is the command line.
 type config struct {
@@ -111,6 +191,9 @@ func run(c config) error {
 		}
 		defer sqlite.Close()
 		db.sqlite = sqlite
+		if err := attempts.init(ctx, db, "attempts"); err != nil {
+			return err
+		}
 		if ex, err = riverexec.NewSQLite(ctx, sqlite, opts...); err != nil {
 			return err
 		}
@@ -131,6 +214,9 @@ func run(c config) error {
 		defer pool.Close()
 		db.pool = pool
 		if err := riverexec.Migrate(ctx, pool, c.schema); err != nil {
+			return err
+		}
+		if err := attempts.init(ctx, db, pgx.Identifier{c.schema, "attempts"}.Sanitize()); err != nil {
 			return err
 		}
 		if ex, err = riverexec.New(ctx, pool, append(opts, riverexec.Schema(c.schema))...); err != nil {
@@ -203,6 +289,11 @@ func submit(ctx context.Context, ex *riverexec.Executor, db database, n int) err
 	}
 	fmt.Println("order's job:", state)
 
+	// Declared limits and retries: the caller sees the last attempt's outcome.
+	if err := policies(ctx, ex); err != nil {
+		return err
+	}
+
 	// Unlike Celery, an id that was never issued is UNKNOWN, not PENDING.
 	never, err := ex.Lookup(ctx, 0)
 	if err != nil {
@@ -210,6 +301,29 @@ func submit(ctx context.Context, ex *riverexec.Executor, db database, n int) err
 	}
 	fmt.Println("never issued:", never.State)
 	return nil
+}
+
+// policies calls fetchRates and report, whose retries and time limit
+// were declared when they were registered.
+func policies(ctx context.Context, ex *riverexec.Executor) error {
+	ratesKey, reportKey := "rates-"+rand.Text(), "report-"+rand.Text() // this run's counts
+	rates := fetchRates.Go(ctx, ex, ratesKey)
+	slow := report.Go(ctx, ex, reportKey)
+	r, err := rates.Wait(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Println("rates:", r)
+	if _, err := slow.Wait(ctx); !errors.Is(err, execkit.ErrTimeLimit) {
+		return fmt.Errorf("celery-river: report returned %v; want its time limit's error", err)
+	}
+	n, err := attempts.take(ctx, reportKey)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("report: time limit exceeded after %d attempts\n", n)
+	_, err = attempts.take(ctx, ratesKey)
+	return err
 }
 
 // orderInTx records an order and enqueues its thumbnail in one transaction.

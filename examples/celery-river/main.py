@@ -12,15 +12,20 @@ never issued from a waiting task). Run it yourself with Debian's packages
     python3 main.py                              # the submitter
 
 EXECKIT_REDIS_URL names the Redis server (default redis://127.0.0.1:6379);
-the broker uses its database 0, the results its database 1.
+the broker uses its database 0, the results its database 1, and the tasks
+count their attempts in its database 2.
 """
 
 import os
 import sqlite3
 import sys
 import tempfile
+import time
+import uuid
 
 from celery import Celery
+from celery.exceptions import SoftTimeLimitExceeded
+from redis import Redis
 
 redis = os.environ.get("EXECKIT_REDIS_URL", "redis://127.0.0.1:6379")
 app = Celery(
@@ -30,6 +35,7 @@ app = Celery(
 )
 app.conf.task_acks_late = True  # re-deliver when a worker dies mid-task
 app.conf.broker_connection_retry_on_startup = True
+attempts = Redis.from_url(redis + "/2")  # where tasks count their attempts
 
 
 @app.task(name="celery_river.thumbnail")  # no retries by default; autoretry_for=(...), max_retries=3 would add them
@@ -37,6 +43,42 @@ def thumbnail(name, width):
     if width <= 0:
         raise ValueError(f"thumbnail {name}: width {width} is not positive")
     return f"{name} -> thumb_{width}px_{name}"
+
+
+@app.task(
+    name="celery_river.fetch_rates",
+    autoretry_for=(ConnectionError,),  # retry these; any other exception fails at once
+    retry_backoff=True,  # before retry k, a random 0 to 2**(k-1) whole seconds
+    max_retries=2,
+)
+def fetch_rates(key):
+    """A call to a flaky service: its first two attempts fail."""
+    attempt = count_attempt(key)
+    if attempt <= 2:
+        raise ConnectionError(f"rates service: attempt {attempt}: connection refused")
+    return f"fetched on attempt {attempt}"
+
+
+@app.task(
+    name="celery_river.report",
+    soft_time_limit=0.2,  # then SoftTimeLimitExceeded is raised in the task...
+    time_limit=2,  # ...and if it is still running, the worker kills its process
+    autoretry_for=(SoftTimeLimitExceeded,),
+    retry_backoff=True,
+    max_retries=2,
+)
+def report(key):
+    """A report that always takes longer than its limit allows."""
+    count_attempt(key)
+    time.sleep(10)
+    return "report done"
+
+
+def count_attempt(key):
+    """Adds one to key's count of attempts and returns it. The count is in
+    Redis, which every worker shares, so each attempt sees the ones before,
+    whichever worker on whichever machine ran them."""
+    return attempts.incr(key)
 
 
 def order_then_send(db, name, width):
@@ -72,6 +114,17 @@ def main(n=5):
         job.get(timeout=30)
         print("order's job:", app.AsyncResult(job.id).state)
         db.close()
+
+    # Declared limits and retries: the caller sees the last attempt's outcome.
+    rates_key, report_key = f"rates-{uuid.uuid4()}", f"report-{uuid.uuid4()}"  # this run's counts
+    rates = fetch_rates.delay(rates_key)
+    slow = report.delay(report_key)
+    print("rates:", rates.get(timeout=30))
+    try:
+        slow.get(timeout=30)
+    except SoftTimeLimitExceeded:
+        print(f"report: time limit exceeded after {int(attempts.getdel(report_key))} attempts")
+    attempts.delete(rates_key)
 
     # Celery cannot tell an id it never issued from a waiting task:
     print("never issued:", app.AsyncResult("no-such-id").state)  # PENDING

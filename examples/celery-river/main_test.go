@@ -30,6 +30,8 @@ photo4.jpg -> thumb_320px_photo4.jpg
 error: thumbnail bad.jpg: width 0 is not positive
 job by id: SUCCESS
 order's job: SUCCESS
+rates: fetched on attempt 3
+report: time limit exceeded after 3 attempts
 never issued: UNKNOWN
 `
 
@@ -146,7 +148,7 @@ func TestExample(t *testing.T) {
 		redisURL := celery(t)
 		env := append(os.Environ(), "EXECKIT_REDIS_URL="+redisURL)
 		var workerLog bytes.Buffer
-		w := exec.Command(python, "-m", "celery", "-A", "main", "worker", "--pool=solo", "--loglevel=WARNING")
+		w := exec.Command(python, "-m", "celery", "-A", "main", "worker", "--pool=prefork", "--concurrency=2", "--loglevel=WARNING")
 		w.Env, w.Stdout, w.Stderr = env, &workerLog, &workerLog
 		if err := w.Start(); err != nil {
 			t.Fatal(err)
