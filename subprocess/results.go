@@ -16,44 +16,47 @@ import (
 // reads for; otherwise it waits for such calls, or for the process to
 // exit, and then reads the pipe to its end.
 func (p *Pool) serve(w *worker) error {
-	exited := false
+	exited, held := false, false // held: this goroutine holds w.rmu
 	for {
-		p.mu.Lock()
-		if err := w.readErr; err != nil { // a caller's read ended it
-			p.mu.Unlock()
-			return pipeEnd(err)
-		}
-		if !exited && (len(w.sent) == 0 || w.callerReading) {
-			w.serveIdle = true
-			p.mu.Unlock()
-			select {
-			case <-w.serveWake:
-			case <-w.exited:
-				exited = true // read what it wrote, up to the pipe's end
-			}
+		// Frames already buffered are read at once; before waiting for
+		// more, see whether anything is to be read for.
+		if !held || w.fr.r.Buffered() == 0 {
 			p.mu.Lock()
-			w.serveIdle = false
+			err := w.readErr // a caller's read ended it
+			idle := err == nil && !exited && (len(w.sent) == 0 || w.callerReading)
+			w.serveIdle = idle
 			p.mu.Unlock()
-			continue
+			if err != nil {
+				if held {
+					w.rmu.Unlock()
+				}
+				return pipeEnd(err)
+			}
+			if idle {
+				if held {
+					w.rmu.Unlock()
+					held = false
+				}
+				select {
+				case <-w.serveWake:
+				case <-w.exited:
+					exited = true // read what it wrote, up to the pipe's end
+				}
+				continue
+			}
+			if !held {
+				w.rmu.Lock()
+				held = true
+				continue // a caller may have read for them meanwhile
+			}
 		}
-		p.mu.Unlock()
-
-		w.rmu.Lock()
-		p.mu.Lock()
-		idle := !exited && (len(w.sent) == 0 || w.callerReading) // a caller read for them meanwhile
-		p.mu.Unlock()
-		if idle {
-			w.rmu.Unlock()
-			continue
-		}
-		err := p.readFrame(w)
-		w.rmu.Unlock()
-		if err != nil {
+		if err := p.readFrame(w); err != nil {
 			p.mu.Lock()
 			if w.readErr == nil {
 				w.readErr = err
 			}
 			p.mu.Unlock()
+			w.rmu.Unlock()
 			return pipeEnd(err)
 		}
 		if w.fr.r.Buffered() == 0 {
