@@ -63,6 +63,16 @@ func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte,
 		return nil, c.err
 	}
 	o := c.outs[0]
+	if o.kind == kindDeadline && ctx.Err() == nil {
+		// The worker's ctx has this ctx's deadline, on the wall clock: it
+		// may pass there a moment before this ctx's timer fires. Wait for
+		// it, so that the caller sees its own ctx's error (a TimeLimit's
+		// cause above all), as in-process; but not for a deadline of the
+		// function's own making, unrelated to this one.
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < deadlineSkew {
+			<-ctx.Done()
+		}
+	}
 	if o.kind != kindOK {
 		return nil, errorOf(name, o, p.ctxErr(ctx))
 	}
@@ -193,6 +203,10 @@ func (c *call) resolved() bool {
 		return false
 	}
 }
+
+// deadlineSkew bounds how long invoke waits for a call's ctx to pass the
+// deadline its worker says it passed.
+const deadlineSkew = 50 * time.Millisecond
 
 // fastFrame is the largest frame that enqueue writes from the caller's
 // goroutine: PIPE_BUF, written at once into the pipe's buffer.
