@@ -162,7 +162,11 @@ func (p *Pool) dispatch(ctx context.Context, read bool, cs ...*call) (*worker, e
 		p.calls.push(c)
 	}
 	for w := range p.workers {
-		if len(w.sent) < perWorker {
+		// Only a feeder that refills now: one holding more is signalled
+		// once its worker's answers bring it down to refillAt (see
+		// feederHasWorkLocked), so that it is not woken for nothing on
+		// every call.
+		if len(w.sent) <= refillAt {
 			w.signal()
 		}
 	}

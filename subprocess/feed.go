@@ -38,7 +38,9 @@ func (p *Pool) feed(w *worker) {
 		}
 		if len(calls) > 0 && p.calls.len() > 0 {
 			for o := range p.workers { // they may prefetch now
-				o.signal()
+				if o != w && len(o.sent) <= refillAt {
+					o.signal()
+				}
 			}
 		}
 		if len(w.sent) == 0 && len(calls) == 0 && p.calls.len() == 0 {
