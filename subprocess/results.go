@@ -16,7 +16,9 @@ import (
 // reads for; otherwise it waits for such calls, or for the process to
 // exit, and then reads the pipe to its end.
 func (p *Pool) serve(w *worker) error {
-	exited, held := false, false // held: this goroutine holds w.rmu
+	exited := false
+	held := false // this goroutine holds w.rmu
+	read := false // it read frames since it last yielded
 	for {
 		// Frames already buffered are read at once; before waiting for
 		// more, see whether anything is to be read for.
@@ -34,9 +36,10 @@ func (p *Pool) serve(w *worker) error {
 			}
 			if idle {
 				if held {
-					w.rmu.Unlock()
+					w.rmu.Unlock() // before the caller just woken sends again
 					held = false
 				}
+				read = false
 				select {
 				case <-w.serveWake:
 				case <-w.exited:
@@ -49,6 +52,13 @@ func (p *Pool) serve(w *worker) error {
 				held = true
 				continue // a caller may have read for them meanwhile
 			}
+			if read {
+				// Let the callers just woken run now, on this thread,
+				// rather than after this goroutine's next read, or on
+				// another thread woken for them.
+				read = false
+				runtime.Gosched()
+			}
 		}
 		if err := p.readFrame(w); err != nil {
 			p.mu.Lock()
@@ -59,12 +69,7 @@ func (p *Pool) serve(w *worker) error {
 			w.rmu.Unlock()
 			return pipeEnd(err)
 		}
-		if w.fr.r.Buffered() == 0 {
-			// Let the caller just woken run now, on this thread, rather
-			// than after this goroutine's next read, or on another
-			// thread woken for it.
-			runtime.Gosched()
-		}
+		read = true
 	}
 }
 
