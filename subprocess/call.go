@@ -50,14 +50,29 @@ func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	if err := p.enqueue(ctx, c); err != nil {
+	w, err := p.dispatch(ctx, true, c)
+	if err != nil {
 		return nil, err
 	}
-	p.await(ctx, c)
+	if w != nil {
+		p.readFor(ctx, w, c)
+	} else {
+		p.await(ctx, c)
+	}
 	if c.err != nil {
 		return nil, c.err
 	}
 	o := c.outs[0]
+	if o.kind == kindDeadline && ctx.Err() == nil {
+		// The worker's ctx has this ctx's deadline, on the wall clock: it
+		// may pass there a moment before this ctx's timer fires. Wait for
+		// it, so that the caller sees its own ctx's error (a TimeLimit's
+		// cause above all), as in-process; but not for a deadline of the
+		// function's own making, unrelated to this one.
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < deadlineSkew {
+			<-ctx.Done()
+		}
+	}
 	if o.kind != kindOK {
 		return nil, errorOf(name, o, p.ctxErr(ctx))
 	}
@@ -92,13 +107,21 @@ func (c *call) wantOutcomes(n int) bool {
 // enqueue queues calls for the workers, in order. It fails when ctx has
 // ended or the pool ended (terminated, broken).
 func (p *Pool) enqueue(ctx context.Context, cs ...*call) error {
+	_, err := p.dispatch(ctx, false, cs...)
+	return err
+}
+
+// dispatch is enqueue. With read, when it sent the one call itself to an
+// idle worker, it returns that worker, whose reading role (w.rmu) the
+// caller then holds: the caller must call readFor.
+func (p *Pool) dispatch(ctx context.Context, read bool, cs ...*call) (*worker, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.endErr != nil {
-		return p.endErr
+		return nil, p.endErr
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	if len(cs) == 1 && p.calls.len() == 0 && len(cs[0].frame) <= fastFrame {
 		// The fast path: an idle worker whose feeder is not writing gets
@@ -107,30 +130,87 @@ func (p *Pool) enqueue(ctx context.Context, cs ...*call) error {
 		// everything it was sent, and a small frame fits in the pipe's
 		// buffer even if the worker stalled. (A larger one goes through
 		// the feeder, whose write a kill ends: so the caller's ctx still
-		// bounds the call.)
+		// bounds the call.) With read, the caller also reads the result
+		// itself, when no one else reads the worker's pipe: so a call
+		// wakes no other goroutine in this process.
 		for w := range p.workers {
-			if len(w.sent) == 0 && p.hasRoomLocked(w) && w.wmu.TryLock() {
-				c := cs[0]
-				p.sendLocked(w, c)
-				p.mu.Unlock()
-				_, err := w.reqW.Write(c.frame) // on error it died: its supervisor retires the call
-				w.wmu.Unlock()
-				_ = err
-				p.mu.Lock() // for the deferred Unlock
-				return nil
+			if len(w.sent) != 0 || !p.hasRoomLocked(w) || w.readErr != nil {
+				continue
 			}
+			reads := read && w.rmu.TryLock()
+			if !w.wmu.TryLock() {
+				if reads {
+					w.rmu.Unlock()
+				}
+				continue
+			}
+			c := cs[0]
+			w.callerReading = reads
+			p.sendLocked(w, c)
+			p.mu.Unlock()
+			_, err := w.reqW.Write(c.frame) // on error it died: its supervisor retires the call
+			w.wmu.Unlock()
+			_ = err
+			p.mu.Lock() // for the deferred Unlock
+			if reads {
+				return w, nil
+			}
+			return nil, nil
 		}
 	}
 	for _, c := range cs {
 		p.calls.push(c)
 	}
 	for w := range p.workers {
-		if len(w.sent) < perWorker {
+		// Only a feeder that refills now: one holding more is signalled
+		// once its worker's answers bring it down to refillAt (see
+		// feederHasWorkLocked), so that it is not woken for nothing on
+		// every call.
+		if len(w.sent) <= refillAt {
 			w.signal()
 		}
 	}
-	return nil
+	return nil, nil
 }
+
+// readFor reads w's results until c, which the caller sent to w, is
+// resolved: the caller holds w.rmu (see dispatch). It then hands reading
+// back to serve if w holds more calls, or reading ended, and waits for c
+// as await does. When ctx ends meanwhile, c is cancelled as await does.
+func (p *Pool) readFor(ctx context.Context, w *worker, c *call) {
+	stop := context.AfterFunc(ctx, func() { p.cancelCall(c, p.ctxErr(ctx)) })
+	var err error
+	for err == nil && !c.resolved() {
+		err = p.readFrame(w)
+	}
+	p.mu.Lock()
+	if err != nil && w.readErr == nil {
+		w.readErr = err
+	}
+	w.callerReading = false
+	wake := len(w.sent) > 0 || w.readErr != nil
+	p.mu.Unlock()
+	w.rmu.Unlock()
+	if wake {
+		w.wakeServe()
+	}
+	stop()
+	p.await(ctx, c)
+}
+
+// resolved reports whether c is resolved; it never blocks.
+func (c *call) resolved() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// deadlineSkew bounds how long invoke waits for a call's ctx to pass the
+// deadline its worker says it passed.
+const deadlineSkew = 50 * time.Millisecond
 
 // fastFrame is the largest frame that enqueue writes from the caller's
 // goroutine: PIPE_BUF, written at once into the pipe's buffer.

@@ -63,6 +63,7 @@ func (p *Pool) reap(w *worker) {
 	if w.fed != nil {
 		<-w.fed
 	}
+	<-w.exited // (so that its goroutine is gone too)
 	w.cmd.Wait()
 	t.Stop()
 	w.resR.Close()

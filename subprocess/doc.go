@@ -123,6 +123,16 @@
 // takes over reading only if the call lasts more than 50 µs, so that a
 // short call costs no goroutine switch there.
 //
+// On the pool's side, a call made by [Apply] (or run by a task's
+// goroutine) on an idle worker is written and then read back by the
+// calling goroutine itself, the path of a raw pipe ping-pong: no goroutine
+// of the pool is woken for it. The pool's own reader of each worker's
+// pipe reads only while the worker holds calls that no caller reads for
+// (Futures, Map, calls queued behind others); an idle worker's exit is
+// seen by waitid(WNOWAIT), which leaves the process unreaped, so that its
+// pid, and the process group a kill aims at, are not recycled before the
+// pool waited for it.
+//
 // Calls go to idle workers first. When every worker is busy, each holds up
 // to 15 more (prefetched, sent in batches), so that it never waits for the
 // pool between two calls; a worker that falls idle takes back half of the
@@ -143,16 +153,35 @@
 //     small binary.
 //   - Round trip (Apply of a no-op, one worker): about 20 µs, 1.8 times
 //     (1.7 to 2.2) a raw 8-byte ping-pong over two pipes with a helper
-//     process, measured alternately in the same run (about 11 µs). Most of
-//     the difference is the Go scheduler waking threads. Python's apply
-//     takes 130 to 150 µs. The bench report (make compare), whose pipe
+//     process, measured alternately in the same run (about 11 µs). Python's
+//     apply takes 130 to 150 µs. The bench report (make compare), whose pipe
 //     floor echoes through stdin/stdout and is slower, measured 45 to 53 µs,
-//     1.6 to 2.0 times its floor.
+//     1.6 to 2.0 times its floor. Since the caller reads its own result
+//     (see Protocol and dispatch), a trip costs, counted with perf stat over
+//     the pool and its worker (BenchmarkRoundTrip/via=pool/arg=none, 25,000
+//     trips less 5,000, three runs alternated with the previous code, load
+//     average 9 to 14): 5.2 to 6.4 system calls (2 writes, 2.2 to 2.5
+//     reads, 0.5 to 1 epoll waits) and 2.6 to 2.9 context switches, against
+//     8.2 to 9.0 and 4.0 to 4.7 before, and 5.0 to 5.7 and 2.3 to 2.6 for
+//     the raw pipe; the pool process's own CPU fell from about 40 to 17 µs
+//     a trip. In the bench report's round-trip cell (the pool and the raw
+//     pipe alone, 5 rounds, old and new binaries alternated twice), the
+//     ratio to the pipe went from 4.4 and 4.5 to 1.9 and 2.6. What is left is user time (about 29 allocations, encoding,
+//     contexts, the registry) on both sides: on this VM a context switch
+//     costs more than all of it, and wall-clock ratios under that load
+//     move from 0.4 to 3.5 from one run to the next.
 //   - Pipelined no-op calls (futures, 2 workers): about 3.5 to 5.5 µs per
 //     call with struct{} or int arguments (the default codec sends a plain
 //     int as one varint; other types go as gob, 2.5 µs more per value);
 //     Python's apply_async takes 30 to 40 µs, so about 8 times faster: the
-//     project's target of 20 times is missed (see the bench report).
+//     project's target of 20 times is missed (see the bench report). A call
+//     costs about 2.1 system calls (1.14 writes: each result is written
+//     before the worker starts the next call, so that a crash loses no
+//     finished result; CALL frames go 7 to a write) and 0.6 context
+//     switches. Results cannot be written together without running several
+//     calls at once in a worker, and each Future's call is carried by a
+//     goroutine blocked in its invoker (driver.Invoker is synchronous), so
+//     every result wakes one.
 //   - Map of 200,000 ints on 2 workers, default codec and chunks: about
 //     16 ms (10 to 18); Python's pool.map, run alternately, took 51 to
 //     88 ms (median 71), so Map is 3 to 7 times faster. A custom codec

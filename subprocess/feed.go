@@ -38,7 +38,9 @@ func (p *Pool) feed(w *worker) {
 		}
 		if len(calls) > 0 && p.calls.len() > 0 {
 			for o := range p.workers { // they may prefetch now
-				o.signal()
+				if o != w && len(o.sent) <= refillAt {
+					o.signal()
+				}
 			}
 		}
 		if len(w.sent) == 0 && len(calls) == 0 && p.calls.len() == 0 {
@@ -111,11 +113,16 @@ func (p *Pool) stealLocked(idle *worker) {
 	victim.signal()
 }
 
-// sendLocked records that c goes to w.
+// sendLocked records that c goes to w, and wakes w's serve if it waits
+// for calls to read for (a caller that reads for itself sets
+// w.callerReading first).
 func (p *Pool) sendLocked(w *worker, c *call) {
 	c.state, c.w = sent, w
 	w.sent = append(w.sent, c)
 	w.assigned++
+	if w.serveIdle && !w.callerReading {
+		w.wakeServe()
+	}
 }
 
 // mayTakeLocked reports whether w may be sent one more call: it has room,

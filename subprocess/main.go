@@ -156,6 +156,9 @@ const handOff = 50 * time.Microsecond
 // loop reads frames while it holds the reading role and runs the jobs it
 // reads, until reading ended. Both goroutines run it.
 func (ws *workerSide) loop() {
+	// One timer per goroutine, armed for each job: no allocation per job.
+	t := time.AfterFunc(time.Hour, ws.readMu.Unlock) // a mutex may be unlocked by another goroutine
+	t.Stop()
 	ws.readMu.Lock()
 	for {
 		ws.mu.Lock()
@@ -179,7 +182,7 @@ func (ws *workerSide) loop() {
 		if j == nil {
 			continue
 		}
-		t := time.AfterFunc(handOff, ws.readMu.Unlock) // a mutex may be unlocked by another goroutine
+		t.Reset(handOff)
 		ws.run(j)
 		if !t.Stop() {
 			ws.readMu.Lock() // handed over: wait for the role again

@@ -118,7 +118,10 @@ func TestStoppedWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer syscall.Kill(pid, syscall.SIGCONT) // if the test failed
-	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	// Long enough for the call to reach the worker first, even under -race
+	// on a loaded machine: with 100 ms it sometimes ended while queued, the
+	// stopped worker was never killed, and the next call waited for it.
+	short, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {

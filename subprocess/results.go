@@ -8,61 +8,125 @@ import (
 
 // serve reads the worker's results until its result pipe ends. It returns
 // nil at a clean end, or the protocol error that ended it.
+//
+// It shares the reading role (worker.rmu) with callers: a call sent by
+// its own goroutine to an idle worker is read by that goroutine (see
+// Pool.readFor), the raw pipe's path, with no goroutine to wake in
+// between. So serve reads only while the worker holds calls that no caller
+// reads for; otherwise it waits for such calls, or for the process to
+// exit, and then reads the pipe to its end.
 func (p *Pool) serve(w *worker) error {
-	var big bigResult
+	exited := false
+	held := false // this goroutine holds w.rmu
+	read := false // it read frames since it last yielded
 	for {
-		typ, id, payload, err := w.fr.read()
-		if err != nil {
-			if errors.Is(err, ErrProtocol) {
-				return err
-			}
-			return nil // EOF, or the pipe closed under a kill
-		}
-		if big.n > 0 && (id != big.id || typ != frameMore && typ != frameResult) {
-			return fmt.Errorf("%w: frame type %d for call %d from worker %d amid the pieces of the result of call %d", ErrProtocol, typ, id, w.pid, big.id)
-		}
-		if typ == frameRevoked && len(payload) == 0 {
-			if err := p.takeBack(w, id); err != nil {
-				return err
-			}
-			continue
-		}
-		if typ == frameMore {
-			if err := big.add(p, w, id, payload); err != nil {
-				return err
-			}
-			continue
-		}
-		if typ != frameResult {
-			return fmt.Errorf("%w: unexpected frame type %d from worker %d", ErrProtocol, typ, w.pid)
-		}
-		if big.n > 0 {
-			if err := big.add(p, w, id, payload); err != nil {
-				return err
-			}
-			payload, err = big.payload, big.err
-			big = bigResult{}
+		// Frames already buffered are read at once; before waiting for
+		// more, see whether anything is to be read for.
+		if !held || w.fr.r.Buffered() == 0 {
+			p.mu.Lock()
+			err := w.readErr // a caller's read ended it
+			idle := err == nil && !exited && (len(w.sent) == 0 || w.callerReading)
+			w.serveIdle = idle
+			p.mu.Unlock()
 			if err != nil {
-				if err := p.fail(w, id, err); err != nil {
-					return err
+				if held {
+					w.rmu.Unlock()
+				}
+				return pipeEnd(err)
+			}
+			if idle {
+				if held {
+					w.rmu.Unlock() // before the caller just woken sends again
+					held = false
+				}
+				read = false
+				select {
+				case <-w.serveWake:
+				case <-w.exited:
+					exited = true // read what it wrote, up to the pipe's end
 				}
 				continue
 			}
+			if !held {
+				w.rmu.Lock()
+				held = true
+				continue // a caller may have read for them meanwhile
+			}
+			if read {
+				// Let the callers just woken run now, on this thread,
+				// rather than after this goroutine's next read, or on
+				// another thread woken for them.
+				read = false
+				runtime.Gosched()
+			}
 		}
-		outs, err := decodeOutcomes(payload)
+		if err := p.readFrame(w); err != nil {
+			p.mu.Lock()
+			if w.readErr == nil {
+				w.readErr = err
+			}
+			p.mu.Unlock()
+			w.rmu.Unlock()
+			return pipeEnd(err)
+		}
+		read = true
+	}
+}
+
+// pipeEnd is serve's result for the error that ended reading: the
+// protocol error, or nil (EOF, or the pipe closed under a kill).
+func pipeEnd(err error) error {
+	if errors.Is(err, ErrProtocol) {
+		return err
+	}
+	return nil
+}
+
+// wakeServe tells serve that w holds calls no caller reads for, or that
+// reading ended; it never blocks.
+func (w *worker) wakeServe() {
+	select {
+	case w.serveWake <- struct{}{}:
+	default:
+	}
+}
+
+// readFrame reads one frame from w and acts on it; the caller holds
+// w.rmu. An error ends reading from w: the pipe's end, or a protocol
+// error.
+func (p *Pool) readFrame(w *worker) error {
+	typ, id, payload, err := w.fr.read()
+	if err != nil {
+		return err
+	}
+	big := &w.big
+	if big.n > 0 && (id != big.id || typ != frameMore && typ != frameResult) {
+		return fmt.Errorf("%w: frame type %d for call %d from worker %d amid the pieces of the result of call %d", ErrProtocol, typ, id, w.pid, big.id)
+	}
+	if typ == frameRevoked && len(payload) == 0 {
+		return p.takeBack(w, id)
+	}
+	if typ == frameMore {
+		return big.add(p, w, id, payload)
+	}
+	if typ != frameResult {
+		return fmt.Errorf("%w: unexpected frame type %d from worker %d", ErrProtocol, typ, w.pid)
+	}
+	if big.n > 0 {
+		if err := big.add(p, w, id, payload); err != nil {
+			return err
+		}
+		payload, err = big.payload, big.err
+		*big = bigResult{}
 		if err != nil {
-			return err
-		}
-		if err := p.deliver(w, id, outs); err != nil {
-			return err
-		}
-		if w.fr.r.Buffered() == 0 {
-			// Let the caller just woken run now, on this thread, rather
-			// than after this goroutine's next read, or on another
-			// thread woken for it.
-			runtime.Gosched()
+			return p.fail(w, id, err)
 		}
 	}
+	outs, err := decodeOutcomes(payload)
+	if err != nil {
+		return err
+	}
+	return p.deliver(w, id, outs)
 }
 
 // deliver resolves the call id sent to w with its outcomes.

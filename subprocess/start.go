@@ -26,10 +26,12 @@ func (p *Pool) startWorker() (w *worker, killed bool, err error) {
 		return nil, false, fmt.Errorf("subprocess: starting a worker: %w", err)
 	}
 	w = &worker{
-		reqW:   reqW,
-		resR:   resR,
-		stderr: &tail{max: tailSize},
-		wake:   make(chan struct{}, 1),
+		reqW:      reqW,
+		resR:      resR,
+		stderr:    &tail{max: tailSize},
+		wake:      make(chan struct{}, 1),
+		serveWake: make(chan struct{}, 1),
+		exited:    make(chan struct{}),
 	}
 	cmd := &exec.Cmd{
 		Path:        selfExe,
@@ -56,6 +58,10 @@ func (p *Pool) startWorker() (w *worker, killed bool, err error) {
 		return nil, false, fmt.Errorf("subprocess: starting a worker: %w", err)
 	}
 	w.cmd, w.pid = cmd, cmd.Process.Pid
+	go func() {
+		waitExit(w.pid)
+		close(w.exited)
+	}()
 	w.fr = newStallReader(resR, frameStall)
 	if err := p.handshake(w); err != nil {
 		w.kill(err)

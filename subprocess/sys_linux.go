@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"syscall"
+	"unsafe"
 )
 
 // selfExe names the running binary even if its file was replaced or
@@ -64,3 +65,19 @@ func dupCloexec(fd, min int) (int, error) {
 	}
 	return int(r), nil
 }
+
+// waitExit blocks until process pid has exited, without reaping it: the
+// zombie keeps its pid and process group reserved until Pool.reap waits
+// for it, so that a kill in between cannot reach a recycled pid. It
+// returns early if pid is not a child of this process.
+func waitExit(pid int) {
+	var info [128]byte // siginfo_t
+	for {
+		_, _, errno := syscall.Syscall6(syscall.SYS_WAITID, pPID, uintptr(pid), uintptr(unsafe.Pointer(&info)), syscall.WEXITED|syscall.WNOWAIT, 0, 0)
+		if errno != syscall.EINTR {
+			return
+		}
+	}
+}
+
+const pPID = 1 // waitid's idtype P_PID

@@ -16,3 +16,5 @@ func sysProcAttr() *syscall.SysProcAttr { return nil }
 func killGroup(pid int) {}
 
 func hideProtocol(fds ...int) ([]int, error) { return nil, errors.New("subprocess workers need Linux") }
+
+func waitExit(pid int) {}

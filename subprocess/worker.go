@@ -16,8 +16,13 @@ type worker struct {
 	stderr *tail
 	wake   chan struct{} // capacity 1: something for the feeder to do
 	fed    chan struct{} // closed when the feeder returned; nil until it starts
+	exited chan struct{} // closed once the process exited (not yet reaped: see waitExit)
+
+	serveWake chan struct{} // capacity 1: calls for serve to read, or reading ended
 
 	wmu       sync.Mutex // held while frames are chosen and written to reqW
+	rmu       sync.Mutex // the reading role: held while reading fr (by serve, or a caller: see Pool.readFor)
+	big       bigResult  // the pieces of a result read so far; guarded by rmu
 	closeOnce sync.Once
 	killOnce  sync.Once
 	killErr   error // why the pool killed it; set before the kill
@@ -28,6 +33,10 @@ type worker struct {
 	assigned int     // calls sent to this process so far
 	answered int     // calls it answered
 	dead     bool    // its result pipe ended: nothing more is sent to it
+
+	callerReading bool  // a caller holds rmu and reads for its own call
+	serveIdle     bool  // serve waits for calls to read for (or the exit)
+	readErr       error // why reading ended (io.EOF at the pipe's end); nil while it goes on
 }
 
 // signal wakes the feeder; it never blocks.
