@@ -59,7 +59,7 @@
 //	Retry       in place, backoff with jitter          from the pool side, a new call each   last attempt's error / Retries
 //	RateLimit   a bucket per executor and function     the same, in the pool's process       ctx.Err() if it ends / -
 //	deadline    the caller's ctx deadline reaches the  carried in the CALL frame (Apply,     DeadlineExceeded / -
-//	            task (Go, Func.Go, Map, Func.Map)       Func.Go, Func.Map)
+//	            task (Go, Func.Go, Map, Func.Map)       Func.Go, Func.Map, Map's chunks)
 //
 // subprocess.Map and MapUnordered send chunks: the policy applies to each
 // item in the worker (its time limit cooperative there, its retries in

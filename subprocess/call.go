@@ -42,11 +42,7 @@ const (
 // worker and returns the encoded result, or the function's error rebuilt on
 // this side.
 func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
-	var deadline int64
-	if dl, ok := ctx.Deadline(); ok {
-		deadline = max(dl.UnixNano(), 1)
-	}
-	c, err := p.newCall(frameCall, name, [][]byte{payload}, 0, nil, deadline)
+	c, err := p.newCall(frameCall, name, [][]byte{payload}, 0, nil, deadlineOf(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +202,15 @@ func (c *call) resolved() bool {
 	default:
 		return false
 	}
+}
+
+// deadlineOf returns ctx's deadline as a request carries it: Unix
+// nanoseconds, 0 for none.
+func deadlineOf(ctx context.Context) int64 {
+	if dl, ok := ctx.Deadline(); ok {
+		return max(dl.UnixNano(), 1)
+	}
+	return 0
 }
 
 // deadlineSkew bounds how long invoke waits for a call's ctx to pass the

@@ -94,6 +94,9 @@ func (p *Pool) finishChunk(err error) {
 // ctx.Err(). When the pool gives up on it, it returns why: [ErrTerminated]
 // (Terminate), an [ErrBroken], or an error saying Shutdown's context ended.
 // Either way it waits for the cancelled chunks (at most the cancel grace).
+// ctx's deadline travels with each chunk: every item's ctx in the worker
+// has it, and the function's policy ([execkit.TimeLimit], [execkit.Retry])
+// applies to each item there.
 // It is safe for concurrent use; after Shutdown began it returns
 // [execkit.ErrClosed].
 func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], items []In, opts ...MapOption) ([]Out, error) {
@@ -144,7 +147,7 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 	for lo := 0; lo < len(items); lo += cfg.chunk {
 		hi := min(lo+cfg.chunk, len(items))
 		parts := 0
-		err := newBatches(p, "Map", f, items[lo:hi], lo, notify, func(c *call, lo int) error {
+		err := newBatches(p, "Map", f, items[lo:hi], lo, deadlineOf(ctx), notify, func(c *call, lo int) error {
 			if parts++; parts > 1 {
 				admitted++
 				p.counters.Admit()
@@ -203,7 +206,7 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 // whatever the chunk size says, split in halves until they do. An item
 // that does not encode, or does not fit in a frame alone, is named in the
 // error.
-func newBatches[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], items []In, lo int, notify *mailbox, emit func(c *call, lo int) error) error {
+func newBatches[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], items []In, lo int, deadline int64, notify *mailbox, emit func(c *call, lo int) error) error {
 	payload, err := driver.EncodeBatch(f, items)
 	if err != nil {
 		for i := range items { // find the item, to name it
@@ -220,12 +223,12 @@ func newBatches[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], ite
 		}
 		payload = nil
 		half := len(items) / 2
-		if err := newBatches(p, what, f, items[:half], lo, notify, emit); err != nil {
+		if err := newBatches(p, what, f, items[:half], lo, deadline, notify, emit); err != nil {
 			return err
 		}
-		return newBatches(p, what, f, items[half:], lo+half, notify, emit)
+		return newBatches(p, what, f, items[half:], lo+half, deadline, notify, emit)
 	}
-	c, err := p.newCall(frameBatch, f.Name(), req.args, len(items), notify, 0)
+	c, err := p.newCall(frameBatch, f.Name(), req.args, len(items), notify, deadline)
 	if err != nil {
 		return fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
 	}

@@ -25,9 +25,9 @@ import (
 // outstanding chunks are cancelled, ctx.Err() is yielded once, and the
 // sequence ends; so it does when the pool gives up on the call, yielding
 // why, as [Map] returns it. Refusals ([execkit.ErrClosed], ...) are
-// yielded once. The
-// sequence may be ranged over once per call; the items' iterator is
-// called from the ranging goroutine.
+// yielded once. ctx's deadline and the function's policy reach each item
+// in the worker, as in [Map]. The sequence may be ranged over once per
+// call; the items' iterator is called from the ranging goroutine.
 func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], items iter.Seq[In], opts ...MapOption) iter.Seq2[Out, error] {
 	return func(yield func(Out, error) bool) {
 		var zero Out
@@ -142,7 +142,7 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 			if err != nil {
 				err = fmt.Errorf("subprocess: MapUnordered item %d: %w", lo, err)
 			} else {
-				c, err = p.newCall(frameBatch, f.Name(), [][]byte{payload}, len(items), notify, 0)
+				c, err = p.newCall(frameBatch, f.Name(), [][]byte{payload}, len(items), notify, deadlineOf(ctx))
 				if err == nil {
 					err = p.enqueue(ctx, c)
 				}

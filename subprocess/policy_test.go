@@ -79,6 +79,17 @@ func TestDeadlineCrossesBoundary(t *testing.T) {
 	if v, err := deadlineLeft.Go(context.Background(), p, 0).Wait(ctx); err != nil || v != -1 {
 		t.Errorf("Go without a deadline: %d, %v; want -1 (none)", v, err)
 	}
+	if vs, err := subprocess.Map(ctx, p, deadlineLeft, []int{0, 0, 0}); err != nil || len(vs) != 3 || slices.ContainsFunc(vs, func(v int64) bool { return v <= 10_000 || v > 20_000 }) {
+		t.Errorf("Map with a 20s deadline: the worker saw %v ms left, %v; want up to 20000 for each item", vs, err)
+	}
+	for v, err := range subprocess.MapUnordered(ctx, p, deadlineLeft, slices.Values([]int{0, 0})) {
+		if err != nil || v <= 10_000 || v > 20_000 {
+			t.Errorf("MapUnordered with a 20s deadline: the worker saw %dms left, %v; want up to 20000", v, err)
+		}
+	}
+	if vs, err := subprocess.Map(context.Background(), p, deadlineLeft, []int{0}); err != nil || len(vs) != 1 || vs[0] != -1 {
+		t.Errorf("Map without a deadline: %v, %v; want [-1] (none)", vs, err)
+	}
 }
 
 // slowItems overruns its time limit on negative items, watching its ctx.
