@@ -198,7 +198,11 @@ func tableExecutors(db *testDB) []tableExecutor {
 		{"subprocess", "subprocess", func(t *testing.T) (execkit.Executor, func() execkit.Stats) {
 			// Under -race a process sleeps a second at exit; workers need not.
 			t.Setenv("GORACE", strings.TrimSpace("atexit_sleep_ms=0 "+os.Getenv("GORACE")))
-			ex, err := subprocess.New(1, subprocess.CancelGrace(tableGrace))
+			// Three workers, one per attempt: the limit of an attempt
+			// counts the wait for a worker, and with one, each retry
+			// after a kill waits for the respawn, which takes longer
+			// than the limit (in every run on a loaded 2-core machine).
+			ex, err := subprocess.New(3, subprocess.CancelGrace(tableGrace))
 			if err != nil {
 				t.Fatal(err)
 			}
