@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/subprocess"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/goleak"
@@ -25,10 +26,12 @@ import (
 
 // The test binary doubles as a worker process (TestWorkerKilled,
 // TestCrashRestart): with workerEnv set it serves as an executor instead of
-// running tests.
+// running tests. It is also a subprocess.Pool's worker (TestPolicyTable):
+// subprocess.Main serves the pool in a process the pool started.
 const workerEnv = "RIVEREXEC_TEST_WORKER" // "mode driver source schema queue"
 
 func TestMain(m *testing.M) {
+	subprocess.Main()
 	if spec := os.Getenv(workerEnv); spec != "" {
 		os.Exit(serveWorker(spec))
 	}
@@ -40,7 +43,11 @@ func TestMain(m *testing.M) {
 			fmt.Println("riverexec: EXECKIT_PG_URL is not set: tests run on SQLite only (start PostgreSQL with testdata/pg.sh for both)")
 		}
 	}
-	goleak.VerifyTestMain(m)
+	// Importing package pool (TestPolicyTable) starts ants' default pool's
+	// housekeeping pair at import time; package pool's tests name the same.
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),
+		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"))
 }
 
 // serveWorker runs an executor until its stdin closes, printing "ready"
