@@ -96,7 +96,7 @@ func (e *Inline) Submit(ctx context.Context, t Task) error {
 
 	e.submitted.Add(1)
 	e.running.Add(1)
-	err := run(e.base, t)
+	_, err := link.Run(e.base, t)
 	e.running.Add(-1)
 	switch {
 	case err == nil:
