@@ -6,8 +6,9 @@ import (
 )
 
 // TestAllocs holds the allocation counts the package doc promises (Costs):
-// a Thread from NewThread to its end, and a call of a Background function
-// to the end of its job, each on an Executor without a limit.
+// a Submit (the closure its goroutine runs, as a go statement's own), a
+// Thread from NewThread to its end, and a call of a Background function to
+// the end of its job, each on an Executor without a limit.
 func TestAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates on its own")
@@ -28,6 +29,7 @@ func TestAllocs(t *testing.T) {
 		run  func() error
 		want float64
 	}{
+		{"submit", func() error { return ex.Submit(ctx, noopTask) }, 1},
 		{"thread start", func() error {
 			th := NewThread("t", noopTask)
 			if err := th.Start(ctx, ex); err != nil {
