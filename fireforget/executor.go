@@ -71,8 +71,10 @@ func New(opts ...Option) (*Executor, error) {
 	if c.limit > 0 {
 		e.slots = newSlots(c.limit, c.reject)
 	}
-	base, cancel := context.WithCancel(context.Background())
-	e.base, e.cancel = context.WithValue(xrun.WithScope(base, &e.scope), executorKey{}, e), cancel
+	// The cancelCtx outermost: every task's start asks e.base.Err(), which
+	// it answers without going through the values.
+	values := context.WithValue(xrun.WithScope(context.Background(), &e.scope), executorKey{}, e)
+	e.base, e.cancel = context.WithCancel(values)
 	return e, nil
 }
 
