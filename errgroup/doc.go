@@ -69,4 +69,9 @@
 // before), since a Submit at the limit first yields instead of parking.
 // What is left beyond x/sync is the counters of Stats, the failed-or-closed
 // check and panic recovery.
+//
+// A parked task keeps its goroutine's stack, 2 KB while its deepest call
+// fits: the group's frames take 96 bytes of it more than a bare go
+// statement's with a WaitGroup, 480 before (TestStackPerParkedTask, in a
+// child process whose goroutines all start on 2 KB stacks).
 package errgroup
