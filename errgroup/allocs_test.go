@@ -15,7 +15,11 @@ func TestAllocs(t *testing.T) {
 		t.Skip("the race detector allocates on its own")
 	}
 	ctx := context.Background()
-	noop := execkit.TaskFunc(func(context.Context) error { return nil })
+	// Each run waits for its task: a goroutine that has exited leaves its g
+	// for the next one, where a backlog would make the runtime allocate
+	// new ones.
+	ran := make(chan struct{}, 1)
+	signal := execkit.TaskFunc(func(context.Context) error { ran <- struct{}{}; return nil })
 	for _, tc := range []struct {
 		name string
 		opts []errgroup.Option
@@ -23,9 +27,10 @@ func TestAllocs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := newGroup(t, tc.opts...)
 			got := testing.AllocsPerRun(1000, func() {
-				if err := g.Submit(ctx, noop); err != nil {
+				if err := g.Submit(ctx, signal); err != nil {
 					t.Fatal(err)
 				}
+				<-ran
 			})
 			if got != 1 {
 				t.Errorf("got %v allocations per Submit; want 1", got)
