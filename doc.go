@@ -15,7 +15,7 @@
 //   - threadpool, ThreadPoolExecutor: package pool (a bounded pool of
 //     goroutines on ants).
 //   - wait(FIRST_EXCEPTION), asyncio's TaskGroup: package errgroup (the
-//     first failure cancels the rest, on x/sync).
+//     first failure cancels the rest, in x/sync's shape).
 //   - multiprocessing.Pool: package subprocess (registered functions in
 //     worker processes, for isolation rather than speed).
 //   - Celery: module github.com/execkit/execkit/riverexec (durable jobs on

@@ -50,9 +50,10 @@ func (s *inlineScope) CountTimeout() { s.timeouts.Add(1) }
 
 func (e *Inline) init() {
 	e.once.Do(func() {
-		base, cancel := context.WithCancel(context.Background())
-		base = context.WithValue(base, link.ScopeKey{}, link.Scope((*inlineScope)(e)))
-		e.base, e.cancel = context.WithValue(base, inlineKey{}, e), cancel
+		// The cancelCtx outermost: every task's start asks e.base.Err(),
+		// which it answers without going through the values.
+		values := context.WithValue(context.Background(), link.ScopeKey{}, link.Scope((*inlineScope)(e)))
+		e.base, e.cancel = context.WithCancel(context.WithValue(values, inlineKey{}, e))
 	})
 }
 
@@ -96,7 +97,7 @@ func (e *Inline) Submit(ctx context.Context, t Task) error {
 
 	e.submitted.Add(1)
 	e.running.Add(1)
-	err := run(e.base, t)
+	_, err := link.Run(e.base, t)
 	e.running.Add(-1)
 	switch {
 	case err == nil:

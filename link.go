@@ -1,18 +1,13 @@
 package execkit
 
-import (
-	"context"
-
-	"github.com/execkit/execkit/internal/link"
-)
+import "github.com/execkit/execkit/internal/link"
 
 // init hands the unexported mechanisms to package driver and execkit's
 // executors (see internal/link).
 func init() {
-	link.Run = func(ctx context.Context, t link.Task) error { return run(ctx, t) }
 	link.IsNil = func(t link.Task) bool { return isNil(t) }
-	link.HasFuture = func(t link.Task) bool { return hasFuture(t) }
 	link.IsPanic = isPanic
+	link.NewPanic = func(v any) error { return newPanicError(v) }
 	link.Invoke = invokeName
 	link.InvokeBatch = invokeBatchName
 	link.RegistryHash = registryHash

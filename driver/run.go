@@ -23,7 +23,16 @@ func IsNil(t execkit.Task) bool { return link.IsNil(t) }
 // Future whose task was given up on would then never complete; use
 // [RunVia] for a Portable. Executors call it where a task runs; it blocks
 // for as long as t runs.
-func Run(ctx context.Context, t execkit.Task) error { return link.Run(ctx, t) }
+func Run(ctx context.Context, t execkit.Task) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if IsNil(t) {
+		return execkit.ErrNilTask
+	}
+	_, err := link.Run(ctx, t)
+	return err
+}
 
 // HasFuture reports whether t delivers its own outcome to whoever waits
 // for it: an [execkit.Future] (the tasks of [execkit.Go], [execkit.Map], and

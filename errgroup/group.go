@@ -7,11 +7,10 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/internal/gate"
+	"github.com/execkit/execkit/internal/link"
 	"github.com/execkit/execkit/internal/shutdown"
 	"github.com/execkit/execkit/internal/xrun"
 )
@@ -39,7 +38,7 @@ type groupKey struct{}
 // Shutdown returns that error. Make one with [New] or [WithContext]; the
 // zero value is not usable. All methods are safe for concurrent use.
 type Group struct {
-	g      errgroup.Group          // x/sync runs the goroutines and waits for them; failure is handled here
+	wg     sync.WaitGroup          // the goroutines of admitted tasks, as x/sync's Group has (see Cost in the package doc)
 	ctx    context.Context         // the tasks' context: carries the group; see cancel
 	cancel context.CancelCauseFunc // cancels ctx: the first failure, Shutdown giving up, the group done (its parent's end reaches ctx by itself)
 	gate   *gate.Gate              // nil: no limit
@@ -52,14 +51,14 @@ type Group struct {
 	first error   // the first task error: the group failed
 	errs  []error // with AllErrors: the later task errors
 
-	// Tasks that run outside x/sync's WaitGroup: a running task's follow-up
+	// Tasks that run outside wg: a running task's follow-up
 	// admitted after Shutdown began, and one run in its submitter's
-	// goroutine at the limit. Shutdown's wait ends when x/sync's Wait has
+	// goroutine at the limit. Shutdown's wait ends when wg's Wait has
 	// returned and none of them is left; then the group is finished and
 	// admits nothing more.
 	extraMu  sync.Mutex
 	extra    int
-	waited   bool // x/sync's Wait returned
+	waited   bool // wg's Wait returned
 	finished bool
 
 	counters xrun.Counters
@@ -198,7 +197,8 @@ func (g *Group) Submit(ctx context.Context, t execkit.Task) error {
 		return g.closedPath(ctx, t)
 	}
 	g.counters.Admit()
-	g.g.Go(func() error { g.run(t); return nil })
+	g.wg.Add(1)
+	go g.body(t)()
 	g.mu.RUnlock()
 	return nil
 }
@@ -229,33 +229,63 @@ func (g *Group) release() {
 	}
 }
 
-// ignore is the error handler of xrun.Exec: a group's task errors go to the
-// group, not to a handler.
-func ignore(error) {}
+// body returns the function an admitted task's goroutine runs, started
+// with go g.body(t)(): exec's steps in the goroutine's only frame below
+// t.Run (no wrapper frame of a go statement with arguments), then the
+// release of t's slot and of Shutdown's wait. The closure is the one
+// allocation of a Submit, as a go statement's own.
+func (g *Group) body(t execkit.Task) func() {
+	return func() {
+		var err error
+		started := false
+		defer func() {
+			g.end(t, started, err, recover())
+			g.release()
+			g.wg.Done()
+		}()
+		if started = link.Begin(g.ctx, t, &err); started {
+			g.counters.Start()
+			err = t.Run(g.ctx)
+		}
+	}
+}
 
-// run runs an admitted task that holds a slot of the limit.
+// run runs an admitted task that holds a slot of the limit, in the calling
+// goroutine.
 func (g *Group) run(t execkit.Task) {
 	defer g.release()
 	g.exec(t)
 }
 
-// exec runs an admitted task and fails the group with its error.
+// exec runs an admitted task in the calling goroutine: the steps of body.
 func (g *Group) exec(t execkit.Task) {
-	if g.ctx.Err() != nil {
-		// The group failed (or its parent ended) before t started: t never
-		// starts. A Future still gets the cause, as its outcome.
+	var err error
+	started := false
+	defer func() { g.end(t, started, err, recover()) }()
+	if started = link.Begin(g.ctx, t, &err); started {
+		g.counters.Start()
+		err = t.Run(g.ctx)
+	}
+}
+
+// end counts a task's outcome and fails the group with its error. A task
+// not started (the group failed, or its parent ended, before it started:
+// link.Begin decided it, once, and a Future got the cause as its outcome)
+// is counted in Skipped, and fails nothing. r is what recover returned.
+func (g *Group) end(t execkit.Task, started bool, err error, r any) {
+	if !started {
 		g.counters.Unqueue()
 		g.skipped.Add(1)
-		if driver.HasFuture(t) {
-			_ = driver.Run(g.ctx, t)
-		}
 		return
 	}
-	err := xrun.Exec(g.ctx, &g.counters, t, ignore)
+	if r != nil {
+		err = link.NewPanic(r)
+	}
+	g.counters.Finish(err)
 	if err == nil {
 		return
 	}
-	if driver.HasFuture(t) && errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
+	if link.HasFuture(t) && errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
 		// Its own Future was cancelled (Future.Cancel), not the group: that
 		// stops this task only, as Cancel promises, and fails nothing.
 		return
@@ -315,7 +345,7 @@ func (g *Group) Shutdown(ctx context.Context) error {
 			g.gate.Close()
 		}
 		go func() { // ends when the last task does
-			_ = g.g.Wait()
+			g.wg.Wait()
 			g.extraMu.Lock()
 			g.waited = true
 			last := g.extra == 0

@@ -36,7 +36,7 @@ func (g *Group) closedPath(ctx context.Context, t execkit.Task) error {
 		g.leave()
 		return nil
 	}
-	go func() { // a goroutine of its own, outside x/sync's WaitGroup
+	go func() { // a goroutine of its own, outside wg
 		g.run(t)
 		g.leave()
 	}()
@@ -55,7 +55,7 @@ func (g *Group) runHere(t execkit.Task) error {
 	return nil
 }
 
-// enter counts a task that runs outside x/sync's WaitGroup, unless the
+// enter counts a task that runs outside wg, unless the
 // group has finished (a task's context used after the task returned).
 func (g *Group) enter() bool {
 	g.extraMu.Lock()

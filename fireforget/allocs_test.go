@@ -3,11 +3,14 @@ package fireforget
 import (
 	"context"
 	"testing"
+
+	"github.com/execkit/execkit"
 )
 
 // TestAllocs holds the allocation counts the package doc promises (Costs):
-// a Thread from NewThread to its end, and a call of a Background function
-// to the end of its job, each on an Executor without a limit.
+// a Submit (the closure its goroutine runs, as a go statement's own), a
+// Thread from NewThread to its end, and a call of a Background function to
+// the end of its job, each on an Executor without a limit.
 func TestAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates on its own")
@@ -23,11 +26,23 @@ func TestAllocs(t *testing.T) {
 		}
 	}()
 	bg := Background(ex, func(context.Context, int) error { return nil })
+	ran := make(chan struct{}, 1)
+	signal := execkit.TaskFunc(func(context.Context) error { ran <- struct{}{}; return nil })
 	tests := []struct {
 		name string
 		run  func() error
 		want float64
 	}{
+		{"submit", func() error {
+			// Wait for the task: a goroutine that has exited leaves its g
+			// for the next one, where a backlog would make the runtime
+			// allocate new ones.
+			if err := ex.Submit(ctx, signal); err != nil {
+				return err
+			}
+			<-ran
+			return nil
+		}, 1},
 		{"thread start", func() error {
 			th := NewThread("t", noopTask)
 			if err := th.Start(ctx, ex); err != nil {

@@ -71,8 +71,10 @@ func New(opts ...Option) (*Executor, error) {
 	if c.limit > 0 {
 		e.slots = newSlots(c.limit, c.reject)
 	}
-	base, cancel := context.WithCancel(context.Background())
-	e.base, e.cancel = context.WithValue(xrun.WithScope(base, &e.scope), executorKey{}, e), cancel
+	// The cancelCtx outermost: every task's start asks e.base.Err(), which
+	// it answers without going through the values.
+	values := context.WithValue(xrun.WithScope(context.Background(), &e.scope), executorKey{}, e)
+	e.base, e.cancel = context.WithCancel(values)
 	return e, nil
 }
 
@@ -124,14 +126,14 @@ func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	}
 	if e.state.Add(1)&closedBit != 0 {
 		if e.nested(ctx) && e.stillRunning() {
-			go e.run(t) // a running task's follow-up (no Limit): the count taken above holds Shutdown
+			go e.body(t)() // a running task's follow-up (no Limit): the count taken above holds Shutdown
 			return nil
 		}
 		e.release()
 		e.rejected.Add(1)
 		return execkit.ErrClosed
 	}
-	go e.run(t)
+	go e.body(t)()
 	return nil
 }
 
@@ -160,7 +162,7 @@ func (e *Executor) followUp(t execkit.Task) error {
 	}
 	switch e.slots.TryAcquireNested(false) {
 	case gate.Acquired:
-		go e.run(t)
+		go e.body(t)()
 		return nil
 	case gate.Closed: // cannot happen: the caller holds a slot until it returns
 		e.finishOne()
@@ -205,30 +207,53 @@ func acquire(ctx context.Context, g *gate.Gate, reject bool) error {
 	return g.Wait(ctx)
 }
 
-// run is the body of a task's goroutine.
-func (e *Executor) run(t execkit.Task) {
-	e.exec(t)
-	e.release()
-}
-
-// exec runs an admitted task and counts and reports its outcome.
-func (e *Executor) exec(t execkit.Task) {
-	if err := driver.Run(e.base, t); err == nil {
-		e.succeeded.Add(1)
-	} else {
-		e.failure(t, err)
+// body returns the function a task's goroutine runs, started with
+// go e.body(t)(): the closure is the goroutine's only frame below t.Run
+// (no wrapper frame of a go statement with arguments, no frame of
+// link.Run, whose two steps it takes inline), so that a parked task's
+// goroutine keeps the 2 KB stack it starts with about as long as a bare go
+// statement's would (TestStackPerParkedTask). The closure is the one
+// allocation of a Submit, as a go statement's own.
+func (e *Executor) body(t execkit.Task) func() {
+	return func() {
+		var err error
+		defer e.end(t, &err)
+		if link.Begin(e.base, t, &err) {
+			err = t.Run(e.base)
+		}
 	}
 }
 
-// failure counts and reports a task's error: to the error handler, unless
-// the task delivered it to a Future or a Thread already.
-func (e *Executor) failure(t execkit.Task, err error) {
+// end, deferred by a task's goroutine, recovers a panic of t into *err,
+// counts and reports the outcome and releases what t held.
+func (e *Executor) end(t execkit.Task, err *error) {
+	if r := recover(); r != nil {
+		*err = link.NewPanic(r)
+	}
+	e.outcome(t, *err)
+	e.release()
+}
+
+// exec runs an admitted task in the calling goroutine, and counts and
+// reports its outcome.
+func (e *Executor) exec(t execkit.Task) {
+	_, err := link.Run(e.base, t)
+	e.outcome(t, err)
+}
+
+// outcome counts a task's outcome, and reports its error to the error
+// handler, unless the task delivered it to a Future or a Thread already.
+func (e *Executor) outcome(t execkit.Task, err error) {
+	if err == nil {
+		e.succeeded.Add(1)
+		return
+	}
 	if link.IsPanic(err) {
 		e.panicked.Add(1)
 	} else {
 		e.failed.Add(1)
 	}
-	if !driver.HasFuture(t) {
+	if !link.HasFuture(t) {
 		e.onError(err)
 	}
 }

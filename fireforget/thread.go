@@ -8,6 +8,7 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/link"
 )
 
 var (
@@ -218,7 +219,12 @@ type threadTask Thread
 
 func (t *threadTask) Run(ctx context.Context) error {
 	th := (*Thread)(t)
-	err := driver.Run(ctx, th.task)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// link.Run, not driver.Run: one frame fewer below a parked task; th.task
+	// is not nil (Start refuses a nil one before submitting).
+	_, err := link.Run(ctx, th.task)
 	th.finish(err)
 	return err
 }

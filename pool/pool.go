@@ -82,8 +82,12 @@ func New(size int, opts ...Option) (*Pool, error) {
 		p.gate.SetSlack(cfg.queue / 2) // wake a blocked Submit once the queue is half empty
 	}
 	p.reject = cfg.maxWaiting == 0
-	ctx, cancel := context.WithCancel(context.Background())
-	p.base, p.cancel = context.WithValue(xrun.WithScope(ctx, &p.counters.Scope), poolKey{}, p), cancel
+	// The cancelCtx outermost: every task's start asks p.base.Err(), which
+	// it answers without going through the values.
+	values := context.WithValue(xrun.WithScope(context.Background(), &p.counters.Scope), poolKey{}, p)
+	var cancel context.CancelFunc
+	p.base, cancel = context.WithCancel(values)
+	p.cancel = cancel
 	workers, err := ants.NewPoolWithFunc(size, p.invoke,
 		ants.WithNonblocking(true),
 		ants.WithPanicHandler(workerPanic),

@@ -3,7 +3,8 @@
 // root package cannot import. Package execkit sets every variable in its
 // init, so they are set before any code of a package that imports execkit
 // runs; nothing else sets them. Each has the contract of the driver
-// function of the same name.
+// function of the same name. Run and HasFuture, on every task's path, are
+// functions of this package, called directly by all of them.
 package link
 
 import "context"
@@ -16,10 +17,11 @@ type Task = interface {
 
 // Set by package execkit at init.
 var (
-	Run          func(ctx context.Context, t Task) error
-	IsNil        func(t Task) bool
-	HasFuture    func(t Task) bool
-	IsPanic      func(err error) bool
+	IsNil   func(t Task) bool
+	IsPanic func(err error) bool
+	// NewPanic returns the *execkit.PanicError of a panic with value v,
+	// with the stack of the calling goroutine.
+	NewPanic     func(v any) error
 	Invoke       func(ctx context.Context, name string, payload []byte) ([]byte, error)
 	InvokeBatch  func(ctx context.Context, name string, payload []byte) ([]byte, []error, error)
 	RegistryHash func() string

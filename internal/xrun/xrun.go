@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 
 	"github.com/execkit/execkit"
-	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/internal/link"
 )
 
@@ -113,7 +112,8 @@ func (c *Counters) Stats() execkit.Stats {
 	}
 }
 
-// Exec runs an admitted task: Start, driver.Run, Finish, and the error to
+// Exec runs an admitted task: Start, link.Run (driver.Run's steps, without
+// its frame), Finish, and the error to
 // onError unless the task delivers it to a Future. It returns the task's
 // error for strategies that act on it.
 func Exec(ctx context.Context, c *Counters, t execkit.Task, onError func(error)) error {
@@ -125,9 +125,9 @@ func Exec(ctx context.Context, c *Counters, t execkit.Task, onError func(error))
 // (Start) when it admitted it: one whose admitted tasks never wait in a
 // queue, so that Queued stays zero while a worker takes the task up.
 func ExecStarted(ctx context.Context, c *Counters, t execkit.Task, onError func(error)) error {
-	err := driver.Run(ctx, t)
+	_, err := link.Run(ctx, t)
 	c.Finish(err)
-	if err != nil && !driver.HasFuture(t) {
+	if err != nil && !link.HasFuture(t) {
 		onError(err)
 	}
 	return err

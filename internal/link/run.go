@@ -1,0 +1,64 @@
+package link
+
+import "context"
+
+// selfReporting is driver.SelfReporting's method set.
+type selfReporting interface {
+	Task
+	ReportsOutcome()
+}
+
+// HasFuture reports whether t delivers its own outcome: driver.HasFuture.
+func HasFuture(t Task) bool {
+	_, ok := t.(selfReporting)
+	return ok
+}
+
+// Run runs t with ctx, the one place where execkit runs a task: package
+// execkit's Inline, driver.Run and execkit's executors call it, or take
+// its two steps (Begin, then t.Run with Recover deferred) inline in a
+// goroutine's only frame, so that a task's goroutine holds as few and as
+// small frames as it can below t's own (a backlog of parked tasks is
+// mostly their stacks). A panic in t is recovered into NewPanic's error.
+// When ctx has ended before t starts, t does not start: Run returns
+// started false, the one decision an executor counts (errgroup's
+// Skipped), and ctx.Err(); a task that reports its own outcome
+// (HasFuture) is called all the same, to record it, and must not start its
+// work then (Run then returns its error). t must not be nil.
+func Run(ctx context.Context, t Task) (started bool, err error) {
+	if !Begin(ctx, t, &err) {
+		return false, err
+	}
+	defer Recover(&err)
+	return true, t.Run(ctx)
+}
+
+// Begin decides whether t starts: it reports true when ctx has not ended.
+// Otherwise t never starts: Begin sets *err to ctx.Err(), or, for a task
+// that reports its own outcome, calls its Run (with panic recovery) to
+// record that outcome and sets *err to what it returns; and reports false.
+func Begin(ctx context.Context, t Task, err *error) bool {
+	if ctx.Err() == nil {
+		return true
+	}
+	*err = notStarted(ctx, t)
+	return false
+}
+
+// notStarted is Begin's outcome once ctx has ended: ctx.Err(), or what a
+// self-reporting task's Run returns.
+func notStarted(ctx context.Context, t Task) (err error) {
+	if !HasFuture(t) {
+		return ctx.Err()
+	}
+	defer Recover(&err)
+	return t.Run(ctx)
+}
+
+// Recover, deferred directly (defer link.Recover(&err)), recovers a panic
+// into *err as NewPanic's error.
+func Recover(err *error) {
+	if r := recover(); r != nil {
+		*err = NewPanic(r)
+	}
+}
