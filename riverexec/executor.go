@@ -77,6 +77,7 @@ type Executor struct {
 // A call is one invocation on its way through the database.
 type call struct {
 	args      callArgs
+	opts      *river.InsertOpts
 	state     callState // guarded by Executor.mu
 	id        int64
 	inserted  chan struct{} // closed once the insert succeeded (id set) or failed (insertErr set)
@@ -84,6 +85,9 @@ type call struct {
 	done      chan struct{} // closed once res or err is set
 	res       []byte
 	err       error
+	// retried and timedOut count the job's retries and timeouts, for
+	// Stats, once done.
+	retried, timedOut int
 }
 
 type callState uint8
@@ -165,7 +169,7 @@ func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
 		Schema:               cfg.schema,
 	}
 	if cfg.work {
-		w := &worker{}
+		w := &worker{scope: &e.counters.Scope}
 		if cfg.submit {
 			w.local = e.deliverLocal
 		}
@@ -187,8 +191,8 @@ func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
 	if cfg.maxPending > 0 {
 		e.slots = make(chan struct{}, cfg.maxPending)
 	}
-	// The scope: the policies of the Funcs this executor submits run here,
-	// around each job, and count their retries and timeouts in e's Stats.
+	// The scope: its rate limiters serve this executor's worker; its
+	// counters take the retries and timeouts of the jobs e submitted.
 	e.base, e.giveUp = context.WithCancel(xrun.WithScope(context.Background(), &e.counters.Scope))
 	if cfg.work {
 		// Start's ctx would stop River when cancelled: Shutdown does that.
@@ -264,12 +268,11 @@ func (e *Executor) release() {
 // run runs one admitted task through the database and reports its outcome.
 func (e *Executor) run(t driver.Portable) {
 	started := false
-	err := driver.RunVia(e.base, t, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+	// The Func's policy applies on the worker, to the job's attempts.
+	err := driver.RunViaOnce(e.base, t, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
 		return e.invoke(ctx, name, payload, func() {
-			if !started { // a Retry policy inserts a job per attempt: one task
-				started = true
-				e.counters.Start()
-			}
+			started = true
+			e.counters.Start()
 		})
 	})
 	if started {
@@ -291,9 +294,10 @@ func (e *Executor) run(t driver.Portable) {
 
 // An outcome is a job's final result or error.
 type outcome struct {
-	res []byte
-	err error
-	at  time.Time // when the worker had it (early outcomes)
+	res               []byte
+	err               error
+	retried, timedOut int       // output.Retried and TimedOut
+	at                time.Time // when the worker had it (early outcomes)
 }
 
 func randomName() string {
