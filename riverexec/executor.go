@@ -376,8 +376,10 @@ func (e *Executor) close() {
 // Stats returns the executor's counters: Submitted counts admitted tasks,
 // Queued those not inserted yet, Running those inserted whose result has
 // not come back (waiting for a worker or running on one), then Succeeded,
-// Failed and Panicked by outcome. Jobs this process's worker runs for other
-// submitters are not counted. Safe for concurrent use, after Shutdown too.
+// Failed and Panicked by outcome; Retries and Timeouts count the retried
+// and timed-out attempts of those tasks' jobs, read from the job when its
+// outcome arrives. Jobs this process's worker runs for other submitters (or
+// for Enqueue) are not counted. Safe for concurrent use, after Shutdown too.
 func (e *Executor) Stats() execkit.Stats {
 	if e == nil {
 		return execkit.Stats{}
