@@ -88,7 +88,7 @@ func (o retryOption) apply(c *registerConfig) {
 
 // Retry runs a registered function up to n more times when it fails,
 // where it runs, without going back through the caller or the executor's
-// queue. Before retry k (from 1) it waits a random time between zero and
+// queue (on riverexec, as the job's own attempts). Before retry k (from 1) it waits a random time between zero and
 // backoff[0]·2^(k-1) (default 100ms), at most backoff[1] (default 10s):
 // exponential backoff with full jitter, as Celery's retry_backoff. It does
 // not retry an error wrapping [ErrPermanent], a panic, or any error once
