@@ -113,7 +113,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	if a.Deadline != 0 {
 		dl := time.Unix(0, a.Deadline)
 		if !time.Now().Before(dl) {
-			err := fmt.Errorf("riverexec: job %d (%s) not started: the call's deadline %s passed: %w", job.ID, a.Func, dl.UTC().Format(time.RFC3339Nano), context.DeadlineExceeded)
+			err := fmt.Errorf("riverexec: job %d (%s) attempt %d not started: the call's deadline %s passed: %w", job.ID, a.Func, job.Attempt, dl.UTC().Format(time.RFC3339Nano), context.DeadlineExceeded)
 			out.Error, out.Remote = err.Error(), driver.EncodeError(a.Func, err)
 			return w.fail(ctx, job, out, err)
 		}

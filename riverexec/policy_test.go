@@ -58,6 +58,15 @@ var (
 	})
 )
 
+// tokens makes the tokens of one run unique, so that -count=N runs do not
+// add up.
+var tokens atomic.Int64
+
+// tokenFor returns a token for kind, unique in this process.
+func tokenFor(t *testing.T, kind string) string {
+	return fmt.Sprintf("%s-%s-%d", kind, t.Name(), tokens.Add(1))
+}
+
 func countRun(token string) {
 	n, _ := runs.LoadOrStore(token, new(atomic.Int32))
 	n.(*atomic.Int32).Add(1)
@@ -112,7 +121,7 @@ func TestPolicyOnWorker(t *testing.T) {
 		const queue = "policy"
 		ex := newExecutor(t, db, Queue(queue), Retries(5, time.Millisecond))
 		ctx := context.Background()
-		token := "fail-" + t.Name()
+		token := tokenFor(t, "fail")
 		_, err := failing.Go(ctx, ex, token).Wait(ctx)
 		var je *JobError
 		if !errors.As(err, &je) || je.Attempts != 3 || !strings.Contains(err.Error(), token+" failed") {
@@ -130,7 +139,7 @@ func TestPolicyOnWorker(t *testing.T) {
 		}
 
 		// limited declares no Retry: the executor's Retries(5) applies.
-		token = "limit-" + t.Name()
+		token = tokenFor(t, "limit")
 		_, err = limited.Go(ctx, ex, token).Wait(ctx)
 		if !errors.Is(err, execkit.ErrTimeLimit) || !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &je) || je.Attempts != 6 {
 			t.Errorf("Wait = %v; want a *JobError after 6 attempts (Retries(5)) wrapping ErrTimeLimit and DeadlineExceeded", err)
@@ -151,7 +160,7 @@ func TestPolicyTimeLimitIgnored(t *testing.T) {
 		const queue = "sleepy"
 		ex := newExecutor(t, db, Queue(queue))
 		ctx := context.Background()
-		token := "sleepy-" + t.Name()
+		token := tokenFor(t, "sleepy")
 		got, err := sleepy.Go(ctx, ex, token).Wait(ctx)
 		if got != "" || !errors.Is(err, execkit.ErrTimeLimit) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Wait = %q, %v; want no result and an error wrapping ErrTimeLimit and DeadlineExceeded", got, err)
@@ -182,14 +191,14 @@ func TestPolicyPermanent(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *testDB) {
 		ex := newExecutor(t, db)
 		ctx := context.Background()
-		token := "refuse-" + t.Name()
+		token := tokenFor(t, "refuse")
 		_, err := refuse.Go(ctx, ex, token).Wait(ctx)
 		checkPermanent(t, "Future", err, token)
 		if n := runsOf(token); n != 1 {
 			t.Errorf("the task ran %d times; want 1", n)
 		}
 
-		token = "refuse-enqueued-" + t.Name()
+		token = tokenFor(t, "refuse-enqueued")
 		id, err := ex.Enqueue(ctx, refuse.Task(token))
 		if err != nil {
 			t.Fatal(err)
@@ -226,7 +235,7 @@ func TestPolicyEnqueued(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *testDB) {
 		ex := newExecutor(t, db)
 		ctx := context.Background()
-		token := "enqueued-" + t.Name()
+		token := tokenFor(t, "enqueued")
 		id, err := ex.Enqueue(ctx, failing.Task(token))
 		if err != nil {
 			t.Fatal(err)
@@ -254,7 +263,7 @@ func TestDeadlineInRow(t *testing.T) {
 		const queue = "deadline"
 		ctx := context.Background()
 		sub := newExecutor(t, db, Queue(queue), SubmitOnly())
-		token := "late-" + t.Name()
+		token := tokenFor(t, "late")
 		dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		defer cancel()
 		if _, err := deadlineOf.Go(dctx, sub, token).Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -282,13 +291,30 @@ func TestDeadlineInRow(t *testing.T) {
 			t.Errorf("the late job's task ran %d times; want 0", n)
 		}
 
-		token = "in-time-" + t.Name()
+		token = tokenFor(t, "in-time")
 		dl := time.Now().Add(time.Minute)
 		dctx, cancel = context.WithDeadline(ctx, dl)
 		defer cancel()
 		got, err := deadlineOf.Go(dctx, sub, token).Wait(ctx)
 		if d := time.Duration(got - dl.UnixNano()).Abs(); err != nil || d > time.Millisecond {
 			t.Errorf("the task's ctx deadline = %v, %v; want the caller's, %v (within 1ms)", time.Unix(0, got), err, dl)
+		}
+
+		// A running job whose deadline passes ends on its worker, FAILURE
+		// after one attempt: the submitter does not revoke it.
+		const queue2 = "deadline-running"
+		ex := newExecutor(t, db, Queue(queue2))
+		dctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		if _, err := waitCtx.Go(dctx, ex, t.TempDir()).Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Wait of a task waiting on its ctx = %v; want context.DeadlineExceeded", err)
+		}
+		jobs = finalJobs(t, ex, queue2)
+		if len(jobs) != 1 {
+			t.Fatalf("%d job rows; want 1", len(jobs))
+		}
+		if j, err := ex.Lookup(ctx, jobs[0].ID); err != nil || j.State != StateFailure || j.Attempt != 1 || !errors.Is(j.Err, context.DeadlineExceeded) {
+			t.Errorf("the running job after its deadline: %s after %d attempt(s), %v, %v; want FAILURE after 1, matching context.DeadlineExceeded", j.State, j.Attempt, j.Err, err)
 		}
 	})
 }
