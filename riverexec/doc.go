@@ -131,13 +131,24 @@
 //     own clock: keep the machines' clocks in step. Enqueue's ctx bounds
 //     the insert only; its deadline is not the job's.
 //
+// The retry budget and its backoff are written into the job when it is
+// inserted (the submitter's declaration, so a job keeps its budget across
+// deploys); the time limit and the rate limit are the worker's own
+// registration's. [driver.RegistryHash] does not cover policies: two builds
+// that differ only there share a queue.
+//
 // The executor that waits for a call counts the retries and timeouts of
 // its job in its Stats when the job's outcome arrives (the worker records
 // them on the row); the jobs of Enqueue, which no executor waits for, are
-// counted nowhere. On PostgreSQL a retry starts at a worker's next fetch
-// after River recorded the failed attempt: up to about a second after its
-// backoff (new jobs are notified to the workers, retries are not, and
-// River's fetch poll is a second); on SQLite the workers poll every 5ms.
+// counted nowhere. A retry runs once River has recorded the failed attempt
+// (it records them in batches) and a worker fetches the job again: on
+// PostgreSQL the executor whose worker ran the attempt notifies the queue's
+// workers when River has made the job available again (River notifies new
+// jobs, not retries, which would wait for the next fetch poll, a second);
+// on SQLite the workers poll every 5ms. BenchmarkRetry (a function failing
+// twice under Retry(2, time.Millisecond), one call at a time) measures
+// about 500ms a call on either database, about 250ms per retry; 2 seconds
+// on PostgreSQL without the notice.
 //
 // # Compatibility across builds
 //

@@ -17,6 +17,7 @@ import (
 	"github.com/execkit/execkit/internal/xrun"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 const (
@@ -111,7 +112,8 @@ const (
 //
 // New returns an error for a bad option or when River's tables cannot be
 // read. An executor that runs workers starts River's goroutines, which idle
-// until jobs arrive; a submitting one starts two of its own (the inserter
+// until jobs arrive, and on PostgreSQL one of its own that wakes the
+// workers for retries; a submitting one starts two of its own (the inserter
 // and the result collector).
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, error) {
 	if pool == nil {
@@ -199,6 +201,11 @@ func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
 		if err := client.Start(context.WithoutCancel(ctx)); err != nil {
 			e.giveUp()
 			return nil, fmt.Errorf("riverexec: starting River: %w", err)
+		}
+		if db.fetchPoll() == 0 { // workers wait for notices (PostgreSQL)
+			events, unsubscribe := client.Subscribe(river.EventKindJobFailed)
+			e.loops.Add(1)
+			go e.wakeRetries(events, unsubscribe)
 		}
 	}
 	if cfg.submit {
@@ -391,5 +398,47 @@ func signal(ch chan struct{}) {
 	select {
 	case ch <- struct{}{}:
 	default:
+	}
+}
+
+// wakeRetries notifies the queue's workers of the failed jobs of this
+// worker that River has made available again for a retry due soon, until
+// stop: River notifies the workers of new jobs but not of retries, which
+// would otherwise wait for their next fetch poll (a second). Failures that
+// arrive together share one notice.
+func (e *Executor) wakeRetries(events <-chan *river.Event, unsubscribe func()) {
+	defer e.loops.Done()
+	defer unsubscribe()
+	retry := func(ev *river.Event) bool {
+		return ev.Job != nil && ev.Job.State == rivertype.JobStateAvailable && ev.Job.Queue == e.cfg.queue
+	}
+	for {
+		var ev *river.Event
+		select {
+		case ev = <-events:
+		case <-e.stop:
+			return
+		}
+		if ev == nil { // River's client stopped
+			return
+		}
+		due := retry(ev)
+	drain:
+		for {
+			select {
+			case ev = <-events:
+				if ev == nil {
+					break drain
+				}
+				due = due || retry(ev)
+			default:
+				break drain
+			}
+		}
+		if due {
+			ctx, cancel := context.WithTimeout(context.Background(), insertTimeout)
+			e.notifyInsert(ctx)
+			cancel()
+		}
 	}
 }

@@ -47,6 +47,15 @@ var (
 		return 0, Permanent(errors.New("no such record " + token))
 	}, execkit.Retry(2, time.Millisecond))
 
+	// thirdTime fails the first two times it sees a token, under Retry(2).
+	thirdTime = execkit.Register("riverexec_test.policy.third", func(_ context.Context, token string) (int, error) {
+		countRun(token)
+		if runsOf(token) < 3 {
+			return 0, errors.New("riverexec_test: not yet")
+		}
+		return 3, nil
+	}, execkit.Retry(2, time.Millisecond))
+
 	// deadlineOf returns its ctx's deadline, in Unix nanoseconds.
 	deadlineOf = execkit.Register("riverexec_test.policy.deadline", func(ctx context.Context, token string) (int64, error) {
 		countRun(token)
@@ -63,8 +72,12 @@ var (
 var tokens atomic.Int64
 
 // tokenFor returns a token for kind, unique in this process.
-func tokenFor(t *testing.T, kind string) string {
-	return fmt.Sprintf("%s-%s-%d", kind, t.Name(), tokens.Add(1))
+func tokenFor(t testing.TB, kind string) string {
+	name := ""
+	if t != nil {
+		name = t.Name()
+	}
+	return fmt.Sprintf("%s-%s-%d", kind, name, tokens.Add(1))
 }
 
 func countRun(token string) {
