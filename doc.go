@@ -65,13 +65,13 @@
 // subprocess.Map and MapUnordered send chunks: the policy applies to each
 // item in the worker (its time limit cooperative there, its retries in
 // place, its rate limit per worker process), not counted in the pool's
-// Stats; Func.Map applies it as the table says. On riverexec the policy runs on the
-// submitting executor, around each job, as on subprocess: a retry is a new
-// job (on top of River's own attempts, riverexec.Retries), the time limit
-// and a call's deadline revoke the job (its worker's ctx is cancelled; a
-// task that ignores it runs until riverexec.RescueAfter), and the rate
-// limit holds per submitting process. Jobs written with Enqueue run without
-// the policy. Package executortest checks this table on every executor.
+// Stats; Func.Map applies it as the table says. On riverexec the policy
+// runs on the worker, mapped onto River's own attempts: a call is one job,
+// the Func's Retry its attempts, each attempt under the time limit
+// (cooperative: a task that ignores its ctx runs until
+// riverexec.RescueAfter) and the rate limit of the worker process; a call's
+// deadline is written into the job row. Jobs written with Enqueue get the
+// policy too. Package executortest checks this table on every executor.
 //
 // # What crosses a process boundary
 //

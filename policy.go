@@ -38,6 +38,7 @@ var ErrPermanent = errors.New("execkit: permanent error")
 // and its calls take the path they took before policies existed.
 type policy struct {
 	timeLimit  time.Duration
+	retry      bool // Retry was declared (Retry(0) too)
 	retries    int
 	backoff    time.Duration // the first retry's delay, at most (full jitter)
 	maxBackoff time.Duration
@@ -76,7 +77,7 @@ func (o retryOption) apply(c *registerConfig) {
 		c.policyErr = fmt.Sprintf("Retry(%d, %v): want n >= 0 and at most two non-negative backoffs", o.n, o.backoff)
 	}
 	p := c.pol()
-	p.retries = o.n
+	p.retry, p.retries = true, o.n
 	p.backoff, p.maxBackoff = 100*time.Millisecond, 10*time.Second
 	if len(o.backoff) > 0 {
 		p.backoff = o.backoff[0]
@@ -89,7 +90,7 @@ func (o retryOption) apply(c *registerConfig) {
 
 // Retry runs a registered function up to n more times when it fails,
 // where it runs, without going back through the caller or the executor's
-// queue. Before retry k (from 1) it waits a random time between zero and
+// queue (on riverexec, as the job's own attempts). Before retry k (from 1) it waits a random time between zero and
 // backoff[0]·2^(k-1) (default 100ms), at most backoff[1] (default 10s):
 // exponential backoff with full jitter, as Celery's retry_backoff. It does
 // not retry an error wrapping [ErrPermanent], a panic, or any error once
@@ -204,9 +205,8 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, fn
 		if sc != nil {
 			sc.CountRetry()
 		}
-		ceiling := min(p.backoff<<min(attempt, 30), p.maxBackoff)
-		if ceiling > 0 {
-			t := time.NewTimer(rand.N(ceiling + 1))
+		if d := backoffDelay(p.backoff, p.maxBackoff, attempt+1); d > 0 {
+			t := time.NewTimer(d)
 			select {
 			case <-ctx.Done():
 				t.Stop()
@@ -215,6 +215,16 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, fn
 			}
 		}
 	}
+}
+
+// backoffDelay is the wait before retry k (from 1): random in [0,
+// min(backoff·2^(k-1), maxBackoff)], exponential backoff with full jitter.
+func backoffDelay(backoff, maxBackoff time.Duration, k int) time.Duration {
+	ceiling := min(backoff<<min(max(k-1, 0), 30), maxBackoff)
+	if ceiling <= 0 {
+		return 0
+	}
+	return rand.N(ceiling + 1)
 }
 
 // attemptOnce runs fn once under p's time limit, recovering a panic.
@@ -235,4 +245,63 @@ func attemptOnce[Out any](ctx context.Context, p *policy, name string, fn func(c
 		}
 	}()
 	return fn(actx)
+}
+
+// The policy's mechanisms for executors that carry a call's retries
+// themselves (riverexec maps them onto its job queue's attempts): the
+// driver functions of the same names document them.
+func init() {
+	link.PolicyOf = policyOf
+	link.InvokeAttempt = invokeAttempt
+	link.Backoff = backoffDelay
+}
+
+// policied is implemented by every Func: its declared policy, nil without
+// one.
+type policied interface{ policyOf() *policy }
+
+func (f *Func[In, Out]) policyOf() *policy { return f.pol }
+
+// lookup returns the registry's entry for name.
+func lookup(name string) (entry, bool) {
+	registry.Lock()
+	defer registry.Unlock()
+	e, ok := registry.funcs[name]
+	return e, ok
+}
+
+// policyOf returns the policy declared for the function registered under
+// name: driver.PolicyOf documents it.
+func policyOf(name string) (link.Policy, bool) {
+	e, ok := lookup(name)
+	if !ok {
+		return link.Policy{}, false
+	}
+	p := e.(policied).policyOf()
+	if p == nil {
+		return link.Policy{}, false
+	}
+	return link.Policy{TimeLimit: p.timeLimit, Retry: p.retry, Retries: p.retries, Backoff: p.backoff, MaxBackoff: p.maxBackoff, RateLimit: p.limit}, true
+}
+
+// invokeAttempt runs one attempt of the function registered under name
+// under its time limit and rate limit: driver.InvokeAttempt documents it.
+func invokeAttempt(ctx context.Context, name string, payload []byte) ([]byte, error) {
+	e, ok := lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNotRegistered, name)
+	}
+	p := e.(policied).policyOf()
+	if p == nil {
+		return e.invoke(ctx, payload)
+	}
+	if p.limit != 0 {
+		if err := p.limiter(scopeOf(ctx), e).Wait(ctx); err != nil {
+			if ctx.Err() == nil { // the token would come after ctx's deadline
+				err = fmt.Errorf("execkit: %q: %w (%w)", name, context.DeadlineExceeded, err)
+			}
+			return nil, err
+		}
+	}
+	return attemptOnce(ctx, p, name, func(ctx context.Context) ([]byte, error) { return e.invoke(ctx, payload) })
 }

@@ -3,6 +3,8 @@ package execkit
 import (
 	"context"
 	"fmt"
+
+	"github.com/execkit/execkit/internal/link"
 )
 
 // A task made by a [Func] is portable: besides Run, which calls the
@@ -44,7 +46,7 @@ func (t *funcTask[In, Out]) RunVia(ctx context.Context, invoke invoker) error {
 // limit killed the last one) and the time limit bounds the call as a
 // whole.
 func (t *funcTask[In, Out]) viaPolicy(ctx context.Context, invoke invoker) (Out, error) {
-	if t.f == nil || t.f.pol == nil {
+	if t.f == nil || t.f.pol == nil || ctx.Value(link.OnceKey{}) != nil { // driver.RunViaOnce: the policy applies where the call runs
 		return t.via(ctx, invoke)
 	}
 	return runPolicy(ctx, t.f.pol, t.f.name, t.f, func(ctx context.Context) (Out, error) { return t.via(ctx, invoke) })

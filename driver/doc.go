@@ -32,6 +32,18 @@
 // batch: [EncodeBatch] on the caller's side, [InvokeBatch] on the other,
 // [DecodeBatch] for the results.
 //
+// # Task policies
+//
+// A registered function's policy ([execkit.TimeLimit], [execkit.Retry],
+// [execkit.RateLimit]) applies, under RunVia, on the side that sends the
+// call: each attempt is a call of the invoker. An executor whose calls
+// outlive their sender (a durable job queue, whose retries must happen
+// even if the submitter died) applies it where the call runs instead: it
+// submits with [RunViaOnce] (the invoker is called once, and its ctx carries
+// the call's deadline), writes the retry budget of [PolicyOf] into the job,
+// runs each attempt with [InvokeAttempt] (time limit and rate limit) and
+// waits [Policy.Delay] between attempts.
+//
 // # Testing an executor
 //
 // Package executortest is this package's test kit: its Run checks an

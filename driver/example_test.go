@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
@@ -141,4 +143,43 @@ func ExampleInvokeBatch() {
 	// "hello, ann" <nil>
 	// "" greet: empty name
 	// "hello, bob" <nil>
+}
+
+// tries counts the calls of flakyGreet.
+var tries atomic.Int32
+
+// flakyGreet fails its first two calls.
+var flakyGreet = execkit.Register("driver_example.flakyGreet", func(_ context.Context, name string) (string, error) {
+	if tries.Add(1) <= 2 {
+		return "", errors.New("flaky")
+	}
+	return "hello, " + name, nil
+}, execkit.Retry(2, time.Millisecond))
+
+// An executor whose calls outlive their sender (a durable job queue)
+// applies a Func's policy where the call runs: it reads the retry budget
+// with PolicyOf (to write it into the job), runs each attempt with
+// InvokeAttempt (the time limit and rate limit), and waits Delay between
+// attempts. Its sending side submits with RunViaOnce, so that the policy
+// does not apply twice.
+func ExampleInvokeAttempt() {
+	ctx := context.Background()
+	p, _ := driver.PolicyOf(flakyGreet.Name())
+	payload, _ := flakyGreet.Codec().Marshal("gopher")
+	var (
+		res []byte
+		err error
+	)
+	for retry := 0; ; retry++ {
+		res, err = driver.InvokeAttempt(ctx, flakyGreet.Name(), payload)
+		if err == nil || retry == p.Retries || errors.Is(err, execkit.ErrPermanent) {
+			break
+		}
+		time.Sleep(p.Delay(retry + 1))
+	}
+	var s string
+	_ = flakyGreet.Codec().Unmarshal(res, &s)
+	fmt.Println(p.Retries, tries.Load(), s, err)
+	// Output:
+	// 2 3 hello, gopher <nil>
 }

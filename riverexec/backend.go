@@ -24,6 +24,7 @@ type riverClient interface {
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 	StopAndCancel(ctx context.Context) error
+	Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func())
 }
 
 // A backend is what differs between the databases: River's driver, the

@@ -86,3 +86,23 @@ func benchExecutor(b *testing.B, driver, mode string) *Executor {
 	b.Cleanup(func() { _ = w.Shutdown(context.Background()) })
 	return ex
 }
+
+// BenchmarkRetry measures a call whose function fails twice and succeeds
+// the third time under Retry(2, time.Millisecond): two retries, each a new
+// River attempt of the same job. On PostgreSQL a retry waits for River to
+// record the failed attempt (in batches) and for a worker to fetch the job
+// again (woken by the executor's notice, else at the next fetch poll, a
+// second).
+func BenchmarkRetry(b *testing.B) {
+	for _, driver := range benchDrivers() {
+		b.Run("db="+driver, func(b *testing.B) {
+			ex := benchExecutor(b, driver, "both")
+			ctx := context.Background()
+			for b.Loop() {
+				if _, err := thirdTime.Go(ctx, ex, tokenFor(nil, "bench")).Wait(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

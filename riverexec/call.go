@@ -9,17 +9,22 @@ import (
 	"time"
 
 	"github.com/execkit/execkit/driver"
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
 
 // invoke is the Invoker of a task: queue the call for the inserter, wait
-// for its result, and revoke the job when ctx ends first.
+// for its result, and revoke the job when ctx is cancelled first. ctx's
+// deadline, if it has one, is written into the job: when it passes, the
+// call fails with ctx's error at once and the job is left to its worker,
+// which ends it under the same deadline (no revoke needed).
 func (e *Executor) invoke(ctx context.Context, name string, payload []byte, started func()) ([]byte, error) {
+	dl, _ := ctx.Deadline()
 	c := &call{
-		args:     e.args(name, payload, e.name),
 		inserted: make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	c.args, c.opts = e.args(name, payload, e.name, dl)
 	e.mu.Lock()
 	e.queue = append(e.queue, c)
 	e.mu.Unlock()
@@ -44,10 +49,33 @@ func (e *Executor) invoke(ctx context.Context, name string, payload []byte, star
 
 	select {
 	case <-c.done:
+		e.tally(c)
 		return c.res, c.err
 	case <-ctx.Done():
 	}
+	if c.args.Deadline != 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		e.mu.Lock()
+		_, waiting := e.pending[c.id]
+		delete(e.pending, c.id)
+		e.mu.Unlock()
+		if !waiting { // delivered meanwhile
+			<-c.done
+			e.tally(c)
+			return c.res, c.err
+		}
+		return nil, ctx.Err()
+	}
 	return e.revoke(ctx, c)
+}
+
+// tally counts the retries and timeouts of c's job, which has ended.
+func (e *Executor) tally(c *call) {
+	for range c.retried {
+		e.counters.CountRetry()
+	}
+	for range c.timedOut {
+		e.counters.CountTimeout()
+	}
 }
 
 // revoke cancels c's job and waits (at most revokeWait) for it to end: a
@@ -67,6 +95,7 @@ func (e *Executor) revoke(ctx context.Context, c *call) ([]byte, error) {
 		if errors.Is(c.err, ErrRevoked) {
 			return nil, ctx.Err()
 		}
+		e.tally(c)
 		return c.res, c.err
 	case <-wctx.Done():
 		e.mu.Lock()
@@ -77,17 +106,32 @@ func (e *Executor) revoke(ctx context.Context, c *call) ([]byte, error) {
 }
 
 // args are the arguments of a job calling name, submitted by from ("" for
-// Enqueue: no Future waits for it).
-func (e *Executor) args(name string, payload []byte, from string) callArgs {
-	return callArgs{
+// Enqueue: no Future waits for it) with a deadline (zero: none), and its
+// insert options. The retry budget is the Func's Retry when it declared
+// one, else the executor's Retries.
+func (e *Executor) args(name string, payload []byte, from string, deadline time.Time) (callArgs, *river.InsertOpts) {
+	a := callArgs{
 		Func:     name,
 		Payload:  payload,
 		Retries:  e.cfg.retries,
-		Backoff:  e.cfg.backoff.Milliseconds(),
+		Backoff:  e.cfg.backoff,
 		From:     from,
 		Format:   jobFormat,
 		Registry: driver.RegistryHash(),
 	}
+	if !deadline.IsZero() {
+		a.Deadline = deadline.UnixNano()
+	}
+	p, ok := driver.PolicyOf(name)
+	if !ok || !p.Retry {
+		return a, e.opts
+	}
+	a.Retries, a.Backoff, a.MaxBackoff, a.FuncRetry = p.Retries, p.Backoff, p.MaxBackoff, true
+	opts := e.opts
+	if a.Retries != e.cfg.retries {
+		opts = &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: a.Retries + 1 + rescueBudget}
+	}
+	return a, opts
 }
 
 // deliver completes the call waiting for job id, if any.
@@ -102,11 +146,11 @@ func (e *Executor) deliver(id int64, o outcome) {
 // deliverLocal is worker.local: the worker of this process has just run job
 // id to its end. When this executor submitted it, the call completes now,
 // or as soon as its insert returns (a short job can end before that).
-func (e *Executor) deliverLocal(id int64, from string, res []byte, err error) {
+func (e *Executor) deliverLocal(id int64, from string, o outcome) {
 	if from != e.name {
 		return
 	}
-	o := outcome{res: res, err: err, at: time.Now()}
+	o.at = time.Now()
 	e.mu.Lock()
 	c, ok := e.pending[id]
 	if ok {
@@ -120,7 +164,7 @@ func (e *Executor) deliverLocal(id int64, from string, res []byte, err error) {
 
 func (c *call) complete(o outcome) {
 	if c != nil {
-		c.res, c.err = o.res, o.err
+		c.res, c.err, c.retried, c.timedOut = o.res, o.err, o.retried, o.timedOut
 		close(c.done)
 	}
 }

@@ -77,7 +77,7 @@ func (e *Executor) takeBatch() []*call {
 func (e *Executor) insertBatch(batch []*call) error {
 	params := make([]river.InsertManyParams, len(batch))
 	for i, c := range batch {
-		params[i] = river.InsertManyParams{Args: c.args, InsertOpts: e.opts}
+		params[i] = river.InsertManyParams{Args: c.args, InsertOpts: c.opts}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), insertTimeout)
 	defer cancel()
@@ -93,7 +93,7 @@ func (e *Executor) insertBatch(batch []*call) error {
 		c.state = inserted
 		if o, ok := e.early[c.id]; ok {
 			delete(e.early, c.id)
-			c.res, c.err = o.res, o.err
+			c.res, c.err, c.retried, c.timedOut = o.res, o.err, o.retried, o.timedOut
 			done = append(done, c)
 			continue
 		}
@@ -240,8 +240,8 @@ func (e *Executor) collectOnce() (int, error) {
 		return 0, err
 	}
 	for _, row := range res.Jobs {
-		j := jobOf(row)
-		e.deliver(row.ID, outcome{res: j.Result, err: j.Err})
+		j, out := readRow(row)
+		e.deliver(row.ID, outcome{res: j.Result, err: j.Err, retried: out.Retried, timedOut: out.TimedOut})
 	}
 	return len(res.Jobs), nil
 }

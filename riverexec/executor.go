@@ -17,6 +17,7 @@ import (
 	"github.com/execkit/execkit/internal/xrun"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 const (
@@ -77,6 +78,7 @@ type Executor struct {
 // A call is one invocation on its way through the database.
 type call struct {
 	args      callArgs
+	opts      *river.InsertOpts
 	state     callState // guarded by Executor.mu
 	id        int64
 	inserted  chan struct{} // closed once the insert succeeded (id set) or failed (insertErr set)
@@ -84,6 +86,9 @@ type call struct {
 	done      chan struct{} // closed once res or err is set
 	res       []byte
 	err       error
+	// retried and timedOut count the job's retries and timeouts, for
+	// Stats, once done.
+	retried, timedOut int
 }
 
 type callState uint8
@@ -107,7 +112,8 @@ const (
 //
 // New returns an error for a bad option or when River's tables cannot be
 // read. An executor that runs workers starts River's goroutines, which idle
-// until jobs arrive; a submitting one starts two of its own (the inserter
+// until jobs arrive, and on PostgreSQL one of its own that wakes the
+// workers for retries; a submitting one starts two of its own (the inserter
 // and the result collector).
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, error) {
 	if pool == nil {
@@ -165,7 +171,7 @@ func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
 		Schema:               cfg.schema,
 	}
 	if cfg.work {
-		w := &worker{}
+		w := &worker{scope: &e.counters.Scope}
 		if cfg.submit {
 			w.local = e.deliverLocal
 		}
@@ -187,14 +193,19 @@ func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
 	if cfg.maxPending > 0 {
 		e.slots = make(chan struct{}, cfg.maxPending)
 	}
-	// The scope: the policies of the Funcs this executor submits run here,
-	// around each job, and count their retries and timeouts in e's Stats.
+	// The scope: its rate limiters serve this executor's worker; its
+	// counters take the retries and timeouts of the jobs e submitted.
 	e.base, e.giveUp = context.WithCancel(xrun.WithScope(context.Background(), &e.counters.Scope))
 	if cfg.work {
 		// Start's ctx would stop River when cancelled: Shutdown does that.
 		if err := client.Start(context.WithoutCancel(ctx)); err != nil {
 			e.giveUp()
 			return nil, fmt.Errorf("riverexec: starting River: %w", err)
+		}
+		if db.fetchPoll() == 0 { // workers wait for notices (PostgreSQL)
+			events, unsubscribe := client.Subscribe(river.EventKindJobFailed)
+			e.loops.Add(1)
+			go e.wakeRetries(events, unsubscribe)
 		}
 	}
 	if cfg.submit {
@@ -264,12 +275,11 @@ func (e *Executor) release() {
 // run runs one admitted task through the database and reports its outcome.
 func (e *Executor) run(t driver.Portable) {
 	started := false
-	err := driver.RunVia(e.base, t, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+	// The Func's policy applies on the worker, to the job's attempts.
+	err := driver.RunViaOnce(e.base, t, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
 		return e.invoke(ctx, name, payload, func() {
-			if !started { // a Retry policy inserts a job per attempt: one task
-				started = true
-				e.counters.Start()
-			}
+			started = true
+			e.counters.Start()
 		})
 	})
 	if started {
@@ -291,9 +301,10 @@ func (e *Executor) run(t driver.Portable) {
 
 // An outcome is a job's final result or error.
 type outcome struct {
-	res []byte
-	err error
-	at  time.Time // when the worker had it (early outcomes)
+	res               []byte
+	err               error
+	retried, timedOut int       // output.Retried and TimedOut
+	at                time.Time // when the worker had it (early outcomes)
 }
 
 func randomName() string {
@@ -372,8 +383,10 @@ func (e *Executor) close() {
 // Stats returns the executor's counters: Submitted counts admitted tasks,
 // Queued those not inserted yet, Running those inserted whose result has
 // not come back (waiting for a worker or running on one), then Succeeded,
-// Failed and Panicked by outcome. Jobs this process's worker runs for other
-// submitters are not counted. Safe for concurrent use, after Shutdown too.
+// Failed and Panicked by outcome; Retries and Timeouts count the retried
+// and timed-out attempts of those tasks' jobs, read from the job when its
+// outcome arrives. Jobs this process's worker runs for other submitters (or
+// for Enqueue) are not counted. Safe for concurrent use, after Shutdown too.
 func (e *Executor) Stats() execkit.Stats {
 	if e == nil {
 		return execkit.Stats{}
@@ -385,5 +398,47 @@ func signal(ch chan struct{}) {
 	select {
 	case ch <- struct{}{}:
 	default:
+	}
+}
+
+// wakeRetries notifies the queue's workers of the failed jobs of this
+// worker that River has made available again for a retry due soon, until
+// stop: River notifies the workers of new jobs but not of retries, which
+// would otherwise wait for their next fetch poll (a second). Failures that
+// arrive together share one notice.
+func (e *Executor) wakeRetries(events <-chan *river.Event, unsubscribe func()) {
+	defer e.loops.Done()
+	defer unsubscribe()
+	retry := func(ev *river.Event) bool {
+		return ev.Job != nil && ev.Job.State == rivertype.JobStateAvailable && ev.Job.Queue == e.cfg.queue
+	}
+	for {
+		var ev *river.Event
+		select {
+		case ev = <-events:
+		case <-e.stop:
+			return
+		}
+		if ev == nil { // River's client stopped
+			return
+		}
+		due := retry(ev)
+	drain:
+		for {
+			select {
+			case ev = <-events:
+				if ev == nil {
+					break drain
+				}
+				due = due || retry(ev)
+			default:
+				break drain
+			}
+		}
+		if due {
+			ctx, cancel := context.WithTimeout(context.Background(), insertTimeout)
+			e.notifyInsert(ctx)
+			cancel()
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/xrun"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
@@ -19,13 +20,24 @@ import (
 // worker runs every registration.
 const Kind = "execkit_call"
 
-// callArgs are a job's arguments: a call of a registered function, and the
-// retry policy of the executor that submitted it.
+// callArgs are a job's arguments: a call of a registered function, its
+// retry budget, and the deadline of the call.
 type callArgs struct {
 	Func    string `json:"func"`
 	Payload []byte `json:"payload,omitempty"` // the argument, encoded by the Func's codec
-	Retries int    `json:"retries,omitempty"`
-	Backoff int64  `json:"backoff_ms,omitempty"`
+	// Retries is how many times a failed attempt runs again: the Func's
+	// Retry when it declared one (FuncRetry), else the submitting
+	// executor's Retries. Backoff is the first retry's wait (FuncRetry:
+	// its ceiling, with full jitter up to MaxBackoff; else doubled for
+	// each later retry up to maxBackoff).
+	Retries    int           `json:"retries,omitempty"`
+	Backoff    time.Duration `json:"backoff_ns,omitempty"`
+	MaxBackoff time.Duration `json:"max_backoff_ns,omitempty"`
+	FuncRetry  bool          `json:"func_retry,omitempty"`
+	// Deadline is the deadline of the call's ctx, in Unix nanoseconds (0:
+	// none): the worker runs the task under it, and a job that starts
+	// after it fails without running.
+	Deadline int64 `json:"deadline_ns,omitempty"`
 	// From names the executor that submitted the call and waits for it
 	// (empty for Enqueue), so that a worker in the same process can hand
 	// it the outcome directly.
@@ -40,8 +52,10 @@ type callArgs struct {
 
 // jobFormat is the format of callArgs and of the payloads they carry.
 // 1: arguments and results in execkit's codecs of 2026 (integers as
-// varints), with Format and Registry.
-const jobFormat = 1
+// varints), with Format and Registry. 2: the Func's policy applies on the
+// worker (the retry budget and backoff in the args, in nanoseconds), and
+// the call's deadline travels.
+const jobFormat = 2
 
 func (callArgs) Kind() string { return Kind }
 
@@ -61,6 +75,11 @@ type output struct {
 	// Refused marks a job the worker would not run: its format or
 	// registry differs (ErrIncompatible).
 	Refused bool `json:"refused,omitempty"`
+	// Retried counts the job's attempts that failed and were retried
+	// (not those its worker died under), TimedOut those that passed the
+	// Func's TimeLimit: the submitter adds them to its Stats.
+	Retried  int `json:"retried,omitempty"`
+	TimedOut int `json:"timed_out,omitempty"`
 }
 
 // River records these texts in a job's errors; they are not the task's.
@@ -70,55 +89,104 @@ const (
 	maxBackoff      = time.Hour
 )
 
-// worker is the River worker of Kind: it runs the named registration.
+// worker is the River worker of Kind: it runs the named registration,
+// one attempt per River attempt, under the Func's time limit and rate
+// limit.
 type worker struct {
 	river.WorkerDefaults[callArgs]
+	// scope holds the executor's rate limiters (one per function).
+	scope *xrun.Scope
 	// local, when set, hands a final outcome straight to this process's
 	// submitter, which may be waiting for the job: River records
 	// completions in batches (every 250ms when few), and the submitter
 	// would otherwise wait for that and for its next poll.
-	local func(id int64, from string, res []byte, err error)
+	local func(id int64, from string, o outcome)
 }
 
 func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
-	if err := compatible(job.Args); err != nil {
+	a := job.Args
+	if err := compatible(a); err != nil {
 		return w.fail(ctx, job, output{Error: err.Error(), Refused: true}, err)
 	}
-	res, err := driver.Invoke(ctx, job.Args.Func, job.Args.Payload)
+	out := output{Retried: failures(job.Errors), TimedOut: timeouts(job.Errors)}
+	run := ctx // the attempt's ctx: River's, under the call's deadline
+	if a.Deadline != 0 {
+		dl := time.Unix(0, a.Deadline)
+		if !time.Now().Before(dl) {
+			err := fmt.Errorf("riverexec: job %d (%s) attempt %d not started: the call's deadline %s passed: %w", job.ID, a.Func, job.Attempt, dl.UTC().Format(time.RFC3339Nano), context.DeadlineExceeded)
+			out.Error, out.Remote = err.Error(), driver.EncodeError(a.Func, err)
+			return w.fail(ctx, job, out, err)
+		}
+		var cancel context.CancelFunc
+		run, cancel = context.WithDeadline(ctx, dl)
+		defer cancel()
+	}
+	if w.scope != nil {
+		run = xrun.WithScope(run, w.scope)
+	}
+	res, err := driver.InvokeAttempt(run, a.Func, a.Payload)
 	if err == nil {
-		if err := river.RecordOutput(ctx, output{Result: res}); err != nil { // too large
-			return w.fail(ctx, job, output{Error: fmt.Sprintf("riverexec: recording the result of %q: %v", job.Args.Func, err)}, err)
+		out.Result = res
+		if err := river.RecordOutput(ctx, out); err != nil { // too large
+			out.Result, out.Error = nil, fmt.Sprintf("riverexec: recording the result of %q: %v", a.Func, err)
+			return w.fail(ctx, job, out, err)
 		}
 		if w.local != nil {
-			w.local(job.ID, job.Args.From, res, nil)
+			w.local(job.ID, a.From, outcome{res: res, retried: out.Retried, timedOut: out.TimedOut})
 		}
 		return nil
 	}
-	final := isPermanent(err)
-	if p, ok := err.(*permanent); ok { // the task's own error goes to the submitter
-		err = p.err
+	if errors.Is(err, execkit.ErrTimeLimit) {
+		out.TimedOut++
 	}
-	out := output{Error: err.Error()}
+	final := isPermanent(err)
 	var pe *execkit.PanicError
-	if errors.As(err, &pe) {
-		out.Panic, out.Stack = fmt.Sprint(pe.Value), string(pe.Stack)
-	} else {
-		out.Remote = driver.EncodeError(job.Args.Func, err)
+	switch {
+	case errors.As(err, &pe):
+		out.Error, out.Panic, out.Stack = err.Error(), fmt.Sprint(pe.Value), string(pe.Stack)
+	case ctx.Err() == nil && run.Err() != nil && !errors.Is(err, context.DeadlineExceeded):
+		// The call's deadline passed: that is the error, whatever the
+		// task made of it.
+		err = fmt.Errorf("riverexec: job %d (%s): the call's deadline passed: %w (the task returned: %w)", job.ID, a.Func, context.DeadlineExceeded, err)
+		out.Error, out.Remote = err.Error(), driver.EncodeError(a.Func, err)
+	default:
+		out.Error, out.Remote = encodeError(a.Func, err)
 	}
 	switch {
 	case errors.Is(context.Cause(ctx), river.ErrJobCancelledRemotely):
 		// Revoked: River cancels the job whatever we return.
 	case ctx.Err() != nil:
-		// The worker is stopping (or a deadline passed): not the task's
+		// The worker is stopping (or RescueAfter passed): not the task's
 		// failure, so River runs it again, here or elsewhere.
 		_ = river.RecordOutput(ctx, out)
 		return fmt.Errorf("%s%w", interruptedText, err)
-	case errors.Is(err, execkit.ErrNotRegistered), errors.Is(err, execkit.ErrPayload), final,
-		failures(job.Errors)+1 > job.Args.Retries:
+	case run.Err() != nil && !errors.Is(err, execkit.ErrTimeLimit), // the call's deadline passed
+		errors.Is(err, execkit.ErrNotRegistered), errors.Is(err, execkit.ErrPayload), final,
+		pe != nil && a.FuncRetry, // a panic is not retried by a Func's Retry, as on every executor
+		failures(job.Errors)+1 > a.Retries:
 		return w.fail(ctx, job, out, err)
 	}
 	_ = river.RecordOutput(ctx, out)
 	return err
+}
+
+// encodeError returns the text and the encoding (driver.EncodeError) of a
+// task's error; an error marked Permanent keeps the text and type of the
+// task's own error and matches execkit.ErrPermanent, so the submitter can
+// tell the failure was final.
+func encodeError(fn string, err error) (string, []byte) {
+	p, ok := err.(*permanent)
+	if !ok {
+		return err.Error(), driver.EncodeError(fn, err)
+	}
+	re, ok := driver.DecodeError(fn, driver.EncodeError(fn, p.err)).(*execkit.RemoteError)
+	if !ok {
+		return p.err.Error(), driver.EncodeError(fn, p)
+	}
+	if !errors.Is(re, execkit.ErrPermanent) {
+		re.Sentinels = append(re.Sentinels, execkit.ErrPermanent)
+	}
+	return p.err.Error(), driver.EncodeError(fn, re)
 }
 
 // compatible returns an error wrapping ErrIncompatible when this worker
@@ -146,14 +214,21 @@ type permanent struct{ err error }
 func (p *permanent) Error() string { return p.err.Error() }
 func (p *permanent) Unwrap() error { return p.err }
 
+// Is makes a Permanent error match execkit.ErrPermanent, the mark every
+// executor's retries honour.
+func (p *permanent) Is(target error) bool { return target == execkit.ErrPermanent }
+
 // Permanent marks err as final: a task that returns it (or an error
-// wrapping it) fails at once, whatever [Retries] allows, as Celery's
-// Reject(requeue=False) or an exception outside autoretry_for. Use it for
-// errors that another attempt cannot fix: bad input, a missing record. The
-// submitter's error is the task's err as it would be without the mark.
-// Permanent(nil) is nil. An error wrapping [execkit.ErrPermanent] (the mark
-// a registered function's Retry policy honours on every executor) is final
-// too.
+// wrapping it) fails at once, whatever the Func's Retry or [Retries]
+// allows, as Celery's Reject(requeue=False) or an exception outside
+// autoretry_for. Use it for errors that another attempt cannot fix: bad
+// input, a missing record. The mark is [execkit.ErrPermanent]'s:
+// errors.Is(Permanent(err), execkit.ErrPermanent) holds, so the retries of
+// every executor honour it, and it travels back: the submitter's error (a
+// Future's, Map's, or Lookup's Job.Err) has the text and type name of err
+// and matches execkit.ErrPermanent, so the caller can tell the failure was
+// final. Permanent(nil) is nil. An error wrapping execkit.ErrPermanent
+// directly is final too.
 func Permanent(err error) error {
 	if err == nil {
 		return nil
@@ -161,10 +236,7 @@ func Permanent(err error) error {
 	return &permanent{err}
 }
 
-func isPermanent(err error) bool {
-	var p *permanent
-	return errors.As(err, &p) || errors.Is(err, execkit.ErrPermanent)
-}
+func isPermanent(err error) bool { return errors.Is(err, execkit.ErrPermanent) }
 
 // fail ends the job for good: River's way is to cancel it, so the output
 // says Final to tell FAILURE from REVOKED.
@@ -172,18 +244,26 @@ func (w *worker) fail(ctx context.Context, job *river.Job[callArgs], out output,
 	out.Final = true
 	_ = river.RecordOutput(ctx, out)
 	if w.local != nil {
-		w.local(job.ID, job.Args.From, nil, out.failure(job.ID, job.Args.Func, job.Attempt))
+		w.local(job.ID, job.Args.From, outcome{err: out.failure(job.ID, job.Args.Func, job.Attempt), retried: out.Retried, timedOut: out.TimedOut})
 	}
 	return river.JobCancel(err)
 }
 
-// NextRetry applies the submitter's backoff; River's rescuer uses it too.
+// NextRetry is when a failed job runs again: under a Func's Retry, after a
+// random wait up to its backoff doubled per retry (full jitter, as every
+// executor waits); under the executor's Retries, after its backoff doubled
+// per retry. River's rescuer uses it too.
 func (w *worker) NextRetry(job *river.Job[callArgs]) time.Time {
-	d := time.Duration(job.Args.Backoff) * time.Millisecond
+	a := job.Args
+	k := failures(job.Errors) + 1 // the retry to come
+	if a.FuncRetry {
+		return time.Now().Add(driver.Policy{Backoff: a.Backoff, MaxBackoff: a.MaxBackoff}.Delay(k))
+	}
+	d := a.Backoff
 	if d <= 0 {
 		d = defaultBackoff
 	}
-	for range min(failures(job.Errors), 20) {
+	for range min(k-1, 20) {
 		d *= 2
 	}
 	return time.Now().Add(min(d, maxBackoff))
@@ -194,6 +274,18 @@ func failures(errs []rivertype.AttemptError) int {
 	n := 0
 	for _, e := range errs {
 		if e.Error != rescuedText && !strings.HasPrefix(e.Error, interruptedText) {
+			n++
+		}
+	}
+	return n
+}
+
+// timeouts counts the attempts that passed the Func's TimeLimit: River
+// recorded their error, which wraps execkit.ErrTimeLimit.
+func timeouts(errs []rivertype.AttemptError) int {
+	n := 0
+	for _, e := range errs {
+		if strings.HasPrefix(e.Error, execkit.ErrTimeLimit.Error()) {
 			n++
 		}
 	}
@@ -305,6 +397,12 @@ func (out output) failure(id int64, fn string, attempts int) *JobError {
 
 // jobOf reads a River row.
 func jobOf(row *rivertype.JobRow) Job {
+	j, _ := readRow(row)
+	return j
+}
+
+// readRow reads a River row, and the output its worker recorded.
+func readRow(row *rivertype.JobRow) (Job, output) {
 	var args callArgs
 	_ = json.Unmarshal(row.EncodedArgs, &args)
 	var out output
@@ -341,5 +439,5 @@ func jobOf(row *rivertype.JobRow) Job {
 	default:
 		j.State = StateUnknown
 	}
-	return j
+	return j, out
 }

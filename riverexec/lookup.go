@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
@@ -78,8 +79,9 @@ func (e *Executor) enqueue(ctx context.Context, t execkit.Task, insert func(cont
 	default:
 	}
 	var id int64
-	err := p.RunVia(ctx, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
-		res, err := insert(ctx, []river.InsertManyParams{{Args: e.args(name, payload, ""), InsertOpts: e.opts}})
+	err := driver.RunViaOnce(ctx, p, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+		args, opts := e.args(name, payload, "", time.Time{}) // ctx bounds the insert: its deadline is not the job's
+		res, err := insert(ctx, []river.InsertManyParams{{Args: args, InsertOpts: opts}})
 		if err != nil {
 			if errors.Is(err, ErrTxType) {
 				return nil, err

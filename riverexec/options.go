@@ -114,12 +114,15 @@ func Schema(name string) Option { return optionFunc(func(c *config) { c.schema =
 
 // Retries makes a task that returns an error (or panics) run again, up to n
 // more times, the first retry after backoff and each later one after twice
-// the wait before it (at most an hour). Both travel with the job, so a
-// worker applies the policy of the executor that submitted it. The default
-// is no retry, Celery's default too: a task's error is final at once. A
-// retried task may have done part of its work before it failed, so make it
-// idempotent (see the package documentation). New returns an error for
-// n < 0 or backoff <= 0.
+// the wait before it (at most an hour). It is the default for the
+// registered functions that declare no [execkit.Retry]: a Func's own Retry
+// (Retry(0) too) wins for that function, with its own backoff, and does not
+// retry panics (see the package documentation's Task policies). Both travel
+// with the job, so a worker applies the policy of the executor that
+// submitted it. The default is no retry, Celery's default too: a task's
+// error is final at once. A retried task may have done part of its work
+// before it failed, so make it idempotent (see the package documentation).
+// New returns an error for n < 0 or backoff <= 0.
 func Retries(n int, backoff time.Duration) Option {
 	return optionFunc(func(c *config) { c.retries, c.backoff = n, backoff })
 }

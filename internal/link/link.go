@@ -7,7 +7,12 @@
 // functions of this package, called directly by all of them.
 package link
 
-import "context"
+import (
+	"context"
+	"time"
+
+	"golang.org/x/time/rate"
+)
 
 // Task is execkit.Task's method set: an execkit.Task is assignable to it and
 // back.
@@ -31,7 +36,27 @@ var (
 	// []In as items, and DecodeBatch returns a []Out.
 	EncodeBatch func(f, items any) ([]byte, error)
 	DecodeBatch func(f any, data []byte) (any, error)
+
+	// Set by package execkit's policy.go.
+	PolicyOf      func(name string) (Policy, bool)
+	InvokeAttempt func(ctx context.Context, name string, payload []byte) ([]byte, error)
+	// Backoff is the wait before retry k (from 1) with full jitter.
+	Backoff func(backoff, maxBackoff time.Duration, k int) time.Duration
 )
+
+// Policy is driver.Policy, field for field (driver converts it).
+type Policy struct {
+	TimeLimit           time.Duration
+	Retry               bool
+	Retries             int
+	Backoff, MaxBackoff time.Duration
+	RateLimit           rate.Limit
+}
+
+// OnceKey is the context key under which driver.RunViaOnce marks a call
+// whose policy the executor applies where the call runs: a Func's task
+// then calls its invoker once, without the policy around it.
+type OnceKey struct{}
 
 // ScopeKey is the context key under which an executor's base context
 // carries its Scope.

@@ -1,0 +1,107 @@
+package driver_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
+	"golang.org/x/time/rate"
+)
+
+var (
+	// slowRuns counts the runs of slow; failRuns those of alwaysFails.
+	slowRuns, failRuns atomic.Int64
+
+	// slow ignores its ctx: only the time limit's error stops its call.
+	slow = execkit.Register("driver_test.slow", func(_ context.Context, d time.Duration) (string, error) {
+		slowRuns.Add(1)
+		time.Sleep(d)
+		return "late", nil
+	}, execkit.TimeLimit(10*time.Millisecond), execkit.RateLimit("100/s"))
+
+	alwaysFails = execkit.Register("driver_test.alwaysFails", func(context.Context, int) (int, error) {
+		failRuns.Add(1)
+		return 0, errors.New("driver_test: fails")
+	}, execkit.Retry(2, 5*time.Millisecond, 40*time.Millisecond))
+
+	// retryZero declares Retry(0): no retries, whatever the executor's default.
+	retryZero = execkit.Register("driver_test.retryZero", func(context.Context, int) (int, error) { return 0, nil }, execkit.Retry(0))
+)
+
+func TestPolicyOf(t *testing.T) {
+	tests := []struct {
+		name string
+		want driver.Policy
+		ok   bool
+	}{
+		{slow.Name(), driver.Policy{TimeLimit: 10 * time.Millisecond, RateLimit: rate.Limit(100)}, true},
+		{alwaysFails.Name(), driver.Policy{Retry: true, Retries: 2, Backoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond}, true},
+		{retryZero.Name(), driver.Policy{Retry: true, Backoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second}, true},
+		{greet.Name(), driver.Policy{}, false},
+		{"driver_test.none", driver.Policy{}, false},
+	}
+	for _, tt := range tests {
+		if got, ok := driver.PolicyOf(tt.name); got != tt.want || ok != tt.ok {
+			t.Errorf("PolicyOf(%q) = %+v, %v; want %+v, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestPolicyDelay(t *testing.T) {
+	p := driver.Policy{Backoff: 4 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}
+	for k, ceiling := range map[int]time.Duration{1: 4 * time.Millisecond, 2: 8 * time.Millisecond, 3: 10 * time.Millisecond, 40: 10 * time.Millisecond} {
+		for range 1000 {
+			if d := p.Delay(k); d < 0 || d > ceiling {
+				t.Fatalf("Delay(%d) = %v; want it in [0, %v]", k, d, ceiling)
+			}
+		}
+	}
+	if d := (driver.Policy{}).Delay(1); d != 0 {
+		t.Errorf("zero Policy: Delay(1) = %v; want 0", d)
+	}
+}
+
+// TestInvokeAttempt: one attempt, under the time limit (the late result
+// discarded), and never retried.
+func TestInvokeAttempt(t *testing.T) {
+	ctx := context.Background()
+	payload, err := slow.Codec().Marshal(300 * time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := driver.InvokeAttempt(ctx, slow.Name(), payload)
+	if res != nil || !errors.Is(err, execkit.ErrTimeLimit) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("InvokeAttempt past the time limit = %q, %v; want nil, an error wrapping ErrTimeLimit", res, err)
+	}
+	before := failRuns.Load()
+	payload, _ = alwaysFails.Codec().Marshal(1)
+	if _, err := driver.InvokeAttempt(ctx, alwaysFails.Name(), payload); err == nil || failRuns.Load()-before != 1 {
+		t.Errorf("InvokeAttempt of a failing function with Retry(2) = %v after %d runs; want its error after 1", err, failRuns.Load()-before)
+	}
+	if _, err := driver.InvokeAttempt(ctx, "driver_test.none", nil); !errors.Is(err, execkit.ErrNotRegistered) {
+		t.Errorf("InvokeAttempt(unknown) = %v; want ErrNotRegistered", err)
+	}
+}
+
+// TestRunViaOnce: the invoker is called once, with no policy around it;
+// RunVia applies the Func's Retry on the sending side.
+func TestRunViaOnce(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		run   func(context.Context, driver.Portable, driver.Invoker) error
+		calls int
+	}{{"RunVia", driver.RunVia, 3}, {"RunViaOnce", driver.RunViaOnce, 1}} {
+		calls := 0
+		invoke := func(context.Context, string, []byte) ([]byte, error) {
+			calls++
+			return nil, errors.New("driver_test: the other side failed")
+		}
+		if err := tt.run(context.Background(), alwaysFails.Task(1).(driver.Portable), invoke); err == nil || calls != tt.calls {
+			t.Errorf("%s of a Retry(2) Func failing = %v after %d calls; want its error after %d", tt.name, err, calls, tt.calls)
+		}
+	}
+}
