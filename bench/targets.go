@@ -60,9 +60,9 @@ func Targets(rs []Result) []Target {
 	}
 	for _, s := range []string{StratSubprocess, StratSubprocessVarint} {
 		ts = append(ts,
-			ratioTarget("subprocess round trip vs the raw pipe floor", "roundtrip", s, "raw-pipe", "time", "<=", 2, rs),
+			ratioTarget("subprocess round trip vs the raw pipe floor", "roundtrip", s, "raw-pipe", "time", "<=", 1.5, rs),
 			ratioTarget("subprocess vs multiprocessing.Pool.apply_async (no-op, pipelined)", "noop", s, "py-mp-pool", "speedup", ">=", 20, rs),
-			ratioTarget("subprocess Map vs multiprocessing.Pool.map", "map", s, "py-mp-pool", "speedup", ">=", 2, rs),
+			ratioTarget("subprocess Map vs multiprocessing.Pool.map", "map", s, "py-mp-pool", "speedup", ">=", 5, rs),
 		)
 	}
 	ts = append(ts, memTarget(rs),
