@@ -157,7 +157,12 @@ func TestPolicyOnWorker(t *testing.T) {
 		if !errors.Is(err, execkit.ErrTimeLimit) || !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &je) || je.Attempts != 6 {
 			t.Errorf("Wait = %v; want a *JobError after 6 attempts (Retries(5)) wrapping ErrTimeLimit and DeadlineExceeded", err)
 		}
+		// A Future gets its outcome a moment before the executor counts
+		// the task finished: wait for the count.
 		s := ex.Stats()
+		for end := time.Now().Add(10 * time.Second); s.Running != 0 && time.Now().Before(end); s = ex.Stats() {
+			time.Sleep(time.Millisecond)
+		}
 		if s.Retries != 2+5 || s.Timeouts != 6 || s.Failed != 2 || s.Running != 0 || s.Submitted != 2 {
 			t.Errorf("Stats = %+v; want Submitted 2, Failed 2, Running 0, Retries 7, Timeouts 6", s)
 		}
