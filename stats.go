@@ -3,7 +3,9 @@ package execkit
 // Stats is a snapshot of an executor's counters. Executors report the ones
 // their strategy can know; the rest stay zero, as each executor's Stats
 // method documents. Counts are cumulative since the executor was created,
-// except Queued and Running, which are current.
+// except Queued and Running, which are current. A task's outcome reaches
+// its Future (or the error handler) a moment before its executor counts it
+// finished, so right after Wait returns, Stats may still show it Running.
 type Stats struct {
 	Submitted int64 // tasks admitted by Submit
 	Queued    int64 // admitted, not started yet
