@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/execkit/execkit/internal/link"
@@ -186,8 +187,15 @@ func scopeOf(ctx context.Context) link.Scope {
 
 // runPolicy calls fn under p: a token, then attempts under the time limit,
 // retried with backoff. key names the function in the executor's scope.
-func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, fn func(context.Context) (Out, error)) (out Out, err error) {
+// With crossing, fn sends the call to where it runs: if the executor's
+// scope starts the clock itself (link.StartsClock), each attempt's time
+// limit is armed by the start hook it finds in the attempt's ctx.
+func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, crossing bool, fn func(context.Context) (Out, error)) (out Out, err error) {
 	sc := scopeOf(ctx)
+	fromStart := false
+	if cs, ok := sc.(link.StartsClock); ok && crossing {
+		fromStart = cs.StartsClock()
+	}
 	for attempt := 0; ; attempt++ {
 		if p.limit != 0 {
 			if err := p.limiter(sc, key).Wait(ctx); err != nil {
@@ -195,7 +203,7 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, fn
 				return zero, err
 			}
 		}
-		out, err = attemptOnce(ctx, p, name, fn)
+		out, err = attemptOnce(ctx, p, name, fromStart, fn)
 		if err != nil && errors.Is(err, ErrTimeLimit) && sc != nil {
 			sc.CountTimeout()
 		}
@@ -227,10 +235,17 @@ func backoffDelay(backoff, maxBackoff time.Duration, k int) time.Duration {
 	return rand.N(ceiling + 1)
 }
 
-// attemptOnce runs fn once under p's time limit, recovering a panic.
-func attemptOnce[Out any](ctx context.Context, p *policy, name string, fn func(context.Context) (Out, error)) (out Out, err error) {
+// attemptOnce runs fn once under p's time limit, recovering a panic. The
+// limit runs from now, or, with fromStart, from when the executor calls the
+// start hook it finds in fn's ctx (link.StartKey).
+func attemptOnce[Out any](ctx context.Context, p *policy, name string, fromStart bool, fn func(context.Context) (Out, error)) (out Out, err error) {
 	actx := ctx
-	if p.timeLimit > 0 {
+	switch {
+	case p.timeLimit > 0 && fromStart:
+		var stop func()
+		actx, stop = startClock(ctx, p.timeLimit)
+		defer stop()
+	case p.timeLimit > 0:
 		var cancel context.CancelFunc
 		actx, cancel = context.WithTimeoutCause(ctx, p.timeLimit, ErrTimeLimit)
 		defer cancel()
@@ -245,6 +260,34 @@ func attemptOnce[Out any](ctx context.Context, p *policy, name string, fn func(c
 		}
 	}()
 	return fn(actx)
+}
+
+// startClock returns a ctx that is cancelled with cause ErrTimeLimit d
+// after the start hook it carries (link.StartKey) is first called, and
+// stop, which ends it; the hook does nothing once stop was called.
+func startClock(ctx context.Context, d time.Duration) (actx context.Context, stop func()) {
+	actx, cancel := context.WithCancelCause(ctx)
+	var (
+		mu      sync.Mutex
+		timer   *time.Timer
+		stopped bool
+	)
+	start := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if timer == nil && !stopped {
+			timer = time.AfterFunc(d, func() { cancel(ErrTimeLimit) })
+		}
+	}
+	return context.WithValue(actx, link.StartKey{}, start), func() {
+		mu.Lock()
+		stopped = true
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel(nil)
+	}
 }
 
 // The policy's mechanisms for executors that carry a call's retries
@@ -303,5 +346,5 @@ func invokeAttempt(ctx context.Context, name string, payload []byte) ([]byte, er
 			return nil, err
 		}
 	}
-	return attemptOnce(ctx, p, name, func(ctx context.Context) ([]byte, error) { return e.invoke(ctx, payload) })
+	return attemptOnce(ctx, p, name, false, func(ctx context.Context) ([]byte, error) { return e.invoke(ctx, payload) })
 }
