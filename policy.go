@@ -61,10 +61,11 @@ func (o timeLimitOption) apply(c *registerConfig) {
 // wrapping [ErrTimeLimit], even if the function, ignoring its ctx, returns
 // later with a result (which is discarded). In-process executors can only
 // cancel the ctx (cooperative); subprocess.Pool also kills a worker whose
-// function does not return within a grace period after that (hard), and
-// times the limit on the pool's side, from when the attempt is sent:
-// waiting for a free or respawned worker counts toward it. A timed-out
-// attempt is retried like any other failure when [Retry] allows.
+// function does not return within a grace period after that (hard). Every
+// executor times the limit from when the attempt starts running: waiting
+// for a free or respawned worker, or in a queue, does not count toward it.
+// A timed-out attempt is retried like any other failure when [Retry]
+// allows.
 // Register panics when d <= 0.
 func TimeLimit(d time.Duration) RegisterOption { return timeLimitOption(d) }
 
