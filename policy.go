@@ -243,9 +243,9 @@ func attemptOnce[Out any](ctx context.Context, p *policy, name string, fromStart
 	actx := ctx
 	switch {
 	case p.timeLimit > 0 && fromStart:
-		var stop func()
-		actx, stop = startClock(ctx, p.timeLimit)
-		defer stop()
+		var c *clock
+		actx, c = startClock(ctx, p.timeLimit)
+		defer c.stop()
 	case p.timeLimit > 0:
 		var cancel context.CancelFunc
 		actx, cancel = context.WithTimeoutCause(ctx, p.timeLimit, ErrTimeLimit)
@@ -264,31 +264,41 @@ func attemptOnce[Out any](ctx context.Context, p *policy, name string, fromStart
 }
 
 // startClock returns a ctx that is cancelled with cause ErrTimeLimit d
-// after the start hook it carries (link.StartKey) is first called, and
-// stop, which ends it; the hook does nothing once stop was called.
-func startClock(ctx context.Context, d time.Duration) (actx context.Context, stop func()) {
-	actx, cancel := context.WithCancelCause(ctx)
-	var (
-		mu      sync.Mutex
-		timer   *time.Timer
-		stopped bool
-	)
-	start := func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if timer == nil && !stopped {
-			timer = time.AfterFunc(d, func() { cancel(ErrTimeLimit) })
-		}
+// after the start hook it carries (link.StartKey: the clock) is first
+// called, and the clock, whose stop ends it; the hook does nothing once
+// stop was called.
+func startClock(ctx context.Context, d time.Duration) (actx context.Context, c *clock) {
+	c = &clock{d: d}
+	actx, c.cancel = context.WithCancelCause(ctx)
+	return context.WithValue(actx, link.StartKey{}, link.Starter(c)), c
+}
+
+// clock is an attempt's time limit, armed when the call starts.
+type clock struct {
+	d       time.Duration
+	cancel  context.CancelCauseFunc
+	mu      sync.Mutex
+	timer   *time.Timer
+	stopped bool
+}
+
+// Start implements link.Starter.
+func (c *clock) Start() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timer == nil && !c.stopped {
+		c.timer = time.AfterFunc(c.d, func() { c.cancel(ErrTimeLimit) })
 	}
-	return context.WithValue(actx, link.StartKey{}, start), func() {
-		mu.Lock()
-		stopped = true
-		if timer != nil {
-			timer.Stop()
-		}
-		mu.Unlock()
-		cancel(nil)
+}
+
+func (c *clock) stop() {
+	c.mu.Lock()
+	c.stopped = true
+	if c.timer != nil {
+		c.timer.Stop()
 	}
+	c.mu.Unlock()
+	c.cancel(nil)
 }
 
 // The policy's mechanisms for executors that carry a call's retries

@@ -19,7 +19,7 @@ type call struct {
 	frame  []byte        // the encoded CALL frame
 	done   chan struct{} // closed when resolved
 	notify *mailbox      // if set, receives the call once resolved
-	start  func()        // if set, called (under Pool.mu) when a worker starts it: its TimeLimit runs from then
+	start  link.Starter  // if set, called (under Pool.mu) when a worker starts it: its TimeLimit runs from then
 
 	// Set before done is closed.
 	outs []outcome // one per argument, unless err is set

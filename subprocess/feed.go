@@ -135,7 +135,7 @@ func (p *Pool) sendLocked(w *worker, c *call) {
 // again (a call started, given back, and sent again) does nothing.
 func (w *worker) startedLocked() {
 	if len(w.sent) > 0 && w.sent[0].start != nil {
-		w.sent[0].start()
+		w.sent[0].start.Start()
 	}
 }
 

@@ -201,3 +201,35 @@ func TestRetryAfterKillRuns(t *testing.T) {
 		t.Errorf("Stats = %+v; want Timeouts 2, Retries 1", s)
 	}
 }
+
+// napSome takes 30ms on every 7th item, under a 100ms limit, watching its
+// ctx; the others return at once.
+var napSome = execkit.Register("test.policy.napsome", func(ctx context.Context, x int) (int, error) {
+	if x%7 == 0 {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(30 * time.Millisecond):
+		}
+	}
+	return x, nil
+}, execkit.TimeLimit(100*time.Millisecond))
+
+// TestFuncMapTimeLimitFromStart: Func.Map of 200 items on 2 workers sends
+// every item at once, prefetched behind running calls and taken back by
+// idle workers; the items wait about 450ms in all, and none times out.
+func TestFuncMapTimeLimitFromStart(t *testing.T) {
+	p := newPool(t, 2)
+	ctx := testContext(t)
+	items := make([]int, 200)
+	for i := range items {
+		items[i] = i
+	}
+	got, err := napSome.Map(ctx, p, items)
+	if err != nil || !slices.Equal(got, items) {
+		t.Fatalf("Map: %d results, %v; want all 200, nil", len(got), err)
+	}
+	if s := p.Stats(); s.Timeouts != 0 {
+		t.Errorf("Stats.Timeouts = %d; want 0", s.Timeouts)
+	}
+}

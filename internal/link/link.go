@@ -83,13 +83,16 @@ type StartsClock interface {
 }
 
 // StartKey is the context key under which an attempt's ctx carries its
-// start hook, a func() that arms the attempt's time limit; the executor
-// whose Scope says StartsClock calls it when the call starts running.
-// Calling it more than once, or after the attempt ended, does nothing.
+// start hook, which arms the attempt's time limit; the executor whose
+// Scope says StartsClock calls it when the call starts running.
 type StartKey struct{}
 
+// A Starter is a start hook. Calling Start more than once, or after the
+// attempt ended, does nothing; it never blocks.
+type Starter interface{ Start() }
+
 // StartHook returns the start hook ctx carries, or nil.
-func StartHook(ctx context.Context) func() {
-	f, _ := ctx.Value(StartKey{}).(func())
-	return f
+func StartHook(ctx context.Context) Starter {
+	s, _ := ctx.Value(StartKey{}).(Starter)
+	return s
 }
