@@ -56,7 +56,7 @@
 //	policy      Inline, pool, errgroup, fireforget     subprocess.Pool                       error / Stats
 //	TimeLimit   cooperative: the ctx is cancelled;    hard: ctx cancelled in the worker,    ErrTimeLimit (wraps
 //	            the call returns when fn does          killed after CancelGrace, respawned;  DeadlineExceeded) / Timeouts
-//	                                                   timed from when the attempt is sent
+//	                                                   timed from when the worker starts it
 //	Retry       in place, backoff with jitter          from the pool side, a new call each   last attempt's error / Retries
 //	RateLimit   a bucket per executor and function     the same, in the pool's process       ctx.Err() if it ends / -
 //	deadline    the caller's ctx deadline reaches the  carried in the CALL frame (Apply,     DeadlineExceeded / -

@@ -113,7 +113,7 @@ func (f *Func[In, Out]) callPolicy(ctx context.Context, in In) (Out, error) {
 	if f == nil || f.pol == nil {
 		return f.Call(ctx, in)
 	}
-	return runPolicy(ctx, f.pol, f.name, f, func(ctx context.Context) (Out, error) { return f.fn(ctx, in) })
+	return runPolicy(ctx, f.pol, f.name, f, false, func(ctx context.Context) (Out, error) { return f.fn(ctx, in) })
 }
 
 func (f *Func[In, Out]) invoke(ctx context.Context, payload []byte) (res []byte, err error) {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/execkit/execkit/internal/link"
@@ -60,10 +61,11 @@ func (o timeLimitOption) apply(c *registerConfig) {
 // wrapping [ErrTimeLimit], even if the function, ignoring its ctx, returns
 // later with a result (which is discarded). In-process executors can only
 // cancel the ctx (cooperative); subprocess.Pool also kills a worker whose
-// function does not return within a grace period after that (hard), and
-// times the limit on the pool's side, from when the attempt is sent:
-// waiting for a free or respawned worker counts toward it. A timed-out
-// attempt is retried like any other failure when [Retry] allows.
+// function does not return within a grace period after that (hard). Every
+// executor times the limit from when the attempt starts running: waiting
+// for a free or respawned worker, or in a queue, does not count toward it.
+// A timed-out attempt is retried like any other failure when [Retry]
+// allows.
 // Register panics when d <= 0.
 func TimeLimit(d time.Duration) RegisterOption { return timeLimitOption(d) }
 
@@ -186,8 +188,15 @@ func scopeOf(ctx context.Context) link.Scope {
 
 // runPolicy calls fn under p: a token, then attempts under the time limit,
 // retried with backoff. key names the function in the executor's scope.
-func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, fn func(context.Context) (Out, error)) (out Out, err error) {
+// With crossing, fn sends the call to where it runs: if the executor's
+// scope starts the clock itself (link.StartsClock), each attempt's time
+// limit is armed by the start hook it finds in the attempt's ctx.
+func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, crossing bool, fn func(context.Context) (Out, error)) (out Out, err error) {
 	sc := scopeOf(ctx)
+	fromStart := false
+	if cs, ok := sc.(link.StartsClock); ok && crossing {
+		fromStart = cs.StartsClock()
+	}
 	for attempt := 0; ; attempt++ {
 		if p.limit != 0 {
 			if err := p.limiter(sc, key).Wait(ctx); err != nil {
@@ -195,7 +204,7 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, fn
 				return zero, err
 			}
 		}
-		out, err = attemptOnce(ctx, p, name, fn)
+		out, err = attemptOnce(ctx, p, name, fromStart, fn)
 		if err != nil && errors.Is(err, ErrTimeLimit) && sc != nil {
 			sc.CountTimeout()
 		}
@@ -227,10 +236,17 @@ func backoffDelay(backoff, maxBackoff time.Duration, k int) time.Duration {
 	return rand.N(ceiling + 1)
 }
 
-// attemptOnce runs fn once under p's time limit, recovering a panic.
-func attemptOnce[Out any](ctx context.Context, p *policy, name string, fn func(context.Context) (Out, error)) (out Out, err error) {
+// attemptOnce runs fn once under p's time limit, recovering a panic. The
+// limit runs from now, or, with fromStart, from when the executor calls the
+// start hook it finds in fn's ctx (link.StartKey).
+func attemptOnce[Out any](ctx context.Context, p *policy, name string, fromStart bool, fn func(context.Context) (Out, error)) (out Out, err error) {
 	actx := ctx
-	if p.timeLimit > 0 {
+	switch {
+	case p.timeLimit > 0 && fromStart:
+		var c *clock
+		actx, c = startClock(ctx, p.timeLimit)
+		defer c.stop()
+	case p.timeLimit > 0:
 		var cancel context.CancelFunc
 		actx, cancel = context.WithTimeoutCause(ctx, p.timeLimit, ErrTimeLimit)
 		defer cancel()
@@ -245,6 +261,44 @@ func attemptOnce[Out any](ctx context.Context, p *policy, name string, fn func(c
 		}
 	}()
 	return fn(actx)
+}
+
+// startClock returns a ctx that is cancelled with cause ErrTimeLimit d
+// after the start hook it carries (link.StartKey: the clock) is first
+// called, and the clock, whose stop ends it; the hook does nothing once
+// stop was called.
+func startClock(ctx context.Context, d time.Duration) (actx context.Context, c *clock) {
+	c = &clock{d: d}
+	actx, c.cancel = context.WithCancelCause(ctx)
+	return context.WithValue(actx, link.StartKey{}, link.Starter(c)), c
+}
+
+// clock is an attempt's time limit, armed when the call starts.
+type clock struct {
+	d       time.Duration
+	cancel  context.CancelCauseFunc
+	mu      sync.Mutex
+	timer   *time.Timer
+	stopped bool
+}
+
+// Start implements link.Starter.
+func (c *clock) Start() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timer == nil && !c.stopped {
+		c.timer = time.AfterFunc(c.d, func() { c.cancel(ErrTimeLimit) })
+	}
+}
+
+func (c *clock) stop() {
+	c.mu.Lock()
+	c.stopped = true
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.mu.Unlock()
+	c.cancel(nil)
 }
 
 // The policy's mechanisms for executors that carry a call's retries
@@ -303,5 +357,5 @@ func invokeAttempt(ctx context.Context, name string, payload []byte) ([]byte, er
 			return nil, err
 		}
 	}
-	return attemptOnce(ctx, p, name, func(ctx context.Context) ([]byte, error) { return e.invoke(ctx, payload) })
+	return attemptOnce(ctx, p, name, false, func(ctx context.Context) ([]byte, error) { return e.invoke(ctx, payload) })
 }

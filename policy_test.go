@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/link"
+	"github.com/execkit/execkit/internal/xrun"
 	"golang.org/x/time/rate"
 )
 
@@ -159,6 +162,74 @@ func TestPolicyOptionsPanic(t *testing.T) {
 				}
 			}()
 			execkit.Register("test.policy.bad."+name, func(context.Context, int) (int, error) { return 0, nil }, opt)
+		})
+	}
+}
+
+// napPolicy sleeps n milliseconds under a 100ms limit, watching its ctx.
+var napPolicy = execkit.Register("test.policy.napstart", func(ctx context.Context, n int) (int, error) {
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(time.Duration(n) * time.Millisecond):
+		return n, nil
+	}
+}, execkit.TimeLimit(100*time.Millisecond))
+
+// TestTimeLimitFromStartHook: through an invoker of an executor whose
+// scope starts the clock itself (as subprocess.Pool's does), an attempt's
+// limit runs from the start hook, not from when the call is sent: a call
+// queued 500ms that then runs 50ms succeeds; one that runs 150ms after its
+// start fails with ErrTimeLimit, counted; one never started is not limited
+// by the policy.
+func TestTimeLimitFromStartHook(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		queued  time.Duration // before the hook is called
+		start   bool          // whether the invoker calls the hook
+		run     int           // the function's milliseconds
+		timeout bool
+	}{
+		{"queued long, runs within", 500 * time.Millisecond, true, 50, false},
+		{"runs past", 0, true, 150, true},
+		{"queued, runs past", 300 * time.Millisecond, true, 150, true},
+		{"never started", 0, false, 150, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				sc := &xrun.Scope{TimedFromStart: true}
+				ctx := xrun.WithScope(context.Background(), sc)
+				var startedAt time.Time
+				invoke := func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+					time.Sleep(tc.queued)
+					if ctx.Err() != nil {
+						t.Errorf("the attempt's ctx ended while queued: %v", context.Cause(ctx))
+					}
+					if tc.start {
+						startedAt = time.Now()
+						link.StartHook(ctx).Start()
+					}
+					return driver.Invoke(ctx, name, payload)
+				}
+				err := driver.RunVia(ctx, napPolicy.Task(tc.run).(driver.Portable), invoke)
+				if tc.timeout {
+					if !errors.Is(err, execkit.ErrTimeLimit) || !errors.Is(err, context.DeadlineExceeded) {
+						t.Fatalf("err = %v; want ErrTimeLimit and DeadlineExceeded", err)
+					}
+					if d := time.Since(startedAt); d != 100*time.Millisecond {
+						t.Errorf("failed %v after the start; want the 100ms limit", d)
+					}
+				} else if err != nil {
+					t.Fatalf("err = %v; want nil", err)
+				}
+				want := int64(0)
+				if tc.timeout {
+					want = 1
+				}
+				if got := sc.Timeouts(); got != want {
+					t.Errorf("Timeouts = %d; want %d", got, want)
+				}
+			})
 		})
 	}
 }

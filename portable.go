@@ -43,13 +43,14 @@ func (t *funcTask[In, Out]) RunVia(ctx context.Context, invoke invoker) error {
 
 // viaPolicy is via under f's policy: it applies here, on the side that
 // sends the call, so that a retry is a new call (to a new worker, if the
-// limit killed the last one) and the time limit bounds the call as a
-// whole.
+// limit killed the last one). The time limit bounds the call from when it
+// starts where it runs when the executor says it knows when that is (see
+// link.StartsClock), from when it is sent otherwise.
 func (t *funcTask[In, Out]) viaPolicy(ctx context.Context, invoke invoker) (Out, error) {
 	if t.f == nil || t.f.pol == nil || ctx.Value(link.OnceKey{}) != nil { // driver.RunViaOnce: the policy applies where the call runs
 		return t.via(ctx, invoke)
 	}
-	return runPolicy(ctx, t.f.pol, t.f.name, t.f, func(ctx context.Context) (Out, error) { return t.via(ctx, invoke) })
+	return runPolicy(ctx, t.f.pol, t.f.name, t.f, true, func(ctx context.Context) (Out, error) { return t.via(ctx, invoke) })
 }
 
 func (t *funcTask[In, Out]) via(ctx context.Context, invoke invoker) (Out, error) {

@@ -123,23 +123,20 @@ type guarantee struct {
 	//	cooperative: the ctx is cancelled; the call returns when fn does
 	//	hard: the ctx is cancelled; a worker whose fn ignores it is killed
 	//	      after its grace and respawned
-	//	revoked: the ctx is cancelled; a fn that ignores it runs on (until
-	//	      RescueAfter), and when the call returns is the executor's affair
 	timeLimit string
 	// retry is where an attempt is repeated.
 	retry string
 	// limitFrom is when an attempt's limit starts:
-	//	start: when the function is called
-	//	sent: when the attempt leaves the executor the call went through,
-	//	      so that waiting for a worker (a queue, a respawn, River's
-	//	      fetch) counts toward it
+	//	start: when the function starts running, wherever it runs; waiting
+	//	      for a worker (a queue, a respawn, River's fetch) does not
+	//	      count toward it
 	limitFrom string
 }
 
 var guarantees = map[string]guarantee{
 	"Inline, pool, errgroup, fireforget": {timeLimit: "cooperative", retry: "in place", limitFrom: "start"},
-	"subprocess":                         {timeLimit: "hard", retry: "from the pool's side, a new call each attempt", limitFrom: "sent"},
-	"riverexec":                          {timeLimit: "revoked", retry: "on the submitting executor", limitFrom: "sent"},
+	"subprocess":                         {timeLimit: "hard", retry: "from the pool's side, a new call each attempt", limitFrom: "start"},
+	"riverexec":                          {timeLimit: "cooperative", retry: "on the worker, as the job's River attempts", limitFrom: "start"},
 }
 
 // tableExecutor makes a fresh executor for one case and says how to read
@@ -198,11 +195,10 @@ func tableExecutors(db *testDB) []tableExecutor {
 		{"subprocess", "subprocess", func(t *testing.T) (execkit.Executor, func() execkit.Stats) {
 			// Under -race a process sleeps a second at exit; workers need not.
 			t.Setenv("GORACE", strings.TrimSpace("atexit_sleep_ms=0 "+os.Getenv("GORACE")))
-			// Three workers, one per attempt: the limit of an attempt
-			// counts the wait for a worker, and with one, each retry
-			// after a kill waits for the respawn, which takes longer
-			// than the limit (in every run on a loaded 2-core machine).
-			ex, err := subprocess.New(3, subprocess.CancelGrace(tableGrace))
+			// One worker: each retry after a kill waits for the respawn,
+			// which takes longer than the limit on a loaded machine, and
+			// must not count toward it (the limit runs from the start).
+			ex, err := subprocess.New(1, subprocess.CancelGrace(tableGrace))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -250,7 +246,7 @@ func TestPolicyTable(t *testing.T) {
 							t.Errorf("Stats().Timeouts grew by %d; want %d", d, r.timeouts)
 						}
 						if r.next {
-							checkNext(t, g, ex, dir)
+							checkNext(t, ex, dir)
 						}
 					})
 				}
@@ -286,39 +282,26 @@ func (r *tableRun) attempts() int { return lineCount(r.dir, "attempts.1") }
 // checkLimitFrom tells the timeouts of attempts that ran past their limit
 // (the function saw its ctx end, or was killed running) from those of
 // attempts that timed out before they got that far, still waiting for a
-// worker: only an executor whose limit starts when the attempt is sent has
-// those. On such an executor, a loaded machine makes an attempt of a quick
-// call time out, and the counts the table promises for a call that keeps
-// within its limit do not hold: the case is skipped, saying so.
+// worker: with every limit timed from the start (limitFrom), there are
+// none, however loaded the machine.
 func (r *tableRun) checkLimitFrom(timeouts int64) {
 	r.t.Helper()
-	started := lineCount(r.dir, "attempts.1")
-	ended := func() int { return lineCount(r.dir, "ended.1") }
-	if r.g.timeLimit == "revoked" { // attempts given up on may still be running
-		deadline := time.Now().Add(tableGuard + tableMargin)
-		for ended() < started && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
+	if r.g.limitFrom != "start" {
+		r.t.Fatalf("no expectation for a limit timed from %q", r.g.limitFrom)
 	}
-	killed := started - ended()
+	started := lineCount(r.dir, "attempts.1")
+	killed := started - lineCount(r.dir, "ended.1")
 	ranPast := int64(lineCount(r.dir, "overran.1") + killed)
 	var msg string
 	switch {
 	case timeouts > ranPast:
 		msg = fmt.Sprintf("%d of the call's %d timeouts were of attempts that never ran past the limit, waiting for a worker (%d started, %d ran past it or were killed, %v in all)", timeouts-ranPast, timeouts, started, ranPast, r.took)
 	case timeouts < ranPast:
-		// The worker's ctx ended at the deadline the attempt carried, and
-		// its result came back before the executor's own timer fired: the
-		// attempt's error is the worker's context.DeadlineExceeded, not
-		// ErrTimeLimit, and it is not counted.
-		msg = fmt.Sprintf("%d attempts ran past the limit or were killed, and the executor counted %d timeouts: the worker's result came back before the executor's timer fired (%v in all)", ranPast, timeouts, r.took)
+		msg = fmt.Sprintf("%d attempts ran past the limit or were killed, and the executor counted %d timeouts (%v in all)", ranPast, timeouts, r.took)
 	default:
 		return
 	}
-	if r.g.limitFrom == "sent" {
-		r.t.Skipf("the limit is timed on the executor the call went through, not where the function runs: %s", msg)
-	}
-	r.t.Fatalf("%s; want the limit timed where the function runs", msg)
+	r.t.Fatalf("%s; want one timeout per attempt that ran past its limit, timed from its start", msg)
 }
 
 var tableCases = []struct {
@@ -396,13 +379,6 @@ var tableCases = []struct {
 			if r.took < least || r.took > most {
 				r.t.Errorf("the call took %v; want between %v and %v (3 attempts of %v)", r.took, least, most, tableGuard)
 			}
-		case "revoked": // the attempts run on, and end by themselves
-			waitFor(r.t, "the busy function to run 3 times and finish", func() bool {
-				return lineCount(r.dir, "finished.1") == 3
-			})
-			if n := r.attempts(); n != 3 {
-				r.t.Errorf("the function ran %d times; want 3", n)
-			}
 		default:
 			r.t.Fatalf("no expectation for a %q time limit", r.g.timeLimit)
 		}
@@ -410,18 +386,14 @@ var tableCases = []struct {
 }
 
 // checkNext: after a call that overran its limit the executor serves the
-// next one (on subprocess, from a respawned worker). Where the limit is
-// timed from when the attempt is sent, waiting for the respawn may time the
-// quick call out (see checkLimitFrom).
-func checkNext(t *testing.T, g guarantee, ex execkit.Executor, dir string) {
+// next one (on subprocess, from a respawned worker, whose start does not
+// count toward the call's limit).
+func checkNext(t *testing.T, ex execkit.Executor, dir string) {
 	t.Helper()
 	if _, ok := ex.(*errgroup.Group); ok {
 		return // the group failed: it admits nothing more, as its doc says
 	}
 	v, err := tableFunc.Go(context.Background(), ex, tableCall{Dir: dir, ID: 2, Mode: plain}).Wait(testCtx(t))
-	if g.limitFrom == "sent" && errors.Is(err, execkit.ErrTimeLimit) && lineCount(dir, "overran.2") == 0 {
-		t.Skipf("the limit is timed on the executor the call went through, not where the function runs: the next call timed out waiting for a worker (%v)", err)
-	}
 	if v != 2 || err != nil {
 		t.Errorf("the next call: Wait = %d, %v; want 2, nil", v, err)
 	}

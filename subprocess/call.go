@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/execkit/execkit/internal/link"
 )
 
 // A call is one CALL or BATCH frame: a function name with one argument (a
@@ -17,6 +19,7 @@ type call struct {
 	frame  []byte        // the encoded CALL frame
 	done   chan struct{} // closed when resolved
 	notify *mailbox      // if set, receives the call once resolved
+	start  link.Starter  // if set, called (under Pool.mu) when a worker starts it: its TimeLimit runs from then
 
 	// Set before done is closed.
 	outs []outcome // one per argument, unless err is set
@@ -46,6 +49,7 @@ func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte,
 	if err != nil {
 		return nil, err
 	}
+	c.start = link.StartHook(ctx) // the attempt's TimeLimit, if it has one
 	w, err := p.dispatch(ctx, true, c)
 	if err != nil {
 		return nil, err

@@ -61,7 +61,14 @@
 // A task's context reaches the worker: when it ends, the pool sends a
 // CANCEL, and if the function has not returned within the grace period
 // ([CancelGrace], one second by default) it kills the worker's process
-// group and starts a replacement. A panic in a function is recovered in the
+// group and starts a replacement. A registered function's
+// [execkit.TimeLimit] is enforced the same way, from the pool's side: its
+// clock starts when the worker starts the call (a worker runs its calls one
+// at a time, in order, so not while the call waits for a free or respawned
+// worker, or behind another call), and at the limit the pool cancels the
+// call, then kills the worker [CancelGrace] later if it has not returned.
+// Each retry of [execkit.Retry] is a new call from the pool's side, timed
+// from its own start. A panic in a function is recovered in the
 // worker and arrives as a [*execkit.PanicError] carrying the worker's
 // stack; the worker goes on. A frame that does not decode kills its worker
 // (the call fails with a *WorkerError wrapping [ErrProtocol]); the pool

@@ -120,8 +120,22 @@ func (p *Pool) sendLocked(w *worker, c *call) {
 	c.state, c.w = sent, w
 	w.sent = append(w.sent, c)
 	w.assigned++
+	if len(w.sent) == 1 {
+		w.startedLocked()
+	}
 	if w.serveIdle && !w.callerReading {
 		w.wakeServe()
+	}
+}
+
+// startedLocked is called when w's first held call, w.sent[0], is the one
+// it runs: it was sent to w idle, or the calls before it were answered (a
+// worker runs its calls one at a time, in the order it received them). It
+// starts the call's clock: its TimeLimit runs from here. A hook called
+// again (a call started, given back, and sent again) does nothing.
+func (w *worker) startedLocked() {
+	if len(w.sent) > 0 && w.sent[0].start != nil {
+		w.sent[0].start.Start()
 	}
 }
 

@@ -98,8 +98,11 @@ func OnError(fn func(error)) Option {
 
 // CancelGrace sets how long a task whose context ended may take to
 // return after its worker was told to cancel it, before the pool kills the
-// worker's process group and starts a replacement. The default is one
-// second. d must be positive.
+// worker's process group and starts a replacement. That holds for a
+// registered function's [execkit.TimeLimit] too: a call that ignores its
+// ctx is killed CancelGrace after its limit, which runs from when its
+// worker starts it (not while it waits for a free or respawned worker).
+// The default is one second. d must be positive.
 func CancelGrace(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d <= 0 {

@@ -3,7 +3,10 @@ package subprocess_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,5 +124,112 @@ func TestMapAppliesPolicy(t *testing.T) {
 	}
 	if got, err := subprocess.Map(ctx, p, slowItems, []int{1, 2}); err != nil || len(got) != 2 {
 		t.Errorf("Map after: got %v, %v; want [1 2]", got, err)
+	}
+}
+
+// napLimited takes 100ms, well within its 300ms limit, watching its ctx.
+var napLimited = execkit.Register("test.policy.nap", func(ctx context.Context, x int) (int, error) {
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(100 * time.Millisecond):
+		return x, nil
+	}
+}, execkit.TimeLimit(300*time.Millisecond))
+
+// TestTimeLimitFromStart: a call's limit runs from when its worker starts
+// it, not from when it is sent: eight 100ms calls under a 300ms limit, all
+// sent at once to one worker, all succeed, though the last waits 700ms for
+// its turn.
+func TestTimeLimitFromStart(t *testing.T) {
+	p := newPool(t, 1)
+	ctx := testContext(t)
+	futs := make([]*execkit.Future[int], 8)
+	for i := range futs {
+		futs[i] = napLimited.Go(ctx, p, i)
+	}
+	for i, f := range futs {
+		if v, err := f.Wait(ctx); err != nil || v != i {
+			t.Errorf("call %d: got %d, %v; want %d, nil (its 100ms run is within its 300ms limit)", i, v, err, i)
+		}
+	}
+	if s := p.Stats(); s.Timeouts != 0 {
+		t.Errorf("Stats.Timeouts = %d; want 0", s.Timeouts)
+	}
+}
+
+// busyRuns records each of its runs in a file under its dir, then loops
+// for up to 10s without looking at its ctx: only the hard limit (50ms, plus
+// the grace) stops it.
+var busyRuns = execkit.Register("test.policy.busyruns", func(_ context.Context, dir string) (int, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "runs"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	_, err = f.WriteString("run\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
+		n++
+	}
+	return n, nil
+}, execkit.TimeLimit(50*time.Millisecond), execkit.Retry(1, time.Millisecond))
+
+// TestRetryAfterKillRuns: the retry of a call killed at its hard limit
+// waits for the replacement worker without its clock running, so it does
+// run (and is killed too): two runs, two timeouts.
+func TestRetryAfterKillRuns(t *testing.T) {
+	p := newPool(t, 1, subprocess.CancelGrace(50*time.Millisecond))
+	ctx := testContext(t)
+	dir := t.TempDir()
+	if _, err := busyRuns.Go(ctx, p, dir).Wait(ctx); !errors.Is(err, execkit.ErrTimeLimit) {
+		t.Fatalf("err = %v; want ErrTimeLimit", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "runs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "run\n"); n != 2 {
+		t.Errorf("the function ran %d times; want 2 (the call, then its retry on the replacement worker)", n)
+	}
+	if s := p.Stats(); s.Timeouts != 2 || s.Retries != 1 {
+		t.Errorf("Stats = %+v; want Timeouts 2, Retries 1", s)
+	}
+}
+
+// napSome takes 30ms on every 7th item, under a 100ms limit, watching its
+// ctx; the others return at once.
+var napSome = execkit.Register("test.policy.napsome", func(ctx context.Context, x int) (int, error) {
+	if x%7 == 0 {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(30 * time.Millisecond):
+		}
+	}
+	return x, nil
+}, execkit.TimeLimit(100*time.Millisecond))
+
+// TestFuncMapTimeLimitFromStart: Func.Map of 200 items on 2 workers sends
+// every item at once, prefetched behind running calls and taken back by
+// idle workers; the items wait about 450ms in all, and none times out.
+func TestFuncMapTimeLimitFromStart(t *testing.T) {
+	p := newPool(t, 2)
+	ctx := testContext(t)
+	items := make([]int, 200)
+	for i := range items {
+		items[i] = i
+	}
+	got, err := napSome.Map(ctx, p, items)
+	if err != nil || !slices.Equal(got, items) {
+		t.Fatalf("Map: %d results, %v; want all 200, nil", len(got), err)
+	}
+	if s := p.Stats(); s.Timeouts != 0 {
+		t.Errorf("Stats.Timeouts = %d; want 0", s.Timeouts)
 	}
 }

@@ -131,6 +131,7 @@ func New(n int, opts ...Option) (*Pool, error) {
 		done:        make(chan struct{}),
 		workers:     make(map[*worker]struct{}),
 	}
+	p.counters.Scope.TimedFromStart = true // a call's TimeLimit runs from when its worker starts it (see worker.startedLocked)
 	p.base, p.cancel = context.WithCancelCause(xrun.WithScope(context.Background(), &p.counters.Scope))
 	go p.spawner()
 	ready := make(chan error, n)

@@ -142,6 +142,9 @@ func (p *Pool) deliver(w *worker, id uint64, outs []outcome) error {
 		}
 		w.sent = append(w.sent[:i], w.sent[i+1:]...)
 		w.answered++
+		if i == 0 {
+			w.startedLocked() // the next one runs now
+		}
 		p.resolveLocked(c, outs, nil)
 		if p.feederHasWorkLocked(w) {
 			w.signal()
@@ -212,6 +215,9 @@ func (p *Pool) fail(w *worker, id uint64, err error) error {
 		if c.id == id {
 			w.sent = append(w.sent[:i], w.sent[i+1:]...)
 			w.answered++
+			if i == 0 {
+				w.startedLocked() // the next one runs now
+			}
 			p.resolveLocked(c, nil, err)
 			if p.feederHasWorkLocked(w) {
 				w.signal()
@@ -232,6 +238,9 @@ func (p *Pool) takeBack(w *worker, id uint64) error {
 		}
 		w.sent = append(w.sent[:i], w.sent[i+1:]...)
 		w.assigned-- // it did not run there (MaxTasksPerChild counts what did)
+		if i == 0 {
+			w.startedLocked() // the next one runs now
+		}
 		c.revoking = false
 		if c.ctxErr != nil { // cancelled meanwhile; it never ran
 			p.resolveLocked(c, nil, c.ctxErr)

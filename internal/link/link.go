@@ -72,3 +72,27 @@ type Scope interface {
 	CountRetry()
 	CountTimeout()
 }
+
+// StartsClock is implemented by the Scope of an executor that sends a
+// call to another process and knows when it starts there (subprocess.Pool):
+// the time limit of a call through its invoker is then timed from that
+// start, not from when the call is sent. Such an executor calls the
+// StartKey hook of the call's ctx when the call starts.
+type StartsClock interface {
+	StartsClock() bool
+}
+
+// StartKey is the context key under which an attempt's ctx carries its
+// start hook, which arms the attempt's time limit; the executor whose
+// Scope says StartsClock calls it when the call starts running.
+type StartKey struct{}
+
+// A Starter is a start hook. Calling Start more than once, or after the
+// attempt ended, does nothing; it never blocks.
+type Starter interface{ Start() }
+
+// StartHook returns the start hook ctx carries, or nil.
+func StartHook(ctx context.Context) Starter {
+	s, _ := ctx.Value(StartKey{}).(Starter)
+	return s
+}

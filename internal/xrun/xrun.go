@@ -27,6 +27,11 @@ type Counters struct {
 type Scope struct {
 	retries, timeouts padded
 	locals            sync.Map
+
+	// TimedFromStart says that the executor calls the start hook of a call
+	// it sends through its invoker when the call starts running (see
+	// link.StartsClock). Set it before the scope is used.
+	TimedFromStart bool
 }
 
 // WithScope returns parent carrying s as the link.Scope of the tasks run
@@ -51,6 +56,9 @@ func (c *Scope) Local(key any, mk func() any) any {
 	v, _ := c.locals.LoadOrStore(key, mk())
 	return v
 }
+
+// StartsClock implements link.StartsClock.
+func (c *Scope) StartsClock() bool { return c.TimedFromStart }
 
 // CountRetry implements link.Scope.
 func (c *Scope) CountRetry() { c.retries.Add(1) }
