@@ -8,12 +8,15 @@ GO ?= go
 
 .PHONY: test lint bench compare tidy
 
-## test: every module's tests with the race detector, never cached
+## test: every module's tests with the race detector, never cached, then the
+## root module's allocation and stack budgets without it (they skip under -race)
 test:
 	@set -e; for m in $(MODULES); do \
 		echo "== go test -race $$m"; \
 		(cd $$m && $(GO) test -race -count=1 -timeout=15m ./...); \
 	done
+	@echo "== go test (no race): the allocation and stack budgets the race detector would skip"
+	@$(GO) test -count=1 -run 'Allocs|StackPerParkedTask' ./...
 
 ## lint: gofmt, go vet and staticcheck (pinned) on every module
 lint:
