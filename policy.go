@@ -96,8 +96,10 @@ func (o retryOption) apply(c *registerConfig) {
 // backoff[0]·2^(k-1) (default 100ms), at most backoff[1] (default 10s):
 // exponential backoff with full jitter, as Celery's retry_backoff. It does
 // not retry an error wrapping [ErrPermanent], a panic, or any error once
-// the task's ctx has ended (the caller gave up, the executor shut down);
-// the call's error is the last attempt's. Register panics when n < 0, a
+// the task's ctx has ended (the caller gave up, the executor shut down:
+// checked after each attempt and again before the next one starts, so no
+// attempt begins after a cancellation but one whose start raced with it,
+// which finds its ctx ended); the call's error is the last attempt's. Register panics when n < 0, a
 // backoff is negative, or more than two are given.
 func Retry(n int, backoff ...time.Duration) RegisterOption {
 	return retryOption{n: n, backoff: backoff}
@@ -126,8 +128,10 @@ func (o rateOption) apply(c *registerConfig) {
 // to the limit. A task run by an executor that is not execkit's (it does
 // not call driver.Run from a context of its own) shares one bucket per
 // function. A call waits for its token in the executor's worker, holding
-// its slot, and fails with the ctx's error if the ctx ends first.
-// Register panics when limit is not positive or the string does not parse.
+// its slot, and fails with the ctx's error if the ctx ends first; when
+// the token would come only after the ctx's deadline, it fails at once with
+// an error wrapping context.DeadlineExceeded. A retry that cannot get its
+// token fails with the last attempt's error. Register panics when limit is not positive or the string does not parse.
 func RateLimit[L rate.Limit | string](limit L) RegisterOption {
 	switch l := any(limit).(type) {
 	case rate.Limit:
@@ -198,10 +202,16 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, cr
 		fromStart = cs.StartsClock()
 	}
 	for attempt := 0; ; attempt++ {
+		if attempt > 0 && ctx.Err() != nil {
+			return out, err // given up during the backoff: no attempt starts after
+		}
 		if p.limit != 0 {
-			if err := p.limiter(sc, key).Wait(ctx); err != nil {
+			if werr := p.token(ctx, sc, key, name); werr != nil {
+				if attempt > 0 {
+					return out, err // the last attempt's error, as after a backoff
+				}
 				var zero Out
-				return zero, err
+				return zero, werr
 			}
 		}
 		out, err = attemptOnce(ctx, p, name, fromStart, fn)
@@ -224,6 +234,18 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, cr
 			}
 		}
 	}
+}
+
+// token waits for a token of the rate limit of name's calls on the
+// executor behind sc. It returns ctx.Err() if ctx ends first, and at once
+// an error wrapping context.DeadlineExceeded (and x/time/rate's own) when
+// the token would come after ctx's deadline.
+func (p *policy) token(ctx context.Context, sc link.Scope, key any, name string) error {
+	err := p.limiter(sc, key).Wait(ctx)
+	if err != nil && ctx.Err() == nil {
+		err = fmt.Errorf("execkit: %q: %w (%w)", name, context.DeadlineExceeded, err)
+	}
+	return err
 }
 
 // backoffDelay is the wait before retry k (from 1): random in [0,
@@ -350,10 +372,7 @@ func invokeAttempt(ctx context.Context, name string, payload []byte) ([]byte, er
 		return e.invoke(ctx, payload)
 	}
 	if p.limit != 0 {
-		if err := p.limiter(scopeOf(ctx), e).Wait(ctx); err != nil {
-			if ctx.Err() == nil { // the token would come after ctx's deadline
-				err = fmt.Errorf("execkit: %q: %w (%w)", name, context.DeadlineExceeded, err)
-			}
+		if err := p.token(ctx, scopeOf(ctx), e, name); err != nil {
 			return nil, err
 		}
 	}

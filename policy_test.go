@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -232,4 +233,81 @@ func TestTimeLimitFromStartHook(t *testing.T) {
 			})
 		})
 	}
+}
+
+var (
+	cancelReturned atomic.Bool  // this round's Cancel has returned
+	lateAttempts   atomic.Int64 // attempts of spinPolicy begun after it
+	spinStarted    = make(chan struct{}, 1)
+
+	// spinPolicy always fails and is retried at once, for ever.
+	spinPolicy = execkit.Register("test.policy.spin", func(ctx context.Context, _ int) (int, error) {
+		if cancelReturned.Load() {
+			lateAttempts.Add(1)
+			if ctx.Err() == nil {
+				panic("an attempt begun after Cancel returned has a live ctx")
+			}
+		}
+		select {
+		case spinStarted <- struct{}{}:
+		default:
+		}
+		return 0, errFlaky
+	}, execkit.Retry(1<<30, 0, 0))
+)
+
+// goExec runs each task in a goroutine of its own; wg counts them.
+type goExec struct{ wg *sync.WaitGroup }
+
+func (e goExec) Submit(ctx context.Context, t execkit.Task) error {
+	e.wg.Go(func() { _ = driver.Run(ctx, t) })
+	return nil
+}
+
+func (goExec) Shutdown(context.Context) error { return nil }
+
+// TestRetryNotAfterCancel: once a Future is cancelled, its retried task
+// stops: no attempt begins after Cancel returned, but for one whose start
+// raced with it, and that one's ctx has already ended. Without the check
+// before each retry, a retry with no backoff ran on and on.
+func TestRetryNotAfterCancel(t *testing.T) {
+	for range 200 {
+		var wg sync.WaitGroup
+		cancelReturned.Store(false)
+		lateAttempts.Store(0)
+		f := spinPolicy.Go(context.Background(), goExec{&wg}, 0)
+		<-spinStarted
+		f.Cancel()
+		cancelReturned.Store(true)
+		wg.Wait() // the task has returned
+		if n := lateAttempts.Load(); n > 1 {
+			t.Fatalf("%d attempts began after Cancel returned; want at most the one racing with it", n)
+		}
+		if _, err := f.Wait(context.Background()); err == nil {
+			t.Fatal("Wait = nil; want the last attempt's error")
+		}
+	}
+}
+
+// TestRateLimitDeadline: a call whose token would come after its ctx's
+// deadline fails at once with an error matching DeadlineExceeded, on the
+// first attempt; a retry that cannot get its token returns the last
+// attempt's error.
+func TestRateLimitDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ex execkit.Inline
+		if _, err := ratePolicy.Go(context.Background(), &ex, 1).Wait(context.Background()); err != nil {
+			t.Fatal(err) // takes the bucket's token
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := ratePolicy.Go(ctx, &ex, 2).Wait(context.Background())
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("a token after the deadline: got %v; want an error matching DeadlineExceeded", err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("it failed after %v; want at once", d)
+		}
+	})
 }
