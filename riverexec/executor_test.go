@@ -107,15 +107,16 @@ func TestRetries(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				ex := newExecutor(t, db, tt.opts...)
 				ctx := context.Background()
-				got, err := flaky.Go(ctx, ex, t.Name()).Wait(ctx)
+				token := tokenFor(t, "flaky") // unique per run, so -count=N holds
+				got, err := flaky.Go(ctx, ex, token).Wait(ctx)
 				if tt.wantErr {
 					if err == nil || !strings.Contains(err.Error(), "first attempt fails") {
 						t.Errorf("Wait = %q, %v; want the first attempt's error", got, err)
 					}
 					return
 				}
-				if err != nil || got != "ok "+t.Name() {
-					t.Errorf("Wait = %q, %v; want %q, nil", got, err, "ok "+t.Name())
+				if err != nil || got != "ok "+token {
+					t.Errorf("Wait = %q, %v; want %q, nil", got, err, "ok "+token)
 				}
 			})
 		}
@@ -426,7 +427,7 @@ func TestPermanent(t *testing.T) {
 			kind     string
 			attempts int
 		}{{"permanent", 1}, {"retried", 3}} {
-			token := tt.kind + "-" + t.Name()
+			token := tokenFor(t, tt.kind) // unique per run, so -count=N holds
 			_, err := reject.Go(ctx, ex, token).Wait(ctx)
 			var je *JobError
 			if !errors.As(err, &je) || je.Attempts != tt.attempts || je.Message != "no such record "+token {
