@@ -47,18 +47,12 @@ func TestStackPerParkedTask(t *testing.T) {
 		return nil
 	}
 	submit := func(fn func()) error { return g.Submit(ctx, task(fn)) }
-	hBare, err := benchwork.Headroom(2000, bare)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hSubmit, err := benchwork.Headroom(2000, submit)
+	extra, hBare, err := benchwork.ExtraStack(2000, bare, submit)
 	if err != nil {
 		t.Fatal(err)
 	}
 	frame := benchwork.DescendFrame()
-	extra := (hBare - hSubmit) * frame
-	t.Logf("headroom on a 2 KB stack: go %d frames of %d bytes, Submit %d: the group's frames take about %d bytes more",
-		hBare, frame, hSubmit, extra)
+	t.Logf("headroom on a 2 KB stack: go %d frames of %d bytes: the group's frames take about %d bytes more", hBare, frame, extra)
 	if max := 3 * frame; extra > max {
 		t.Errorf("the group's frames take %d bytes of a task's stack; want at most %d", extra, max)
 	}

@@ -42,18 +42,12 @@ func TestStackPerParkedTask(t *testing.T) {
 		return nil
 	}
 	submit := func(fn func()) error { return e.Submit(ctx, task(fn)) }
-	hBare, err := benchwork.Headroom(2000, bare)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hSubmit, err := benchwork.Headroom(2000, submit)
+	extra, hBare, err := benchwork.ExtraStack(2000, bare, submit)
 	if err != nil {
 		t.Fatal(err)
 	}
 	frame := benchwork.DescendFrame()
-	extra := (hBare - hSubmit) * frame
-	t.Logf("headroom on a 2 KB stack: go %d frames of %d bytes, Submit %d: the Executor's frames take about %d bytes more",
-		hBare, frame, hSubmit, extra)
+	t.Logf("headroom on a 2 KB stack: go %d frames of %d bytes: the Executor's frames take about %d bytes more", hBare, frame, extra)
 	// A task as deep as the deepest a bare go statement parks on 2 KB:
 	// the worst case, where any frame more costs a 4 KB stack.
 	for _, n := range []int{10_000, 100_000} {

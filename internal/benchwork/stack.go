@@ -134,6 +134,23 @@ func Headroom(n int, start Starter) (int, error) {
 	return lo, nil
 }
 
+// ExtraStack returns the bytes of stack the frames of submit take from a
+// task's goroutine beyond those of bare, which starts the same task with a
+// go statement: the difference of their [Headroom] (n goroutines per
+// probe) times [DescendFrame]. It also returns bare's headroom, the depth
+// of the deepest task bare still parks on its initial stack.
+func ExtraStack(n int, bare, submit Starter) (extra, bareHeadroom int, err error) {
+	hBare, err := Headroom(n, bare)
+	if err != nil {
+		return 0, 0, err
+	}
+	hSubmit, err := Headroom(n, submit)
+	if err != nil {
+		return 0, 0, err
+	}
+	return (hBare - hSubmit) * DescendFrame(), hBare, nil
+}
+
 // fixedStart is the GODEBUG setting that makes every goroutine start on a
 // 2 KB stack: by default (adaptivestackstart=1) the runtime starts new
 // goroutines on the average stack the last GC saw in use, plus its guard,
