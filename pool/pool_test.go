@@ -640,22 +640,28 @@ func TestNilTask(t *testing.T) {
 	}
 }
 
+// TestSubmitAllocs: a Submit of a ready Task allocates nothing, handed to
+// a worker or queued.
 func TestSubmitAllocs(t *testing.T) {
-	p, err := pool.New(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Shutdown(context.Background())
-	ctx := context.Background()
-	done := make(chan struct{})
-	task := execkit.TaskFunc(func(context.Context) error { done <- struct{}{}; return nil })
-	allocs := testing.AllocsPerRun(1000, func() {
-		if err := p.Submit(ctx, task); err != nil {
+	for name, opts := range map[string][]pool.Option{"handoff": nil, "queue": {pool.Queue(16)}} {
+		p, err := pool.New(2, opts...)
+		if err != nil {
 			t.Fatal(err)
 		}
-		<-done
-	})
-	if allocs > 0 {
-		t.Errorf("Submit of a ready Task: %v allocations per task; want 0", allocs)
+		ctx := context.Background()
+		done := make(chan struct{})
+		task := execkit.TaskFunc(func(context.Context) error { done <- struct{}{}; return nil })
+		allocs := testing.AllocsPerRun(1000, func() {
+			if err := p.Submit(ctx, task); err != nil {
+				t.Fatal(err)
+			}
+			<-done
+		})
+		if allocs > 0 {
+			t.Errorf("%s: Submit of a ready Task: %v allocations per task; want 0", name, allocs)
+		}
+		if err := p.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

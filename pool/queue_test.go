@@ -185,26 +185,6 @@ func TestQueueResize(t *testing.T) {
 	close(release)
 }
 
-func TestQueueAllocs(t *testing.T) {
-	p, err := pool.New(2, pool.Queue(16))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Shutdown(context.Background())
-	ctx := context.Background()
-	done := make(chan struct{})
-	task := execkit.TaskFunc(func(context.Context) error { done <- struct{}{}; return nil })
-	allocs := testing.AllocsPerRun(1000, func() {
-		if err := p.Submit(ctx, task); err != nil {
-			t.Fatal(err)
-		}
-		<-done
-	})
-	if allocs > 0 {
-		t.Errorf("Submit of a ready Task to a queue: %v allocations per task; want 0", allocs)
-	}
-}
-
 func TestQueueNegative(t *testing.T) {
 	if _, err := pool.New(1, pool.Queue(-1)); err == nil {
 		t.Error("New(1, Queue(-1)) = nil error; want one")
