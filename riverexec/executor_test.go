@@ -379,13 +379,7 @@ func TestEnqueueTx(t *testing.T) {
 		if err := commit(); err != nil {
 			t.Fatal(err)
 		}
-		var j Job
-		waitFor(t, "the committed job to finish", func() bool {
-			if j, err = ex.Lookup(ctx, id); err != nil {
-				t.Fatal(err)
-			}
-			return j.State == StateSuccess || j.State == StateFailure
-		})
+		j := waitDone(t, ex, id)
 		var got int
 		if err := double.Codec().Unmarshal(j.Result, &got); err != nil || j.State != StateSuccess || got != 42 {
 			t.Errorf("committed job = %+v, result %d, %v; want SUCCESS with 42", j, got, err)

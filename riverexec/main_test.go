@@ -275,3 +275,18 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// waitDone polls ex.Lookup(id) until the job has a final state (SUCCESS,
+// FAILURE or REVOKED), for up to a minute, and returns it.
+func waitDone(t testing.TB, ex *Executor, id int64) Job {
+	t.Helper()
+	var j Job
+	waitFor(t, fmt.Sprintf("job %d to finish", id), func() bool {
+		var err error
+		if j, err = ex.Lookup(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		return j.State == StateSuccess || j.State == StateFailure || j.State == StateRevoked
+	})
+	return j
+}

@@ -221,13 +221,10 @@ func TestPolicyPermanent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var j Job
-		waitFor(t, "the job to fail", func() bool {
-			if j, err = ex.Lookup(ctx, id); err != nil {
-				t.Fatal(err)
-			}
-			return j.State == StateFailure
-		})
+		j := waitDone(t, ex, id)
+		if j.State != StateFailure {
+			t.Errorf("the enqueued job ended %s; want FAILURE", j.State)
+		}
 		checkPermanent(t, "Lookup", j.Err, token)
 		if n := runsOf(token); n != 1 || j.Attempt != 1 {
 			t.Errorf("the enqueued task ran %d times in %d attempts; want 1", n, j.Attempt)
@@ -258,13 +255,10 @@ func TestPolicyEnqueued(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var j Job
-		waitFor(t, "the job to fail", func() bool {
-			if j, err = ex.Lookup(ctx, id); err != nil {
-				t.Fatal(err)
-			}
-			return j.State == StateFailure
-		})
+		j := waitDone(t, ex, id)
+		if j.State != StateFailure {
+			t.Errorf("the enqueued job ended %s; want FAILURE", j.State)
+		}
 		if n := runsOf(token); n != 3 || j.Attempt != 3 {
 			t.Errorf("an enqueued task of a Func with Retry(2) that always fails ran %d times in %d attempts; want 3", n, j.Attempt)
 		}
@@ -293,14 +287,7 @@ func TestDeadlineInRow(t *testing.T) {
 		}
 		id := jobs[0].ID
 		newExecutor(t, db, Queue(queue), WorkOnly())
-		var j Job
-		waitFor(t, "the late job to fail", func() bool {
-			var err error
-			if j, err = sub.Lookup(ctx, id); err != nil {
-				t.Fatal(err)
-			}
-			return j.State == StateFailure || j.State == StateSuccess || j.State == StateRevoked
-		})
+		j := waitDone(t, sub, id)
 		var je *JobError
 		if j.State != StateFailure || !errors.Is(j.Err, context.DeadlineExceeded) || !errors.As(j.Err, &je) || !strings.Contains(je.Message, "not started") {
 			t.Errorf("the late job: %s, %v; want FAILURE, not started, matching context.DeadlineExceeded", j.State, j.Err)
