@@ -242,7 +242,9 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, cr
 // the token would come after ctx's deadline.
 func (p *policy) token(ctx context.Context, sc link.Scope, key any, name string) error {
 	err := p.limiter(sc, key).Wait(ctx)
-	if err != nil && ctx.Err() == nil {
+	// x/time/rate's "would exceed context deadline" wraps nothing: tell it
+	// by the error itself, not by ctx.Err(), which may change meanwhile.
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("execkit: %q: %w (%w)", name, context.DeadlineExceeded, err)
 	}
 	return err
@@ -251,7 +253,10 @@ func (p *policy) token(ctx context.Context, sc link.Scope, key any, name string)
 // backoffDelay is the wait before retry k (from 1): random in [0,
 // min(backoff·2^(k-1), maxBackoff)], exponential backoff with full jitter.
 func backoffDelay(backoff, maxBackoff time.Duration, k int) time.Duration {
-	ceiling := min(backoff<<min(max(k-1, 0), 30), maxBackoff)
+	ceiling := maxBackoff
+	if shift := min(max(k-1, 0), 62); backoff <= maxBackoff>>shift {
+		ceiling = backoff << shift // cannot overflow: at most maxBackoff
+	}
 	if ceiling <= 0 {
 		return 0
 	}
@@ -363,6 +368,9 @@ func policyOf(name string) (link.Policy, bool) {
 // invokeAttempt runs one attempt of the function registered under name
 // under its time limit and rate limit: driver.InvokeAttempt documents it.
 func invokeAttempt(ctx context.Context, name string, payload []byte) ([]byte, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	e, ok := lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrNotRegistered, name)

@@ -311,3 +311,23 @@ func TestRateLimitDeadline(t *testing.T) {
 		}
 	})
 }
+
+// rateRetry fails every time, under a rate limit of one call a minute.
+var rateRetry = execkit.Register("test.policy.rateretry", func(context.Context, int) (int, error) {
+	return 0, errFlaky
+}, execkit.Retry(1, 0, 0), execkit.RateLimit("1/m"))
+
+// TestRateLimitRetryToken: a retry whose token would come after the ctx's
+// deadline does not run, and the call fails with the last attempt's error,
+// not the rate limit's.
+func TestRateLimitRetryToken(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ex execkit.Inline
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := rateRetry.Go(ctx, &ex, 1).Wait(context.Background())
+		if !errors.Is(err, errFlaky) || errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("got %v; want the first attempt's error, not the rate limit's", err)
+		}
+	})
+}

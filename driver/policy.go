@@ -64,5 +64,8 @@ func InvokeAttempt(ctx context.Context, name string, payload []byte) ([]byte, er
 // carry. A task that is not a Func's behaves as under RunVia. It returns
 // the task's error and blocks until invoke returns.
 func RunViaOnce(ctx context.Context, t Portable, invoke Invoker) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	return RunVia(context.WithValue(ctx, link.OnceKey{}, true), t, invoke)
 }

@@ -60,6 +60,22 @@ func TestPolicyDelay(t *testing.T) {
 			}
 		}
 	}
+	// Long runs of retries: the ceiling stays at MaxBackoff, never
+	// overflowing into a zero wait.
+	long := driver.Policy{Backoff: time.Hour, MaxBackoff: 24 * time.Hour}
+	for _, k := range []int{23, 25, 31, 40, 63, 64, 1000} {
+		var most time.Duration
+		for range 200 {
+			d := long.Delay(k)
+			if d < 0 || d > 24*time.Hour {
+				t.Fatalf("Delay(%d) with Backoff 1h, MaxBackoff 24h = %v; want it in [0, 24h]", k, d)
+			}
+			most = max(most, d)
+		}
+		if most < time.Hour {
+			t.Errorf("Delay(%d) with Backoff 1h, MaxBackoff 24h: at most %v in 200 draws; want draws up to 24h, not an overflowed ceiling", k, most)
+		}
+	}
 	if d := (driver.Policy{}).Delay(1); d != 0 {
 		t.Errorf("zero Policy: Delay(1) = %v; want 0", d)
 	}
@@ -103,5 +119,24 @@ func TestRunViaOnce(t *testing.T) {
 		if err := tt.run(context.Background(), alwaysFails.Task(1).(driver.Portable), invoke); err == nil || calls != tt.calls {
 			t.Errorf("%s of a Retry(2) Func failing = %v after %d calls; want its error after %d", tt.name, err, calls, tt.calls)
 		}
+	}
+}
+
+// TestPolicyNilCtx: InvokeAttempt and RunViaOnce take a nil ctx as
+// context.Background, as Invoke and RunVia do.
+func TestPolicyNilCtx(t *testing.T) {
+	var nilCtx context.Context
+	payload, err := slow.Codec().Marshal(time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := driver.InvokeAttempt(nilCtx, slow.Name(), payload); err != nil {
+		t.Errorf("InvokeAttempt(nil ctx) = %v; want nil", err)
+	}
+	invoke := func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+		return driver.Invoke(ctx, name, payload)
+	}
+	if err := driver.RunViaOnce(nilCtx, slow.Task(time.Millisecond).(driver.Portable), invoke); err != nil {
+		t.Errorf("RunViaOnce(nil ctx) = %v; want nil", err)
 	}
 }
