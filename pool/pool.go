@@ -375,7 +375,22 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 			close(p.done)
 		}()
 	})
-	return shutdown.Wait(ctx, p.done, p.cancel)
+	return shutdown.Wait(ctx, p.done, p.giveUp)
+}
+
+// giveUp is what a Shutdown whose ctx ended does: it cancels the tasks'
+// contexts and reports every queued task cancelled at once (a Future gets
+// the cause; none of them starts), rather than when a worker frees, which
+// may be never when every running task ignores its ctx.
+func (p *Pool) giveUp() {
+	p.cancel()
+	if p.q == nil {
+		return
+	}
+	for _, t := range p.q.takeAll() {
+		p.counters.Start()
+		p.run(t) // p.base has ended: run reports t cancelled without starting it
+	}
 }
 
 // Stats is a snapshot of a pool: the execkit counters and the pool's own.

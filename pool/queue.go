@@ -92,3 +92,18 @@ func (q *queue) setWorkers(n int) (start int) {
 	q.mu.Unlock()
 	return start
 }
+
+// takeAll empties the queue and returns what it held, in order: for a
+// Shutdown that gave up, which reports them cancelled itself rather than
+// leave them to drainers that may all be stuck.
+func (q *queue) takeAll() []execkit.Task {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	ts := make([]execkit.Task, q.n)
+	for i := range ts {
+		j := (q.head + i) & (len(q.buf) - 1)
+		ts[i], q.buf[j] = q.buf[j], nil
+	}
+	q.head, q.n = 0, 0
+	return ts
+}

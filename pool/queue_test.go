@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/pool"
@@ -188,5 +189,58 @@ func TestQueueResize(t *testing.T) {
 func TestQueueNegative(t *testing.T) {
 	if _, err := pool.New(1, pool.Queue(-1)); err == nil {
 		t.Error("New(1, Queue(-1)) = nil error; want one")
+	}
+}
+
+// TestQueueShutdownStuckWorker: when Shutdown gives up while every worker
+// runs a task that ignores its ctx, the queued tasks are told at once, by
+// the time Shutdown returns: a Future gets the cause, a plain task's error
+// reaches OnError, and none of them starts, then or later.
+func TestQueueShutdownStuckWorker(t *testing.T) {
+	var cancelled atomic.Int64
+	p := newPool(t, 1, pool.Queue(4), pool.OnError(func(err error) {
+		if errors.Is(err, context.Canceled) {
+			cancelled.Add(1)
+		}
+	}))
+	running, release := make(chan struct{}), make(chan struct{})
+	if err := p.Submit(context.Background(), execkit.TaskFunc(func(context.Context) error {
+		close(running)
+		<-release // ignores its ctx
+		return nil
+	})); err != nil {
+		t.Fatal(err)
+	}
+	<-running
+	var started atomic.Int64
+	if err := p.Submit(context.Background(), execkit.TaskFunc(func(context.Context) error { started.Add(1); return nil })); err != nil {
+		t.Fatal(err)
+	}
+	f := execkit.Go(context.Background(), p, func(context.Context) (int, error) { started.Add(1); return 1, nil })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := p.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v; want DeadlineExceeded", err)
+	}
+	select {
+	case <-f.Done():
+	default:
+		t.Fatal("the queued Future is still pending after Shutdown gave up; want it told at once")
+	}
+	if _, err := f.Wait(context.Background()); !errors.Is(err, context.Canceled) {
+		t.Errorf("queued Future: Wait = %v; want context.Canceled", err)
+	}
+	if n := cancelled.Load(); n != 1 {
+		t.Errorf("OnError got %d cancellations when Shutdown returned; want 1 (the queued plain task)", n)
+	}
+	if s := p.Stats(); s.Queued != 0 {
+		t.Errorf("Stats.Queued = %d after Shutdown gave up; want 0", s.Queued)
+	}
+	close(release)
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := started.Load(); n != 0 {
+		t.Errorf("%d queued tasks started; want 0", n)
 	}
 }
