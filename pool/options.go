@@ -47,15 +47,18 @@ func MaxWaiting(n int) Option {
 // Queue gives the pool a queue of n tasks (n >= 0) in front of its
 // workers: Submit admits a task while fewer than size+n are admitted and
 // unfinished, appends it to the queue and returns without waiting for a
-// worker, and the workers take the queued tasks in batches. When the queue
-// is full the admission policy applies as without a queue (wait for room,
-// honouring ctx, or [RejectWhenFull]/[MaxWaiting]). Queue(0) is the
-// default: no queue, each task is handed to a free worker. A negative n
-// makes [New] return an error.
+// worker, and busy workers take the queued tasks one at a time, in order.
+// When the queue is full the admission policy applies as without a queue
+// (wait for room, honouring ctx, or [RejectWhenFull]/[MaxWaiting]).
+// Queue(0) is the default: no queue, each task is handed to a free worker.
+// A negative n, or one above 1<<30, makes [New] return an error.
 func Queue(n int) Option {
 	return optionFunc(func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("%w: Queue(%d)", errNegative, n)
+		}
+		if n > maxQueue {
+			return fmt.Errorf("pool: Queue(%d) is above %d", n, maxQueue)
 		}
 		c.queue = n
 		return nil
@@ -78,3 +81,6 @@ func OnError(fn func(error)) Option {
 }
 
 var errNegative = errors.New("pool: negative limit")
+
+// maxQueue bounds Queue's n, so that size+n never overflows the gate.
+const maxQueue = 1 << 30

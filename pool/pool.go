@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -21,7 +22,7 @@ import (
 )
 
 // ErrSize is wrapped by the error of [New] and [Pool.Resize] for a size
-// below 1.
+// below 1 or above math.MaxInt/2.
 var ErrSize = errors.New("pool: size must be at least 1")
 
 // A Pool runs tasks on at most size worker goroutines, which it keeps for
@@ -56,9 +57,9 @@ type poolKey struct{}
 // per task until size are running, then reused) and an idle one exits after
 // a second; the pool also runs the two housekeeping goroutines of every ants
 // pool until [Pool.Shutdown]. New returns an error wrapping [ErrSize] for a
-// size below 1, or the error of an invalid option. It does not block.
+// size below 1 or above math.MaxInt/2, or the error of an invalid option. It does not block.
 func New(size int, opts ...Option) (*Pool, error) {
-	if size < 1 {
+	if size < 1 || size > math.MaxInt/2 {
 		return nil, fmt.Errorf("%w (got %d)", ErrSize, size)
 	}
 	cfg := config{maxWaiting: -1}
@@ -79,7 +80,12 @@ func New(size int, opts ...Option) (*Pool, error) {
 	p.gate.Init(size+cfg.queue, cfg.maxWaiting, gate.Monotonic)
 	if cfg.queue > 0 {
 		p.q, p.qcap = &queue{workers: size}, cfg.queue
-		p.gate.SetSlack(cfg.queue / 2) // wake a blocked Submit once the queue is half empty
+		if cfg.maxWaiting < 0 {
+			// Wake a blocked Submit once the queue is half empty. Not with
+			// MaxWaiting: a waiter kept asleep while a slot is free would
+			// count against the bound and make a later Submit ErrFull.
+			p.gate.SetSlack(cfg.queue / 2)
+		}
 	}
 	p.reject = cfg.maxWaiting == 0
 	// The cancelCtx outermost: every task's start asks p.base.Err(), which
@@ -321,11 +327,12 @@ func (p *Pool) run(t execkit.Task) {
 // Resize changes the number of workers to n while the pool runs. A larger
 // size admits waiting submitters at once; a smaller one takes effect as
 // running tasks finish (none is interrupted), and the extra workers then
-// exit. It returns an error wrapping [ErrSize] for n below 1 and
+// exit. It returns an error wrapping [ErrSize] for n below 1 or above
+// math.MaxInt/2 and
 // [execkit.ErrClosed] once Shutdown has begun. It does not block, and is
 // safe to call concurrently (the last call wins).
 func (p *Pool) Resize(n int) error {
-	if n < 1 {
+	if n < 1 || n > math.MaxInt/2 {
 		return fmt.Errorf("%w (got %d)", ErrSize, n)
 	}
 	p.resizeMu.Lock()

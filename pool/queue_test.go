@@ -3,6 +3,7 @@ package pool_test
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -190,6 +191,51 @@ func TestQueueNegative(t *testing.T) {
 	if _, err := pool.New(1, pool.Queue(-1)); err == nil {
 		t.Error("New(1, Queue(-1)) = nil error; want one")
 	}
+	// Huge values are refused, not accepted into an overflowed limit that
+	// then admits nothing.
+	if _, err := pool.New(2, pool.Queue(math.MaxInt)); err == nil {
+		t.Error("New(2, Queue(MaxInt)) = nil error; want one")
+	}
+	if _, err := pool.New(math.MaxInt, pool.Queue(1)); !errors.Is(err, pool.ErrSize) {
+		t.Errorf("New(MaxInt, Queue(1)) = %v; want ErrSize", err)
+	}
+	p := newPool(t, 1, pool.Queue(1<<30))
+	if err := p.Resize(math.MaxInt); !errors.Is(err, pool.ErrSize) {
+		t.Errorf("Resize(MaxInt) with Queue(1<<30) = %v; want ErrSize", err)
+	}
+	if err := p.Submit(context.Background(), execkit.TaskFunc(func(context.Context) error { return nil })); err != nil {
+		t.Errorf("Submit to a pool with Queue(1<<30) = %v; want nil", err)
+	}
+}
+
+// TestQueueMaxWaiting: with a queue and MaxWaiting, a Submit made while a
+// slot is free is admitted, even when a waiter got there first.
+func TestQueueMaxWaiting(t *testing.T) {
+	p := newPool(t, 1, pool.Queue(4), pool.MaxWaiting(1))
+	release := make(chan struct{})
+	block := execkit.TaskFunc(func(context.Context) error { <-release; return nil })
+	for range 5 { // one running, four queued: full
+		if err := p.Submit(context.Background(), block); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- p.Submit(context.Background(), block) }()
+	for p.Stats().Waiting == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	release <- struct{}{} // one task ends: one slot, which the waiter takes
+	if err := <-waited; err != nil {
+		t.Fatalf("the waiting Submit = %v; want nil", err)
+	}
+	release <- struct{}{} // another ends: a slot free (3 queued), no one waiting
+	for p.Stats().Queued > 3 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := p.Submit(context.Background(), block); err != nil {
+		t.Errorf("Submit with a slot free = %v; want nil", err)
+	}
+	close(release)
 }
 
 // TestQueueShutdownStuckWorker: when Shutdown gives up while every worker
