@@ -225,8 +225,14 @@ func TestQueueMaxWaiting(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	release <- struct{}{} // one task ends: one slot, which the waiter takes
-	if err := <-waited; err != nil {
-		t.Fatalf("the waiting Submit = %v; want nil", err)
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatalf("the waiting Submit = %v; want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("the waiting Submit was not admitted within 10s of a slot freeing")
 	}
 	release <- struct{}{} // another ends: a slot free (3 queued), no one waiting
 	for p.Stats().Queued > 3 {
