@@ -161,6 +161,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 		_ = river.RecordOutput(ctx, out)
 		return fmt.Errorf("%s%w", interruptedText, err)
 	case run.Err() != nil && !errors.Is(err, execkit.ErrTimeLimit), // the call's deadline passed
+		a.Deadline != 0 && time.Unix(0, a.Deadline).Before(w.NextRetry(job)), // or will before a retry could start
 		errors.Is(err, execkit.ErrNotRegistered), errors.Is(err, execkit.ErrPayload), final,
 		pe != nil && a.FuncRetry, // a panic is not retried by a Func's Retry, as on every executor
 		failures(job.Errors)+1 > a.Retries:
@@ -264,7 +265,7 @@ func (w *worker) NextRetry(job *river.Job[callArgs]) time.Time {
 		d = defaultBackoff
 	}
 	for range min(k-1, 20) {
-		d *= 2
+		d = min(2*d, maxBackoff) // never past maxBackoff, so never overflowing
 	}
 	return time.Now().Add(min(d, maxBackoff))
 }

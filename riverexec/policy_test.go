@@ -352,6 +352,7 @@ func TestNextRetry(t *testing.T) {
 		{"Retries, first", callArgs{Backoff: time.Second}, nil, time.Second, time.Second},
 		{"Retries, third", callArgs{Backoff: time.Second}, failed(2), 4 * time.Second, 4 * time.Second},
 		{"Retries, capped", callArgs{Backoff: time.Second}, failed(30), maxBackoff, maxBackoff},
+		{"Retries, huge backoff, no overflow", callArgs{Backoff: 3 * time.Hour}, failed(25), maxBackoff, maxBackoff},
 	}
 	for _, tt := range tests {
 		for range 200 {
