@@ -13,18 +13,13 @@ import (
 	"github.com/execkit/execkit/internal/xrun"
 )
 
-// closedBit marks Executor.state once Shutdown has begun, and doneBit once
-// the Executor has finished (Shutdown began and no admitted task was left);
-// the bits below count the admitted tasks that have not finished.
-const (
-	closedBit = int64(1) << 62
-	doneBit   = int64(1) << 61
-	countMask = doneBit - 1
-)
-
 // executorKey is the context key under which a task's context carries its
 // Executor, to recognise a Submit from one of its running tasks.
 type executorKey struct{}
+
+// pad keeps the counters that different cores write on cache lines of
+// their own (two lines: some CPUs fetch lines in adjacent pairs).
+type pad [128]byte
 
 // An Executor runs every submitted task in a goroutine of its own: the
 // counterpart of starting a threading.Thread per job. Without [Limit] it never
@@ -33,22 +28,36 @@ type executorKey struct{}
 // returns [execkit.ErrFull]). Make one with [New]; the zero value is not
 // usable. All methods are safe for concurrent use.
 type Executor struct {
-	// state is closedBit (once Shutdown began) | admitted unfinished tasks.
-	// One atomic word lets Submit admit a task and see a Shutdown in a
-	// single Add, without a lock on the hot path.
-	state atomic.Int64
-	// succeeded shares state's cache line on purpose: a finishing task
-	// writes both, so one line moves between cores instead of two.
-	succeeded, failed, panicked, rejected atomic.Int64
-	scope                                 xrun.Scope // the policies' retries, timeouts and rate limiters
-
+	// Read on every Submit and every task's end, written once: they share
+	// no line with a counter.
+	scope   xrun.Scope // the policies' retries, timeouts and rate limiters
 	slots   *gate.Gate // Limit's slots, closed when Shutdown begins; nil without a limit
 	reject  bool
 	onError func(error)
-
 	base    context.Context // the tasks' context; cancelled when Shutdown gives up
 	cancel  context.CancelFunc
-	done    chan struct{} // closed when doneBit is set
+	// closed is set once Shutdown has begun. Until then neither Submit nor
+	// a finishing task takes a lock: each writes only its own counter.
+	closed atomic.Bool
+	_      pad
+
+	// submitted counts admitted tasks; only Submit writes it (with rejected),
+	// so a lone submitter keeps its line to itself while tasks finish on
+	// other cores.
+	submitted, rejected atomic.Int64
+	_                   pad
+
+	// finished counts admitted tasks that have ended; only the tasks write
+	// it, failed and panicked (successes are derived: see Stats).
+	finished, failed, panicked atomic.Int64
+	_                          pad
+
+	// Once closed is set, an admission or a task's end takes mu, and the
+	// one that sees finished == submitted finishes the Executor: sets
+	// isDone and closes done.
+	mu      sync.Mutex
+	isDone  bool
+	done    chan struct{}
 	closeMu sync.Once
 }
 
@@ -124,17 +133,32 @@ func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 			return err
 		}
 	}
-	if e.state.Add(1)&closedBit != 0 {
-		if e.nested(ctx) && e.stillRunning() {
-			go e.body(t)() // a running task's follow-up (no Limit): the count taken above holds Shutdown
-			return nil
-		}
-		e.release()
-		e.rejected.Add(1)
-		return execkit.ErrClosed
+	e.submitted.Add(1)
+	if e.closed.Load() {
+		return e.admitClosed(ctx, t)
 	}
 	go e.body(t)()
 	return nil
+}
+
+// admitClosed decides, once Shutdown has begun, on a task that Submit has
+// counted in submitted: a running task's follow-up is admitted while the
+// Executor has not finished (without Limit: the slot, if any, is already
+// taken), anything else is refused and uncounted.
+func (e *Executor) admitClosed(ctx context.Context, t execkit.Task) error {
+	e.mu.Lock()
+	if e.nested(ctx) && !e.isDone {
+		e.mu.Unlock()
+		go e.body(t)() // the count taken by Submit holds Shutdown
+		return nil
+	}
+	e.uncountLocked()
+	e.mu.Unlock()
+	if e.slots != nil {
+		e.slots.Release()
+	}
+	e.rejected.Add(1)
+	return execkit.ErrClosed
 }
 
 // nested reports whether ctx is (derived from) the context of a task of e.
@@ -146,17 +170,36 @@ func (e *Executor) nested(ctx context.Context) bool {
 	return f == e
 }
 
-// stillRunning reports, after a Submit counted itself in state, whether the
-// Executor has not finished: then that count keeps it from finishing until
-// the task it admits returns.
-func (e *Executor) stillRunning() bool { return e.state.Load()&doneBit == 0 }
+// countClosed counts a follow-up admitted after Shutdown began, and
+// reports false, counting nothing, once the Executor has finished.
+func (e *Executor) countClosed() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.isDone {
+		return false
+	}
+	e.submitted.Add(1)
+	return true
+}
+
+// uncountLocked takes back the count of a task that is not admitted after
+// all, and finishes the Executor when that was the last one; e.mu is held.
+func (e *Executor) uncountLocked() {
+	e.submitted.Add(-1)
+	e.finishIfIdleLocked()
+}
+
+// uncount is uncountLocked for a caller that does not hold e.mu.
+func (e *Executor) uncount() {
+	e.mu.Lock()
+	e.uncountLocked()
+	e.mu.Unlock()
+}
 
 // followUp admits a running task's follow-up after Shutdown began, with
 // Limit: a free slot, else caller-runs (ErrFull with RejectWhenFull).
 func (e *Executor) followUp(t execkit.Task) error {
-	e.state.Add(1)
-	if !e.stillRunning() {
-		e.finishOne()
+	if !e.countClosed() {
 		e.rejected.Add(1)
 		return execkit.ErrClosed
 	}
@@ -165,12 +208,12 @@ func (e *Executor) followUp(t execkit.Task) error {
 		go e.body(t)()
 		return nil
 	case gate.Closed: // cannot happen: the caller holds a slot until it returns
-		e.finishOne()
+		e.uncount()
 		e.rejected.Add(1)
 		return execkit.ErrClosed
 	}
 	if e.reject {
-		e.finishOne()
+		e.uncount()
 		e.rejected.Add(1)
 		return execkit.ErrFull
 	}
@@ -245,8 +288,7 @@ func (e *Executor) exec(t execkit.Task) {
 // handler, unless the task delivered it to a Future or a Thread already.
 func (e *Executor) outcome(t execkit.Task, err error) {
 	if err == nil {
-		e.succeeded.Add(1)
-		return
+		return // counted by finishOne: see Stats
 	}
 	if link.IsPanic(err) {
 		e.panicked.Add(1)
@@ -267,18 +309,26 @@ func (e *Executor) release() {
 	e.finishOne()
 }
 
-// finishOne takes back one count of state, and finishes the Executor when
-// it was the last of a closed one. The doneBit is set once, by a CAS from
-// closed-and-empty, so that a follow-up counted in the meantime keeps the
-// Executor running instead.
+// finishOne counts one admitted task ended. Before Shutdown that is one
+// atomic add; after it began, the task that ends the last one finishes the
+// Executor. Either the task sees closed set, or Shutdown sees the task
+// counted (both are sequentially consistent atomics), so the last end
+// is never missed.
 func (e *Executor) finishOne() {
-	if e.state.Add(-1) == closedBit {
-		e.finishIfIdle()
+	e.finished.Add(1)
+	if e.closed.Load() {
+		e.mu.Lock()
+		e.finishIfIdleLocked()
+		e.mu.Unlock()
 	}
 }
 
-func (e *Executor) finishIfIdle() {
-	if e.state.CompareAndSwap(closedBit, closedBit|doneBit) {
+// finishIfIdleLocked finishes a closed Executor once every admitted task has
+// ended; e.mu is held. A Submit that counts itself after the check sees
+// closed set and then, under e.mu, isDone.
+func (e *Executor) finishIfIdleLocked() {
+	if !e.isDone && e.closed.Load() && e.finished.Load() == e.submitted.Load() {
+		e.isDone = true
 		close(e.done)
 	}
 }
@@ -300,8 +350,10 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 		if e.slots != nil {
 			e.slots.Close() // wakes the Submits waiting for a slot
 		}
-		e.state.Or(closedBit)
-		e.finishIfIdle()
+		e.closed.Store(true)
+		e.mu.Lock()
+		e.finishIfIdleLocked()
+		e.mu.Unlock()
 	})
 	select {
 	case <-e.done:
@@ -316,22 +368,25 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 
 // Stats returns a snapshot of the counters. Queued is always zero: a task
 // waits for a slot of [Limit] before it is admitted, never after. Running
-// counts admitted tasks that have not finished, and Submitted is derived from
-// the other counters, so a snapshot taken while tasks finish may be off by
-// those tasks. It never blocks, and keeps working after Shutdown.
+// counts admitted tasks that have not finished. Succeeded is derived from
+// the tasks that finished less those that failed or panicked, and
+// Submitted from the other counters, so a snapshot taken while tasks are
+// submitted or finish may be off by those tasks. It never blocks, and keeps
+// working after Shutdown.
 func (e *Executor) Stats() execkit.Stats {
 	if e == nil {
 		return execkit.Stats{}
 	}
+	finished := e.finished.Load()
 	s := execkit.Stats{
-		Succeeded: e.succeeded.Load(),
-		Failed:    e.failed.Load(),
-		Panicked:  e.panicked.Load(),
-		Rejected:  e.rejected.Load(),
-		Running:   e.state.Load() & countMask,
-		Retries:   e.scope.Retries(),
-		Timeouts:  e.scope.Timeouts(),
+		Failed:   e.failed.Load(),
+		Panicked: e.panicked.Load(),
+		Rejected: e.rejected.Load(),
+		Running:  max(e.submitted.Load()-finished, 0),
+		Retries:  e.scope.Retries(),
+		Timeouts: e.scope.Timeouts(),
 	}
+	s.Succeeded = max(finished-s.Failed-s.Panicked, 0)
 	s.Submitted = s.Succeeded + s.Failed + s.Panicked + s.Running
 	return s
 }
