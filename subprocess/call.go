@@ -133,29 +133,16 @@ func (p *Pool) dispatch(ctx context.Context, read bool, cs ...*call) (*worker, e
 		// bounds the call.) With read, the caller also reads the result
 		// itself, when no one else reads the worker's pipe: so a call
 		// wakes no other goroutine in this process.
+		// The worker used last first: the one least likely to have gone
+		// to sleep (a process that has slept longer takes longer to wake,
+		// and a round trip waits for that twice), then any other.
+		if w := p.warm; w != nil && p.fastLocked(w, read) {
+			return p.sendFast(w, cs[0], read)
+		}
 		for w := range p.workers {
-			if len(w.sent) != 0 || !p.hasRoomLocked(w) || w.readErr != nil {
-				continue
+			if w != p.warm && p.fastLocked(w, read) {
+				return p.sendFast(w, cs[0], read)
 			}
-			reads := read && w.rmu.TryLock()
-			if !w.wmu.TryLock() {
-				if reads {
-					w.rmu.Unlock()
-				}
-				continue
-			}
-			c := cs[0]
-			w.callerReading = reads
-			p.sendLocked(w, c)
-			p.mu.Unlock()
-			_, err := w.reqW.Write(c.frame) // on error it died: its supervisor retires the call
-			w.wmu.Unlock()
-			_ = err
-			p.mu.Lock() // for the deferred Unlock
-			if reads {
-				return w, nil
-			}
-			return nil, nil
 		}
 	}
 	for _, c := range cs {
@@ -169,6 +156,42 @@ func (p *Pool) dispatch(ctx context.Context, read bool, cs ...*call) (*worker, e
 		if len(w.sent) <= refillAt {
 			w.signal()
 		}
+	}
+	return nil, nil
+}
+
+// fastLocked reports whether w can take a call on dispatch's fast path: it
+// is idle, its feeder is not writing, and (with read) no one reads its
+// pipe. On true it holds w.wmu, and with read w.rmu too.
+func (p *Pool) fastLocked(w *worker, read bool) bool {
+	if len(w.sent) != 0 || !p.hasRoomLocked(w) || w.readErr != nil {
+		return false
+	}
+	reads := read && w.rmu.TryLock()
+	if !w.wmu.TryLock() {
+		if reads {
+			w.rmu.Unlock()
+		}
+		return false
+	}
+	w.callerReading = reads
+	return true
+}
+
+// sendFast sends c to w, which fastLocked took, from the calling goroutine:
+// p.mu is held on entry and on return, but not during the write. It
+// returns w when the caller reads c's result itself.
+func (p *Pool) sendFast(w *worker, c *call, read bool) (*worker, error) {
+	reads := w.callerReading
+	p.warm = w
+	p.sendLocked(w, c)
+	p.mu.Unlock()
+	_, err := w.reqW.Write(c.frame) // on error it died: its supervisor retires the call
+	w.wmu.Unlock()
+	_ = err
+	p.mu.Lock() // for dispatch's deferred Unlock
+	if reads {
+		return w, nil
 	}
 	return nil, nil
 }

@@ -15,6 +15,9 @@ func (p *Pool) retire(w *worker, why error) (clean bool) {
 	p.mu.Lock()
 	w.dead = true
 	delete(p.workers, w)
+	if p.warm == w {
+		p.warm = nil
+	}
 	held := w.sent
 	w.sent = nil
 	expected := p.stoppedLocked() || (p.cfg.maxTasks > 0 && w.assigned >= p.cfg.maxTasks)

@@ -75,6 +75,7 @@ type Pool struct {
 	tasks    queue[pendingTask]
 	runners  int
 	workers  map[*worker]struct{}
+	warm     *worker // the worker dispatch's fast path used last (nil once it is gone)
 
 	nextID atomic.Uint64 // the last call id given
 }

@@ -599,3 +599,43 @@ func TestMapPoolEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyKeepsWarmWorker: one call at a time goes to the worker used
+// last, the one least likely to have gone to sleep, rather than to any
+// idle one (a round trip then waits for one wake-up less); when that
+// worker is busy, a call goes to an idle one at once.
+func TestApplyKeepsWarmWorker(t *testing.T) {
+	p := newPool(t, 2)
+	ctx := context.Background()
+	first, err := subprocess.Apply(ctx, p, getpid, struct{}{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		pid, err := subprocess.Apply(ctx, p, getpid, struct{}{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pid != first {
+			t.Fatalf("call %d ran in worker %d; want %d, the worker used last, which was idle", i, pid, first)
+		}
+	}
+	// The warm worker busy: the next call does not wait behind it.
+	busy := waitCtx.Go(ctx, p, 300*time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // let the sleeper start
+	t0 := time.Now()
+	pid, err := subprocess.Apply(ctx, p, getpid, struct{}{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d > 200*time.Millisecond {
+		t.Errorf("Apply took %v beside one busy worker; want it on the idle one at once", d)
+	}
+	busyPid, err := busy.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if busyPid != first || pid == first {
+		t.Errorf("the long call ran in worker %d and the short one in %d; want the long one in the warm worker %d, the short one in the other", busyPid, pid, first)
+	}
+}
