@@ -254,23 +254,38 @@ func (ws *workerSide) run(j *job) {
 			}
 		}
 		j.cancel()
-		ws.mu.Lock()
-		if ws.jobs[j.id] == j {
-			delete(ws.jobs, j.id)
-		}
-		ws.mu.Unlock()
-		if err := ws.answer(j.id, outs); err != nil {
+		var err error
+		if j, err = ws.finish(j, outs); err != nil {
 			os.Exit(exitWrite) // the pool is gone
 		}
-		j = ws.next()
 	}
 }
 
-// next takes the next queued job that was neither cancelled nor given
-// back, or marks that no job runs.
-func (ws *workerSide) next() *job {
+// finish answers j, which ran, with outs and takes the next job to run
+// (nil when none is left), both under ws.mu, as revoke and cancel write
+// their frames: so whether a queued job was given back or answered
+// cancelled, or started, is decided in the order the pool reads. The
+// pool starts a call's clock when the answer of the call ahead of it
+// arrives (Pool.startedLocked): had a REVOKED or a cancelled answer of the
+// next job been written between j's answer and the choice of the job
+// after it, the pool would have started the clock of a job that never ran
+// here (and, given back, waits for another worker with its TimeLimit
+// running), and the clock of the job that did run late.
+func (ws *workerSide) finish(j *job, outs []outcome) (*job, error) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
+	if ws.jobs[j.id] == j {
+		delete(ws.jobs, j.id)
+	}
+	if err := ws.answer(j.id, outs); err != nil {
+		return nil, err
+	}
+	return ws.nextLocked(), nil
+}
+
+// nextLocked takes the next queued job that was neither cancelled nor
+// given back, or marks that no job runs; ws.mu is held.
+func (ws *workerSide) nextLocked() *job {
 	for len(ws.queue) > 0 {
 		j := ws.queue[0]
 		ws.queue[0] = nil
@@ -307,12 +322,12 @@ func (ws *workerSide) cancel(id uint64) {
 		return
 	}
 	delete(ws.jobs, id)
-	ws.mu.Unlock()
 	outs := make([]outcome, len(j.req.args))
 	for i := range outs {
 		outs[i] = outcomeOf(j.req.name, context.Canceled)
 	}
-	ws.answer(id, outs) // a write error shows again at the runner's next answer
+	ws.answer(id, outs) // under ws.mu: see finish; a write error shows again at the runner's next answer
+	ws.mu.Unlock()
 }
 
 // revoke handles a REVOKE frame: a job that has not started is given back
@@ -325,9 +340,9 @@ func (ws *workerSide) revoke(id uint64) {
 		return
 	}
 	delete(ws.jobs, id)
+	ws.send(frameRevoked, id, nil) // under ws.mu: see finish; a write error shows again at the runner's next answer
 	ws.mu.Unlock()
 	j.cancel()
-	ws.send(frameRevoked, id, nil) // a write error shows again at the runner's next answer
 }
 
 // answer sends the outcomes of call id. It writes at once: a result must
