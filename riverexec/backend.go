@@ -3,6 +3,7 @@ package riverexec
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -79,10 +80,35 @@ func (p postgres) notifyInsert(ctx context.Context, tx any, schema, queue string
 
 func (postgres) insertTx(ctx context.Context, c riverClient, tx any, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
 	t, ok := tx.(pgx.Tx)
-	if !ok || t == nil {
-		return nil, fmt.Errorf("%w: an executor on PostgreSQL takes a pgx.Tx, not %T", ErrTxType, tx)
+	if err := txError(ok, tx, "PostgreSQL", "a pgx.Tx"); err != nil {
+		return nil, err
 	}
 	return c.(*river.Client[pgx.Tx]).InsertManyTx(ctx, t, params)
 }
 
 func (postgres) validate(*config) error { return nil }
+
+// txError returns the error of EnqueueTx for tx, which is of the type the
+// database takes when ok: nil for a transaction of that type, an error
+// wrapping ErrTxType for another type, or for a nil one (an untyped nil,
+// or a nil pointer of the right type, whose methods would panic).
+func txError(ok bool, tx any, db, want string) error {
+	if tx == nil || isNilPointer(tx) {
+		return fmt.Errorf("%w: EnqueueTx with a nil transaction (%T); an executor on %s takes %s", ErrTxType, tx, db, want)
+	}
+	if !ok {
+		return fmt.Errorf("%w: an executor on %s takes %s, not %T", ErrTxType, db, want, tx)
+	}
+	return nil
+}
+
+// isNilPointer reports whether v holds a nil pointer (or another nil
+// value of a kind that has one).
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
+		return rv.IsNil()
+	}
+	return false
+}

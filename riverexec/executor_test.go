@@ -390,6 +390,14 @@ func TestEnqueueTx(t *testing.T) {
 				t.Errorf("EnqueueTx(%T) = %v; want ErrTxType", wrong, err)
 			}
 		}
+		// Nil transactions of either backend's type: a nil *pgxpool.Tx
+		// satisfies pgx.Tx, and its methods would panic.
+		for _, nilTx := range []any{(*pgxpool.Tx)(nil), (*sql.Tx)(nil)} {
+			_, err := ex.EnqueueTx(ctx, nilTx, double.Task(1))
+			if !errors.Is(err, ErrTxType) || !strings.Contains(err.Error(), "nil transaction") {
+				t.Errorf("EnqueueTx(%T(nil)) = %v; want ErrTxType, saying the transaction is nil", nilTx, err)
+			}
+		}
 		if _, err := ex.EnqueueTx(ctx, tx, execkit.TaskFunc(func(context.Context) error { return nil })); !errors.Is(err, execkit.ErrNotPortable) {
 			t.Errorf("EnqueueTx(closure) = %v; want ErrNotPortable", err)
 		}

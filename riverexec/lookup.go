@@ -39,7 +39,8 @@ func (e *Executor) Enqueue(ctx context.Context, t execkit.Task) (int64, error) {
 // transaction.on_commit), so a row and the job that processes it are never
 // one without the other. tx is a pgx.Tx for an executor made by [New] and a
 // *sql.Tx (of the database handle given to [NewSQLite]) for one on SQLite;
-// another type is an error wrapping [ErrTxType]. Workers see the job once
+// another type, or a nil one (a nil *pgxpool.Tx or *sql.Tx included), is
+// an error wrapping [ErrTxType]. Workers see the job once
 // tx commits: on PostgreSQL at once (the notice leaves with the commit), on
 // SQLite at their next poll (5ms). Before the commit, Lookup of the id from
 // outside tx says UNKNOWN; after a rollback it stays UNKNOWN (on SQLite

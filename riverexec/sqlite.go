@@ -124,8 +124,8 @@ func (sqliteDB) notifyInsert(context.Context, any, string, string) error { retur
 
 func (sqliteDB) insertTx(ctx context.Context, c riverClient, tx any, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
 	t, ok := tx.(*sql.Tx)
-	if !ok || t == nil {
-		return nil, fmt.Errorf("%w: an executor on SQLite takes a *sql.Tx, not %T", ErrTxType, tx)
+	if err := txError(ok, tx, "SQLite", "a *sql.Tx"); err != nil {
+		return nil, err
 	}
 	return c.(*river.Client[*sql.Tx]).InsertManyTx(ctx, t, params)
 }
