@@ -36,9 +36,17 @@
 // Measured with go test -bench on a 2-core AMD EPYC shared with other work
 // (see bench_test.go). BenchmarkSubmitPaired alternates blocks of 256 no-op
 // tasks started with bare go statements and through Submit, so both see the
-// same load: Submit costs about 1.06x a bare go statement with a
-// sync.WaitGroup (median ratio of 6 runs; 225 ns against 214 ns per task).
-// Since a task's goroutine holds one frame of the Executor's below the
+// same load: Submit costs about 1.11x a bare go statement with a
+// sync.WaitGroup (ratios of 6 runs 1.09x to 1.13x, about 300 to 500 ns per
+// task, 2026-11-27, quiet machine; both allocate only the goroutine's
+// closure there, the task value being shared). What it adds: the checks
+// of Submit, a counter each for Submit and the task's end (on cache lines
+// of their own, so a task ending on another core does not take the
+// submitter's line), the deferred recover and the interface call. In make
+// compare, where each task is a value of its own (a second allocation) and
+// signals its batch, fireforget was 0.80x to 1.01x raw go on no-op tasks
+// and 0.97x to 1.05x on 1 µs tasks in three runs in a row
+// (bench/RESULTS.md, README). Since a task's goroutine holds one frame of the Executor's below the
 // task's own (it held five: a go statement's wrapper, run, exec, and
 // execkit's run behind two calls), the median ratio of 8 runs is 1.02x (1.37x for the code
 // before, in the same interleaved session under a load average of 11: the

@@ -99,7 +99,7 @@ func New(opts ...Option) (*Executor, error) {
 // has begun. A task that submits to its own Executor while every slot of
 // the Limit is held waits for a slot only its own return would free: pass
 // it the task's ctx or use RejectWhenFull (see [Limit]). It costs about
-// 1.06x a bare go statement (see Costs in the package doc).
+// 1.1x a bare go statement (see Costs in the package doc).
 //
 // A ctx that has already ended does not refuse a free slot: with Limit,
 // Submit then admits t when a slot is free and otherwise returns ctx.Err()
