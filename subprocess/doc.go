@@ -198,9 +198,9 @@
 //     the pool about 5.6 µs user and 3.6 µs kernel per call, the workers
 //     4.0 µs user and 4.2 µs kernel, nearly all of the latter in the one
 //     write per result (on this VM the return from each system call is
-//     the costliest kernel path). Python's apply_async measures 30 to 80
-//     µs, so 20 times faster needs at most 1.5 to 4 µs of wall time, 3 to
-//     8 µs of CPU on 2 cores: less than the workers' share alone.
+//     the costliest kernel path). Python's apply_async measures 30 to 110
+//     µs, so 20 times faster needs at most 1.5 to 5.5 µs of wall time, 3
+//     to 11 µs of CPU on 2 cores: about the workers' share alone.
 //   - Map of 200,000 ints on 2 workers, default codec and chunks: about
 //     16 ms (10 to 18); Python's pool.map, run alternately, took 51 to
 //     88 ms (median 71), so Map is 3 to 7 times faster. A custom codec
