@@ -33,6 +33,7 @@ func riverexecStrategies() []*Strategy {
 		Kinds:    []Kind{KindBatch, KindRoundTrip},
 		Only:     []string{"noop", "roundtrip"},
 		MaxTasks: 200,
+		Residue:  true,
 		New: func(w *Workload) (Runner, error) {
 			ctx := context.Background()
 			dir, err := os.MkdirTemp("", "execkit-bench-river-")
@@ -64,6 +65,7 @@ func riverexecStrategies() []*Strategy {
 		Kinds:    []Kind{KindBatch, KindRoundTrip},
 		Only:     []string{"noop", "roundtrip"},
 		MaxTasks: 200,
+		Residue:  true,
 		New: func(w *Workload) (Runner, error) {
 			ctx := context.Background()
 			db, err := pgxpool.New(ctx, url)

@@ -118,6 +118,9 @@ func Compare(ctx context.Context, cfg Config) (*Report, error) {
 			smp, err := Measure(ctx, c.Strategy, c.Workload, n, cfg.MinTime)
 			col.Add(c.Workload, c.Strategy, n, smp, c.Strategy.Doc, err)
 			prog.step(r, cfg.Rounds, c, smp, err)
+			if c.Strategy.Residue {
+				settle(ctx)
+			}
 		}
 		// Python's rounds are spread evenly among Go's.
 		if len(pyCases) > 0 && pyRound < cfg.PyRounds && r >= pyRound*cfg.Rounds/cfg.PyRounds {

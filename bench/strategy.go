@@ -63,6 +63,14 @@ type Strategy struct {
 	// Memory workloads are never capped.
 	MaxTasks int
 
+	// Residue marks a strategy that leaves work running elsewhere after
+	// its sample (a database server writing out and vacuuming what the
+	// sample did, a file system flushing a database file): the next sample
+	// waits for the machine to go quiet (see settle), so that it does not
+	// pay for this one. Without it the same strategy, the one after this
+	// in the round's cyclic order, paid every time.
+	Residue bool
+
 	// Holds marks a strategy that can hold a whole batch pending without
 	// blocking its submitter (a goroutine per task, an unbounded queue, a
 	// queue sized for the batch): only these run a holding workload.
