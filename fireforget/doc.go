@@ -44,9 +44,9 @@
 // of their own, so a task ending on another core does not take the
 // submitter's line), the deferred recover and the interface call. In make
 // compare, where each task is a value of its own (a second allocation) and
-// signals its batch, fireforget was 0.80x to 1.01x raw go on no-op tasks
-// and 0.97x to 1.05x on 1 µs tasks in three runs in a row
-// (bench/RESULTS.md, README). Since a task's goroutine holds one frame of the Executor's below the
+// signals its batch, fireforget was 0.78x to 1.01x raw go on no-op tasks
+// and 0.97x to 1.07x on 1 µs tasks in six runs on a quiet machine, two
+// sets of three in a row (bench/RESULTS.md, README). Since a task's goroutine holds one frame of the Executor's below the
 // task's own (it held five: a go statement's wrapper, run, exec, and
 // execkit's run behind two calls), the median ratio of 8 runs is 1.02x (1.37x for the code
 // before, in the same interleaved session under a load average of 11: the
