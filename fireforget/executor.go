@@ -113,7 +113,11 @@ func New(opts ...Option) (*Executor, error) {
 // caller's slot serves t) and returns once t has finished, rather than wait
 // for a slot its caller may hold; with RejectWhenFull it returns ErrFull
 // then. A task's ctx kept after the Executor finished admits nothing
-// (ErrClosed).
+// (ErrClosed). The Executor cannot tell a running task from a goroutine
+// that kept a task's ctx after the task returned: such a goroutine's
+// Submits are follow-ups too while the Executor has not finished, and
+// without Limit, as long as it keeps submitting, Shutdown keeps waiting
+// (its ctx ends that wait).
 func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	if e == nil || e.base == nil { // not made by New
 		return execkit.ErrNilExecutor
@@ -207,7 +211,7 @@ func (e *Executor) followUp(t execkit.Task) error {
 	case gate.Acquired:
 		go e.body(t)()
 		return nil
-	case gate.Closed: // cannot happen: the caller holds a slot until it returns
+	case gate.Closed: // a goroutine that kept a task's ctx, after the last slot was released
 		e.uncount()
 		e.rejected.Add(1)
 		return execkit.ErrClosed
@@ -217,8 +221,11 @@ func (e *Executor) followUp(t execkit.Task) error {
 		e.rejected.Add(1)
 		return execkit.ErrFull
 	}
+	// Deferred: a task that ends its goroutine (runtime.Goexit, as
+	// t.FailNow does) ends the caller's here, and its count must still
+	// end, or Shutdown would wait for it forever.
+	defer e.finishOne()
 	e.exec(t)
-	e.finishOne()
 	return nil
 }
 

@@ -3,8 +3,10 @@ package fireforget
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/execkit/execkit"
 )
@@ -95,5 +97,50 @@ func TestFollowUpDuringShutdown(t *testing.T) {
 		if err := e.Submit(<-kept, execkit.TaskFunc(func(context.Context) error { return nil })); !errors.Is(err, execkit.ErrClosed) {
 			t.Errorf("Submit with a task's ctx after Shutdown = %v; want ErrClosed", err)
 		}
+	}
+}
+
+// TestFollowUpGoexit: a follow-up that ends its goroutine
+// (runtime.Goexit, as t.FailNow does) still counts as ended, also when it
+// runs in its caller's goroutine (Limit at the limit after Shutdown
+// began: caller-runs), so Shutdown does not wait for it forever. It is
+// counted as a success, as a task that calls Goexit in a goroutine of its
+// own is.
+func TestFollowUpGoexit(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []Option
+	}{{"own goroutine", nil}, {"caller-runs", []Option{Limit(1)}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := New(tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			begun := make(chan struct{})
+			if err := e.Submit(context.Background(), execkit.TaskFunc(func(ctx context.Context) error {
+				<-begun
+				_ = e.Submit(ctx, execkit.TaskFunc(func(context.Context) error {
+					runtime.Goexit()
+					return nil
+				}))
+				return nil
+			})); err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				for e.Stats().Running == 0 || !e.closed.Load() {
+					runtime.Gosched()
+				}
+				close(begun) // Shutdown has begun
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := e.Shutdown(ctx); err != nil {
+				t.Fatalf("Shutdown = %v; want nil once both tasks ended", err)
+			}
+			if s := e.Stats(); s.Submitted != 2 || s.Running != 0 || s.Succeeded != 2 {
+				t.Errorf("Stats = %+v; want 2 submitted, 2 succeeded, none running", s)
+			}
+		})
 	}
 }
