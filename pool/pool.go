@@ -206,10 +206,19 @@ func (p *Pool) startDrainer() {
 // once taken: when the pool's context ended before (Shutdown's ctx), run
 // reports it cancelled without starting it.
 func (p *Pool) drain() {
-	ran := false
+	ran, finished := false, false
+	defer func() {
+		// A task ended this goroutine (runtime.Goexit, as t.FailNow
+		// does): its own bookkeeping was deferred, the queue's is done
+		// here, and another drainer takes over what is still queued.
+		if !finished && p.q.exited() {
+			p.startDrainer()
+		}
+	}()
 	for {
 		t, ok := p.q.next(ran)
 		if !ok {
+			finished = true
 			return
 		}
 		p.counters.Start()

@@ -82,6 +82,22 @@ func (q *queue) next(ran bool) (execkit.Task, bool) {
 	return t, true
 }
 
+// exited records that a drainer's goroutine ended while it ran a task
+// (next's count of it as busy and active is taken back), and reports
+// whether the caller must start another drainer for the tasks still
+// queued.
+func (q *queue) exited() (start bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.busy--
+	q.active--
+	if q.n > q.active-q.busy && q.active < q.workers {
+		q.active++
+		return true
+	}
+	return false
+}
+
 // setWorkers changes the number of drainers allowed and reports how many
 // more the caller must start for the tasks queued now.
 func (q *queue) setWorkers(n int) (start int) {

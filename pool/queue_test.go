@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -294,5 +295,35 @@ func TestQueueShutdownStuckWorker(t *testing.T) {
 	}
 	if n := started.Load(); n != 0 {
 		t.Errorf("%d queued tasks started; want 0", n)
+	}
+}
+
+// TestQueueGoexit: a queued task that ends its goroutine (runtime.Goexit,
+// as t.FailNow does) ends its drainer's too; the tasks queued behind it
+// still run, on another drainer, and Shutdown does not wait forever.
+func TestQueueGoexit(t *testing.T) {
+	p, err := pool.New(1, pool.Queue(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 3 {
+		if err := p.Submit(ctx, execkit.TaskFunc(func(context.Context) error {
+			runtime.Goexit()
+			return nil
+		})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := execkit.Go(ctx, p, func(context.Context) (int, error) { return 7, nil })
+	if v, err := f.Wait(ctx); v != 7 || err != nil {
+		t.Fatalf("a task queued behind three that called Goexit: Wait = %d, %v; want 7, nil", v, err)
+	}
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown = %v; want nil", err)
+	}
+	if s := p.Stats(); s.Running != 0 || s.Queued != 0 || s.Submitted != 4 {
+		t.Errorf("Stats = %+v; want 4 submitted, none running or queued", s)
 	}
 }

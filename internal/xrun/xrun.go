@@ -133,7 +133,14 @@ func Exec(ctx context.Context, c *Counters, t execkit.Task, onError func(error))
 // (Start) when it admitted it: one whose admitted tasks never wait in a
 // queue, so that Queued stays zero while a worker takes the task up.
 func ExecStarted(ctx context.Context, c *Counters, t execkit.Task, onError func(error)) error {
+	ended := false
+	defer func() {
+		if !ended { // t ended the goroutine (runtime.Goexit, as t.FailNow does): a success, as for x/sync's errgroup
+			c.Finish(nil)
+		}
+	}()
 	_, err := link.Run(ctx, t)
+	ended = true
 	c.Finish(err)
 	if err != nil && !link.HasFuture(t) {
 		onError(err)
