@@ -73,7 +73,10 @@
 // stack; the worker goes on. A frame that does not decode kills its worker
 // (the call fails with a *WorkerError wrapping [ErrProtocol]); the pool
 // goes on. [Pool.Terminate] kills every worker at once; unfinished calls
-// fail with [ErrTerminated].
+// fail with [ErrTerminated]. A function that calls runtime.Goexit (as
+// t.FailNow does) ends its worker the same way: the worker says so on its
+// stderr and exits, and the call fails with a *WorkerError carrying that
+// line, rather than wait unanswered until its context ends.
 //
 // # What crosses with an error
 //

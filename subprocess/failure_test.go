@@ -26,6 +26,7 @@ func TestWorkerDeath(t *testing.T) {
 		{"sigkill", syscall.SIGKILL, -1, "was killed by signal 9 (killed)"},
 		{"exit", 0, 7, "exited with status 7 while running the task (stderr: about to exit 7)"},
 		{"goroutine-panic", 0, 2, "(stderr: panic: panic in another goroutine)"},
+		{"goexit", 0, 5, `function "test.die" called runtime.Goexit; the worker exits`},
 		{"corrupt-frame", syscall.SIGKILL, -1, "protocol error: frame length 1073741824 out of range"},
 	}
 	for _, tt := range tests {

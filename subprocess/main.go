@@ -29,6 +29,7 @@ const (
 	exitSetup    = 2 // the protocol pipes are missing: not started by a Pool
 	exitProtocol = 3 // the pool sent a frame that does not decode
 	exitWrite    = 4 // a result could not be written (the pool is gone)
+	exitGoexit   = 5 // a function called runtime.Goexit (see workerSide.run)
 )
 
 var mainCalled atomic.Bool
@@ -231,8 +232,24 @@ func (ws *workerSide) readOne() (*job, error) {
 	return nil, fmt.Errorf("%w: unexpected frame type %d from the pool", ErrProtocol, typ)
 }
 
-// run runs j, then the jobs queued meanwhile, until none is left.
+// run runs j, then the jobs queued meanwhile, until none is left. A
+// function that ends its goroutine (runtime.Goexit, as t.FailNow does)
+// would leave its call unanswered and the worker without a runner, and
+// the caller waiting until its ctx ends: the worker says so on stderr and
+// exits instead, so that the call fails at once with a *WorkerError
+// carrying that line, and the pool runs the calls queued behind it on
+// another worker.
 func (ws *workerSide) run(j *job) {
+	defer func() {
+		if j == nil {
+			return // every job answered
+		}
+		if r := recover(); r != nil {
+			panic(r) // a bug of this package's own (functions' panics are recovered by driver.Invoke)
+		}
+		fmt.Fprintf(os.Stderr, "subprocess: worker %d: function %q called runtime.Goexit; the worker exits\n", os.Getpid(), j.req.name)
+		os.Exit(exitGoexit)
+	}()
 	for j != nil {
 		var outs []outcome
 		if j.batch {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -106,6 +107,8 @@ var (
 			os.Exit(7)
 		case "goroutine-panic":
 			go func() { panic("panic in another goroutine") }()
+		case "goexit": // as t.FailNow does
+			runtime.Goexit()
 		case "corrupt-frame":
 			// A frame header announcing a 1 GiB frame, on the result pipe.
 			subprocess.WriteResultPipe([]byte{0x40, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1})
