@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -543,4 +544,28 @@ func TestOptionsRefusedBeforeTheDatabase(t *testing.T) {
 			t.Errorf("New(%d options) = %v, %v; want no executor and an error starting %q", len(tt.opts), ex, err, tt.want)
 		}
 	}
+}
+
+// goexit ends its goroutine, as t.FailNow does.
+var goexit = execkit.Register("riverexec.test.goexit", func(context.Context, int) (int, error) {
+	runtime.Goexit()
+	return 0, nil
+}, execkit.Retry(0))
+
+// TestGoexit: a function that ends its goroutine fails its call with an
+// error saying so, at once, and the executor goes on; before, it ended
+// River's worker goroutine, and the call, and the calls after it, waited
+// until their contexts ended.
+func TestGoexit(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		ex := newExecutor(t, db)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if _, err := goexit.Go(ctx, ex, 1).Wait(ctx); err == nil || !strings.Contains(err.Error(), "called runtime.Goexit") {
+			t.Fatalf("a call of a function that calls Goexit: err = %v; want one saying so", err)
+		}
+		if v, err := double.Go(ctx, ex, 4).Wait(ctx); v != 8 || err != nil {
+			t.Fatalf("the next call: %d, %v; want 8, nil", v, err)
+		}
+	})
 }

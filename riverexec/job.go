@@ -124,7 +124,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	if w.scope != nil {
 		run = xrun.WithScope(run, w.scope)
 	}
-	res, err := driver.InvokeAttempt(run, a.Func, a.Payload)
+	res, err := invokeGuarded(run, a.Func, a.Payload)
 	if err == nil {
 		out.Result = res
 		if err := river.RecordOutput(ctx, out); err != nil { // too large
@@ -169,6 +169,33 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	}
 	_ = river.RecordOutput(ctx, out)
 	return err
+}
+
+// invokeGuarded is driver.InvokeAttempt on a goroutine of its own, so that
+// a function that ends its goroutine (runtime.Goexit, as t.FailNow does)
+// fails its attempt with an error saying so instead of ending River's
+// worker goroutine, which would leave the job running until RescueAfter,
+// its slot taken and its caller waiting. A goroutine costs about a
+// microsecond; a job, hundreds.
+func invokeGuarded(ctx context.Context, name string, payload []byte) ([]byte, error) {
+	type result struct {
+		res []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		returned := false
+		defer func() {
+			if !returned { // InvokeAttempt recovers panics: this is Goexit
+				ch <- result{err: fmt.Errorf("riverexec: function %q called runtime.Goexit", name)}
+			}
+		}()
+		res, err := driver.InvokeAttempt(ctx, name, payload)
+		returned = true
+		ch <- result{res, err}
+	}()
+	r := <-ch
+	return r.res, r.err
 }
 
 // encodeError returns the text and the encoding (driver.EncodeError) of a
