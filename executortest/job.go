@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -31,6 +32,7 @@ const (
 	waitCtx                 // wait until ctx ends, record it, return ctx.Err()
 	fail                    // return an error naming the job
 	panics                  // panic with a message naming the job
+	goexits                 // end the goroutine: runtime.Goexit, as t.FailNow does
 )
 
 var jobFunc = execkit.Register("executortest.job", runJob)
@@ -64,6 +66,8 @@ func runJob(ctx context.Context, j job) (int, error) {
 		return 0, fmt.Errorf("executortest: job %d failed", j.ID)
 	case panics:
 		panic(fmt.Sprintf("executortest: job %d panics", j.ID))
+	case goexits:
+		runtime.Goexit()
 	}
 	return j.ID, appendID(j.Dir, finishedFile, j.ID)
 }

@@ -42,6 +42,30 @@ func checkPanic(h *harness) {
 	h.end(nil)
 }
 
+// checkGoexit: a task that ends its goroutine (runtime.Goexit, as
+// t.FailNow does) does not stop the executor: its Future completes, a task
+// submitted after it runs, and Shutdown returns. Its own outcome is not
+// checked: in process it counts as returned (as with x/sync's errgroup);
+// across a process boundary it fails. (A synchronous executor runs it in
+// the submitter's goroutine, which it ends, as a direct call would.)
+func checkGoexit(h *harness) {
+	if err := within(h.t, "Wait of the Future of a task that called runtime.Goexit", func() error {
+		_, err := h.goJob(1, goexits).Wait(h.bg)
+		_ = err // either outcome: see above
+		return nil
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	if got, err := wait(h, h.goJob(2, record)); err != nil || got != 2 {
+		h.t.Errorf("after a task that called runtime.Goexit, Wait = %d, %v; want 2, nil", got, err)
+	}
+	if h.cfg.failFast { // a Goexit across a process boundary is an error, which fails the batch
+		h.end(func(error) bool { return true })
+		return
+	}
+	h.end(nil)
+}
+
 func checkPanicError(t *testing.T, what string, err error, value string) {
 	t.Helper()
 	var pe *execkit.PanicError
