@@ -137,11 +137,11 @@ func (p *Pool) dispatch(ctx context.Context, read bool, cs ...*call) (*worker, e
 		// to sleep (a process that has slept longer takes longer to wake,
 		// and a round trip waits for that twice), then any other.
 		if w := p.warm; w != nil && p.fastLocked(w, read) {
-			return p.sendFast(w, cs[0], read)
+			return p.sendFast(w, cs[0])
 		}
 		for w := range p.workers {
 			if w != p.warm && p.fastLocked(w, read) {
-				return p.sendFast(w, cs[0], read)
+				return p.sendFast(w, cs[0])
 			}
 		}
 	}
@@ -181,7 +181,7 @@ func (p *Pool) fastLocked(w *worker, read bool) bool {
 // sendFast sends c to w, which fastLocked took, from the calling goroutine:
 // p.mu is held on entry and on return, but not during the write. It
 // returns w when the caller reads c's result itself.
-func (p *Pool) sendFast(w *worker, c *call, read bool) (*worker, error) {
+func (p *Pool) sendFast(w *worker, c *call) (*worker, error) {
 	reads := w.callerReading
 	p.warm = w
 	p.sendLocked(w, c)

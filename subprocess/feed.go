@@ -139,6 +139,15 @@ func (w *worker) startedLocked() {
 	}
 }
 
+// removeLocked takes w.sent[i] off the calls w holds: answered, failed or
+// given back. When it was the first, the next one is the one w runs now.
+func (w *worker) removeLocked(i int) {
+	w.sent = append(w.sent[:i], w.sent[i+1:]...)
+	if i == 0 {
+		w.startedLocked()
+	}
+}
+
 // mayTakeLocked reports whether w may be sent one more call: it has room,
 // and it is idle or no other worker is. So calls spread over idle workers
 // first, and a call is prefetched behind a running one only when every

@@ -119,33 +119,31 @@ func (p *Pool) readFrame(w *worker) error {
 		payload, err = big.payload, big.err
 		*big = bigResult{}
 		if err != nil {
-			return p.fail(w, id, err)
+			return p.deliver(w, id, nil, err)
 		}
 	}
 	outs, err := decodeOutcomes(payload)
 	if err != nil {
 		return err
 	}
-	return p.deliver(w, id, outs)
+	return p.deliver(w, id, outs, nil)
 }
 
-// deliver resolves the call id sent to w with its outcomes.
-func (p *Pool) deliver(w *worker, id uint64, outs []outcome) error {
+// deliver resolves the call id sent to w with its outcomes, or, when err
+// is not nil, with err: its results could not be received whole.
+func (p *Pool) deliver(w *worker, id uint64, outs []outcome, err error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i, c := range w.sent {
 		if c.id != id {
 			continue
 		}
-		if !c.wantOutcomes(len(outs)) {
+		if err == nil && !c.wantOutcomes(len(outs)) {
 			return fmt.Errorf("%w: %d outcomes for a call of %d arguments (%d items)", ErrProtocol, len(outs), len(c.req.args), c.items)
 		}
-		w.sent = append(w.sent[:i], w.sent[i+1:]...)
+		w.removeLocked(i)
 		w.answered++
-		if i == 0 {
-			w.startedLocked() // the next one runs now
-		}
-		p.resolveLocked(c, outs, nil)
+		p.resolveLocked(c, outs, err)
 		if p.feederHasWorkLocked(w) {
 			w.signal()
 		}
@@ -206,28 +204,6 @@ func (w *worker) heldLocked(id uint64) *call {
 	return nil
 }
 
-// fail resolves the call id sent to w with err: its results could not be
-// received whole.
-func (p *Pool) fail(w *worker, id uint64, err error) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i, c := range w.sent {
-		if c.id == id {
-			w.sent = append(w.sent[:i], w.sent[i+1:]...)
-			w.answered++
-			if i == 0 {
-				w.startedLocked() // the next one runs now
-			}
-			p.resolveLocked(c, nil, err)
-			if p.feederHasWorkLocked(w) {
-				w.signal()
-			}
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: a result for call %d, which worker %d does not hold", ErrProtocol, id, w.pid)
-}
-
 // takeBack queues again the call id that w gave back unstarted.
 func (p *Pool) takeBack(w *worker, id uint64) error {
 	p.mu.Lock()
@@ -236,11 +212,8 @@ func (p *Pool) takeBack(w *worker, id uint64) error {
 		if c.id != id || !c.revoking {
 			continue
 		}
-		w.sent = append(w.sent[:i], w.sent[i+1:]...)
+		w.removeLocked(i)
 		w.assigned-- // it did not run there (MaxTasksPerChild counts what did)
-		if i == 0 {
-			w.startedLocked() // the next one runs now
-		}
 		c.revoking = false
 		if c.ctxErr != nil { // cancelled meanwhile; it never ran
 			p.resolveLocked(c, nil, c.ctxErr)
