@@ -70,6 +70,16 @@ type advRound struct {
 
 var errAdvBoom = errors.New("adv boom")
 
+// advShutdown shuts e down, failing the test if that takes 10 s (a hang).
+func advShutdown(t *testing.T, e *Executor, round int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.Shutdown(ctx); err != nil {
+		t.Fatalf("round %d: Shutdown = %v (hung?)", round, err)
+	}
+}
+
 func newAdvRound(t *testing.T, seed uint64, opts []Option) *advRound {
 	r := &advRound{t: t, maxDepth: 3, maxKids: 2, detached: true}
 	src := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
@@ -250,12 +260,7 @@ func TestAdvSubmitRacesShutdown(t *testing.T) {
 				for range delay {
 					runtime.Gosched()
 				}
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				err := r.e.Shutdown(ctx)
-				cancel()
-				if err != nil {
-					t.Fatalf("round %d: Shutdown = %v (hung?)", round, err)
-				}
+				advShutdown(t, r.e, round)
 				n, returned := r.snapshot()
 				wg.Wait()
 				r.helpers.Wait()
@@ -301,12 +306,7 @@ func TestAdvFollowUpTreeAfterShutdown(t *testing.T) {
 					}
 					close(gate)
 				}()
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				err := r.e.Shutdown(ctx)
-				cancel()
-				if err != nil {
-					t.Fatalf("round %d: Shutdown = %v (hung?)", round, err)
-				}
+				advShutdown(t, r.e, round)
 				n, returned := r.snapshot()
 				r.helpers.Wait()
 				if !r.check(fmt.Sprintf("round %d", round), n, returned) {
@@ -366,12 +366,7 @@ func TestAdvChainAtLastEnd(t *testing.T) {
 					for range round % 3 {
 						runtime.Gosched()
 					}
-					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					err = e.Shutdown(ctx)
-					cancel()
-					if err != nil {
-						t.Fatalf("round %d: Shutdown = %v (hung?)", round, err)
-					}
+					advShutdown(t, e, round)
 					retAtShutdown := returned.Load()
 					helpers.Wait()
 					// RejectWhenFull refuses a follow-up at the limit (ErrFull),
