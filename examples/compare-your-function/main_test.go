@@ -44,13 +44,24 @@ func TestAdviceFollowsPhysics(t *testing.T) {
 	defer srv.Close()
 	defer client.CloseIdleConnections()
 
-	hashes, err := compare.Run(ctx, Hash, buffers(), per)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("hash:\n%s", hashes)
-	if c := concurrency(hashes); c < 1 || c > 2*hashes.Cores {
-		t.Errorf("hash: advised %s (%d at once); want at most %d (near the %d cores)", hashes.Advice.Strategy, c, 2*hashes.Cores, hashes.Cores)
+	// A run is timed, so one disturbed by other work on the machine can
+	// find a CPU-bound strategy with high concurrency faster by chance
+	// (CI once measured errgroup 1.24x faster than a pool of 2 here): the
+	// advice must follow the physics in one of three runs.
+	for attempt := 1; ; attempt++ {
+		hashes, err := compare.Run(ctx, Hash, buffers(), per)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("hash, run %d:\n%s", attempt, hashes)
+		c := concurrency(hashes)
+		if c >= 1 && c <= 2*hashes.Cores {
+			break
+		}
+		if attempt == 3 {
+			t.Errorf("hash: advised %s (%d at once) in three runs; want at most %d (near the %d cores)", hashes.Advice.Strategy, c, 2*hashes.Cores, hashes.Cores)
+			break
+		}
 	}
 
 	// The server waits 20 ms here, not 5: under -race on a busy machine an
