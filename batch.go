@@ -7,6 +7,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"math/bits"
 	"reflect"
 )
 
@@ -110,25 +111,80 @@ func encodeBatch[T any](c Codec, vs []T, skip func(i int, err error)) ([]byte, e
 			// item, to find it.
 		}
 	}
-	b := append(make([]byte, 0, 1+binary.MaxVarintLen64+len(vs)), batchPerItem)
+	b := append(make([]byte, 0, 1+binary.MaxVarintLen64+2*len(vs)), batchPerItem)
 	b = binary.AppendUvarint(b, uint64(len(vs)))
-	for i, v := range vs {
-		e, err := encode(c, v)
-		if err != nil {
-			if skip == nil && len(vs) == 1 {
-				return nil, err
-			}
-			if skip == nil {
-				return nil, fmt.Errorf("item %d: %v", i, err)
-			}
-			skip(i, err)
-			b = append(b, 0)
-			continue
+	am, _ := c.(appendMarshaler)
+	for i := 0; i < len(vs); i++ {
+		var err error
+		if b, i, err = encodeItems(c, am, b, vs, i); err == nil {
+			break // every item from i on is in b
 		}
-		b = binary.AppendUvarint(b, uint64(len(e))+1)
-		b = append(b, e...)
+		if skip == nil && len(vs) == 1 {
+			return nil, err
+		}
+		if skip == nil {
+			return nil, fmt.Errorf("item %d: %v", i, err)
+		}
+		skip(i, err)
+		b = append(b, 0)
 	}
 	return b, nil
+}
+
+// encodeItems appends vs[i:] to b in the batchPerItem layout, each as
+// uvarint(len+1) and its bytes, and returns b and len(vs); or it stops at
+// the first item that does not encode (an error or a panic of the codec),
+// with b as it was before that item, its index and its error. One
+// deferred recover serves the whole run of items, not one per item.
+func encodeItems[T any](c Codec, am appendMarshaler, dst []byte, vs []T, i int) (b []byte, at int, err error) {
+	b, at = dst, i
+	keep := len(b)
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = b[:keep], fmt.Errorf("codec panicked: %v", r)
+		}
+	}()
+	if reflect.TypeFor[T]().Size() == 0 { // nothing to carry: see encode
+		for ; at < len(vs); at++ {
+			b = append(b, 1)
+		}
+		return b, at, nil
+	}
+	for ; at < len(vs); at++ {
+		keep = len(b)
+		if am == nil {
+			e, err := c.Marshal(vs[at])
+			if err != nil {
+				return b, at, err
+			}
+			b = binary.AppendUvarint(b, uint64(len(e))+1)
+			b = append(b, e...)
+			continue
+		}
+		// The length goes before the bytes: guess one byte for it (an
+		// item under 127 bytes), and make room when it takes more.
+		e, err := am.AppendMarshal(append(b, 0), vs[at])
+		if err != nil {
+			return b, at, err
+		}
+		if len(e) < keep+1 {
+			return b, at, errors.New("AppendMarshal returned fewer bytes than it was given")
+		}
+		b = e
+		n := uint64(len(b)-keep-1) + 1
+		if w := varintLen(n); w > 1 {
+			var pad [binary.MaxVarintLen64]byte
+			b = append(b, pad[:w-1]...)
+			copy(b[keep+w:], b[keep+1:len(b)-(w-1)])
+		}
+		binary.PutUvarint(b[keep:], n)
+	}
+	return b, at, nil
+}
+
+// varintLen is the length of binary.AppendUvarint(nil, n).
+func varintLen(n uint64) int {
+	return (bits.Len64(n|1) + 6) / 7
 }
 
 // encodeWhole gob-encodes vs after what buf holds.
@@ -177,38 +233,45 @@ func decodeBatch[T any](c Codec, data []byte) ([]T, error) {
 	default:
 		return nil, fmt.Errorf("unknown batch layout %d", data[0])
 	}
+	n, k := binary.Uvarint(data[1:])
 	p := data[1:]
-	next := func() (uint64, bool) {
-		v, n := binary.Uvarint(p)
-		if n <= 0 {
-			return 0, false
-		}
-		p = p[n:]
-		return v, true
-	}
-	n, ok := next()
-	if !ok || n > uint64(len(p)) { // every item takes at least a byte
+	if k <= 0 || n > uint64(len(p)-k) { // every item takes at least a byte
 		return nil, errors.New("bad batch count")
 	}
+	p = p[k:]
 	vs := make([]T, n)
+	if err := decodeItems(c, vs, p); err != nil {
+		return nil, err
+	}
+	return vs, nil
+}
+
+// decodeItems decodes p, the items of a batchPerItem payload after its
+// count, into vs: each straight into its element, with one deferred
+// recover for them all (a codec's panic fails the batch, as an error
+// does).
+func decodeItems[T any](c Codec, vs []T, p []byte) (err error) {
+	defer recoverCodec(&err)
+	zero := reflect.TypeFor[T]().Size() == 0 // nothing to decode: see decode
 	for i := range vs {
-		l, ok := next()
-		if !ok || l > uint64(len(p))+1 {
-			return nil, fmt.Errorf("item %d: bad length", i)
+		l, n := binary.Uvarint(p)
+		if n <= 0 || l > uint64(len(p)-n)+1 {
+			return fmt.Errorf("item %d: bad length", i)
 		}
-		if l == 0 {
+		p = p[n:]
+		if l == 0 || zero {
+			p = p[max(l, 1)-1:]
 			continue // the zero value
 		}
-		var err error
-		if vs[i], err = decode[T](c, p[:l-1]); err != nil {
-			return nil, fmt.Errorf("item %d: %v", i, err)
+		if err := c.Unmarshal(p[:l-1], &vs[i]); err != nil {
+			return fmt.Errorf("item %d: %v", i, err)
 		}
 		p = p[l-1:]
 	}
 	if len(p) != 0 {
-		return nil, errors.New("trailing bytes after the batch")
+		return errors.New("trailing bytes after the batch")
 	}
-	return vs, nil
+	return nil
 }
 
 // encodeInts encodes vs in the batchInts layout if T is a plain integer

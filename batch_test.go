@@ -1,6 +1,7 @@
 package execkit_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -244,5 +245,122 @@ func TestInvokeBatchPolicy(t *testing.T) {
 	}
 	if ierrs[0] != nil || ierrs[2] != nil || !errors.Is(ierrs[1], execkit.ErrTimeLimit) {
 		t.Errorf("TimeLimit: got %v; want only item 1 failing with ErrTimeLimit", ierrs)
+	}
+}
+
+// appendCodec carries ints (as varints) and strings (as their bytes),
+// through AppendMarshal when append is true, through Marshal otherwise.
+// Its strings "bad", "boom" and "short" fail: an error, a panic, and fewer
+// bytes returned than AppendMarshal was given.
+type appendCodec struct{}
+
+func (appendCodec) Marshal(v any) ([]byte, error) { return appendCodec{}.AppendMarshal(nil, v) }
+
+func (appendCodec) AppendMarshal(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case int:
+		return binary.AppendVarint(b, int64(v)), nil
+	case string:
+		switch v {
+		case "bad":
+			return nil, errors.New("appendCodec: bad")
+		case "boom":
+			panic("appendCodec: boom")
+		case "short":
+			return b[:len(b)/2], nil
+		}
+		return append(b, v...), nil
+	}
+	return nil, fmt.Errorf("appendCodec: %T", v)
+}
+
+func (appendCodec) Unmarshal(b []byte, v any) error {
+	switch p := v.(type) {
+	case *int:
+		x, n := binary.Varint(b)
+		if n <= 0 || n != len(b) {
+			return errors.New("appendCodec: bad varint")
+		}
+		*p = int(x)
+	case *string:
+		*p = string(b)
+	default:
+		return fmt.Errorf("appendCodec: %T", v)
+	}
+	return nil
+}
+
+// marshalOnly hides appendCodec's AppendMarshal.
+type marshalOnly struct{ appendCodec }
+
+func (marshalOnly) AppendMarshal() {} // not the optional method's signature
+
+// xs returns n bytes of x, or one of appendCodec's failing strings for n < 0.
+func xs(_ context.Context, n int) (string, error) {
+	if n < 0 {
+		return []string{"bad", "boom", "short"}[-n-1], nil
+	}
+	return strings.Repeat("x", n), nil
+}
+
+var (
+	xsAppend  = execkit.Register("test.xs.append", xs, execkit.UseCodec(appendCodec{}))
+	xsMarshal = execkit.Register("test.xs.marshal", xs, execkit.UseCodec(marshalOnly{}))
+)
+
+// TestBatchAppendMarshal checks the optional AppendMarshal method of a
+// Codec: the payload it builds is byte for byte the one Marshal builds,
+// whatever the length of an item's encoding (1, 2 and 3 bytes of length
+// before it), and an item whose encoding fails (an error, a panic, a
+// slice shorter than given) fails alone, with its neighbours intact.
+func TestBatchAppendMarshal(t *testing.T) {
+	ctx := context.Background()
+	sizes := []int{0, 1, 126, 127, 128, 200, 16382, 16383, 16384, 70000, 3, 0}
+	for _, f := range []*execkit.Func[int, string]{xsAppend, xsMarshal} {
+		outs, errs := batch(ctx, t, f, sizes)
+		for i, n := range sizes {
+			if len(outs[i]) != n || strings.Trim(outs[i], "x") != "" || errs[i] != "" {
+				t.Errorf("%s: item %d: got %d bytes, error %q; want %d x", f.Name(), i, len(outs[i]), errs[i], n)
+			}
+		}
+	}
+	a, err := driver.EncodeBatch(xsAppend, sizes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := driver.EncodeBatch(xsMarshal, sizes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, m) {
+		t.Errorf("the arguments' payload through AppendMarshal differs from the one through Marshal:\n%x\n%x", a, m)
+	}
+	ra, _, err := driver.InvokeBatch(ctx, xsAppend.Name(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm, _, err := driver.InvokeBatch(ctx, xsMarshal.Name(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ra, rm) {
+		t.Error("the results' payload through AppendMarshal differs from the one through Marshal")
+	}
+
+	items := []int{5, -1, 130, -2, 7, -3, 1}
+	for _, f := range []*execkit.Func[int, string]{xsAppend, xsMarshal} {
+		outs, errs := batch(ctx, t, f, items)
+		want := []string{"", "appendCodec: bad", "", "codec panicked: appendCodec: boom", "", "", ""}
+		if f == xsAppend { // Marshal's short slice is an empty string
+			want[5] = "AppendMarshal returned fewer bytes than it was given"
+		}
+		for i, n := range items {
+			if n >= 0 && (len(outs[i]) != n || errs[i] != "") {
+				t.Errorf("%s: item %d: got %d bytes, error %q; want %d x", f.Name(), i, len(outs[i]), errs[i], n)
+			}
+			if n < 0 && (outs[i] != "" || !strings.HasSuffix(errs[i], want[i])) {
+				t.Errorf("%s: item %d: got %q, error %q; want the zero value, an error ending %q", f.Name(), i, outs[i], errs[i], want[i])
+			}
+		}
 	}
 }

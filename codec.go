@@ -9,9 +9,25 @@ import (
 
 // A Codec encodes the arguments and results of a registered [Func] when
 // they cross a process boundary. It must be safe for concurrent use.
+//
+// A Codec may also have the method
+//
+//	AppendMarshal(b []byte, v any) ([]byte, error)
+//
+// which appends to b what Marshal would return for v and returns the
+// extended slice (as [encoding.BinaryAppender] does for a value); on an
+// error, what it returns is ignored. Where one payload carries many values
+// (a chunk of subprocess.Map), each is then encoded into the payload being
+// built, with no slice of its own. Unmarshal is called with a pointer to a
+// zero value and the bytes of one value.
 type Codec interface {
 	Marshal(v any) ([]byte, error)
 	Unmarshal(data []byte, v any) error
+}
+
+// appendMarshaler is a [Codec]'s optional AppendMarshal method.
+type appendMarshaler interface {
+	AppendMarshal(b []byte, v any) ([]byte, error)
 }
 
 // GobCodec is the default [Codec]: encoding/gob, one self-describing value

@@ -213,7 +213,11 @@ var doubleVarint = execkit.Register("test.doubleVarint", func(_ context.Context,
 type varintCodec struct{}
 
 func (varintCodec) Marshal(v any) ([]byte, error) {
-	return binary.AppendVarint(nil, int64(v.(int))), nil
+	return varintCodec{}.AppendMarshal(nil, v)
+}
+
+func (varintCodec) AppendMarshal(b []byte, v any) ([]byte, error) {
+	return binary.AppendVarint(b, int64(v.(int))), nil
 }
 
 func (varintCodec) Unmarshal(b []byte, v any) error {
