@@ -79,6 +79,8 @@
 // Shutdown, one returns from Shutdown before such follow-ups finished, one
 // refuses them though it declares [AdmitsFollowUp], one that does not
 // carry a call's cancellation to where the function runs, one that
+// carries it there as a plain cancel (the function's ctx says
+// context.Canceled where a deadline passed), one that
 // declares a hard time limit but only cancels the ctx, one that retries a
 // failed task on top of its Retry policy, one that loses
 // [execkit.ErrPermanent] on the way back and so retries a permanent error,

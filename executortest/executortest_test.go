@@ -151,7 +151,7 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 // their encoded form (driver.Invoke in this process).
 func (e *goExec) crosses() bool {
 	switch e.broken {
-	case "crossing", "remotetext", "permtext", "dropctx":
+	case "crossing", "remotetext", "permtext", "dropctx", "plaincancel":
 		return true
 	}
 	return false
@@ -162,7 +162,9 @@ func (e *goExec) crosses() bool {
 // broken ones replace the error by its text: "errtext" (declared to run
 // tasks in this process), "remotetext" and "permtext" (declared
 // Portable). "dropctx" does not carry the cancellation of the call's ctx
-// to where the function runs (a worker that gets no CANCEL frame).
+// to where the function runs (a worker that gets no CANCEL frame);
+// "plaincancel" carries it as a plain cancel, so the function's ctx says
+// context.Canceled where a deadline passed (a worker told only CANCEL).
 func (e *goExec) run(t execkit.Task) error {
 	p, ok := t.(driver.Portable)
 	if !ok || !e.crosses() && e.broken != "errtext" {
@@ -175,11 +177,17 @@ func (e *goExec) run(t execkit.Task) error {
 		if e.broken == "dropctx" {
 			ctx = context.WithoutCancel(ctx)
 		}
+		if e.broken == "plaincancel" {
+			plain, cancel := context.WithCancel(context.WithoutCancel(ctx))
+			defer context.AfterFunc(ctx, cancel)()
+			defer cancel()
+			ctx = plain
+		}
 		res, err := driver.Invoke(ctx, name, payload)
 		var pe *execkit.PanicError
 		switch {
 		case err == nil || errors.As(err, &pe):
-		case e.broken == "crossing" || e.broken == "dropctx":
+		case e.broken == "crossing" || e.broken == "dropctx" || e.broken == "plaincancel":
 			err = driver.DecodeError(name, driver.EncodeError(name, err))
 		default:
 			err = errors.New(err.Error())
@@ -307,6 +315,7 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"followupearly", "want it to wait for the follow-ups"},
 		{"refusesundeclared", "Submit from a running task during Shutdown = ErrClosed; want it admitted"},
 		{"dropctx", "had not returned after"},
+		{"plaincancel", "saw its ctx end as [ctx-canceled]; want once, as ctx-deadline-exceeded"},
 		{"nokill", "was not stopped within"},
 		{"ownretry", "ran 9 times; want 3"},
 		{"permtext", "failing with ErrPermanent ran 3 times; want 1"},
@@ -346,7 +355,7 @@ func TestBrokenChild(t *testing.T) {
 		Run(t, factory(broken, 0, true), AdmitsFollowUp())
 	case "refusesundeclared": // refuses follow-ups, but declares that it admits them
 		Run(t, factory("", 0, false), AdmitsFollowUp())
-	case "remotetext", "permtext", "dropctx":
+	case "remotetext", "permtext", "dropctx", "plaincancel":
 		Run(t, factory(broken, 0, false), Portable())
 	case "nokill": // runs tasks as "crossing" does, cooperatively, but declares a hard limit
 		Run(t, factory("crossing", 0, false), Portable(), HardTimeLimit(100*time.Millisecond))

@@ -2,6 +2,7 @@ package executortest
 
 import (
 	"context"
+	"errors"
 
 	"github.com/execkit/execkit"
 )
@@ -14,6 +15,7 @@ func checkFutureCancel(h *harness) {
 		h.t.Error("Wait after Cancel of a running task = nil error; want the task's error")
 	}
 	h.awaitLines(cancelledFile, 1)
+	h.ctxEndedWith(1, ctxCanceledFile)
 	f.Cancel() // again: a no-op
 	// Cancelling one Future stops that task only: even a fail-fast group
 	// goes on, and its Shutdown returns nil.
@@ -118,4 +120,34 @@ func checkAsCompleted(h *harness) {
 		}
 	}
 	h.end(nil)
+}
+
+// checkCtxDeadline: a task whose ctx (the one given to Go) has a deadline
+// sees that ctx end with context.DeadlineExceeded when it passes, and the
+// Future's error wraps it.
+func checkCtxDeadline(h *harness) {
+	ctx, cancel := context.WithTimeout(h.bg, policyLimit)
+	defer cancel()
+	f := jobFunc.Go(ctx, h.ex, h.job(1, waitCtx))
+	if _, err := wait(h, f); !errors.Is(err, context.DeadlineExceeded) {
+		h.t.Errorf("Wait = %v; want an error wrapping context.DeadlineExceeded", err)
+	}
+	h.awaitLines(cancelledFile, 1)
+	h.ctxEndedWith(1, ctxExpiredFile)
+	h.endFailed(func(err error) bool { return errors.Is(err, context.DeadlineExceeded) })
+}
+
+// ctxEndedWith checks that job id, waiting for its ctx, saw it end once,
+// with the error that file stands for (see ctxCanceledFile).
+func (h *harness) ctxEndedWith(id int, file string) {
+	h.t.Helper()
+	var saw []string
+	for _, name := range []string{ctxCanceledFile, ctxExpiredFile, ctxOtherFile} {
+		for range h.lines(name)[id] {
+			saw = append(saw, name)
+		}
+	}
+	if len(saw) != 1 || saw[0] != file {
+		h.t.Errorf("job %d saw its ctx end as %v; want once, as %s (a task's ctx ends as one of package context does, on every executor; a ctx derived from it alike)", id, saw, file)
+	}
 }

@@ -44,6 +44,40 @@ const (
 	releaseFile   = "release"
 )
 
+// How a job that waits for its ctx (waitCtx, and the policy checks' wait
+// function) saw it end: its ID goes into one of these files by what
+// ctx.Err() said. A task's ctx ends as a ctx of package context does, on
+// every executor, so that a task moves from one to another unchanged:
+// context.Canceled when it was cancelled, context.DeadlineExceeded when a
+// deadline passed (its caller's, or its function's TimeLimit); and a ctx
+// derived from it ends with the same error.
+const (
+	ctxCanceledFile = "ctx-canceled"
+	ctxExpiredFile  = "ctx-deadline-exceeded"
+	ctxOtherFile    = "ctx-other" // neither, or a derived ctx ended otherwise
+)
+
+// waitEnd waits until ctx ends, as a function that hands its ctx on does
+// (through a derived ctx), records that it did and how, and returns
+// ctx.Err().
+func waitEnd(ctx context.Context, dir string, id int) error {
+	child, cancel := context.WithCancel(ctx)
+	defer cancel()
+	<-child.Done()
+	err := ctx.Err()
+	_ = appendID(dir, cancelledFile, id)
+	name := ctxOtherFile
+	switch {
+	case child.Err() != err:
+	case err == context.Canceled:
+		name = ctxCanceledFile
+	case err == context.DeadlineExceeded:
+		name = ctxExpiredFile
+	}
+	_ = appendID(dir, name, id)
+	return err
+}
+
 func runJob(ctx context.Context, j job) (int, error) {
 	if err := appendID(j.Dir, startedFile, j.ID); err != nil {
 		return 0, err
@@ -59,9 +93,7 @@ func runJob(ctx context.Context, j job) (int, error) {
 			}
 		}
 	case waitCtx:
-		<-ctx.Done()
-		_ = appendID(j.Dir, cancelledFile, j.ID)
-		return 0, ctx.Err()
+		return 0, waitEnd(ctx, j.Dir, j.ID)
 	case fail:
 		return 0, fmt.Errorf("executortest: job %d failed", j.ID)
 	case panics:

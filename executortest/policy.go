@@ -35,9 +35,7 @@ var (
 		if err := appendID(j.Dir, attempts, j.ID); err != nil {
 			return 0, err
 		}
-		<-ctx.Done()
-		_ = appendID(j.Dir, cancelledFile, j.ID)
-		return 0, ctx.Err()
+		return 0, waitEnd(ctx, j.Dir, j.ID)
 	}, execkit.TimeLimit(policyLimit))
 
 	// busyFunc never looks at its ctx, as C code called through cgo would
@@ -133,6 +131,7 @@ func checkTimeLimit(h *harness) {
 	if c := h.lines(cancelledFile); c[1] != 1 {
 		h.t.Errorf("the function saw its ctx end %d times; want 1 (at its limit)", c[1])
 	}
+	h.ctxEndedWith(1, ctxExpiredFile)
 	if after, _ := h.stats(); hasStats && after.Timeouts-before.Timeouts != 1 {
 		h.t.Errorf("Stats().Timeouts grew by %d; want 1", after.Timeouts-before.Timeouts)
 	}

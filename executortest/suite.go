@@ -15,8 +15,10 @@ import (
 // an expired ctx cancels the tasks' contexts and returns the ctx error; a
 // blocked Submit returns when its ctx ends (or a rejecting one returns
 // ErrFull); a panic becomes a *execkit.PanicError with a stack, delivered to
-// the Future or to onError; task errors are never swallowed; Future.Cancel
-// and Future.Wait behave; Map and AsCompleted behave; Shutdown is
+// the Future or to onError; task errors are never swallowed; a task's ctx
+// ends as one of package context does (context.Canceled when cancelled,
+// context.DeadlineExceeded when its caller's deadline or its TimeLimit
+// passed, on every executor); Future.Cancel and Future.Wait behave; Map and AsCompleted behave; Shutdown is
 // idempotent and safe concurrently; no goroutine is left after Shutdown.
 // Options declare the executor's semantics (bounded, fail-fast, portable).
 //
@@ -67,6 +69,7 @@ var checks = []check{
 	{name: "TaskError", when: func(c config) bool { return !c.failFast }, run: checkTaskError},
 	{name: "FailFast", when: func(c config) bool { return c.failFast }, run: checkFailFast},
 	{name: "FutureCancel", when: func(c config) bool { return !c.synchronous }, run: checkFutureCancel},
+	{name: "CtxDeadline", run: checkCtxDeadline},
 	{name: "FutureWaitExpired", when: func(c config) bool { return !c.synchronous }, run: checkFutureWaitExpired},
 	{name: "Map", run: checkMap},
 	{name: "CancelMap", run: checkCancelMap},

@@ -2,6 +2,7 @@ package subprocess
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -201,7 +202,7 @@ func (p *Pool) sendFast(w *worker, c *call) (*worker, error) {
 // back to serve if w holds more calls, or reading ended, and waits for c
 // as await does. When ctx ends meanwhile, c is cancelled as await does.
 func (p *Pool) readFor(ctx context.Context, w *worker, c *call) {
-	stop := context.AfterFunc(ctx, func() { p.cancelCall(c, p.ctxErr(ctx)) })
+	stop := context.AfterFunc(ctx, func() { p.cancelCall(c, p.ctxErr(ctx), expired(ctx)) })
 	var err error
 	for err == nil && !c.resolved() {
 		err = p.readFrame(w)
@@ -219,6 +220,13 @@ func (p *Pool) readFor(ctx context.Context, w *worker, c *call) {
 	}
 	stop()
 	p.await(ctx, c)
+}
+
+// expired reports whether ctx ended because a deadline passed: its own,
+// or its attempt's TimeLimit (whose clock ends the ctx with a cause
+// wrapping context.DeadlineExceeded, while its Err says context.Canceled).
+func expired(ctx context.Context) bool {
+	return errors.Is(context.Cause(ctx), context.DeadlineExceeded)
 }
 
 // resolved reports whether c is resolved; it never blocks.
@@ -256,15 +264,16 @@ func (p *Pool) await(ctx context.Context, c *call) {
 		return
 	case <-ctx.Done():
 	}
-	p.cancelCall(c, p.ctxErr(ctx))
+	p.cancelCall(c, p.ctxErr(ctx), expired(ctx))
 	<-c.done
 }
 
 // cancelCall gives up on c because its context ended with err. A queued
 // call resolves at once with err. A sent one is cancelled in its worker; if
 // it has not returned after the grace period, the worker is killed (and c
-// fails with err).
-func (p *Pool) cancelCall(c *call, err error) {
+// fails with err). expired says that a deadline ended the context: the
+// worker is sent EXPIRE instead of CANCEL (see jobCtx).
+func (p *Pool) cancelCall(c *call, err error, expired bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch c.state {
@@ -276,7 +285,11 @@ func (p *Pool) cancelCall(c *call, err error) {
 		}
 		c.ctxErr = err
 		w := c.w
-		w.ctrl = append(w.ctrl, ctrl{frameCancel, c.id})
+		typ := frameCancel
+		if expired {
+			typ = frameExpire // the function's ctx ends with context.DeadlineExceeded
+		}
+		w.ctrl = append(w.ctrl, ctrl{typ, c.id})
 		w.signal()
 		grace := p.cfg.grace
 		c.timer = time.AfterFunc(grace, func() {

@@ -67,6 +67,10 @@
 // at a time, in order, so not while the call waits for a free or respawned
 // worker, or behind another call), and at the limit the pool cancels the
 // call, then kills the worker [CancelGrace] later if it has not returned.
+// The function's ctx ends as it would in process: with
+// context.DeadlineExceeded when its TimeLimit or its caller's deadline
+// passed, with context.Canceled when it was cancelled, and so does a ctx
+// the function derives from it.
 // Each retry of [execkit.Retry] is a new call from the pool's side, timed
 // from its own start. A panic in a function is recovered in the
 // worker and arrives as a [*execkit.PanicError] carrying the worker's

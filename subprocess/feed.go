@@ -72,7 +72,7 @@ func (p *Pool) feed(w *worker) {
 	}
 }
 
-// A ctrl is a CANCEL or REVOKE frame waiting for a worker's feeder.
+// A ctrl is a CANCEL, EXPIRE or REVOKE frame waiting for a worker's feeder.
 type ctrl struct {
 	typ byte
 	id  uint64

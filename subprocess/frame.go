@@ -25,7 +25,7 @@ import (
 // the function arguments and results inside it are encoded by each Func's
 // own codec.
 const (
-	protocolVersion = 4 // 3: errors as driver.EncodeError encodes them; 4: a request carries its deadline
+	protocolVersion = 5 // 3: errors as driver.EncodeError encodes them; 4: a request carries its deadline; 5: EXPIRE
 	frameHeader     = 4 + 1 + 8
 )
 
@@ -45,6 +45,9 @@ const (
 	frameRevoked                 // worker -> pool: call id given back, not started (no payload)
 	frameBatch                   // pool -> worker: a function name and one batch of arguments (driver.EncodeBatch)
 	frameMore                    // worker -> pool: a piece of the payload of call id's RESULT, which follows (see workerSide.send)
+	frameExpire                  // pool -> worker: cancel call id, whose deadline passed (no payload): its ctx ends with context.DeadlineExceeded
+
+	frameLast = frameExpire // the highest frame type
 )
 
 // ErrTooLarge is wrapped, with [execkit.ErrPayload], by the error of a
@@ -142,7 +145,7 @@ func (fr *frameReader) read() (typ byte, id uint64, payload []byte, err error) {
 	if n < frameHeader-4 || int(n) > maxFrame {
 		return 0, 0, nil, fmt.Errorf("%w: frame length %d out of range [%d, %d]", ErrProtocol, n, frameHeader-4, maxFrame)
 	}
-	if typ < frameHello || typ > frameMore {
+	if typ < frameHello || typ > frameLast {
 		return 0, 0, nil, fmt.Errorf("%w: unknown frame type %d", ErrProtocol, typ)
 	}
 	payload = make([]byte, n-(frameHeader-4))

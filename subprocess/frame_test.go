@@ -3,6 +3,7 @@ package subprocess
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -95,6 +96,7 @@ func TestFrameErrors(t *testing.T) {
 		{"too short", []byte{0, 0, 0, 3, frameCall, 0, 0, 0, 0, 0, 0, 0, 0}, "frame length 3 out of range"},
 		{"unknown type", []byte{0, 0, 0, 9, 77, 0, 0, 0, 0, 0, 0, 0, 1}, "unknown frame type 77"},
 		{"zero type", []byte{0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1}, "unknown frame type 0"},
+		{"past the last type", []byte{0, 0, 0, 9, frameLast + 1, 0, 0, 0, 0, 0, 0, 0, 1}, fmt.Sprintf("unknown frame type %d", frameLast+1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

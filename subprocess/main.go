@@ -89,11 +89,42 @@ func Main() {
 type job struct {
 	id      uint64
 	req     request
-	batch   bool // INIT and BATCH: req.args is one batch
-	ctx     context.Context
+	batch   bool            // INIT and BATCH: req.args is one batch
+	ctx     context.Context // &jc
+	jc      jobCtx
 	cancel  context.CancelFunc
 	started bool // the runner took it: CANCEL cancels ctx instead of answering
 }
+
+// jobCtx is a job's context: it ends as the caller's ctx did in the pool.
+// The pool ends a call with CANCEL when its ctx was cancelled, and with
+// EXPIRE when a deadline passed (the function's TimeLimit, whose clock the
+// pool keeps, or the caller's deadline); a cancel function can only make
+// a ctx of package context end with context.Canceled, so after an EXPIRE
+// Err says context.DeadlineExceeded instead, as the function's ctx would
+// say in process.
+type jobCtx struct {
+	context.Context             // from context.Background: WithDeadline or WithCancel
+	expired         atomic.Bool // set by EXPIRE, before the cancel
+}
+
+func (c *jobCtx) Err() error {
+	err := c.Context.Err()
+	if err == context.Canceled && c.expired.Load() {
+		return context.DeadlineExceeded
+	}
+	return err
+}
+
+// Value finds nothing: the ctx grows from context.Background, which holds
+// no value. Not passing the question on to the ctx of package context
+// inside also hides it from the ctx a function derives from this one,
+// which then hangs on this one through AfterFunc and ends with this one's
+// Err, rather than on the inner one, whose Err says context.Canceled.
+func (c *jobCtx) Value(any) any { return nil }
+
+// AfterFunc makes a ctx derived from this one end with it (see Value).
+func (c *jobCtx) AfterFunc(f func()) (stop func() bool) { return context.AfterFunc(c.Context, f) }
 
 // workerSide is the state of the serving worker. Two goroutines share
 // two roles: reading frames, and running jobs one at a time in arrival
@@ -209,10 +240,11 @@ func (ws *workerSide) readOne() (*job, error) {
 			return nil, fmt.Errorf("%w: a batch of %d arguments; want 1", ErrProtocol, len(req.args))
 		}
 		if req.deadline != 0 { // the caller's deadline, on the same clock: this machine's
-			j.ctx, j.cancel = context.WithDeadline(context.Background(), time.Unix(0, req.deadline))
+			j.jc.Context, j.cancel = context.WithDeadline(context.Background(), time.Unix(0, req.deadline))
 		} else {
-			j.ctx, j.cancel = context.WithCancel(context.Background())
+			j.jc.Context, j.cancel = context.WithCancel(context.Background())
 		}
+		j.ctx = &j.jc
 		ws.mu.Lock()
 		defer ws.mu.Unlock()
 		ws.jobs[id] = j
@@ -222,8 +254,8 @@ func (ws *workerSide) readOne() (*job, error) {
 		}
 		ws.running, j.started = true, true
 		return j, nil
-	case frameCancel:
-		ws.cancel(id)
+	case frameCancel, frameExpire:
+		ws.cancel(id, typ == frameExpire)
 		return nil, nil
 	case frameRevoke:
 		ws.revoke(id)
@@ -323,15 +355,18 @@ func (ws *workerSide) nextLocked() *job {
 	return nil
 }
 
-// cancel handles a CANCEL frame: a running job has its context cancelled;
+// cancel handles a CANCEL frame (an EXPIRE when expired): a running job has its context cancelled;
 // a job still waiting in the queue is answered at once as cancelled, so
 // that it does not wait behind the running one.
-func (ws *workerSide) cancel(id uint64) {
+func (ws *workerSide) cancel(id uint64, expired bool) {
 	ws.mu.Lock()
 	j, ok := ws.jobs[id]
 	if !ok {
 		ws.mu.Unlock()
 		return // answered already
+	}
+	if expired {
+		j.jc.expired.Store(true)
 	}
 	j.cancel()
 	if j.started {
@@ -341,7 +376,7 @@ func (ws *workerSide) cancel(id uint64) {
 	delete(ws.jobs, id)
 	outs := make([]outcome, len(j.req.args))
 	for i := range outs {
-		outs[i] = outcomeOf(j.req.name, context.Canceled)
+		outs[i] = outcomeOf(j.req.name, j.ctx.Err())
 	}
 	ws.answer(id, outs) // under ws.mu: see finish; a write error shows again at the runner's next answer
 	ws.mu.Unlock()

@@ -3,6 +3,7 @@ package subprocess
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/execkit/execkit"
@@ -136,7 +137,7 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 		if firstErr == nil {
 			firstErr = err
 			for _, c := range calls {
-				p.cancelCall(c, err)
+				p.cancelCall(c, err, errors.Is(err, context.DeadlineExceeded))
 			}
 		}
 	}

@@ -51,7 +51,7 @@ func TestWorkerAnswerOrder(t *testing.T) {
 				if typ == frameRevoke {
 					ws.revoke(b)
 				} else {
-					ws.cancel(b)
+					ws.cancel(b, false)
 				}
 			}()
 			wg.Wait()
