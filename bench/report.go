@@ -22,7 +22,7 @@ func WriteMarkdown(out io.Writer, rep *Report) error {
 		fmt.Fprintf(&b, " %s", m.Kernel)
 	}
 	fmt.Fprintf(&b, ", host %s).\n", m.Hostname)
-	fmt.Fprintf(&b, "Each Go cell is the median of %s (Python's of %s); within a round the strategies alternate (A B C, A B C, ...), so drift on a busy machine does not decide the ranking; after a sample of a database-backed row the next one waits (at most 2s) for the machine to go quiet, so that it does not pay for the database server's writing out. ", plural(rep.Rounds, "round"), plural(rep.PyRounds, "round"))
+	fmt.Fprintf(&b, "Each Go cell is the median of %s (Python's of %s); within a round the strategies alternate (A B C, A B C, ...), so drift on a busy machine does not decide the ranking; after a sample of a database-backed row the next one waits (at most 2s) for the machine to go quiet, so that it does not pay for the database server's writing out; each Python sample runs in an interpreter of its own, so that it does not pay for what the cases before it left in the heap. ", plural(rep.Rounds, "round"), plural(rep.PyRounds, "round"))
 	fmt.Fprintf(&b, "Memory cells show the median of %s, each in a child process of its own. ", plural(rep.MemRounds, "run"))
 	fmt.Fprintf(&b, "Time/task is wall time (what a caller waits for a batch, over its tasks); CPU/task is the CPU time of the measuring process (all its threads), steadier than wall time on a busy machine, and blank where the work runs in other processes; allocations are the measuring process's.\n\n")
 	fmt.Fprintf(&b, "Reproduce: `make compare` at the repository root (it runs `cd bench && go run ./cmd/compare`); `-full` for the full matrix. ")
