@@ -309,6 +309,9 @@ type clock struct {
 	stopped bool
 }
 
+// Limit implements link.Starter.
+func (c *clock) Limit() time.Duration { return c.d }
+
 // Start implements link.Starter.
 func (c *clock) Start() {
 	c.mu.Lock()

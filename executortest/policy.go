@@ -27,6 +27,9 @@ const (
 	policyRate = "10/s"
 	rateEvery  = 100 * time.Millisecond
 	attempts   = "attempts"
+	// limitDeadlineFile records the jobs of waitFunc whose ctx reported a
+	// deadline within the TimeLimit ahead when they started.
+	limitDeadlineFile = "limit-deadline"
 )
 
 var (
@@ -34,6 +37,9 @@ var (
 	waitFunc = execkit.Register("executortest.policy.wait", func(ctx context.Context, j policyJob) (int, error) {
 		if err := appendID(j.Dir, attempts, j.ID); err != nil {
 			return 0, err
+		}
+		if d, ok := ctx.Deadline(); ok && time.Until(d) > 0 && time.Until(d) <= policyLimit {
+			_ = appendID(j.Dir, limitDeadlineFile, j.ID)
 		}
 		return 0, waitEnd(ctx, j.Dir, j.ID)
 	}, execkit.TimeLimit(policyLimit))
@@ -132,6 +138,9 @@ func checkTimeLimit(h *harness) {
 		h.t.Errorf("the function saw its ctx end %d times; want 1 (at its limit)", c[1])
 	}
 	h.ctxEndedWith(1, ctxExpiredFile)
+	if c := h.lines(limitDeadlineFile); c[1] != 1 {
+		h.t.Errorf("the function's ctx.Deadline() did not report the end of its %v TimeLimit; want a deadline at most that far ahead when it starts, on every executor", policyLimit)
+	}
 	if after, _ := h.stats(); hasStats && after.Timeouts-before.Timeouts != 1 {
 		h.t.Errorf("Stats().Timeouts grew by %d; want 1", after.Timeouts-before.Timeouts)
 	}

@@ -46,11 +46,16 @@ const (
 // worker and returns the encoded result, or the function's error rebuilt on
 // this side.
 func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
-	c, err := p.newCall(frameCall, name, [][]byte{payload}, 0, nil, deadlineOf(ctx))
+	start := link.StartHook(ctx) // the attempt's TimeLimit, if it has one
+	req := request{name: name, args: [][]byte{payload}, deadline: deadlineOf(ctx)}
+	if start != nil {
+		req.limit = int64(start.Limit())
+	}
+	c, err := p.newCall(frameCall, req, 0, nil)
 	if err != nil {
 		return nil, err
 	}
-	c.start = link.StartHook(ctx) // the attempt's TimeLimit, if it has one
+	c.start = start
 	w, err := p.dispatch(ctx, true, c)
 	if err != nil {
 		return nil, err
@@ -83,15 +88,14 @@ func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte,
 // newCall encodes a call: a CALL frame, or a BATCH frame of items items
 // (args then holds the one batch). It fails, wrapping ErrTooLarge and
 // execkit.ErrPayload, when the frame would be too large.
-func (p *Pool) newCall(typ byte, name string, args [][]byte, items int, notify *mailbox, deadline int64) (*call, error) {
-	req := request{name: name, args: args, deadline: deadline}
+func (p *Pool) newCall(typ byte, req request, items int, notify *mailbox) (*call, error) {
 	if n := req.frameSize(); n > maxFrame {
-		return nil, tooLarge("subprocess: the argument of %q makes a frame of %d bytes, over the %s frame limit", name, n, limitText())
+		return nil, tooLarge("subprocess: the argument of %q makes a frame of %d bytes, over the %s frame limit", req.name, n, limitText())
 	}
 	id := p.nextID.Add(1)
 	frame, err := appendFrame(make([]byte, 0, frameHeader+req.size()), typ, id, req.append)
 	if err != nil {
-		return nil, fmt.Errorf("subprocess: call of %q: %w", name, err)
+		return nil, fmt.Errorf("subprocess: call of %q: %w", req.name, err)
 	}
 	return &call{id: id, req: req, items: items, frame: frame, done: make(chan struct{}), notify: notify}, nil
 }

@@ -70,7 +70,8 @@
 // The function's ctx ends as it would in process: with
 // context.DeadlineExceeded when its TimeLimit or its caller's deadline
 // passed, with context.Canceled when it was cancelled, and so does a ctx
-// the function derives from it.
+// the function derives from it; its Deadline reports the earlier of its
+// caller's deadline and the end of its TimeLimit.
 // Each retry of [execkit.Retry] is a new call from the pool's side, timed
 // from its own start. A panic in a function is recovered in the
 // worker and arrives as a [*execkit.PanicError] carrying the worker's

@@ -25,7 +25,7 @@ import (
 // the function arguments and results inside it are encoded by each Func's
 // own codec.
 const (
-	protocolVersion = 5 // 3: errors as driver.EncodeError encodes them; 4: a request carries its deadline; 5: EXPIRE
+	protocolVersion = 5 // 3: errors as driver.EncodeError encodes them; 4: a request carries its deadline; 5: EXPIRE, and a request carries its TimeLimit
 	frameHeader     = 4 + 1 + 8
 )
 

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // frames encodes a sequence of frames as the two sides write them.
@@ -24,8 +25,10 @@ func frames(t testing.TB) []byte {
 	add(frameInit, 0, request{name: "init", args: [][]byte{[]byte("arg")}}.append)
 	add(frameCall, 1, request{name: "double", args: [][]byte{{3, 4, 0, 2}}}.append)
 	add(frameCall, 2, request{name: "chunk", args: [][]byte{{1}, {}, {2, 2}}}.append)
+	add(frameCall, 3, request{name: "limited", deadline: 1_700_000_000_123_456_789, limit: int64(250 * time.Millisecond), args: [][]byte{{7}}}.append)
 	add(frameBatch, 4, request{name: "chunk", args: [][]byte{{2, 3, 1, 2, 3}}}.append)
 	add(frameCancel, 2, nil)
+	add(frameExpire, 3, nil)
 	add(frameRevoke, 3, nil)
 	add(frameRevoked, 3, nil)
 	add(frameResult, 1, func(b []byte) []byte {
@@ -53,8 +56,10 @@ func TestFrameRoundTrip(t *testing.T) {
 		{frameInit, 0, request{name: "init", args: [][]byte{[]byte("arg")}}},
 		{frameCall, 1, request{name: "double", args: [][]byte{{3, 4, 0, 2}}}},
 		{frameCall, 2, request{name: "chunk", args: [][]byte{{1}, {}, {2, 2}}}},
+		{frameCall, 3, request{name: "limited", deadline: 1_700_000_000_123_456_789, limit: int64(250 * time.Millisecond), args: [][]byte{{7}}}},
 		{frameBatch, 4, request{name: "chunk", args: [][]byte{{2, 3, 1, 2, 3}}}},
 		{frameCancel, 2, nil},
+		{frameExpire, 3, nil},
 		{frameRevoke, 3, nil},
 		{frameRevoked, 3, nil},
 		{frameResult, 1, []outcome{{kind: kindOK, data: []byte{9}}}},
@@ -118,8 +123,8 @@ func TestPayloadErrors(t *testing.T) {
 		{"hello varint", frameHello, []byte{0x80}, "bad varint"},
 		{"hello trailing", frameHello, []byte{1, 2, 0, 7}, "trailing bytes"},
 		{"request length", frameCall, []byte{5, 'a'}, "bad length"},
-		{"request count", frameCall, []byte{1, 'a', 0, 100, 0}, "bad count"},
-		{"huge count", frameCall, []byte{1, 'a', 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, "bad count"},
+		{"request count", frameCall, []byte{1, 'a', 0, 0, 100, 0}, "bad count"},
+		{"huge count", frameCall, []byte{1, 'a', 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, "bad count"},
 		{"outcome kind", frameResult, []byte{1, 99, 0}, "outcome kind 99"},
 		{"outcome missing", frameResult, []byte{2, 0, 0}, "bad byte"},
 		{"cancel payload", frameCancel, []byte{1}, "trailing bytes"},
@@ -165,7 +170,7 @@ func decodeFrame(typ byte, payload []byte) (any, error) {
 		return decodeHello(payload)
 	case frameInit, frameCall, frameBatch:
 		return decodeRequest(payload)
-	case frameCancel, frameRevoke, frameRevoked:
+	case frameCancel, frameExpire, frameRevoke, frameRevoked:
 		d := decoder{p: payload}
 		return nil, d.finish("cancel")
 	case frameResult:

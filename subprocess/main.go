@@ -106,6 +106,19 @@ type job struct {
 type jobCtx struct {
 	context.Context             // from context.Background: WithDeadline or WithCancel
 	expired         atomic.Bool // set by EXPIRE, before the cancel
+	limitAt         time.Time   // set when the job starts: when its TimeLimit ends (zero: none)
+}
+
+// Deadline is the earlier of the caller's deadline and the end of the
+// function's TimeLimit, timed from when the job started here, as a ctx
+// under a TimeLimit reports in process. The pool keeps the TimeLimit's
+// clock, and ends the ctx with EXPIRE then.
+func (c *jobCtx) Deadline() (time.Time, bool) {
+	d, ok := c.Context.Deadline()
+	if !c.limitAt.IsZero() && (!ok || c.limitAt.Before(d)) {
+		return c.limitAt, true
+	}
+	return d, ok
 }
 
 func (c *jobCtx) Err() error {
@@ -254,11 +267,15 @@ func (ws *workerSide) readOne() (*job, error) {
 		}
 		ws.running, j.started = true, true
 		return j, nil
-	case frameCancel, frameExpire:
-		ws.cancel(id, typ == frameExpire)
-		return nil, nil
-	case frameRevoke:
-		ws.revoke(id)
+	case frameCancel, frameExpire, frameRevoke:
+		if len(payload) != 0 {
+			return nil, fmt.Errorf("%w: a frame of type %d with a payload of %d bytes; want none", ErrProtocol, typ, len(payload))
+		}
+		if typ == frameRevoke {
+			ws.revoke(id)
+		} else {
+			ws.cancel(id, typ == frameExpire)
+		}
 		return nil, nil
 	}
 	return nil, fmt.Errorf("%w: unexpected frame type %d from the pool", ErrProtocol, typ)
@@ -283,6 +300,9 @@ func (ws *workerSide) run(j *job) {
 		os.Exit(exitGoexit)
 	}()
 	for j != nil {
+		if j.req.limit > 0 && !j.batch { // a batch's items run under their policy here, each with its own limit
+			j.jc.limitAt = time.Now().Add(time.Duration(j.req.limit))
+		}
 		var outs []outcome
 		if j.batch {
 			res, errs, err := driver.InvokeBatch(j.ctx, j.req.name, j.req.args[0])

@@ -229,7 +229,7 @@ func newBatches[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], ite
 		}
 		return newBatches(p, what, f, items[half:], lo+half, deadline, notify, emit)
 	}
-	c, err := p.newCall(frameBatch, f.Name(), req.args, len(items), notify, deadline)
+	c, err := p.newCall(frameBatch, request{name: f.Name(), args: req.args, deadline: deadline}, len(items), notify)
 	if err != nil {
 		return fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
 	}

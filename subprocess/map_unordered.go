@@ -142,7 +142,7 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 			if err != nil {
 				err = fmt.Errorf("subprocess: MapUnordered item %d: %w", lo, err)
 			} else {
-				c, err = p.newCall(frameBatch, f.Name(), [][]byte{payload}, len(items), notify, deadlineOf(ctx))
+				c, err = p.newCall(frameBatch, request{name: f.Name(), args: [][]byte{payload}, deadline: deadlineOf(ctx)}, len(items), notify)
 				if err == nil {
 					err = p.enqueue(ctx, c)
 				}

@@ -49,12 +49,14 @@ func decodeHello(p []byte) (hello, error) {
 type request struct {
 	name     string
 	deadline int64 // the caller's ctx deadline in Unix nanoseconds (0: none); the worker's ctx gets it
+	limit    int64 // the function's TimeLimit in nanoseconds (0: none), which the pool times from the call's start: the worker's ctx reports it as its Deadline
 	args     [][]byte
 }
 
 func (r request) append(b []byte) []byte {
 	b = appendString(b, r.name)
 	b = binary.AppendUvarint(b, uint64(r.deadline))
+	b = binary.AppendUvarint(b, uint64(r.limit))
 	b = binary.AppendUvarint(b, uint64(len(r.args)))
 	for _, a := range r.args {
 		b = appendBytes(b, a)
@@ -64,7 +66,7 @@ func (r request) append(b []byte) []byte {
 
 // size is the number of payload bytes append writes, at most.
 func (r request) size() int {
-	n := binary.MaxVarintLen64 * (3 + len(r.args))
+	n := binary.MaxVarintLen64 * (4 + len(r.args))
 	n += len(r.name)
 	for _, a := range r.args {
 		n += len(a)
@@ -75,7 +77,7 @@ func (r request) size() int {
 // frameSize is the length of the frame of r (the bytes after the length
 // field).
 func (r request) frameSize() int {
-	n := frameHeader - 4 + uvarintLen(len(r.name)) + len(r.name) + uvarintLen(int(r.deadline)) + uvarintLen(len(r.args))
+	n := frameHeader - 4 + uvarintLen(len(r.name)) + len(r.name) + uvarintLen(int(r.deadline)) + uvarintLen(int(r.limit)) + uvarintLen(len(r.args))
 	for _, a := range r.args {
 		n += uvarintLen(len(a)) + len(a)
 	}
@@ -91,6 +93,7 @@ func decodeRequest(p []byte) (request, error) {
 	d := decoder{p: p}
 	r := request{name: string(d.bytes())}
 	r.deadline = int64(d.uvarint())
+	r.limit = int64(d.uvarint())
 	n := d.count()
 	if d.err == nil {
 		r.args = make([][]byte, n)

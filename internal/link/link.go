@@ -88,8 +88,12 @@ type StartsClock interface {
 type StartKey struct{}
 
 // A Starter is a start hook. Calling Start more than once, or after the
-// attempt ended, does nothing; it never blocks.
-type Starter interface{ Start() }
+// attempt ended, does nothing; it never blocks. Limit is the time limit
+// Start arms, which the executor may tell the place the call runs.
+type Starter interface {
+	Start()
+	Limit() time.Duration
+}
 
 // StartHook returns the start hook ctx carries, or nil.
 func StartHook(ctx context.Context) Starter {
