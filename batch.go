@@ -163,12 +163,17 @@ func encodeItems[T any](c Codec, am appendMarshaler, dst []byte, vs []T, i int) 
 		}
 		// The length goes before the bytes: guess one byte for it (an
 		// item under 127 bytes), and make room when it takes more.
-		e, err := am.AppendMarshal(append(b, 0), vs[at])
+		given := append(b, 0)
+		last := given[keep-1] // keep > 0: the layout and the count come first
+		e, err := am.AppendMarshal(given, vs[at])
 		if err != nil {
 			return b, at, err
 		}
 		if len(e) < keep+1 {
 			return b, at, errors.New("AppendMarshal returned fewer bytes than it was given")
+		}
+		if !extends(e, given, last) {
+			return b, at, errors.New("AppendMarshal did not return the slice it was given, extended")
 		}
 		b = e
 		n := uint64(len(b)-keep-1) + 1
@@ -180,6 +185,23 @@ func encodeItems[T any](c Codec, am appendMarshaler, dst []byte, vs []T, i int) 
 		binary.PutUvarint(b[keep:], n)
 	}
 	return b, at, nil
+}
+
+// extends reports whether e, which AppendMarshal returned when given
+// given (the batch so far, then a placeholder 0 after the byte last),
+// still starts with given's bytes, as an append does: an AppendMarshal
+// that returns a slice of its own, or writes over the bytes it was given,
+// would otherwise make a payload that carries other values than the
+// items, silently. A slice in a new array is compared in full (append
+// makes one a few times in a batch, so this costs about as much as the
+// batch once); a slice in given's array, at the bytes an encoder that
+// ignores b or drops its last byte would overwrite.
+func extends(e, given []byte, last byte) bool {
+	keep := len(given) - 1
+	if &e[0] != &given[0] {
+		return bytes.Equal(e[:keep+1], given)
+	}
+	return e[0] == batchPerItem && e[keep-1] == last && e[keep] == 0
 }
 
 // varintLen is the length of binary.AppendUvarint(nil, n).
