@@ -273,9 +273,14 @@ func decodeBatch[T any](c Codec, data []byte) ([]T, error) {
 // recover for them all (a codec's panic fails the batch, as an error
 // does).
 func decodeItems[T any](c Codec, vs []T, p []byte) (err error) {
-	defer recoverCodec(&err)
+	i := 0
+	defer func() {
+		if r := recover(); r != nil { // named, as an error of the codec is
+			err = fmt.Errorf("item %d: codec panicked: %v", i, r)
+		}
+	}()
 	zero := reflect.TypeFor[T]().Size() == 0 // nothing to decode: see decode
-	for i := range vs {
+	for i = range vs {
 		l, n := binary.Uvarint(p)
 		if n <= 0 || l > uint64(len(p)-n)+1 {
 			return fmt.Errorf("item %d: bad length", i)
