@@ -290,7 +290,10 @@ func decodeItems[T any](c Codec, vs []T, p []byte) (err error) {
 			p = p[max(l, 1)-1:]
 			continue // the zero value
 		}
-		if err := c.Unmarshal(p[:l-1], &vs[i]); err != nil {
+		// Capacity cut at the item's end: a codec that keeps data (a
+		// []byte without a copy) must not share room to grow with the
+		// next item, which appending to the value would overwrite.
+		if err := c.Unmarshal(p[:l-1:l-1], &vs[i]); err != nil {
 			return fmt.Errorf("item %d: %v", i, err)
 		}
 		p = p[l-1:]
