@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"math/bits"
 	"reflect"
+
+	"github.com/execkit/execkit/internal/link"
 )
 
 // A batch carries many calls of one [Func] as one payload each way (a
@@ -20,6 +22,7 @@ import (
 type batcher interface {
 	encodeArgs(items any) ([]byte, error)
 	decodeResults(data []byte) (any, error)
+	decodeResultsInto(data []byte, dst any) error
 }
 
 // encodeArgs encodes items, a []In, as one payload: driver.EncodeBatch.
@@ -32,6 +35,27 @@ func (f *Func[In, Out]) encodeArgs(items any) ([]byte, error) {
 		return nil, fmt.Errorf("%w: arguments of %q: %w", ErrPayload, f.name, err)
 	}
 	return b, nil
+}
+
+// decodeResultsInto decodes a batch of results into dst, a []Out as long
+// as the batch: link.DecodeBatchInto. On an error dst holds zero values.
+func (f *Func[In, Out]) decodeResultsInto(data []byte, dst any) error {
+	if f == nil {
+		return ErrNotRegistered
+	}
+	out := dst.([]Out)
+	res, err := decodeBatchInto(f.codec, data, out[:0])
+	if err == nil && len(res) != len(out) {
+		err = fmt.Errorf("%w: %d results for a batch of %d items", link.ErrBatchCount, len(res), len(out))
+	}
+	if err != nil {
+		clear(out)
+		return fmt.Errorf("%w: results of %q: %w", ErrPayload, f.name, err)
+	}
+	if len(out) > 0 && &res[0] != &out[0] { // a whole gob batch decodes into a slice of its own
+		copy(out, res)
+	}
+	return nil
 }
 
 // decodeResults decodes a batch of results as a []Out: driver.DecodeBatch.
@@ -50,11 +74,32 @@ func (f *Func[In, Out]) decodeResults(data []byte) (any, error) {
 // item runs under f's policy, here where the batch runs: its time limit
 // and retries apply per item.
 func (f *Func[In, Out]) invokeBatch(ctx context.Context, payload []byte) ([]byte, []error, error) {
-	ins, err := decodeBatch[In](f.codec, payload)
+	inBuf, _ := f.ins.Get().(*[]In)
+	if inBuf == nil {
+		inBuf = new([]In)
+	}
+	ins, err := decodeBatchInto(f.codec, payload, *inBuf)
 	if err != nil {
+		f.ins.Put(inBuf)
 		return nil, nil, fmt.Errorf("%w: arguments of %q: %w", ErrPayload, f.name, err)
 	}
-	outs := make([]Out, len(ins))
+	outBuf, _ := f.outs.Get().(*[]Out)
+	if outBuf == nil {
+		outBuf = new([]Out)
+	}
+	outs := *outBuf
+	if cap(outs) >= len(ins) {
+		outs = outs[:len(ins)] // zero: emptied before it was put back
+	} else {
+		outs = make([]Out, len(ins))
+	}
+	defer func() { // after the results are encoded: nothing keeps the values
+		clear(ins)
+		clear(outs)
+		*inBuf, *outBuf = ins[:0], outs[:0]
+		f.ins.Put(inBuf)
+		f.outs.Put(outBuf)
+	}()
 	var errs []error
 	fail := func(i int, err error) {
 		if errs == nil {
@@ -229,6 +274,13 @@ func decodeWhole[T any](data []byte) (vs []T, err error) {
 }
 
 func decodeBatch[T any](c Codec, data []byte) ([]T, error) {
+	return decodeBatchInto[T](c, data, nil)
+}
+
+// decodeBatchInto decodes data into buf[:n] when buf has room for the n
+// values of the batch (they are zeroed first), or else into a new slice,
+// and returns the values.
+func decodeBatchInto[T any](c Codec, data []byte, buf []T) ([]T, error) {
 	if len(data) == 0 {
 		return nil, errors.New("empty batch")
 	}
@@ -246,7 +298,7 @@ func decodeBatch[T any](c Codec, data []byte) ([]T, error) {
 		// which would read a []byte batch in its compact form.
 		return decodeWhole[T](data[1:])
 	case batchInts:
-		var vs []T
+		vs := buf[:0] // readInts writes every value: nothing to zero
 		if !decodeInts(&vs, data[1:]) {
 			return nil, errors.New("bad integer batch")
 		}
@@ -261,7 +313,13 @@ func decodeBatch[T any](c Codec, data []byte) ([]T, error) {
 		return nil, errors.New("bad batch count")
 	}
 	p = p[k:]
-	vs := make([]T, n)
+	var vs []T
+	if uint64(cap(buf)) >= n {
+		vs = buf[:n]
+		clear(vs) // Unmarshal gets a pointer to a zero value
+	} else {
+		vs = make([]T, n)
+	}
 	if err := decodeItems(c, vs, p); err != nil {
 		return nil, err
 	}
@@ -330,7 +388,8 @@ func encodeInts[T any](vs []T) ([]byte, bool) {
 	return nil, false
 }
 
-// decodeInts decodes data, in the batchInts layout, into *vs; false means
+// decodeInts decodes data, in the batchInts layout, into *vs (in the room
+// *vs has, when it is enough); false means
 // T is not a plain integer type, or data is malformed.
 func decodeInts[T any](vs *[]T, data []byte) bool {
 	switch p := any(vs).(type) {
@@ -372,7 +431,12 @@ func readInts[E integer](vs *[]E, data []byte) bool {
 		return false
 	}
 	data = data[k:]
-	s := make([]E, n)
+	s := *vs // its room, if it has enough
+	if uint64(cap(s)) >= n {
+		s = s[:n]
+	} else {
+		s = make([]E, n)
+	}
 	for i := range s {
 		if s[i], k = readInt[E](data); k == 0 {
 			return false

@@ -364,3 +364,72 @@ func TestBatchAppendMarshal(t *testing.T) {
 		}
 	}
 }
+
+// sparse is carried by sparseCodec, which writes and reads Note only when
+// it is set: an element decoded into a slice reused from an earlier batch
+// keeps what that batch left there unless it was emptied first.
+type sparse struct {
+	N    int
+	Note *string
+}
+
+type sparseCodec struct{}
+
+func (sparseCodec) Marshal(v any) ([]byte, error) {
+	s := v.(sparse)
+	b := binary.AppendVarint(nil, int64(s.N))
+	if s.Note != nil {
+		b = append(b, *s.Note...)
+	}
+	return b, nil
+}
+
+func (sparseCodec) Unmarshal(b []byte, v any) error {
+	p := v.(*sparse)
+	x, n := binary.Varint(b)
+	if n <= 0 {
+		return errors.New("sparseCodec: bad varint")
+	}
+	p.N = int(x)
+	if n < len(b) {
+		note := string(b[n:])
+		p.Note = &note
+	}
+	return nil
+}
+
+var echoSparse = execkit.Register("test.echoSparse", func(_ context.Context, s sparse) (sparse, error) {
+	return s, nil
+}, execkit.UseCodec(sparseCodec{}))
+
+// TestInvokeBatchReusesNothingStale runs batches one after the other
+// where the function runs (InvokeBatch reuses its slices of arguments and
+// results from batch to batch): a longer batch with every Note set, then
+// shorter ones with none, then a longer one again; each must see only its
+// own values.
+func TestInvokeBatchReusesNothingStale(t *testing.T) {
+	ctx := context.Background()
+	note := "stale"
+	mk := func(n int, withNote bool) []sparse {
+		s := make([]sparse, n)
+		for i := range s {
+			s[i].N = i + 1
+			if withNote {
+				s[i].Note = &note
+			}
+		}
+		return s
+	}
+	for round, b := range []struct {
+		n    int
+		note bool
+	}{{300, true}, {10, false}, {200, false}, {500, true}, {1, false}} {
+		items := mk(b.n, b.note)
+		outs, errs := batch(ctx, t, echoSparse, items)
+		for i, o := range outs {
+			if o.N != i+1 || (o.Note != nil) != b.note || errs[i] != "" {
+				t.Fatalf("round %d, item %d: got N=%d, Note set %v, error %q; want N=%d, Note set %v", round, i, o.N, o.Note != nil, errs[i], i+1, b.note)
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"sync"
 )
 
 // A Func is a function registered by name with [Register], so that a task
@@ -17,6 +18,11 @@ type Func[In, Out any] struct {
 	codec Codec
 	errs  []error // builtinSentinels, then those declared with Errors
 	pol   *policy // nil without TimeLimit, Retry, RateLimit
+
+	// The slices invokeBatch decodes arguments into and gathers results
+	// in, reused from one batch to the next (*[]In, *[]Out), emptied of
+	// values first.
+	ins, outs sync.Pool
 }
 
 // Name returns the name f was registered under ("" for a nil Func).

@@ -15,4 +15,5 @@ func init() {
 	link.DecodeError = decodeError
 	link.EncodeBatch = func(f, items any) ([]byte, error) { return f.(batcher).encodeArgs(items) }
 	link.DecodeBatch = func(f any, data []byte) (any, error) { return f.(batcher).decodeResults(data) }
+	link.DecodeBatchInto = func(f any, data []byte, dst any) error { return f.(batcher).decodeResultsInto(data, dst) }
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/link"
 	"github.com/execkit/execkit/internal/xrun"
 )
 
@@ -241,13 +242,15 @@ func newBatches[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], ite
 // is the error of the call's context, if it ended.
 func batchResults[In, Out any](c *call, f *execkit.Func[In, Out], out []Out, ctxErr error) (itemErr func(i int) error) {
 	err := c.batchErr(ctxErr)
+	if err == nil && f == nil {
+		err = execkit.ErrNotRegistered
+	}
 	if err == nil {
-		var res []Out
-		res, err = driver.DecodeBatch(f, c.outs[0].data)
-		if err == nil && len(res) != len(out) {
-			err = fmt.Errorf("%w: %w: %d results for a batch of %d items", execkit.ErrPayload, ErrProtocol, len(res), len(out))
+		// Straight into out: no slice of results per chunk to copy.
+		err = link.DecodeBatchInto(f, c.outs[0].data, out)
+		if errors.Is(err, link.ErrBatchCount) { // the worker broke the protocol
+			err = fmt.Errorf("%w: %w", ErrProtocol, err)
 		}
-		copy(out, res)
 	}
 	if err != nil {
 		return func(int) error { return err }

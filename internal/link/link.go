@@ -9,6 +9,7 @@ package link
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -36,6 +37,10 @@ var (
 	// []In as items, and DecodeBatch returns a []Out.
 	EncodeBatch func(f, items any) ([]byte, error)
 	DecodeBatch func(f any, data []byte) (any, error)
+	// DecodeBatchInto decodes into dst, a []Out as long as the batch; on
+	// an error dst holds zero values. A batch of another length gives an
+	// error wrapping ErrBatchCount.
+	DecodeBatchInto func(f any, data []byte, dst any) error
 
 	// Set by package execkit's policy.go.
 	PolicyOf      func(name string) (Policy, bool)
@@ -100,3 +105,7 @@ func StartHook(ctx context.Context) Starter {
 	s, _ := ctx.Value(StartKey{}).(Starter)
 	return s
 }
+
+// ErrBatchCount is wrapped by DecodeBatchInto's error for a batch whose
+// count of values is not the length of dst.
+var ErrBatchCount = errors.New("a batch of another length")
