@@ -2,11 +2,11 @@ package subprocess
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/internal/link"
 )
 
@@ -226,11 +226,16 @@ func (p *Pool) readFor(ctx context.Context, w *worker, c *call) {
 	p.await(ctx, c)
 }
 
-// expired reports whether ctx ended because a deadline passed: its own,
-// or its attempt's TimeLimit (whose clock ends the ctx with a cause
-// wrapping context.DeadlineExceeded, while its Err says context.Canceled).
+// expired reports whether ctx ended because a deadline passed: its own
+// or its caller's (Err says context.DeadlineExceeded, whatever the
+// cause), or its attempt's TimeLimit (whose clock cancels the ctx with
+// the cause execkit.ErrTimeLimit itself, while its Err says
+// context.Canceled). Not a plain cancel whose cause merely wraps
+// context.DeadlineExceeded: Shutdown's ctx that passed its deadline, or a
+// Map stopped by an item that failed so (in process, the functions' ctxs
+// end with context.Canceled then).
 func expired(ctx context.Context) bool {
-	return errors.Is(context.Cause(ctx), context.DeadlineExceeded)
+	return ctx.Err() == context.DeadlineExceeded || context.Cause(ctx) == execkit.ErrTimeLimit
 }
 
 // resolved reports whether c is resolved; it never blocks.

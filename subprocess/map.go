@@ -3,7 +3,6 @@ package subprocess
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/execkit/execkit"
@@ -138,7 +137,7 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 		if firstErr == nil {
 			firstErr = err
 			for _, c := range calls {
-				p.cancelCall(c, err, errors.Is(err, context.DeadlineExceeded))
+				p.cancelCall(c, err, expired(ctx)) // not err: an item's error may wrap context.DeadlineExceeded
 			}
 		}
 	}

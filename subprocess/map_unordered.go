@@ -68,7 +68,7 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 		// At the end, cancel and wait for what is still outstanding.
 		defer func() {
 			for c := range first {
-				p.cancelCall(c, context.Canceled, false)
+				p.cancelCall(c, context.Canceled, expired(ctx))
 			}
 			for range first {
 				notify.take(nil)
