@@ -157,8 +157,8 @@ func Compare(ctx context.Context, cfg Config) (*Report, error) {
 				pc := pyCase(c.Strategy, c.Workload, cfg.Full, 0)
 				n = pc.N
 				var d string
-				if smp, d, err = measurePy(ctx, py, pc, pyInfo); err == nil {
-					detail = d
+				if smp, d, err = measurePy(ctx, py, pc, pyInfo); d != "" {
+					detail = d // how the case ran, also when it failed
 				}
 			}
 			col.Add(c.Workload, c.Strategy, n, smp, detail, err)
