@@ -1,0 +1,64 @@
+package subprocess
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// children is the number of ctxs and AfterFuncs hanging on the cancelCtx
+// of package context inside a jobCtx (its unexported children map).
+func children(t *testing.T, ctx context.Context) int {
+	t.Helper()
+	f := reflect.ValueOf(ctx).Elem().FieldByName("children")
+	if !f.IsValid() {
+		t.Skip("context's cancelCtx has no children field in this Go version")
+	}
+	return f.Len()
+}
+
+// A ctx a function derives from its job ctx and ends itself lets go of
+// its AfterFunc registration; and after EXPIRE every derived ctx says
+// context.DeadlineExceeded, its cause too, and Err never changes after.
+func TestAdvJobCtxDerived(t *testing.T) {
+	j := &job{}
+	j.jc.Context, j.cancel = context.WithCancel(context.Background())
+	j.ctx = &j.jc
+	for range 100 {
+		c, cancel := context.WithCancel(j.ctx)
+		cancel()
+		c, cancel = context.WithTimeout(j.ctx, time.Hour)
+		cancel()
+		_ = c
+		stop := context.AfterFunc(j.ctx, func() {})
+		stop()
+		vc, cancel := context.WithCancel(context.WithValue(j.ctx, struct{}{}, 1))
+		cancel()
+		_ = vc
+	}
+	if n := children(t, j.jc.Context); n != 0 {
+		t.Errorf("%d registrations left on the job's ctx after the derived ctxs ended", n)
+	}
+	wc, wcancel := context.WithCancel(j.ctx)
+	defer wcancel()
+	tc, tcancel := context.WithTimeout(j.ctx, time.Hour)
+	defer tcancel()
+	dl, dcancel := context.WithDeadline(j.ctx, time.Now().Add(time.Hour))
+	defer dcancel()
+	vc, vcancel := context.WithCancel(context.WithValue(j.ctx, struct{}{}, 1))
+	defer vcancel()
+	// EXPIRE, as workerSide.cancel does it.
+	j.jc.expired.Store(true)
+	j.cancel()
+	for name, c := range map[string]context.Context{"job": j.ctx, "WithCancel": wc, "WithTimeout": tc, "WithDeadline": dl, "WithCancel(WithValue)": vc} {
+		<-c.Done()
+		if c.Err() != context.DeadlineExceeded || !errors.Is(context.Cause(c), context.DeadlineExceeded) {
+			t.Errorf("%s: Err %v, Cause %v; want context.DeadlineExceeded", name, c.Err(), context.Cause(c))
+		}
+	}
+	if _, ok := j.ctx.Deadline(); ok {
+		t.Error("a job without a deadline has one")
+	}
+}
