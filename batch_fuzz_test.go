@@ -53,6 +53,10 @@ var (
 	fuzzRecs   = execkit.Register("fuzz.record", func(_ context.Context, r fuzzRecord) (fuzzRecord, error) { return r, nil })
 	// fuzzCodec has a codec other than gob: always item by item.
 	fuzzCodec = execkit.Register("fuzz.intcodec", func(_ context.Context, x int) (int, error) { return x, nil }, execkit.UseCodec(intCodec{}))
+	// fuzzAppend has a codec with AppendMarshal: its items are appended
+	// to the payload being built (rudeCodec with no mode appends as it
+	// should).
+	fuzzAppend = execkit.Register("fuzz.append", func(_ context.Context, s string) (string, error) { return s, nil }, execkit.UseCodec(rudeCodec{}))
 )
 
 func FuzzDecodeBatch(f *testing.F) {
@@ -62,6 +66,7 @@ func FuzzDecodeBatch(f *testing.F) {
 		checkDecodeBatch(t, fuzzText, data)
 		checkDecodeBatch(t, fuzzRecs, data)
 		checkDecodeBatch(t, fuzzCodec, data)
+		checkDecodeBatch(t, fuzzAppend, data)
 	})
 }
 
