@@ -71,7 +71,10 @@
 // context.DeadlineExceeded when its TimeLimit or its caller's deadline
 // passed, with context.Canceled when it was cancelled, and so does a ctx
 // the function derives from it; its Deadline reports the earlier of its
-// caller's deadline and the end of its TimeLimit.
+// caller's deadline and the end of its TimeLimit. A cause does not cross
+// the process boundary: there, context.Cause of the function's ctx is its
+// Err (in process it is [execkit.ErrTimeLimit] at the limit, or the cause
+// the caller gave).
 // Each retry of [execkit.Retry] is a new call from the pool's side, timed
 // from its own start. A panic in a function is recovered in the
 // worker and arrives as a [*execkit.PanicError] carrying the worker's

@@ -3,6 +3,7 @@ package subprocess
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/execkit/execkit"
