@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/bits"
 	"reflect"
+	"slices"
 
 	"github.com/execkit/execkit/internal/link"
 )
@@ -30,7 +31,7 @@ func (f *Func[In, Out]) encodeArgs(items any) ([]byte, error) {
 	if f == nil {
 		return nil, ErrNotRegistered
 	}
-	b, err := encodeBatch(f.codec, items.([]In), nil)
+	b, err := encodeBatch(f.codec, nil, items.([]In), nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: arguments of %q: %w", ErrPayload, f.name, err)
 	}
@@ -73,7 +74,7 @@ func (f *Func[In, Out]) decodeResults(data []byte) (any, error) {
 // invokeBatch runs a batch made by encodeArgs: driver.InvokeBatch. Each
 // item runs under f's policy, here where the batch runs: its time limit
 // and retries apply per item.
-func (f *Func[In, Out]) invokeBatch(ctx context.Context, payload []byte) ([]byte, []error, error) {
+func (f *Func[In, Out]) invokeBatch(ctx context.Context, payload, dst []byte) ([]byte, []error, error) {
 	inBuf, _ := f.ins.Get().(*[]In)
 	if inBuf == nil {
 		inBuf = new([]In)
@@ -118,7 +119,7 @@ func (f *Func[In, Out]) invokeBatch(ctx context.Context, payload []byte) ([]byte
 	}
 	// A result that does not encode fails its item alone; the others
 	// still get theirs.
-	res, err := encodeBatch(f.codec, outs, func(i int, err error) {
+	res, err := encodeBatch(f.codec, dst, outs, func(i int, err error) {
 		fail(i, fmt.Errorf("%w: result of %q: %w", ErrPayload, f.name, err))
 	})
 	if err != nil { // not reached: skip reports every item that does not encode
@@ -134,29 +135,31 @@ const (
 	batchInts    byte = 3 // uvarint count, then per item a varint (signed kinds) or uvarint (unsigned): GobCodec, []int and kin
 )
 
-// encodeBatch encodes vs. When skip is not nil, an item that does not
-// encode is reported to skip and sent as the zero value, instead of
-// failing the batch.
-func encodeBatch[T any](c Codec, vs []T, skip func(i int, err error)) ([]byte, error) {
+// encodeBatch encodes vs, in dst's room when it has enough (dst's length
+// does not count: the payload starts at dst[0]). When skip is not nil, an
+// item that does not encode is reported to skip and sent as the zero
+// value, instead of failing the batch.
+func encodeBatch[T any](c Codec, dst []byte, vs []T, skip func(i int, err error)) ([]byte, error) {
+	dst = dst[:0]
 	if reflect.TypeFor[T]().Size() != 0 {
 		switch c.(type) {
 		case GobCodec, *GobCodec:
 			// Plain integers need none of gob's machinery: the values
 			// gob would carry, at a fraction of the cost. (Unnamed
 			// types only, which have no GobEncode method to honour.)
-			if b, ok := encodeInts(vs); ok {
+			if b, ok := encodeInts(dst, vs); ok {
 				return b, nil
 			}
-			var buf bytes.Buffer
+			buf := bytes.NewBuffer(dst)
 			buf.WriteByte(batchWhole)
-			if encodeWhole(&buf, vs) == nil {
+			if encodeWhole(buf, vs) == nil {
 				return buf.Bytes(), nil
 			}
 			// Some item does not encode (a nil pointer, say): item by
 			// item, to find it.
 		}
 	}
-	b := append(make([]byte, 0, 1+binary.MaxVarintLen64+2*len(vs)), batchPerItem)
+	b := append(slices.Grow(dst, 1+binary.MaxVarintLen64+2*len(vs)), batchPerItem)
 	b = binary.AppendUvarint(b, uint64(len(vs)))
 	am, _ := c.(appendMarshaler)
 	for i := 0; i < len(vs); i++ {
@@ -364,26 +367,26 @@ func decodeItems[T any](c Codec, vs []T, p []byte) (err error) {
 
 // encodeInts encodes vs in the batchInts layout if T is a plain integer
 // type.
-func encodeInts[T any](vs []T) ([]byte, bool) {
+func encodeInts[T any](dst []byte, vs []T) ([]byte, bool) {
 	switch s := any(vs).(type) {
 	case []int:
-		return appendInts(s), true
+		return appendInts(dst, s), true
 	case []int64:
-		return appendInts(s), true
+		return appendInts(dst, s), true
 	case []int32:
-		return appendInts(s), true
+		return appendInts(dst, s), true
 	case []int16:
-		return appendInts(s), true
+		return appendInts(dst, s), true
 	case []int8:
-		return appendInts(s), true
+		return appendInts(dst, s), true
 	case []uint:
-		return appendInts(s), true
+		return appendInts(dst, s), true
 	case []uint64:
-		return appendInts(s), true
+		return appendInts(dst, s), true
 	case []uint32:
-		return appendInts(s), true
+		return appendInts(dst, s), true
 	case []uint16:
-		return appendInts(s), true
+		return appendInts(dst, s), true
 	}
 	return nil, false
 }
@@ -415,8 +418,8 @@ func decodeInts[T any](vs *[]T, data []byte) bool {
 	return false
 }
 
-func appendInts[E integer](s []E) []byte {
-	b := make([]byte, 0, 1+binary.MaxVarintLen64+3*len(s))
+func appendInts[E integer](dst []byte, s []E) []byte {
+	b := slices.Grow(dst[:0], 1+binary.MaxVarintLen64+3*len(s))
 	b = binary.AppendUvarint(append(b, batchInts), uint64(len(s)))
 	for _, v := range s {
 		b = appendInt(b, v)

@@ -35,7 +35,7 @@ func UseCodec(c Codec) RegisterOption { return codecOption{c} }
 // entry is what the registry keeps of a Func, independent of its types.
 type entry interface {
 	invoke(ctx context.Context, payload []byte) ([]byte, error)
-	invokeBatch(ctx context.Context, payload []byte) ([]byte, []error, error)
+	invokeBatch(ctx context.Context, payload, dst []byte) ([]byte, []error, error)
 	signature() string
 	sentinels() []error
 }
@@ -167,12 +167,12 @@ func invokeName(ctx context.Context, name string, payload []byte) ([]byte, error
 
 // invokeBatchName runs a batch of calls of the function registered under
 // name: driver.InvokeBatch documents it.
-func invokeBatchName(ctx context.Context, name string, payload []byte) (results []byte, errs []error, err error) {
+func invokeBatchName(ctx context.Context, name string, payload, dst []byte) (results []byte, errs []error, err error) {
 	registry.Lock()
 	e, ok := registry.funcs[name]
 	registry.Unlock()
 	if !ok {
 		return nil, nil, fmt.Errorf("%w: %q", ErrNotRegistered, name)
 	}
-	return e.invokeBatch(ctx, payload)
+	return e.invokeBatch(ctx, payload, dst)
 }

@@ -68,7 +68,7 @@ func Invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
 // when the payload does not decode (errs and results are then nil). It
 // blocks while the items run and is safe for concurrent use.
 func InvokeBatch(ctx context.Context, name string, payload []byte) (results []byte, errs []error, err error) {
-	return link.InvokeBatch(ctx, name, payload)
+	return link.InvokeBatch(ctx, name, payload, nil)
 }
 
 // RegistryHash returns a digest of every registered name with its

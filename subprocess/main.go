@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/link"
 )
 
 // envMarker is set in the environment of a worker process; Main sees it,
@@ -150,6 +151,7 @@ type workerSide struct {
 	wmu sync.Mutex // held while writing to out
 	out *os.File
 	buf []byte
+	res []byte // the runner's: a batch's results are encoded in its room, then copied into a frame
 
 	readMu sync.Mutex // the reading role
 	fr     *frameReader
@@ -305,8 +307,11 @@ func (ws *workerSide) run(j *job) {
 		}
 		var outs []outcome
 		if j.batch {
-			res, errs, err := driver.InvokeBatch(j.ctx, j.req.name, j.req.args[0])
+			res, errs, err := link.InvokeBatch(j.ctx, j.req.name, j.req.args[0], ws.res)
 			outs = batchOutcomes(j.req.name, res, errs, err)
+			if cap(res) <= 1<<20 { // answered (copied) below, before the next job
+				ws.res = res[:0]
+			}
 		} else {
 			outs = make([]outcome, len(j.req.args))
 			for i, arg := range j.req.args {

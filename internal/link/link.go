@@ -27,9 +27,10 @@ var (
 	IsPanic func(err error) bool
 	// NewPanic returns the *execkit.PanicError of a panic with value v,
 	// with the stack of the calling goroutine.
-	NewPanic     func(v any) error
-	Invoke       func(ctx context.Context, name string, payload []byte) ([]byte, error)
-	InvokeBatch  func(ctx context.Context, name string, payload []byte) ([]byte, []error, error)
+	NewPanic func(v any) error
+	Invoke   func(ctx context.Context, name string, payload []byte) ([]byte, error)
+	// InvokeBatch encodes the results in dst's room when it has enough.
+	InvokeBatch  func(ctx context.Context, name string, payload, dst []byte) ([]byte, []error, error)
 	RegistryHash func() string
 	EncodeError  func(name string, err error) []byte
 	DecodeError  func(name string, data []byte) error
