@@ -22,19 +22,21 @@ func children(t *testing.T, ctx context.Context) int {
 // A ctx a function derives from its job ctx and ends itself lets go of
 // its AfterFunc registration; and after EXPIRE every derived ctx says
 // context.DeadlineExceeded, its cause too, and Err never changes after.
+// advKey is the key of the value a function puts in a ctx it derives.
+type advKey struct{}
+
 func TestAdvJobCtxDerived(t *testing.T) {
 	j := &job{}
 	j.jc.Context, j.cancel = context.WithCancel(context.Background())
 	j.ctx = &j.jc
 	for range 100 {
-		c, cancel := context.WithCancel(j.ctx)
+		_, cancel := context.WithCancel(j.ctx)
 		cancel()
-		c, cancel = context.WithTimeout(j.ctx, time.Hour)
+		_, cancel = context.WithTimeout(j.ctx, time.Hour)
 		cancel()
-		_ = c
 		stop := context.AfterFunc(j.ctx, func() {})
 		stop()
-		vc, cancel := context.WithCancel(context.WithValue(j.ctx, struct{}{}, 1))
+		vc, cancel := context.WithCancel(context.WithValue(j.ctx, advKey{}, 1))
 		cancel()
 		_ = vc
 	}
@@ -47,7 +49,7 @@ func TestAdvJobCtxDerived(t *testing.T) {
 	defer tcancel()
 	dl, dcancel := context.WithDeadline(j.ctx, time.Now().Add(time.Hour))
 	defer dcancel()
-	vc, vcancel := context.WithCancel(context.WithValue(j.ctx, struct{}{}, 1))
+	vc, vcancel := context.WithCancel(context.WithValue(j.ctx, advKey{}, 1))
 	defer vcancel()
 	// EXPIRE, as workerSide.cancel does it.
 	j.jc.expired.Store(true)
