@@ -45,7 +45,7 @@ func (f *Func[In, Out]) decodeResultsInto(data []byte, dst any) error {
 		return ErrNotRegistered
 	}
 	out := dst.([]Out)
-	res, err := decodeBatchInto(f.codec, data, out[:0])
+	res, err := decodeBatchInto(f.codec, data, out[:0:len(out)]) // never past out, into its neighbours
 	if err == nil && len(res) != len(out) {
 		err = fmt.Errorf("%w: %d results for a batch of %d items", link.ErrBatchCount, len(res), len(out))
 	}
@@ -81,6 +81,7 @@ func (f *Func[In, Out]) invokeBatch(ctx context.Context, payload, dst []byte) ([
 	}
 	ins, err := decodeBatchInto(f.codec, payload, *inBuf)
 	if err != nil {
+		clear((*inBuf)[:cap(*inBuf)]) // what a failed decode left there
 		f.ins.Put(inBuf)
 		return nil, nil, fmt.Errorf("%w: arguments of %q: %w", ErrPayload, f.name, err)
 	}

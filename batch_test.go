@@ -14,6 +14,7 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/link"
 )
 
 var (
@@ -430,6 +431,28 @@ func TestInvokeBatchReusesNothingStale(t *testing.T) {
 			if o.N != i+1 || (o.Note != nil) != b.note || errs[i] != "" {
 				t.Fatalf("round %d, item %d: got N=%d, Note set %v, error %q; want N=%d, Note set %v", round, i, o.N, o.Note != nil, errs[i], i+1, b.note)
 			}
+		}
+	}
+}
+
+// TestDecodeBatchIntoStaysInItsSlice: results decoded into a part of a
+// larger slice (a chunk's place among a Map's results) never reach past
+// that part, even when the batch holds more values than it has room for
+// (a worker that breaks the protocol); the part is left zero and the
+// error says the count is wrong.
+func TestDecodeBatchIntoStaysInItsSlice(t *testing.T) {
+	for _, f := range []*execkit.Func[int, int]{negFunc, addIntFunc} { // item by item; integers
+		payload, err := driver.EncodeBatch(f, []int{1, 2, 3, 4, 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := []int{9, 9, 9, 9, 9, 9, 9, 9}
+		err = link.DecodeBatchInto(f, payload, all[2:5])
+		if !errors.Is(err, execkit.ErrPayload) || !errors.Is(err, link.ErrBatchCount) {
+			t.Errorf("%s: DecodeBatchInto(5 values, room for 3) = %v; want ErrPayload and ErrBatchCount", f.Name(), err)
+		}
+		if fmt.Sprint(all) != "[9 9 0 0 0 9 9 9]" {
+			t.Errorf("%s: after it, the slice holds %v; want [9 9 0 0 0 9 9 9]", f.Name(), all)
 		}
 	}
 }
