@@ -456,3 +456,47 @@ func TestDecodeBatchIntoStaysInItsSlice(t *testing.T) {
 		}
 	}
 }
+
+// TestInvokeBatchConcurrent runs batches of one function from many
+// goroutines at once (an in-process executor's Map may), each with its own
+// values and length: the reused slices are never shared between two
+// batches (run it with -race).
+func TestInvokeBatchConcurrent(t *testing.T) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range 40 {
+				n := 1 + (g*7+r*13)%97
+				items := make([]sparse, n)
+				for i := range items {
+					items[i].N = g*1_000_000 + r*1000 + i
+				}
+				payload, err := driver.EncodeBatch(echoSparse, items)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res, errs, err := driver.InvokeBatch(ctx, echoSparse.Name(), payload)
+				if err != nil || errs != nil {
+					t.Errorf("InvokeBatch = %v, %v", errs, err)
+					return
+				}
+				outs, err := driver.DecodeBatch(echoSparse, res)
+				if err != nil || len(outs) != n {
+					t.Errorf("DecodeBatch = %d values, %v; want %d", len(outs), err, n)
+					return
+				}
+				for i, o := range outs {
+					if o.N != items[i].N || o.Note != nil {
+						t.Errorf("goroutine %d, batch %d, item %d: got %+v; want N=%d", g, r, i, o, items[i].N)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
