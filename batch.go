@@ -199,6 +199,10 @@ func encodeItems[T any](c Codec, am appendMarshaler, dst []byte, vs []T, i int) 
 		}
 		return b, at, nil
 	}
+	var cur *T // the item AppendMarshal is given a pointer to: one copy for the run
+	if am != nil {
+		cur = new(T)
+	}
 	for ; at < len(vs); at++ {
 		keep = len(b)
 		if am == nil {
@@ -214,7 +218,8 @@ func encodeItems[T any](c Codec, am appendMarshaler, dst []byte, vs []T, i int) 
 		// item under 127 bytes), and make room when it takes more.
 		given := append(b, 0)
 		last := given[keep-1] // keep > 0: the layout and the count come first
-		e, err := am.AppendMarshal(given, vs[at])
+		*cur = vs[at]
+		e, err := am.AppendMarshal(given, cur)
 		if err != nil {
 			return b, at, err
 		}

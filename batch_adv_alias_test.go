@@ -15,8 +15,8 @@ import (
 type bytesCodec struct{}
 
 func (bytesCodec) Marshal(v any) ([]byte, error) { return v.([]byte), nil }
-func (bytesCodec) AppendMarshal(b []byte, v any) ([]byte, error) {
-	return append(b, v.([]byte)...), nil
+func (bytesCodec) AppendMarshal(b []byte, p any) ([]byte, error) {
+	return append(b, *p.(*[]byte)...), nil
 }
 func (bytesCodec) Unmarshal(b []byte, v any) error {
 	*v.(*[]byte) = b

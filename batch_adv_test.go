@@ -28,7 +28,11 @@ type rudeCodec struct{ mode string }
 
 func (c rudeCodec) Marshal(v any) ([]byte, error) { return []byte(v.(string)), nil }
 
-func (c rudeCodec) AppendMarshal(b []byte, v any) ([]byte, error) {
+func (c rudeCodec) AppendMarshal(b []byte, p any) ([]byte, error) {
+	return c.appendValue(b, deref(p))
+}
+
+func (c rudeCodec) appendValue(b []byte, v any) ([]byte, error) {
 	s := v.(string)
 	switch c.mode {
 	case "fresh":
@@ -112,13 +116,17 @@ var rudeResults = execkit.Register("test.adv.rude.results", func(_ context.Conte
 // mixedCodec carries ints with appendCodec and strings with its rudeCodec.
 type mixedCodec struct{ r rudeCodec }
 
-func (m mixedCodec) Marshal(v any) ([]byte, error) { return m.AppendMarshal(nil, v) }
+func (m mixedCodec) Marshal(v any) ([]byte, error) { return m.appendValue(nil, v) }
 
-func (m mixedCodec) AppendMarshal(b []byte, v any) ([]byte, error) {
+func (m mixedCodec) AppendMarshal(b []byte, p any) ([]byte, error) {
+	return m.appendValue(b, deref(p))
+}
+
+func (m mixedCodec) appendValue(b []byte, v any) ([]byte, error) {
 	if _, ok := v.(int); ok {
-		return appendCodec{}.AppendMarshal(b, v)
+		return appendCodec{}.appendValue(b, v)
 	}
-	return m.r.AppendMarshal(b, v)
+	return m.r.appendValue(b, v)
 }
 
 func (m mixedCodec) Unmarshal(b []byte, v any) error { return appendCodec{}.Unmarshal(b, v) }

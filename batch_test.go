@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -255,9 +256,16 @@ func TestInvokeBatchPolicy(t *testing.T) {
 // bytes returned than AppendMarshal was given.
 type appendCodec struct{}
 
-func (appendCodec) Marshal(v any) ([]byte, error) { return appendCodec{}.AppendMarshal(nil, v) }
+func (appendCodec) Marshal(v any) ([]byte, error) { return appendCodec{}.appendValue(nil, v) }
 
-func (appendCodec) AppendMarshal(b []byte, v any) ([]byte, error) {
+func (appendCodec) AppendMarshal(b []byte, p any) ([]byte, error) {
+	return appendCodec{}.appendValue(b, deref(p))
+}
+
+// deref returns the value p points to.
+func deref(p any) any { return reflect.ValueOf(p).Elem().Interface() }
+
+func (appendCodec) appendValue(b []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case int:
 		return binary.AppendVarint(b, int64(v)), nil

@@ -12,13 +12,16 @@ import (
 //
 // A Codec may also have the method
 //
-//	AppendMarshal(b []byte, v any) ([]byte, error)
+//	AppendMarshal(b []byte, p any) ([]byte, error)
 //
-// which appends to b what Marshal would return for v and returns the
-// extended slice (as [encoding.BinaryAppender] does for a value); on an
-// error, what it returns is ignored. Where one payload carries many values
-// (a chunk of subprocess.Map), each is then encoded into the payload being
-// built, with no slice of its own. Unmarshal is called with a pointer to a
+// which appends to b what Marshal would return for the value p points to
+// (a pointer, as Unmarshal gets) and returns the extended slice (as
+// [encoding.BinaryAppender] does for a value); on an error, what it
+// returns is ignored. p points to a copy that is valid during the call
+// only. Where one payload carries many values (a chunk of
+// subprocess.Map), each is then encoded into the payload being built,
+// with no slice of its own, and, through the pointer, without boxing the
+// value into an interface (an allocation for most types). Unmarshal is called with a pointer to a
 // zero value and the bytes of one value.
 type Codec interface {
 	Marshal(v any) ([]byte, error)
@@ -27,7 +30,7 @@ type Codec interface {
 
 // appendMarshaler is a [Codec]'s optional AppendMarshal method.
 type appendMarshaler interface {
-	AppendMarshal(b []byte, v any) ([]byte, error)
+	AppendMarshal(b []byte, p any) ([]byte, error)
 }
 
 // GobCodec is the default [Codec]: encoding/gob, one self-describing value

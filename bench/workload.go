@@ -294,18 +294,22 @@ type VarintCodec struct{}
 
 // Marshal encodes an int.
 func (VarintCodec) Marshal(v any) ([]byte, error) {
-	return VarintCodec{}.AppendMarshal(nil, v)
-}
-
-// AppendMarshal appends the encoding of an int to b: the optional method of
-// an execkit.Codec, which lets a batch (a chunk of subprocess.Map) carry
-// its items without a slice each.
-func (VarintCodec) AppendMarshal(b []byte, v any) ([]byte, error) {
 	x, ok := v.(int)
 	if !ok {
 		return nil, fmt.Errorf("bench: VarintCodec: cannot encode %T", v)
 	}
-	return binary.AppendVarint(b, int64(x)), nil
+	return binary.AppendVarint(nil, int64(x)), nil
+}
+
+// AppendMarshal appends the encoding of the int p points to to b: the
+// optional method of an execkit.Codec, which lets a batch (a chunk of
+// subprocess.Map) carry its items without a slice, or a boxed value, each.
+func (VarintCodec) AppendMarshal(b []byte, p any) ([]byte, error) {
+	x, ok := p.(*int)
+	if !ok {
+		return nil, fmt.Errorf("bench: VarintCodec: cannot encode %T", p)
+	}
+	return binary.AppendVarint(b, int64(*x)), nil
 }
 
 // Unmarshal decodes into an *int.

@@ -213,11 +213,11 @@ var doubleVarint = execkit.Register("test.doubleVarint", func(_ context.Context,
 type varintCodec struct{}
 
 func (varintCodec) Marshal(v any) ([]byte, error) {
-	return varintCodec{}.AppendMarshal(nil, v)
+	return binary.AppendVarint(nil, int64(v.(int))), nil
 }
 
-func (varintCodec) AppendMarshal(b []byte, v any) ([]byte, error) {
-	return binary.AppendVarint(b, int64(v.(int))), nil
+func (varintCodec) AppendMarshal(b []byte, p any) ([]byte, error) {
+	return binary.AppendVarint(b, int64(*p.(*int))), nil
 }
 
 func (varintCodec) Unmarshal(b []byte, v any) error {
