@@ -194,7 +194,7 @@ func TestCrashRestart(t *testing.T) {
 				return j.State != StatePending && j.State != StateStarted && j.State != StateRetry
 			})
 			var got int
-			if err := nap.Codec().Unmarshal(j.Result, &got); j.State != StateSuccess || err != nil || got != 2*i {
+			if err := doze.Codec().Unmarshal(j.Result, &got); j.State != StateSuccess || err != nil || got != 2*i {
 				t.Fatalf("job %d (task %d) = %s, result %d (%v), %v; want SUCCESS with %d", id, i, j.State, got, err, j.Err, 2*i)
 			}
 		}
@@ -250,14 +250,28 @@ func TestServerRestart(t *testing.T) {
 }
 
 // nap doubles n after a short nap: a task that takes a while.
-var nap = execkit.Register("riverexec_test.nap", func(ctx context.Context, n int) (int, error) {
+var (
+	nap = execkit.Register("riverexec_test.nap", func(ctx context.Context, n int) (int, error) {
+		return napFor(ctx, 20*time.Millisecond, n)
+	})
+	// doze is nap at 100ms, for TestCrashRestart's queue: its 300 tasks on
+	// 4 workers outlast their enqueueing, so that the test finds some done
+	// and some running to kill (with 20ms they could all be done by the
+	// time the last one was enqueued, on a slow disk).
+	doze = execkit.Register("riverexec_test.doze", func(ctx context.Context, n int) (int, error) {
+		return napFor(ctx, 100*time.Millisecond, n)
+	})
+)
+
+// napFor waits d, or until ctx ends, and returns 2n.
+func napFor(ctx context.Context, d time.Duration, n int) (int, error) {
 	select {
-	case <-time.After(20 * time.Millisecond):
+	case <-time.After(d):
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
 	return 2 * n, nil
-})
+}
 
 // testWriter sends River's log lines to the test's log.
 type testWriter struct{ t *testing.T }

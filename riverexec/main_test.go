@@ -99,7 +99,11 @@ func serveWorker(spec string) int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		id, err := ex.Enqueue(ctx, nap.Task(n))
+		task := nap.Task(n)
+		if queue == "crash" { // TestCrashRestart's: see doze
+			task = doze.Task(n)
+		}
+		id, err := ex.Enqueue(ctx, task)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
