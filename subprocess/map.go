@@ -218,19 +218,19 @@ func newBatches[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], ite
 		}
 		return fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
 	}
-	req := request{name: f.Name(), args: [][]byte{payload}}
+	req := request{name: f.Name(), args: [][]byte{payload}, deadline: deadline} // the deadline counts in the frame's size too
 	if n := req.frameSize(); n > maxFrame {
 		if len(items) == 1 {
 			return tooLarge("subprocess: %s item %d: its argument makes a frame of %d bytes, over the %s frame limit even alone in its chunk", what, lo, n, limitText())
 		}
-		payload = nil
+		payload, req = nil, request{} // free them before the halves are encoded
 		half := len(items) / 2
 		if err := newBatches(p, what, f, items[:half], lo, deadline, notify, emit); err != nil {
 			return err
 		}
 		return newBatches(p, what, f, items[half:], lo+half, deadline, notify, emit)
 	}
-	c, err := p.newCall(frameBatch, request{name: f.Name(), args: req.args, deadline: deadline}, len(items), notify)
+	c, err := p.newCall(frameBatch, req, len(items), notify)
 	if err != nil {
 		return fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
 	}

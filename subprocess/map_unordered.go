@@ -122,11 +122,12 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 				}
 				return true
 			}
-			if n := (request{name: f.Name(), args: [][]byte{payload}}).frameSize(); err == nil && n > maxFrame {
+			req := request{name: f.Name(), args: [][]byte{payload}, deadline: deadlineOf(ctx)} // the deadline counts in the frame's size too
+			if n := req.frameSize(); err == nil && n > maxFrame {
 				// Too large for a frame together: in halves, whatever
 				// the chunk size says.
 				if len(items) > 1 {
-					payload = nil
+					payload, req = nil, request{} // free them before the halves are encoded
 					half := len(items) / 2
 					return send(items[:half], lo) && send(items[half:], lo+half)
 				}
@@ -142,7 +143,7 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 			if err != nil {
 				err = fmt.Errorf("subprocess: MapUnordered item %d: %w", lo, err)
 			} else {
-				c, err = p.newCall(frameBatch, request{name: f.Name(), args: [][]byte{payload}, deadline: deadlineOf(ctx)}, len(items), notify)
+				c, err = p.newCall(frameBatch, req, len(items), notify)
 				if err == nil {
 					err = p.enqueue(ctx, c)
 				}
