@@ -1,7 +1,6 @@
 package execkit_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -130,41 +129,3 @@ func (m mixedCodec) appendValue(b []byte, v any) ([]byte, error) {
 }
 
 func (m mixedCodec) Unmarshal(b []byte, v any) error { return appendCodec{}.Unmarshal(b, v) }
-
-// Lengths whose uvarint takes 3 and 4 bytes, through AppendMarshal and
-// through Marshal, byte for byte alike.
-func TestAdvAppendMarshalLongItems(t *testing.T) {
-	ctx := context.Background()
-	sizes := []int{2097151, 2097152, 0, 127}
-	a, err := driver.EncodeBatch(xsAppend, sizes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := driver.EncodeBatch(xsMarshal, sizes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a, m) {
-		t.Error("arguments: AppendMarshal's payload differs from Marshal's")
-	}
-	ra, _, err := driver.InvokeBatch(ctx, xsAppend.Name(), a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rm, _, err := driver.InvokeBatch(ctx, xsMarshal.Name(), m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(ra, rm) {
-		t.Error("results: AppendMarshal's payload differs from Marshal's")
-	}
-	outs, err := driver.DecodeBatch(xsAppend, ra)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, n := range sizes {
-		if len(outs[i]) != n || strings.Trim(outs[i], "x") != "" {
-			t.Errorf("item %d: %d bytes; want %d x", i, len(outs[i]), n)
-		}
-	}
-}

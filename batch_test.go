@@ -319,12 +319,12 @@ var (
 
 // TestBatchAppendMarshal checks the optional AppendMarshal method of a
 // Codec: the payload it builds is byte for byte the one Marshal builds,
-// whatever the length of an item's encoding (1, 2 and 3 bytes of length
+// whatever the length of an item's encoding (1 to 4 bytes of length
 // before it), and an item whose encoding fails (an error, a panic, a
 // slice shorter than given) fails alone, with its neighbours intact.
 func TestBatchAppendMarshal(t *testing.T) {
 	ctx := context.Background()
-	sizes := []int{0, 1, 126, 127, 128, 200, 16382, 16383, 16384, 70000, 3, 0}
+	sizes := []int{0, 1, 126, 127, 128, 200, 16382, 16383, 16384, 70000, 2097151, 2097152, 3, 0} // 1 to 4 bytes of length
 	for _, f := range []*execkit.Func[int, string]{xsAppend, xsMarshal} {
 		outs, errs := batch(ctx, t, f, sizes)
 		for i, n := range sizes {
@@ -507,4 +507,31 @@ func TestInvokeBatchConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// scribbleCodec carries ints; its AppendMarshal writes through the pointer
+// it is given once it has encoded the value, which Codec's doc says
+// changes nothing the caller sees.
+type scribbleCodec struct{ intCodec }
+
+func (scribbleCodec) AppendMarshal(b []byte, p any) ([]byte, error) {
+	x := p.(*int)
+	b = binary.AppendVarint(b, int64(*x))
+	*x = -1
+	return b, nil
+}
+
+var scribbled = execkit.Register("test.scribbled", func(_ context.Context, x int) (int, error) { return x, nil }, execkit.UseCodec(scribbleCodec{}))
+
+// TestAppendMarshalGetsACopy: AppendMarshal's pointer is to a copy: the
+// caller's items, and the values the batch carries, stay as they were.
+func TestAppendMarshalGetsACopy(t *testing.T) {
+	items := []int{1, 2, 300, 4}
+	outs, errs := batch(context.Background(), t, scribbled, items)
+	if fmt.Sprint(items) != "[1 2 300 4]" {
+		t.Errorf("after EncodeBatch the items are %v; want [1 2 300 4]", items)
+	}
+	if fmt.Sprint(outs) != "[1 2 300 4]" || strings.Join(errs, "") != "" {
+		t.Errorf("the batch carried %v, errors %q; want [1 2 300 4], none", outs, errs)
+	}
 }

@@ -17,12 +17,15 @@ import (
 // which appends to b what Marshal would return for the value p points to
 // (a pointer, as Unmarshal gets) and returns the extended slice (as
 // [encoding.BinaryAppender] does for a value); on an error, what it
-// returns is ignored. p points to a copy that is valid during the call
-// only. Where one payload carries many values (a chunk of
-// subprocess.Map), each is then encoded into the payload being built,
-// with no slice of its own, and, through the pointer, without boxing the
-// value into an interface (an allocation for most types). Unmarshal is called with a pointer to a
-// zero value and the bytes of one value.
+// returns is ignored. p points to a copy, valid during the call only:
+// writing through it changes nothing the caller sees. Where one payload
+// carries many values (a chunk of subprocess.Map), each is then encoded
+// into the payload being built, with no slice of its own, and, through
+// the pointer, without boxing the value into an interface (an allocation
+// for most types).
+//
+// Unmarshal is called with a pointer to a zero value and the bytes of one
+// value.
 type Codec interface {
 	Marshal(v any) ([]byte, error)
 	Unmarshal(data []byte, v any) error
