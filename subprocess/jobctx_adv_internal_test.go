@@ -64,3 +64,35 @@ func TestAdvJobCtxDerived(t *testing.T) {
 		t.Error("a job without a deadline has one")
 	}
 }
+
+// TestJobCtxDeadline: a job's ctx reports the earlier of its caller's
+// deadline and the end of its TimeLimit, either alone, or none.
+func TestJobCtxDeadline(t *testing.T) {
+	now := time.Now()
+	soon, late := now.Add(time.Second), now.Add(time.Hour)
+	for _, c := range []struct {
+		name            string
+		caller, limitAt time.Time // zero: none
+		want            time.Time
+	}{
+		{"neither", time.Time{}, time.Time{}, time.Time{}},
+		{"caller only", late, time.Time{}, late},
+		{"limit only", time.Time{}, soon, soon},
+		{"limit first", late, soon, soon},
+		{"caller first", soon, late, soon},
+	} {
+		var jc jobCtx
+		var cancel context.CancelFunc
+		if c.caller.IsZero() {
+			jc.Context, cancel = context.WithCancel(context.Background())
+		} else {
+			jc.Context, cancel = context.WithDeadline(context.Background(), c.caller)
+		}
+		jc.limitAt = c.limitAt
+		d, ok := jc.Deadline()
+		if ok != !c.want.IsZero() || !d.Equal(c.want) {
+			t.Errorf("%s: Deadline() = %v, %v; want %v, %v", c.name, d, ok, c.want, !c.want.IsZero())
+		}
+		cancel()
+	}
+}
