@@ -228,6 +228,7 @@ var (
 // worker's chunk of subprocess.Map retries and limits per item.
 func TestInvokeBatchPolicy(t *testing.T) {
 	ctx := context.Background()
+	flakyAttempts.Clear() // counted afresh in each run (-count)
 	outs, errs := batch(ctx, t, flakyBatch, []int{1, 2, 3})
 	if fmt.Sprint(outs) != "[1 2 3]" || fmt.Sprint(errs) != "[  ]" {
 		t.Errorf("Retry(2), two failures per item: got %v, %q; want [1 2 3] and no errors", outs, errs)
