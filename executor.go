@@ -28,6 +28,11 @@ func (f TaskFunc) Run(ctx context.Context) error { return f(ctx) }
 //     After Shutdown began it returns [ErrClosed]. A nil task gets
 //     [ErrNilTask]. ctx bounds admission only: it is not the task's context.
 //     A nil ctx is [context.Background], for Submit and Shutdown alike.
+//   - An executor that makes admitted tasks wait for a slot gives its slots
+//     out in the order it admitted them: a waiting task gets one once the
+//     tasks admitted before it let theirs go, whatever the tasks admitted
+//     after it hold. (A busy worker of a subprocess pool may hold a call
+//     behind the one it runs, which it then waits for; see Prefetch there.)
 //   - Every admitted task runs at most once and its outcome is observable:
 //     through its [Future] when it has one, else through the executor's
 //     error handler. A panic in a task becomes a [*PanicError] delivered to

@@ -36,7 +36,14 @@ type goExec struct {
 	wg     sync.WaitGroup
 	n      atomic.Int64
 	scope  xrun.Scope // the tasks' policies: rate limiters, retries, timeouts
+
+	// "overtakes": at most overtakeSlots tasks run, the others wait in
+	// stack, under mu, and a freed slot goes to the newest of them.
+	running int
+	stack   []execkit.Task
 }
+
+const overtakeSlots = 4
 
 // goExecKey marks the tasks' context of a goExec.
 type goExecKey struct{}
@@ -121,6 +128,17 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 		return nil
 	case e.broken == "leak":
 		leakOnce.Do(func() { go func() { select {} }() })
+	case e.broken == "overtakes":
+		e.mu.Lock()
+		if e.running == overtakeSlots {
+			e.stack = append(e.stack, t)
+			e.mu.Unlock()
+			return nil
+		}
+		e.running++
+		e.mu.Unlock()
+		go e.runNewestFirst(t)
+		return nil
 	case e.broken == "panic": // runs inline, without recover
 		defer e.finish()
 		defer release()
@@ -194,6 +212,25 @@ func (e *goExec) run(t execkit.Task) error {
 		}
 		return res, err
 	})
+}
+
+// runNewestFirst runs t, then hands its slot to the newest waiting task
+// ("overtakes"), also when t called runtime.Goexit.
+func (e *goExec) runNewestFirst(t execkit.Task) {
+	defer func() {
+		e.mu.Lock()
+		if n := len(e.stack); n > 0 {
+			go e.runNewestFirst(e.stack[n-1])
+			e.stack = e.stack[:n-1]
+		} else {
+			e.running--
+		}
+		e.mu.Unlock()
+		e.finish()
+	}()
+	if err := e.run(t); err != nil && !driver.HasFuture(t) {
+		e.onError(err)
+	}
 }
 
 func (e *goExec) finish() {
@@ -316,6 +353,7 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"refusesundeclared", "Submit from a running task during Shutdown = ErrClosed; want it admitted"},
 		{"dropctx", "had not returned after"},
 		{"plaincancel", "saw its ctx end as [ctx-canceled]; want once, as ctx-deadline-exceeded"},
+		{"overtakes", "an executor must give its slots to tasks in the order it admitted them"},
 		{"nokill", "was not stopped within"},
 		{"ownretry", "ran 9 times; want 3"},
 		{"permtext", "failing with ErrPermanent ran 3 times; want 1"},

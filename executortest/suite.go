@@ -15,7 +15,9 @@ import (
 // an expired ctx cancels the tasks' contexts and returns the ctx error; a
 // blocked Submit returns when its ctx ends (or a rejecting one returns
 // ErrFull); a panic becomes a *execkit.PanicError with a stack, delivered to
-// the Future or to onError; task errors are never swallowed; a task's ctx
+// the Future or to onError; a task waiting for a slot gets one once the
+// tasks admitted before it let theirs go, whatever the tasks admitted after
+// it hold; task errors are never swallowed; a task's ctx
 // ends as one of package context does (context.Canceled when cancelled,
 // context.DeadlineExceeded when its caller's deadline or its TimeLimit
 // passed, on every executor); Future.Cancel and Future.Wait behave; Map and AsCompleted behave; Shutdown is
@@ -73,6 +75,7 @@ var checks = []check{
 	{name: "FutureWaitExpired", when: func(c config) bool { return !c.synchronous }, run: checkFutureWaitExpired},
 	{name: "Map", run: checkMap},
 	{name: "CancelMap", run: checkCancelMap},
+	{name: "StartOrder", when: func(c config) bool { return !c.synchronous }, run: checkStartOrder},
 	{name: "CancelFuture", when: func(c config) bool { return !c.synchronous }, run: checkCancelFuture},
 	{name: "CancelShutdown", run: checkCancelShutdown},
 	{name: "AsCompleted", run: checkAsCompleted},
