@@ -30,6 +30,7 @@ type call struct {
 	state    callState
 	w        *worker     // while sent
 	revoking bool        // asked back from w, to run on an idle worker
+	thief    *worker     // while revoking: the idle worker it is asked back for
 	ctxErr   error       // the error of its context, once it ended
 	timer    *time.Timer // kills the worker if a cancelled call does not return
 }
@@ -44,8 +45,9 @@ const (
 
 // invoke is the pool's driver.Invoker: it runs one call of name in a
 // worker and returns the encoded result, or the function's error rebuilt on
-// this side.
-func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
+// this side. r is the runner of a submitted task, whose first call goes in
+// its turn (see runner), or nil.
+func (p *Pool) invoke(ctx context.Context, r *runner, name string, payload []byte) ([]byte, error) {
 	start := link.StartHook(ctx) // the attempt's TimeLimit, if it has one
 	req := request{name: name, args: [][]byte{payload}, deadline: deadlineOf(ctx)}
 	if start != nil {
@@ -56,7 +58,12 @@ func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte,
 		return nil, err
 	}
 	c.start = start
-	w, err := p.dispatch(ctx, true, c)
+	w, err := p.dispatch(ctx, true, r, c)
+	for err == errNotYourTurn {
+		if err = p.awaitTurn(ctx, r); err == nil {
+			w, err = p.dispatch(ctx, true, r, c)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +90,12 @@ func (p *Pool) invoke(ctx context.Context, name string, payload []byte) ([]byte,
 		return nil, errorOf(name, o, p.ctxErr(ctx))
 	}
 	return o.data, nil
+}
+
+// invokeDirect is invoke for a call that waits for no turn: one made in
+// its caller's goroutine (Apply).
+func (p *Pool) invokeDirect(ctx context.Context, name string, payload []byte) ([]byte, error) {
+	return p.invoke(ctx, nil, name, payload)
 }
 
 // newCall encodes a call: a CALL frame, or a BATCH frame of items items
@@ -112,14 +125,16 @@ func (c *call) wantOutcomes(n int) bool {
 // enqueue queues calls for the workers, in order. It fails when ctx has
 // ended or the pool ended (terminated, broken).
 func (p *Pool) enqueue(ctx context.Context, cs ...*call) error {
-	_, err := p.dispatch(ctx, false, cs...)
+	_, err := p.dispatch(ctx, false, nil, cs...)
 	return err
 }
 
 // dispatch is enqueue. With read, when it sent the one call itself to an
 // idle worker, it returns that worker, whose reading role (w.rmu) the
-// caller then holds: the caller must call readFor.
-func (p *Pool) dispatch(ctx context.Context, read bool, cs ...*call) (*worker, error) {
+// caller then holds: the caller must call readFor. A runner r whose turn
+// has not come gets errNotYourTurn (and is told when it comes, see
+// awaitTurn); a nil r goes at once.
+func (p *Pool) dispatch(ctx context.Context, read bool, r *runner, cs ...*call) (*worker, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.endErr != nil {
@@ -127,6 +142,16 @@ func (p *Pool) dispatch(ctx context.Context, read bool, cs ...*call) (*worker, e
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if r != nil && r.ticket != 0 {
+		if !p.turnLocked(r) {
+			r.waits = true
+			return nil, errNotYourTurn
+		}
+		// p.mu is held until the calls are in their place (sent, or in
+		// p.calls; sendFast lets go of it only once c is w's), so the
+		// next runner cannot go before them.
+		p.giveTurnLocked(r)
 	}
 	if len(cs) == 1 && p.calls.len() == 0 && len(cs[0].frame) <= fastFrame {
 		// The fast path: an idle worker whose feeder is not writing gets
@@ -158,7 +183,7 @@ func (p *Pool) dispatch(ctx context.Context, read bool, cs ...*call) (*worker, e
 		// once its worker's answers bring it down to refillAt (see
 		// feederHasWorkLocked), so that it is not woken for nothing on
 		// every call.
-		if len(w.sent) <= refillAt {
+		if len(w.sent) <= p.refillAt {
 			w.signal()
 		}
 	}
@@ -169,7 +194,7 @@ func (p *Pool) dispatch(ctx context.Context, read bool, cs ...*call) (*worker, e
 // is idle, its feeder is not writing, and (with read) no one reads its
 // pipe. On true it holds w.wmu, and with read w.rmu too.
 func (p *Pool) fastLocked(w *worker, read bool) bool {
-	if len(w.sent) != 0 || !p.hasRoomLocked(w) || w.readErr != nil {
+	if len(w.sent) != 0 || w.awaiting != 0 || !p.hasRoomLocked(w) || w.readErr != nil {
 		return false
 	}
 	reads := read && w.rmu.TryLock()
@@ -319,6 +344,9 @@ func (p *Pool) resolveLocked(c *call, outs []outcome, err error) {
 	}
 	c.state = resolved
 	c.w = nil
+	if c.thief != nil {
+		p.unrevokeLocked(c)
+	}
 	if c.timer != nil {
 		c.timer.Stop()
 		c.timer = nil
@@ -401,6 +429,15 @@ type queue[T any] struct {
 func (q *queue[T]) len() int { return len(q.items) - q.head }
 
 func (q *queue[T]) push(v T) { q.items = append(q.items, v) }
+
+// peek returns the front item without taking it.
+func (q *queue[T]) peek() (T, bool) {
+	if q.head == len(q.items) {
+		var zero T
+		return zero, false
+	}
+	return q.items[q.head], true
+}
 
 func (q *queue[T]) pop() (T, bool) {
 	var zero T

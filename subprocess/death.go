@@ -43,6 +43,9 @@ func (p *Pool) retire(w *worker, why error) (clean bool) {
 		case i == 0:
 			p.resolveLocked(c, nil, w.deathError())
 		default:
+			if c.revoking {
+				p.unrevokeLocked(c)
+			}
 			c.state, c.w = queued, nil
 			again = append(again, c)
 		}

@@ -156,11 +156,16 @@
 // waits for its worker's wake-up (on the 2-core VM of the bench report,
 // picking any idle worker made one call in a row cost about 2.3 times the
 // raw pipe, median of 7 runs of the round-trip cell; the worker used last,
-// 1.4 times). When every worker is busy, each holds up
-// to 15 more (prefetched, sent in batches), so that it never waits for the
-// pool between two calls; a worker that falls idle takes back half of the
-// calls prefetched by the busiest one, so a call never waits long behind a
-// slow one. [Map] sends items in chunks, one frame each way per chunk, and
+// 1.4 times). Calls go to the workers in the order the
+// pool admitted their tasks. When every worker is busy, each holds up to
+// 15 more (prefetched, sent in batches), so that it never waits for the
+// pool between two calls; a worker that falls idle takes back the older
+// half of the calls prefetched by the busiest one, and takes no other call
+// until they are back, so a call does not wait behind a slow one while a
+// worker is idle. While every worker is busy, though, a call held behind
+// a long one waits for it, and tasks admitted later may start first on
+// the other workers: [Prefetch](0) turns prefetching off, for tasks that
+// run long or wait for one another. [Map] sends items in chunks, one frame each way per chunk, and
 // each chunk as one batch ([driver.EncodeBatch], run in the worker by
 // [driver.InvokeBatch]): one pass of the codec each way per chunk, not
 // per item, with an error per item.

@@ -213,3 +213,42 @@ func TestSteal(t *testing.T) {
 		t.Errorf("the long task: got %v; want context.Canceled", err)
 	}
 }
+
+// TestPrefetchZeroStartsInOrder: with Prefetch(0), a task admitted while
+// both workers are busy starts on the first worker that frees, before the
+// tasks admitted after it, even though the other worker runs until the
+// end of the test. (With prefetching, it may be held behind that one.)
+func TestPrefetchZeroStartsInOrder(t *testing.T) {
+	for round := range 5 {
+		p := newPool(t, 2, subprocess.Prefetch(0))
+		ctx := testContext(t)
+		fifo1, wait1 := started(t)
+		long := block.Go(ctx, p, blockArg{Fifo: fifo1})
+		wait1()
+		fifo2, wait2 := started(t)
+		short := block.Go(ctx, p, blockArg{Fifo: fifo2})
+		wait2()
+		first := double.Go(ctx, p, 21)
+		var later []*execkit.Future[int]
+		for range 4 {
+			later = append(later, waitCtx.Go(ctx, p, time.Hour))
+		}
+		short.Cancel() // a worker frees: the task admitted first takes it
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		v, err := first.Wait(wctx)
+		cancel()
+		if v != 42 || err != nil {
+			t.Errorf("round %d: the task admitted first = %d, %v; want 42, nil (it waited while a task admitted after it ran)", round, v, err)
+		}
+		for _, f := range append(later, long) {
+			f.Cancel()
+			f.Wait(ctx)
+		}
+		if err := p.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if t.Failed() {
+			return
+		}
+	}
+}

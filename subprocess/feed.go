@@ -21,11 +21,19 @@ func (p *Pool) feed(w *worker) {
 			w.wmu.Unlock()
 			return
 		}
+		// Calls given back for this worker first: they were added to
+		// w.sent before anything below, and a CANCEL of one of them, in
+		// w.ctrl, must come after it.
+		for _, c := range w.handed {
+			buf = append(buf, c.frame...)
+		}
+		clear(w.handed)
+		w.handed = w.handed[:0]
 		for _, f := range w.ctrl {
 			buf, _ = appendFrame(buf, f.typ, f.id, nil)
 		}
 		w.ctrl = w.ctrl[:0]
-		for refill := len(w.sent) <= refillAt; refill && p.mayTakeLocked(w); {
+		for refill := len(w.sent) <= p.refillAt; refill && w.awaiting == 0 && p.mayTakeLocked(w); {
 			c, ok := p.calls.pop()
 			if !ok {
 				break
@@ -38,16 +46,16 @@ func (p *Pool) feed(w *worker) {
 		}
 		if len(calls) > 0 && p.calls.len() > 0 {
 			for o := range p.workers { // they may prefetch now
-				if o != w && len(o.sent) <= refillAt {
+				if o != w && len(o.sent) <= p.refillAt {
 					o.signal()
 				}
 			}
 		}
-		if len(w.sent) == 0 && len(calls) == 0 && p.calls.len() == 0 {
+		if len(w.sent) == 0 && len(calls) == 0 && p.calls.len() == 0 && w.awaiting == 0 {
 			p.stealLocked(w)
 		}
 		if len(buf) == 0 && len(calls) == 0 {
-			letGo := len(w.sent) == 0 && (p.stoppedLocked() || (p.cfg.maxTasks > 0 && w.assigned >= p.cfg.maxTasks))
+			letGo := len(w.sent) == 0 && w.awaiting == 0 && (p.stoppedLocked() || (p.cfg.maxTasks > 0 && w.assigned >= p.cfg.maxTasks))
 			p.mu.Unlock()
 			w.wmu.Unlock()
 			if letGo {
@@ -82,6 +90,13 @@ type ctrl struct {
 // the busiest worker to give back half of the calls it holds and has not
 // started, which then go to the idle one. So a call prefetched behind a
 // slow one does not wait for it while a worker is idle.
+//
+// It asks for the oldest of them, and the idle worker takes no other call
+// until each was given back to it or kept (it started meanwhile, or
+// ended): so a call asked back is never overtaken by calls sent after it,
+// which would otherwise take the idle workers while it travels back, and
+// might then hold every worker while it waits (a call waits only behind
+// calls sent before it; see runner).
 func (p *Pool) stealLocked(idle *worker) {
 	var victim *worker
 	most := 0
@@ -103,14 +118,28 @@ func (p *Pool) stealLocked(idle *worker) {
 		return
 	}
 	want := (most + 1) / 2
-	for i := len(victim.sent) - 1; i >= 1 && want > 0; i-- {
+	for i := 1; i < len(victim.sent) && want > 0; i++ {
 		if c := victim.sent[i]; !c.revoking && c.ctxErr == nil {
-			c.revoking = true
+			c.revoking, c.thief = true, idle
+			idle.awaiting++
 			victim.ctrl = append(victim.ctrl, ctrl{frameRevoke, c.id})
 			want--
 		}
 	}
 	victim.signal()
+}
+
+// unrevokeLocked ends c's revoke, given back or kept: the worker it was
+// asked back for waits no longer for it.
+func (p *Pool) unrevokeLocked(c *call) {
+	thief := c.thief
+	c.revoking, c.thief = false, nil
+	if thief != nil {
+		thief.awaiting--
+		if thief.awaiting == 0 {
+			thief.signal()
+		}
+	}
 }
 
 // sendLocked records that c goes to w, and wakes w's serve if it waits
@@ -168,7 +197,7 @@ func (p *Pool) mayTakeLocked(w *worker) bool {
 }
 
 func (p *Pool) hasRoomLocked(w *worker) bool {
-	return len(w.sent) < perWorker && (p.cfg.maxTasks == 0 || w.assigned < p.cfg.maxTasks)
+	return len(w.sent) < p.perWorker && (p.cfg.maxTasks == 0 || w.assigned < p.cfg.maxTasks)
 }
 
 // feederHasWorkLocked reports whether w's feeder may have something to do
@@ -176,9 +205,9 @@ func (p *Pool) hasRoomLocked(w *worker) bool {
 // result.
 func (p *Pool) feederHasWorkLocked(w *worker) bool {
 	switch {
-	case len(w.ctrl) > 0:
+	case len(w.ctrl) > 0, len(w.handed) > 0:
 		return true
-	case len(w.sent) > refillAt:
+	case len(w.sent) > p.refillAt:
 		return false
 	case p.calls.len() > 0:
 		return true

@@ -25,7 +25,7 @@ import (
 // the function arguments and results inside it are encoded by each Func's
 // own codec.
 const (
-	protocolVersion = 5 // 3: errors as driver.EncodeError encodes them; 4: a request carries its deadline; 5: EXPIRE, and a request carries its TimeLimit
+	protocolVersion = 6 // 3: errors as driver.EncodeError encodes them; 4: a request carries its deadline; 5: EXPIRE, and a request carries its TimeLimit; 6: KEPT
 	frameHeader     = 4 + 1 + 8
 )
 
@@ -46,8 +46,9 @@ const (
 	frameBatch                   // pool -> worker: a function name and one batch of arguments (driver.EncodeBatch)
 	frameMore                    // worker -> pool: a piece of the payload of call id's RESULT, which follows (see workerSide.send)
 	frameExpire                  // pool -> worker: cancel call id, whose deadline passed (no payload): its ctx ends with context.DeadlineExceeded
+	frameKept                    // worker -> pool: call id not given back: it started, or it ended (no payload), the other answer to REVOKE
 
-	frameLast = frameExpire // the highest frame type
+	frameLast = frameKept // the highest frame type
 )
 
 // ErrTooLarge is wrapped, with [execkit.ErrPayload], by the error of a

@@ -31,6 +31,7 @@ func frames(t testing.TB) []byte {
 	add(frameExpire, 3, nil)
 	add(frameRevoke, 3, nil)
 	add(frameRevoked, 3, nil)
+	add(frameKept, 3, nil)
 	add(frameResult, 1, func(b []byte) []byte {
 		return appendOutcomes(b, []outcome{{kind: kindOK, data: []byte{9}}})
 	})
@@ -62,6 +63,7 @@ func TestFrameRoundTrip(t *testing.T) {
 		{frameExpire, 3, nil},
 		{frameRevoke, 3, nil},
 		{frameRevoked, 3, nil},
+		{frameKept, 3, nil},
 		{frameResult, 1, []outcome{{kind: kindOK, data: []byte{9}}}},
 		{frameMore, 5, []byte{1, 0, 3}},
 		{frameResult, 2, []outcome{
@@ -170,7 +172,7 @@ func decodeFrame(typ byte, payload []byte) (any, error) {
 		return decodeHello(payload)
 	case frameInit, frameCall, frameBatch:
 		return decodeRequest(payload)
-	case frameCancel, frameExpire, frameRevoke, frameRevoked:
+	case frameCancel, frameExpire, frameRevoke, frameRevoked, frameKept:
 		d := decoder{p: payload}
 		return nil, d.finish("cancel")
 	case frameResult:

@@ -408,11 +408,14 @@ func (ws *workerSide) cancel(id uint64, expired bool) {
 }
 
 // revoke handles a REVOKE frame: a job that has not started is given back
-// to the pool (which runs it on another worker); one that started goes on.
+// to the pool (which runs it on another worker); one that started goes on,
+// and the pool is told so (KEPT), also when it ended already, so that the
+// worker that waits for it does not wait longer.
 func (ws *workerSide) revoke(id uint64) {
 	ws.mu.Lock()
 	j, ok := ws.jobs[id]
 	if !ok || j.started {
+		ws.send(frameKept, id, nil) // under ws.mu: see finish; a write error shows again at the runner's next answer
 		ws.mu.Unlock()
 		return
 	}

@@ -54,7 +54,7 @@ func (d direct) Submit(ctx context.Context, t execkit.Task) error {
 	ctx, cancel := p.taskContext(xrun.WithScope(ctx, &p.counters.Scope)) // the policies count here
 	defer cancel()
 	p.counters.Start()
-	p.counters.Finish(driver.RunVia(ctx, pt, p.invoke))
+	p.counters.Finish(driver.RunVia(ctx, pt, p.invokeDirect))
 	return nil
 }
 

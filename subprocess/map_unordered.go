@@ -61,7 +61,7 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 		ctx, cancel := p.taskContext(ctx)
 		defer cancel()
 
-		limit := p.n * perWorker
+		limit := p.n * p.perWorker
 		notify := newMailbox()
 		first := make(map[*call]int, limit)
 		var chunk []In // items read and not sent yet

@@ -16,18 +16,14 @@ import (
 )
 
 const (
-	// prefetch is how many calls a worker holds besides the one it runs,
-	// so that it never waits for the pool between two calls, and so that
-	// calls travel in batches (one write for several frames) when they are
-	// short. Calls spread over idle workers before any is prefetched, and
-	// an idle worker takes back calls prefetched by a busy one (see
-	// Pool.stealLocked), so a call never waits long behind a slow one.
-	prefetch = 15
-	// perWorker is the number of calls outstanding per worker.
-	perWorker = 1 + prefetch
-	// refillAt: a worker holding this many calls or fewer is sent more;
-	// above it, the feeder waits, so that refills come in batches.
-	refillAt = perWorker / 2
+	// defaultPrefetch is how many calls a worker holds besides the one it
+	// runs (see Prefetch), so that it never waits for the pool between two
+	// calls, and so that calls travel in batches (one write for several
+	// frames) when they are short. Calls spread over idle workers before
+	// any is prefetched, and an idle worker takes back calls prefetched by
+	// a busy one (see Pool.stealLocked).
+	defaultPrefetch = 15
+	maxPrefetch     = 1024
 	// maxStartFailures in a row make the pool broken.
 	maxStartFailures = 5
 	// backoffBase and backoffMax bound the delay before a replacement
@@ -51,10 +47,12 @@ const (
 // methods are safe for concurrent use. Make one with [New]; the zero value
 // is not usable.
 type Pool struct {
-	n        int
-	cfg      config
-	hash     string
-	counters xrun.Counters
+	n         int
+	perWorker int // the calls outstanding per worker: 1 + Prefetch
+	refillAt  int // a worker holding this many calls or fewer is sent more; above it, the feeder waits, so that refills come in batches
+	cfg       config
+	hash      string
+	counters  xrun.Counters
 
 	base   context.Context // parent of the tasks' contexts; its cause says why the pool gave up on them
 	cancel context.CancelCauseFunc
@@ -74,6 +72,8 @@ type Pool struct {
 	calls    queue[*call]
 	tasks    queue[pendingTask]
 	runners  int
+	tickets  uint64          // the last ticket given to a task taken from tasks
+	turns    queue[turnHold] // the tickets given, oldest first; see runner
 	workers  map[*worker]struct{}
 	warm     *worker // the worker dispatch's fast path used last (nil once it is gone)
 
@@ -109,7 +109,7 @@ func New(n int, opts ...Option) (*Pool, error) {
 	if n == 0 {
 		n = runtime.NumCPU()
 	}
-	cfg := config{grace: defaultGrace, startTimeout: defaultStartTimeout}
+	cfg := config{grace: defaultGrace, startTimeout: defaultStartTimeout, prefetch: defaultPrefetch}
 	for i, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("subprocess: New with a nil Option (option %d)", i+1)
@@ -124,6 +124,8 @@ func New(n int, opts ...Option) (*Pool, error) {
 	}
 	p := &Pool{
 		n:           n,
+		perWorker:   1 + cfg.prefetch,
+		refillAt:    (1 + cfg.prefetch) / 2,
 		cfg:         cfg,
 		hash:        driver.RegistryHash(),
 		spawnc:      make(chan spawnRequest),
@@ -184,7 +186,7 @@ func (p *Pool) Submit(ctx context.Context, t execkit.Task) error {
 	}
 	p.counters.Admit()
 	p.tasks.push(pendingTask{t: pt, future: driver.HasFuture(t)})
-	if p.runners < p.n*perWorker {
+	if p.runners < p.n*p.perWorker {
 		p.runners++
 		go p.runTasks()
 	}
@@ -207,6 +209,10 @@ func (p *Pool) admitLocked() error {
 // runTasks runs submitted tasks until the queue is empty. At most
 // n*perWorker of these exist, one per call a worker can hold.
 func (p *Pool) runTasks() {
+	r := &runner{turn: make(chan struct{}, 1)}
+	invoke := func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+		return p.invoke(ctx, r, name, payload)
+	}
 	for {
 		p.mu.Lock()
 		pt, ok := p.tasks.pop()
@@ -215,15 +221,95 @@ func (p *Pool) runTasks() {
 			p.mu.Unlock()
 			return
 		}
+		p.tickets++
+		r.ticket = p.tickets
+		p.turns.push(turnHold{r: r, ticket: r.ticket})
 		p.mu.Unlock()
 		p.counters.Start()
-		err := driver.RunVia(p.base, pt.t, p.invoke)
+		err := driver.RunVia(p.base, pt.t, invoke)
+		if r.ticket != 0 { // it sent no call (failed before, cancelled first)
+			p.mu.Lock()
+			p.giveTurnLocked(r)
+			p.mu.Unlock()
+		}
 		p.counters.Finish(err)
 		if err != nil && !pt.future {
 			p.cfg.onError(err)
 		}
 		p.inflight.Done()
 	}
+}
+
+// A runner is a goroutine of runTasks. The tasks it takes from the queue
+// send their first call to the workers in the order the runners took them,
+// which is the order Submit admitted them: the runners prepare their calls
+// at once (policy, encoding), but one whose turn has not come waits in
+// dispatch. Otherwise a task admitted later could take the last free
+// worker first, and one admitted earlier could wait behind calls that
+// wait, in their turn, for it (a Map's failing item behind the items its
+// failure would cancel): an in-process pool starts its tasks in order.
+// A task's later calls (its retries) go at once, as a new submission does.
+type runner struct {
+	ticket uint64        // the task's place in admission order; 0 once its first call went (guarded by Pool.mu; written only by the runner)
+	waits  bool          // it waits for its turn (guarded by Pool.mu)
+	turn   chan struct{} // told when its ticket became the oldest one held
+}
+
+// A turnHold is a ticket given to r; it is held while r.ticket is still it.
+type turnHold struct {
+	r      *runner
+	ticket uint64
+}
+
+// errNotYourTurn is dispatch's answer to a runner whose turn has not come.
+var errNotYourTurn = errors.New("subprocess: not this call's turn")
+
+// turnLocked reports whether r holds the oldest ticket still held: its
+// call may go. With p.mu held.
+func (p *Pool) turnLocked(r *runner) bool {
+	h, ok := p.turns.peek()
+	return ok && h.r == r && h.ticket == r.ticket
+}
+
+// giveTurnLocked gives back r's ticket, drops the given-back tickets at the
+// front, and tells the runner whose ticket is now the oldest, if it waits.
+// With p.mu held.
+func (p *Pool) giveTurnLocked(r *runner) {
+	r.ticket = 0
+	for {
+		h, ok := p.turns.peek()
+		if !ok {
+			return
+		}
+		if h.r.ticket == h.ticket {
+			if h.r.waits {
+				h.r.waits = false
+				select {
+				case h.r.turn <- struct{}{}:
+				default: // told already
+				}
+			}
+			return
+		}
+		p.turns.pop()
+	}
+}
+
+// awaitTurn waits until r's turn may have come (dispatch checks again), or
+// ctx ends: it then gives the turn back and returns ctx.Err().
+func (p *Pool) awaitTurn(ctx context.Context, r *runner) error {
+	select {
+	case <-r.turn:
+		return nil
+	case <-ctx.Done():
+	}
+	p.mu.Lock()
+	r.waits = false
+	if r.ticket != 0 {
+		p.giveTurnLocked(r)
+	}
+	p.mu.Unlock()
+	return ctx.Err()
 }
 
 // Stats returns the pool's counters. A chunk of Map or MapUnordered counts

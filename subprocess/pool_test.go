@@ -39,6 +39,8 @@ func TestNewBadArguments(t *testing.T) {
 		{"max tasks zero", 1, []subprocess.Option{subprocess.MaxTasksPerChild(0)}, "MaxTasksPerChild(0)"},
 		{"grace zero", 1, []subprocess.Option{subprocess.CancelGrace(0)}, "CancelGrace(0s)"},
 		{"start timeout zero", 1, []subprocess.Option{subprocess.StartTimeout(0)}, "StartTimeout(0s)"},
+		{"negative prefetch", 1, []subprocess.Option{subprocess.Prefetch(-1)}, "Prefetch(-1)"},
+		{"huge prefetch", 1, []subprocess.Option{subprocess.Prefetch(1 << 20)}, "Prefetch(1048576)"},
 		{"nil handler", 1, []subprocess.Option{subprocess.OnError(nil)}, "OnError(nil)"},
 		{"nil initializer", 1, []subprocess.Option{subprocess.Initializer[int, int](nil, 0)}, "nil Func"},
 		{"nil option", 1, []subprocess.Option{subprocess.StartTimeout(time.Minute), nil}, "New with a nil Option (option 2)"},

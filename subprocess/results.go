@@ -106,6 +106,10 @@ func (p *Pool) readFrame(w *worker) error {
 	if typ == frameRevoked && len(payload) == 0 {
 		return p.takeBack(w, id)
 	}
+	if typ == frameKept && len(payload) == 0 {
+		p.kept(w, id)
+		return nil
+	}
 	if typ == frameMore {
 		return big.add(p, w, id, payload)
 	}
@@ -204,7 +208,20 @@ func (w *worker) heldLocked(id uint64) *call {
 	return nil
 }
 
-// takeBack queues again the call id that w gave back unstarted.
+// kept records that w kept the call id it was asked back (it started, or
+// ended): the worker it was asked for waits no longer. An id w no longer
+// holds is one whose result came first.
+func (p *Pool) kept(w *worker, id uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := w.heldLocked(id); c != nil && c.revoking {
+		p.unrevokeLocked(c)
+	}
+}
+
+// takeBack hands the call id that w gave back unstarted to the worker it
+// was asked back for, or, when that one can no longer take it, queues it
+// again in front.
 func (p *Pool) takeBack(w *worker, id uint64) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -214,9 +231,16 @@ func (p *Pool) takeBack(w *worker, id uint64) error {
 		}
 		w.removeLocked(i)
 		w.assigned-- // it did not run there (MaxTasksPerChild counts what did)
-		c.revoking = false
+		thief := c.thief
+		p.unrevokeLocked(c)
 		if c.ctxErr != nil { // cancelled meanwhile; it never ran
 			p.resolveLocked(c, nil, c.ctxErr)
+			return nil
+		}
+		if thief != nil && !thief.dead && p.hasRoomLocked(thief) && !p.stoppedLocked() {
+			p.sendLocked(thief, c)
+			thief.handed = append(thief.handed, c)
+			thief.signal()
 			return nil
 		}
 		c.state, c.w = queued, nil
