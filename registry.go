@@ -119,11 +119,13 @@ func Register[In, Out any](name string, fn func(context.Context, In) (Out, error
 	f := &Func[In, Out]{name: name, fn: fn, codec: cfg.codec, errs: append(builtinSentinels[:len(builtinSentinels):len(builtinSentinels)], cfg.sentinels...), pol: cfg.policy}
 	registry.Lock()
 	defer registry.Unlock()
-	if registry.sealed {
-		panic(fmt.Sprintf("execkit: Register(%q) after the registry was sealed (a process-crossing executor started); register at package level", name))
-	}
+	// A name taken is the mistake to report whenever it is made, sealed or
+	// not: the same Register says the same thing in a test run with -count.
 	if _, dup := registry.funcs[name]; dup {
 		panic(fmt.Sprintf("execkit: Register(%q) twice", name))
+	}
+	if registry.sealed {
+		panic(fmt.Sprintf("execkit: Register(%q) after the registry was sealed (a process-crossing executor started); register at package level", name))
 	}
 	if registry.funcs == nil {
 		registry.funcs = make(map[string]entry)
