@@ -94,9 +94,12 @@ func (f *Future[T]) Cancel() {
 	f.mu.Lock()
 	switch f.state {
 	case pending:
-		f.mu.Unlock()
+		// Finish it under the lock start takes: let go in between, and
+		// the task could start, and run after its Future completed.
 		var zero T
-		f.complete(zero, context.Canceled)
+		notify := f.finish(zero, context.Canceled)
+		f.mu.Unlock()
+		runAll(notify)
 	case running:
 		cancel := f.cancel
 		f.mu.Unlock()
@@ -126,20 +129,32 @@ func (f *Future[T]) start(parent context.Context) (ctx context.Context, ok bool)
 // complete records the outcome unless one was recorded already.
 func (f *Future[T]) complete(v T, err error) {
 	f.mu.Lock()
-	if f.state == finished {
-		f.mu.Unlock()
-		return
-	}
-	f.state = finished
-	f.val, f.err = v, err
-	cancel, notify := f.cancel, f.notify
-	f.cancel, f.notify = nil, nil
-	close(f.done)
+	cancel := f.cancel
+	notify := f.finish(v, err)
 	f.mu.Unlock()
 	if cancel != nil {
 		cancel() // release the context's resources
 	}
-	for _, fn := range notify {
+	runAll(notify)
+}
+
+// finish records the outcome unless one was recorded already, and returns
+// the callbacks to run once f.mu is released. f.mu must be held.
+func (f *Future[T]) finish(v T, err error) (notify []func()) {
+	if f.state == finished {
+		return nil
+	}
+	f.state = finished
+	f.val, f.err = v, err
+	f.cancel = nil
+	notify, f.notify = f.notify, nil
+	close(f.done)
+	return notify
+}
+
+// runAll calls each of fns in turn.
+func runAll(fns []func()) {
+	for _, fn := range fns {
 		fn()
 	}
 }
