@@ -129,24 +129,29 @@ func (f *Future[T]) start(parent context.Context) (ctx context.Context, ok bool)
 // complete records the outcome unless one was recorded already.
 func (f *Future[T]) complete(v T, err error) {
 	f.mu.Lock()
-	cancel := f.cancel
 	notify := f.finish(v, err)
 	f.mu.Unlock()
-	if cancel != nil {
-		cancel() // release the context's resources
-	}
 	runAll(notify)
 }
 
 // finish records the outcome unless one was recorded already, and returns
-// the callbacks to run once f.mu is released. f.mu must be held.
+// the callbacks to run once f.mu is released. f.mu must be held. It
+// cancels the task's context before anyone can see the Future finished:
+// a Cancel that finds it so returns at once, and by then the task's
+// context must have been cancelled (it also releases the context's
+// resources). Cancelling a context runs none of the task's code (the
+// callbacks of context.AfterFunc run in goroutines of their own), so it
+// does not come back to f.mu.
 func (f *Future[T]) finish(v T, err error) (notify []func()) {
 	if f.state == finished {
 		return nil
 	}
 	f.state = finished
 	f.val, f.err = v, err
-	f.cancel = nil
+	if f.cancel != nil {
+		f.cancel()
+		f.cancel = nil
+	}
 	notify, f.notify = f.notify, nil
 	close(f.done)
 	return notify
