@@ -96,8 +96,13 @@ func (j *Job) Cancel() bool {
 	j.mu.Lock()
 	switch j.state {
 	case Pending:
+		// Finished under the lock jobTask.Run takes to start it: let go in
+		// between, and the job could start, and run on after it ended
+		// Cancelled.
+		now := j.finishLocked(context.Canceled, true)
 		j.mu.Unlock()
-		return j.finish(context.Canceled, true)
+		j.reg.markFinished(j.id, now)
+		return true
 	case Running:
 		cancel := j.cancel
 		j.mu.Unlock()
@@ -112,12 +117,25 @@ func (j *Job) Cancel() bool {
 // finish moves j to its final state unless it has one; cancelled says its
 // context was cancelled. It reports whether it did.
 func (j *Job) finish(err error, cancelled bool) bool {
-	now := time.Now()
 	j.mu.Lock()
 	if j.state.Final() {
 		j.mu.Unlock()
 		return false
 	}
+	now := j.finishLocked(err, cancelled)
+	j.mu.Unlock()
+	j.reg.markFinished(j.id, now)
+	return true
+}
+
+// finishLocked moves j, not final, to its final state, with j.mu held, and
+// returns when it ended. It cancels the job's context before anyone can
+// see the job final: a Cancel that finds it so returns at once, and by
+// then the context of a job that ran must have been cancelled (cancelling
+// runs none of the job's code: context.AfterFunc callbacks run in
+// goroutines of their own).
+func (j *Job) finishLocked(err error, cancelled bool) time.Time {
+	now := time.Now()
 	switch {
 	case err == nil:
 		j.state = Succeeded
@@ -126,11 +144,12 @@ func (j *Job) finish(err error, cancelled bool) bool {
 	default:
 		j.state = Failed
 	}
+	if j.cancel != nil {
+		j.cancel()
+	}
 	j.err, j.ended, j.cancel = err, now, nil
 	close(j.done)
-	j.mu.Unlock()
-	j.reg.markFinished(j.id, now)
-	return true
+	return now
 }
 
 // Info returns a snapshot of the job, output included.
