@@ -225,6 +225,7 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, cr
 			sc.CountRetry()
 		}
 		if d := backoffDelay(p.backoff, p.maxBackoff, attempt+1); d > 0 {
+			link.Yield(ctx) // it waits for no executor now: see link.YieldKey
 			t := time.NewTimer(d)
 			select {
 			case <-ctx.Done():
@@ -241,7 +242,14 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, cr
 // an error wrapping context.DeadlineExceeded (and x/time/rate's own) when
 // the token would come after ctx's deadline.
 func (p *policy) token(ctx context.Context, sc link.Scope, key any, name string) error {
-	err := p.limiter(sc, key).Wait(ctx)
+	lim := p.limiter(sc, key)
+	if lim.Tokens() < 1 {
+		// It will wait, for no executor: see link.YieldKey. (A token
+		// taken by another call between here and Wait makes it wait
+		// without having yielded, at most one interval.)
+		link.Yield(ctx)
+	}
+	err := lim.Wait(ctx)
 	// x/time/rate's "would exceed context deadline" wraps nothing: tell it
 	// by the error itself, not by ctx.Err(), which may change meanwhile.
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {

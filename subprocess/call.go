@@ -143,6 +143,10 @@ func (p *Pool) dispatch(ctx context.Context, read bool, r *runner, cs ...*call) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if r != nil && r.yielded {
+		r.yielded = false
+		p.takeTicketLocked(r)
+	}
 	if r != nil && r.ticket != 0 {
 		if !p.turnLocked(r) {
 			r.waits = true

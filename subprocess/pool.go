@@ -11,6 +11,7 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/link"
 	"github.com/execkit/execkit/internal/shutdown"
 	"github.com/execkit/execkit/internal/xrun"
 )
@@ -213,6 +214,7 @@ func (p *Pool) runTasks() {
 	invoke := func(ctx context.Context, name string, payload []byte) ([]byte, error) {
 		return p.invoke(ctx, r, name, payload)
 	}
+	ctx := context.WithValue(p.base, link.YieldKey{}, func() { p.yieldTurn(r) })
 	for {
 		p.mu.Lock()
 		pt, ok := p.tasks.pop()
@@ -221,12 +223,11 @@ func (p *Pool) runTasks() {
 			p.mu.Unlock()
 			return
 		}
-		p.tickets++
-		r.ticket = p.tickets
-		p.turns.push(turnHold{r: r, ticket: r.ticket})
+		r.yielded = false
+		p.takeTicketLocked(r)
 		p.mu.Unlock()
 		p.counters.Start()
-		err := driver.RunVia(p.base, pt.t, invoke)
+		err := driver.RunVia(ctx, pt.t, invoke)
 		if r.ticket != 0 { // it sent no call (failed before, cancelled first)
 			p.mu.Lock()
 			p.giveTurnLocked(r)
@@ -249,16 +250,41 @@ func (p *Pool) runTasks() {
 // wait, in their turn, for it (a Map's failing item behind the items its
 // failure would cancel): an in-process pool starts its tasks in order.
 // A task's later calls (its retries) go at once, as a new submission does.
+// A task whose policy waits before its first call (a rate limit's token,
+// the backoff after a call that failed before it was sent) waits for no
+// worker: it gives its turn up meanwhile (see link.YieldKey), and its
+// first call then takes a new ticket, behind those given meanwhile.
 type runner struct {
-	ticket uint64        // the task's place in admission order; 0 once its first call went (guarded by Pool.mu; written only by the runner)
-	waits  bool          // it waits for its turn (guarded by Pool.mu)
-	turn   chan struct{} // told when its ticket became the oldest one held
+	ticket  uint64        // the task's place in admission order; 0 once its first call went (guarded by Pool.mu; written only by the runner)
+	yielded bool          // its task gave its ticket up before its first call went (guarded by Pool.mu)
+	waits   bool          // it waits for its turn (guarded by Pool.mu)
+	turn    chan struct{} // told when its ticket became the oldest one held
 }
 
 // A turnHold is a ticket given to r; it is held while r.ticket is still it.
 type turnHold struct {
 	r      *runner
 	ticket uint64
+}
+
+// takeTicketLocked gives r the next ticket, behind every one given so far.
+// With p.mu held.
+func (p *Pool) takeTicketLocked(r *runner) {
+	p.tickets++
+	r.ticket = p.tickets
+	p.turns.push(turnHold{r: r, ticket: r.ticket})
+}
+
+// yieldTurn is r's task's yield hook (link.YieldKey): its policy waits
+// before its first call, so it gives its ticket up; dispatch gives it a
+// new one.
+func (p *Pool) yieldTurn(r *runner) {
+	p.mu.Lock()
+	if r.ticket != 0 {
+		p.giveTurnLocked(r)
+		r.yielded = true
+	}
+	p.mu.Unlock()
 }
 
 // errNotYourTurn is dispatch's answer to a runner whose turn has not come.
