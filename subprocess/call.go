@@ -140,7 +140,7 @@ func (p *Pool) dispatch(ctx context.Context, read bool, r *runner, cs ...*call) 
 	if p.endErr != nil {
 		return nil, p.endErr
 	}
-	if err := ctx.Err(); err != nil {
+	if err := p.ctxErr(ctx); err != nil {
 		return nil, err
 	}
 	if r != nil && r.yielded {

@@ -322,7 +322,9 @@ func (p *Pool) giveTurnLocked(r *runner) {
 }
 
 // awaitTurn waits until r's turn may have come (dispatch checks again), or
-// ctx ends: it then gives the turn back and returns ctx.Err().
+// ctx ends: it then gives the turn back and returns ctx's error as the
+// pool's other waits do (p.ctxErr: why the pool gave up on the task, if it
+// did).
 func (p *Pool) awaitTurn(ctx context.Context, r *runner) error {
 	select {
 	case <-r.turn:
@@ -335,7 +337,7 @@ func (p *Pool) awaitTurn(ctx context.Context, r *runner) error {
 		p.giveTurnLocked(r)
 	}
 	p.mu.Unlock()
-	return ctx.Err()
+	return p.ctxErr(ctx)
 }
 
 // Stats returns the pool's counters. A chunk of Map or MapUnordered counts
