@@ -97,7 +97,16 @@ type ctrl struct {
 // which would otherwise take the idle workers while it travels back, and
 // might then hold every worker while it waits (a call waits only behind
 // calls sent before it; see runner).
+//
+// It asks for no more than idle may take (MaxTasksPerChild): a call given
+// back that it may not take goes back to the front of the queue, each
+// ahead of those given back before it, and a busy worker may take them
+// again, behind its long call (see takeBack).
 func (p *Pool) stealLocked(idle *worker) {
+	room := p.roomLocked(idle)
+	if room == 0 {
+		return // it is let go (MaxTasksPerChild)
+	}
 	var victim *worker
 	most := 0
 	for o := range p.workers {
@@ -117,7 +126,7 @@ func (p *Pool) stealLocked(idle *worker) {
 	if victim == nil {
 		return
 	}
-	want := (most + 1) / 2
+	want := min((most+1)/2, room)
 	for i := 1; i < len(victim.sent) && want > 0; i++ {
 		if c := victim.sent[i]; !c.revoking && c.ctxErr == nil {
 			c.revoking, c.thief = true, idle
@@ -196,8 +205,15 @@ func (p *Pool) mayTakeLocked(w *worker) bool {
 	return true
 }
 
-func (p *Pool) hasRoomLocked(w *worker) bool {
-	return len(w.sent) < p.perWorker && (p.cfg.maxTasks == 0 || w.assigned < p.cfg.maxTasks)
+func (p *Pool) hasRoomLocked(w *worker) bool { return p.roomLocked(w) > 0 }
+
+// roomLocked returns how many more calls w may be sent now.
+func (p *Pool) roomLocked(w *worker) int {
+	n := p.perWorker - len(w.sent)
+	if p.cfg.maxTasks > 0 {
+		n = min(n, p.cfg.maxTasks-w.assigned)
+	}
+	return max(n, 0)
 }
 
 // feederHasWorkLocked reports whether w's feeder may have something to do
