@@ -1,8 +1,10 @@
 package subprocess
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +30,7 @@ type call struct {
 
 	// Guarded by Pool.mu.
 	state    callState
+	seq      uint64      // its place in the order dispatch placed calls in, which p.calls keeps (see requeueLocked)
 	w        *worker     // while sent
 	revoking bool        // asked back from w, to run on an idle worker
 	thief    *worker     // while revoking: the idle worker it is asked back for
@@ -156,6 +159,10 @@ func (p *Pool) dispatch(ctx context.Context, read bool, r *runner, cs ...*call) 
 		// p.calls; sendFast lets go of it only once c is w's), so the
 		// next runner cannot go before them.
 		p.giveTurnLocked(r)
+	}
+	for _, c := range cs {
+		p.seq++
+		c.seq = p.seq
 	}
 	if len(cs) == 1 && p.calls.len() == 0 && len(cs[0].frame) <= fastFrame {
 		// The fast path: an idle worker whose feeder is not writing gets
@@ -423,8 +430,8 @@ func (c *call) itemErr(i int, ctxErr error) error {
 	return errorOf(c.req.name, c.outs[1+i], ctxErr)
 }
 
-// queue is a FIFO of values, with pushFront for calls given back by a
-// dead worker.
+// queue is a FIFO of values, with insert for calls taken back from a
+// worker (see Pool.requeueLocked).
 type queue[T any] struct {
 	items []T
 	head  int
@@ -461,15 +468,27 @@ func (q *queue[T]) pop() (T, bool) {
 	return v, true
 }
 
-// pushFront puts vs back at the front, in their order.
-func (q *queue[T]) pushFront(vs ...T) {
-	if len(vs) <= q.head {
-		q.head -= len(vs)
-		copy(q.items[q.head:], vs)
+// insert puts v at index i from the front.
+func (q *queue[T]) insert(i int, v T) {
+	if i == 0 && q.head > 0 {
+		q.head--
+		q.items[q.head] = v
 		return
 	}
-	items := make([]T, 0, len(vs)+q.len())
-	items = append(items, vs...)
-	items = append(items, q.items[q.head:]...)
-	q.items, q.head = items, 0
+	q.items = slices.Insert(q.items, q.head+i, v)
+}
+
+// requeueLocked puts calls taken back from a worker (given back unstarted,
+// or held by one that died) back in p.calls, each in its place in the
+// order dispatch placed them (seq), which p.calls keeps: so none waits
+// behind calls placed after it, whatever order they come back in. With
+// p.mu held.
+func (p *Pool) requeueLocked(cs ...*call) {
+	for _, c := range cs {
+		c.state, c.w = queued, nil
+		i, _ := slices.BinarySearchFunc(p.calls.items[p.calls.head:], c.seq, func(q *call, seq uint64) int {
+			return cmp.Compare(q.seq, seq)
+		})
+		p.calls.insert(i, c)
+	}
 }

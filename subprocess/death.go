@@ -46,11 +46,10 @@ func (p *Pool) retire(w *worker, why error) (clean bool) {
 			if c.revoking {
 				p.unrevokeLocked(c)
 			}
-			c.state, c.w = queued, nil
 			again = append(again, c)
 		}
 	}
-	p.calls.pushFront(again...)
+	p.requeueLocked(again...)
 	if p.calls.len() > 0 { // others may have declined them while this one looked idle
 		for o := range p.workers {
 			o.signal()

@@ -34,13 +34,22 @@ func (p *Pool) feed(w *worker) {
 		}
 		w.ctrl = w.ctrl[:0]
 		for refill := len(w.sent) <= p.refillAt; refill && w.awaiting == 0 && p.mayTakeLocked(w); {
-			c, ok := p.calls.pop()
+			c, ok := p.calls.peek()
 			if !ok {
 				break
 			}
 			if c.state != queued {
-				continue // cancelled while queued
+				p.calls.pop() // cancelled while queued
+				continue
 			}
+			if n := len(w.sent); n > 0 && w.sent[n-1].seq > c.seq {
+				// A call taken back from a worker (see requeueLocked) is
+				// not sent behind calls placed after it, which w would
+				// start first: it waits for a worker that falls idle, or
+				// a replacement, as the calls queued after it do.
+				break
+			}
+			p.calls.pop()
 			p.sendLocked(w, c)
 			calls = append(calls, c)
 		}
@@ -99,13 +108,27 @@ type ctrl struct {
 // calls sent before it; see runner).
 //
 // It asks for no more than idle may take (MaxTasksPerChild): a call given
-// back that it may not take goes back to the front of the queue, each
-// ahead of those given back before it, and a busy worker may take them
-// again, behind its long call (see takeBack).
+// back that it may not take would go back to the queue, where a busy
+// worker may take it again, behind its long call.
 func (p *Pool) stealLocked(idle *worker) {
 	room := p.roomLocked(idle)
 	if room == 0 {
 		return // it is let go (MaxTasksPerChild)
+	}
+	// First the calls asked back for a worker that died before they came
+	// back: they are on their way, and older than any it could ask for.
+	adopted := 0
+	for o := range p.workers {
+		for _, c := range o.sent {
+			if c.revoking && c.thief.dead && adopted < room {
+				c.thief = idle
+				idle.awaiting++
+				adopted++
+			}
+		}
+	}
+	if adopted > 0 {
+		return
 	}
 	var victim *worker
 	most := 0

@@ -66,11 +66,12 @@ type Pool struct {
 	done        chan struct{}  // closed when everything the pool started has exited
 
 	mu       sync.Mutex
-	closed   bool  // Shutdown or Terminate began: admission stopped
-	stopping bool  // the admitted work is done: workers exit when idle
-	endErr   error // ErrTerminated or a broken-pool error: every call fails with it
-	stopOnce bool  // stopc was closed
-	calls    queue[*call]
+	closed   bool         // Shutdown or Terminate began: admission stopped
+	stopping bool         // the admitted work is done: workers exit when idle
+	endErr   error        // ErrTerminated or a broken-pool error: every call fails with it
+	stopOnce bool         // stopc was closed
+	calls    queue[*call] // in dispatch order (call.seq)
+	seq      uint64       // the last call.seq given
 	tasks    queue[pendingTask]
 	runners  int
 	tickets  uint64          // the last ticket given to a task taken from tasks

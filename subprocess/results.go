@@ -220,8 +220,8 @@ func (p *Pool) kept(w *worker, id uint64) {
 }
 
 // takeBack hands the call id that w gave back unstarted to the worker it
-// was asked back for, or, when that one can no longer take it, queues it
-// again in front.
+// was asked back for, or, when that one can no longer take it (it died),
+// queues it again in its place (requeueLocked).
 func (p *Pool) takeBack(w *worker, id uint64) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -243,8 +243,7 @@ func (p *Pool) takeBack(w *worker, id uint64) error {
 			thief.signal()
 			return nil
 		}
-		c.state, c.w = queued, nil
-		p.calls.pushFront(c)
+		p.requeueLocked(c)
 		for o := range p.workers {
 			if o != w && p.hasRoomLocked(o) {
 				o.signal()
