@@ -314,7 +314,8 @@ func (p *Pool) await(ctx context.Context, c *call) {
 }
 
 // cancelCall gives up on c because its context ended with err. A queued
-// call resolves at once with err. A sent one is cancelled in its worker; if
+// call, or one given back for a worker and not yet written to it, resolves
+// at once with err. A sent one is cancelled in its worker; if
 // it has not returned after the grace period, the worker is killed (and c
 // fails with err). expired says that a deadline ended the context: the
 // worker is sent EXPIRE instead of CANCEL (see jobCtx).
@@ -328,8 +329,19 @@ func (p *Pool) cancelCall(c *call, err error, expired bool) {
 		if c.ctxErr != nil {
 			return
 		}
-		c.ctxErr = err
 		w := c.w
+		if i := slices.Index(w.handed, c); i >= 0 {
+			// Given back for w, and not written yet (see takeBack): it
+			// never leaves, as a queued call, rather than start there
+			// ahead of its CANCEL.
+			w.handed = slices.Delete(w.handed, i, i+1)
+			w.removeLocked(slices.Index(w.sent, c))
+			w.assigned--
+			p.resolveLocked(c, nil, err)
+			w.signal()
+			return
+		}
+		c.ctxErr = err
 		typ := frameCancel
 		if expired {
 			typ = frameExpire // the function's ctx ends with context.DeadlineExceeded

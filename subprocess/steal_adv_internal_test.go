@@ -2,12 +2,14 @@ package subprocess
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -83,7 +85,17 @@ func poll(t *testing.T, p *Pool, what string, cond func() bool) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 10s: %s, still not", what)
+			p.mu.Lock()
+			var state []string
+			for w := range p.workers {
+				var cs []string
+				for _, c := range w.sent {
+					cs = append(cs, fmt.Sprintf("%s#%d/rev=%v/err=%v", c.req.name[len("subprocess.internal."):], c.id, c.revoking, c.ctxErr != nil))
+				}
+				state = append(state, fmt.Sprintf("worker %d: sent %v, awaiting %d, %d handed, assigned %d answered %d", w.pid, cs, w.awaiting, len(w.handed), w.assigned, w.answered))
+			}
+			p.mu.Unlock()
+			t.Fatalf("after 10s: %s, still not (%d queued; %s)", what, p.calls.len(), strings.Join(state, "; "))
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -107,11 +119,52 @@ func startsOf(t *testing.T, path string) map[int][]int {
 	return byPid
 }
 
+// A steal is two workers, each running a hold and holding quick calls
+// (logStart, to path) behind it, once the thief's hold was cancelled: the
+// thief ran its quick calls, then asked the victim for want of its. The
+// victim's feeder is held (its wmu) so that the REVOKE frames are not
+// written until the test calls unblock.
+type steal struct {
+	victim, thief *worker
+	want          int
+	quick         []*execkit.Future[int]
+	path          string
+	hold          *execkit.Future[int] // the victim's
+	unblock       func()
+}
+
+func newSteal(t *testing.T, p *Pool) *steal {
+	t.Helper()
+	hold1, w1 := holding(t, p)
+	t.Cleanup(func() { hold1.Cancel() })
+	hold2, w2 := holding(t, p)
+	t.Cleanup(func() { hold2.Cancel() })
+	s := &steal{path: filepath.Join(t.TempDir(), "starts")}
+	for i := range 8 { // both busy: they hold these behind their holds
+		s.quick = append(s.quick, logStart.Go(context.Background(), p, startArg{Path: s.path, N: i}))
+	}
+	poll(t, p, "the quick calls are sent", func() bool { return len(w1.sent)+len(w2.sent) == 10 })
+	p.mu.Lock()
+	s.victim, s.thief, s.hold = w1, w2, hold1
+	release := hold2
+	if len(w2.sent) > len(w1.sent) {
+		s.victim, s.thief, s.hold, release = w2, w1, hold2, hold1
+	}
+	s.want = len(s.victim.sent) / 2 // it holds 4 or more behind its hold: the thief asks for the older half
+	p.mu.Unlock()
+	s.victim.wmu.Lock()
+	var once sync.Once
+	s.unblock = func() { once.Do(s.victim.wmu.Unlock) }
+	t.Cleanup(s.unblock)
+	release.Cancel() // the thief runs what it holds, then asks the victim
+	poll(t, p, fmt.Sprintf("thief %d waits for %d calls of victim %d", s.thief.pid, s.want, s.victim.pid), func() bool { return s.thief.awaiting == s.want })
+	return s
+}
+
 // TestThiefDiesReserved: the worker that asked a busy one to give back
-// calls dies before they are given back (the busy one, stopped, answers
-// only afterwards). The calls given back then run elsewhere, none lost,
-// in the order they were admitted, and none of the calls held behind them
-// overtakes them.
+// calls dies before they are given back. The calls given back then run
+// elsewhere, none lost, in the order they were admitted, and none of the
+// calls held behind them overtakes them.
 func TestThiefDiesReserved(t *testing.T) {
 	for round := range 3 {
 		p, err := New(2)
@@ -119,52 +172,83 @@ func TestThiefDiesReserved(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer p.Terminate()
-		hold1, w1 := holding(t, p)
-		defer hold1.Cancel()
-		hold2, w2 := holding(t, p)
-		defer hold2.Cancel()
-		path := filepath.Join(t.TempDir(), "starts")
-		var quick []*execkit.Future[int]
-		for i := range 8 { // both busy: they hold these behind their first
-			quick = append(quick, logStart.Go(context.Background(), p, startArg{Path: path, N: i}))
-		}
-		poll(t, p, "the quick calls are sent", func() bool { return len(w1.sent)+len(w2.sent) == 10 })
-		// The victim holds four or more: the thief will ask for two.
-		victim, thief, release := w1, w2, hold2
-		p.mu.Lock()
-		if len(w2.sent) > len(w1.sent) {
-			victim, thief, release = w2, w1, hold1
-		}
-		want := (len(victim.sent) - 1 + 1) / 2
-		p.mu.Unlock()
-		if err := syscall.Kill(victim.pid, syscall.SIGSTOP); err != nil {
+		s := newSteal(t, p)
+		if err := syscall.Kill(s.thief.pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		release.Cancel() // the thief runs what it holds, then asks the stopped victim
-		poll(t, p, "the thief waits for calls", func() bool { return thief.awaiting == want })
-		if err := syscall.Kill(thief.pid, syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		poll(t, p, "the thief is retired", func() bool { return thief.dead })
-		if err := syscall.Kill(victim.pid, syscall.SIGCONT); err != nil {
-			t.Fatal(err)
-		}
+		poll(t, p, "the thief is retired", func() bool { return s.thief.dead })
+		s.unblock()
 		wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		for i, f := range quick {
+		for i, f := range s.quick {
 			if v, err := f.Wait(wctx); v != i || err != nil {
 				t.Fatalf("round %d: quick task %d: got %d, %v; want %d, nil", round, i, v, err, i)
 			}
 		}
-		for pid, ns := range startsOf(t, path) {
+		for pid, ns := range startsOf(t, s.path) {
 			if !slices.IsSorted(ns) {
 				t.Errorf("round %d: worker %d started the quick tasks %v; want them in the order they were admitted", round, pid, ns)
 			}
 		}
-		hold1.Cancel()
-		hold2.Cancel()
+		s.hold.Cancel()
 		if err := p.Shutdown(wctx); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// lines counts the lines of the file at path (0 if there is none).
+func lines(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "\n")
+}
+
+// TestCancelHanded: a call given back to the idle worker that asked for
+// it, and cancelled before that worker's feeder wrote it, never starts:
+// the pool knows the call has not left, as it knows a queued call has
+// not. (Before, the feeder wrote the calls, then their CANCELs: the
+// worker, idle, started them first.)
+func TestCancelHanded(t *testing.T) {
+	p, err := New(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Terminate()
+	s := newSteal(t, p)
+	s.thief.wmu.Lock() // its feeder writes nothing until the calls are cancelled
+	var once sync.Once
+	unlock := func() { once.Do(s.thief.wmu.Unlock) }
+	defer unlock()
+	s.unblock()
+	poll(t, p, "the calls are handed to the thief", func() bool { return len(s.thief.handed) == s.want })
+	p.mu.Lock()
+	handed := slices.Clone(s.thief.handed)
+	p.mu.Unlock()
+	before := lines(t, s.path)
+	for _, f := range s.quick {
+		f.Cancel()
+	}
+	// The pool hears of a cancel from the task's goroutine, a moment
+	// after Cancel returns: wait for it to have.
+	poll(t, p, "the pool is told of the cancels", func() bool {
+		return !slices.ContainsFunc(handed, func(c *call) bool { return c.state != resolved && c.ctxErr == nil })
+	})
+	unlock()
+	wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i, f := range s.quick {
+		if _, err := f.Wait(wctx); err == wctx.Err() && err != nil {
+			t.Fatalf("quick task %d did not end after Cancel: %v", i, err)
+		}
+	}
+	if after := lines(t, s.path); after != before {
+		t.Errorf("%d quick tasks started after Future.Cancel returned; want none", after-before)
 	}
 }
