@@ -252,3 +252,68 @@ func TestCancelHanded(t *testing.T) {
 		t.Errorf("%d quick tasks started after Future.Cancel returned; want none", after-before)
 	}
 }
+
+// TestHandedThiefDies: calls handed to a worker that dies before its
+// feeder (held) wrote them did not run there: they run on another worker
+// (the first of them failed with the worker's death, "while running the
+// task"); cancelled meanwhile, they fail with their cancellation (the
+// pool panicked in cancelCall, looking for them among the calls the dying
+// worker no longer held). The pool goes on.
+func TestHandedThiefDies(t *testing.T) {
+	for _, cancelled := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cancelled=%v", cancelled), func(t *testing.T) {
+			p, err := New(2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Terminate()
+			s := newSteal(t, p)
+			s.thief.wmu.Lock() // its feeder writes nothing, and retire waits for it
+			var once sync.Once
+			unlock := func() { once.Do(s.thief.wmu.Unlock) }
+			defer unlock()
+			s.unblock()
+			poll(t, p, "the calls are handed to the thief", func() bool { return len(s.thief.handed) == s.want })
+			p.mu.Lock()
+			handed := slices.Clone(s.thief.handed)
+			p.mu.Unlock()
+			if err := syscall.Kill(s.thief.pid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			poll(t, p, "the thief is being retired", func() bool { return s.thief.dead })
+			ran := make([]bool, len(s.quick)) // the thief's own, which it ran before it asked
+			for i, f := range s.quick {
+				select {
+				case <-f.Done():
+					ran[i] = true
+				default:
+				}
+			}
+			if cancelled {
+				for _, f := range s.quick {
+					f.Cancel()
+				}
+				poll(t, p, "the pool is told of the cancels", func() bool {
+					return !slices.ContainsFunc(handed, func(c *call) bool { return c.state != resolved && c.ctxErr == nil })
+				})
+			}
+			unlock()
+			wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			for i, f := range s.quick {
+				v, err := f.Wait(wctx)
+				switch {
+				case ran[i]:
+				case cancelled && !errors.Is(err, context.Canceled):
+					t.Errorf("quick task %d: got %v; want context.Canceled", i, err)
+				case !cancelled && (v != i || err != nil):
+					t.Errorf("quick task %d: got %d, %v; want %d, nil", i, v, err, i)
+				}
+			}
+			s.hold.Cancel()
+			if v, err := turnDouble.Go(wctx, p, 21).Wait(wctx); v != 42 || err != nil {
+				t.Errorf("after: got %d, %v; want 42, nil", v, err)
+			}
+		})
+	}
+}
