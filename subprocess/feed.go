@@ -1,5 +1,7 @@
 package subprocess
 
+import "slices"
+
 // feed writes the worker's CALL and CANCEL frames: it keeps perWorker calls
 // outstanding, lets the worker go when it is done with it (the pool stops,
 // or it reached MaxTasksPerChild), and returns when it dies.
@@ -24,11 +26,14 @@ func (p *Pool) feed(w *worker) {
 		// Calls given back for this worker first: they were added to
 		// w.sent before anything below, and a CANCEL of one of them, in
 		// w.ctrl, must come after it.
-		for _, c := range w.handed {
-			buf = append(buf, c.frame...)
+		if len(w.handed) > 0 {
+			for _, c := range w.handed {
+				buf = append(buf, c.frame...)
+			}
+			clear(w.handed)
+			w.handed = w.handed[:0]
+			w.startedLocked() // the first may be the one it runs: its clock starts as it is written
 		}
-		clear(w.handed)
-		w.handed = w.handed[:0]
 		for _, f := range w.ctrl {
 			buf, _ = appendFrame(buf, f.typ, f.id, nil)
 		}
@@ -193,9 +198,12 @@ func (p *Pool) sendLocked(w *worker, c *call) {
 // it runs: it was sent to w idle, or the calls before it were answered (a
 // worker runs its calls one at a time, in the order it received them). It
 // starts the call's clock: its TimeLimit runs from here. A hook called
-// again (a call started, given back, and sent again) does nothing.
+// again (a call started, given back, and sent again) does nothing. A call
+// given back for w and not yet written (in w.handed) has not left: its
+// clock starts when w's feeder takes it (see feed), so that one taken back
+// meanwhile (w died) waits for another worker without its clock running.
 func (w *worker) startedLocked() {
-	if len(w.sent) > 0 && w.sent[0].start != nil {
+	if len(w.sent) > 0 && w.sent[0].start != nil && !slices.Contains(w.handed, w.sent[0]) {
 		w.sent[0].start.Start()
 	}
 }

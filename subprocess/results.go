@@ -238,8 +238,8 @@ func (p *Pool) takeBack(w *worker, id uint64) error {
 			return nil
 		}
 		if thief != nil && !thief.dead && p.hasRoomLocked(thief) && !p.stoppedLocked() {
+			thief.handed = append(thief.handed, c) // first: see startedLocked
 			p.sendLocked(thief, c)
-			thief.handed = append(thief.handed, c)
 			thief.signal()
 			return nil
 		}

@@ -35,8 +35,14 @@ type startArg struct {
 	N    int
 }
 
-// logStart appends its worker's pid and N to Path when it starts.
-var logStart = execkit.Register("subprocess.internal.logStart", func(_ context.Context, a startArg) (int, error) {
+// logStart appends its worker's pid and N to Path when it starts;
+// logStartLimited too, under a TimeLimit.
+var (
+	logStart        = execkit.Register("subprocess.internal.logStart", logStartFunc)
+	logStartLimited = execkit.Register("subprocess.internal.logStartLimited", logStartFunc, execkit.TimeLimit(time.Second))
+)
+
+func logStartFunc(_ context.Context, a startArg) (int, error) {
 	f, err := os.OpenFile(a.Path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return 0, err
@@ -46,7 +52,7 @@ var logStart = execkit.Register("subprocess.internal.logStart", func(_ context.C
 		err = cerr
 	}
 	return a.N, err
-})
+}
 
 // holding starts hold in p and returns its Future once it runs, and the
 // worker it runs in.
@@ -133,7 +139,7 @@ type steal struct {
 	unblock       func()
 }
 
-func newSteal(t *testing.T, p *Pool) *steal {
+func newSteal(t *testing.T, p *Pool, quick *execkit.Func[startArg, int]) *steal {
 	t.Helper()
 	hold1, w1 := holding(t, p)
 	t.Cleanup(func() { hold1.Cancel() })
@@ -141,7 +147,7 @@ func newSteal(t *testing.T, p *Pool) *steal {
 	t.Cleanup(func() { hold2.Cancel() })
 	s := &steal{path: filepath.Join(t.TempDir(), "starts")}
 	for i := range 8 { // both busy: they hold these behind their holds
-		s.quick = append(s.quick, logStart.Go(context.Background(), p, startArg{Path: s.path, N: i}))
+		s.quick = append(s.quick, quick.Go(context.Background(), p, startArg{Path: s.path, N: i}))
 	}
 	poll(t, p, "the quick calls are sent", func() bool { return len(w1.sent)+len(w2.sent) == 10 })
 	p.mu.Lock()
@@ -172,7 +178,7 @@ func TestThiefDiesReserved(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer p.Terminate()
-		s := newSteal(t, p)
+		s := newSteal(t, p, logStart)
 		if err := syscall.Kill(s.thief.pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +227,7 @@ func TestCancelHanded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Terminate()
-	s := newSteal(t, p)
+	s := newSteal(t, p, logStart)
 	s.thief.wmu.Lock() // its feeder writes nothing until the calls are cancelled
 	var once sync.Once
 	unlock := func() { once.Do(s.thief.wmu.Unlock) }
@@ -267,7 +273,7 @@ func TestHandedThiefDies(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.Terminate()
-			s := newSteal(t, p)
+			s := newSteal(t, p, logStart)
 			s.thief.wmu.Lock() // its feeder writes nothing, and retire waits for it
 			var once sync.Once
 			unlock := func() { once.Do(s.thief.wmu.Unlock) }
@@ -315,5 +321,38 @@ func TestHandedThiefDies(t *testing.T) {
 				t.Errorf("after: got %d, %v; want 42, nil", v, err)
 			}
 		})
+	}
+}
+
+// TestHandedClock: the TimeLimit of a call given back for an idle worker
+// runs from when that worker is sent it, not from when it was handed: the
+// worker died before its feeder (held longer than the limit) wrote it, and
+// the call, queued again, runs on the replacement within its limit (its
+// clock ran from the hand, and it failed with ErrTimeLimit, never run).
+func TestHandedClock(t *testing.T) {
+	p, err := New(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Terminate()
+	s := newSteal(t, p, logStartLimited)
+	s.thief.wmu.Lock()
+	var once sync.Once
+	unlock := func() { once.Do(s.thief.wmu.Unlock) }
+	defer unlock()
+	s.unblock()
+	poll(t, p, "the calls are handed to the thief", func() bool { return len(s.thief.handed) == s.want })
+	if err := syscall.Kill(s.thief.pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, p, "the thief is being retired", func() bool { return s.thief.dead })
+	time.Sleep(1500 * time.Millisecond) // past the limit, while retire waits for the feeder
+	unlock()
+	wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i, f := range s.quick {
+		if v, err := f.Wait(wctx); v != i || err != nil {
+			t.Errorf("quick task %d: got %d, %v; want %d, nil", i, v, err, i)
+		}
 	}
 }
