@@ -356,3 +356,63 @@ func TestHandedClock(t *testing.T) {
 		}
 	}
 }
+
+// TestEndWhileStealing: Terminate, or Shutdown whose ctx ended, while a
+// worker waits for calls asked back (the victim's feeder held), or while
+// calls given back are not yet written (the thief's feeder held): every
+// task ends, none with a panic, and the pool's end returns.
+func TestEndWhileStealing(t *testing.T) {
+	for _, handed := range []bool{false, true} {
+		for _, how := range []string{"Terminate", "Shutdown"} {
+			t.Run(fmt.Sprintf("%s/handed=%v", how, handed), func(t *testing.T) {
+				p, err := New(2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Terminate()
+				s := newSteal(t, p, logStart)
+				var once sync.Once
+				unlock := func() {}
+				if handed {
+					s.thief.wmu.Lock()
+					unlock = func() { once.Do(s.thief.wmu.Unlock) }
+					defer unlock()
+					s.unblock()
+					poll(t, p, "the calls are handed to the thief", func() bool { return len(s.thief.handed) == s.want })
+				}
+				ended := make(chan struct{})
+				go func() {
+					defer close(ended)
+					if how == "Terminate" {
+						p.Terminate()
+						return
+					}
+					ctx, cancel := context.WithCancel(context.Background())
+					cancel()
+					p.Shutdown(ctx)
+				}()
+				if how == "Shutdown" {
+					<-ended // it returns at once, its ctx ended
+				}
+				wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				time.Sleep(10 * time.Millisecond) // let the end reach the tasks while the feeders are held
+				s.unblock()
+				unlock()
+				for i, f := range append(s.quick, s.hold) {
+					if _, err := f.Wait(wctx); errors.As(err, new(*execkit.PanicError)) || err == wctx.Err() && err != nil {
+						t.Errorf("task %d: got %v", i, err)
+					}
+				}
+				select {
+				case <-ended:
+				case <-wctx.Done():
+					t.Fatalf("%s did not return", how)
+				}
+				if err := p.Shutdown(wctx); err != nil {
+					t.Errorf("Shutdown after: %v", err)
+				}
+			})
+		}
+	}
+}
