@@ -133,6 +133,7 @@ func startsOf(t *testing.T, path string) map[int][]int {
 type steal struct {
 	victim, thief *worker
 	want          int
+	victimNs      []int // the Ns of the quick calls the victim holds
 	quick         []*execkit.Future[int]
 	path          string
 	hold          *execkit.Future[int] // the victim's
@@ -157,6 +158,16 @@ func newSteal(t *testing.T, p *Pool, quick *execkit.Func[startArg, int]) *steal 
 		s.victim, s.thief, s.hold, release = w2, w1, hold2, hold1
 	}
 	s.want = len(s.victim.sent) / 2 // it holds 4 or more behind its hold: the thief asks for the older half
+	// The quick calls were placed in the order they were admitted: a
+	// call's N is the rank of its seq.
+	var seqs []uint64
+	for _, c := range append(slices.Clone(w1.sent[1:]), w2.sent[1:]...) {
+		seqs = append(seqs, c.seq)
+	}
+	slices.Sort(seqs)
+	for _, c := range s.victim.sent[1:] {
+		s.victimNs = append(s.victimNs, slices.Index(seqs, c.seq))
+	}
 	p.mu.Unlock()
 	s.victim.wmu.Lock()
 	var once sync.Once
@@ -415,4 +426,47 @@ func TestEndWhileStealing(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestVictimDiesRevoking: the busy worker asked to give calls back dies
+// before it answers (its feeder held, the REVOKEs unwritten): its running
+// call fails with its death, and the calls it held, those asked back
+// included, run on the worker that asked, in the order they were
+// admitted; that worker is not left waiting for them.
+func TestVictimDiesRevoking(t *testing.T) {
+	p, err := New(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Terminate()
+	s := newSteal(t, p, logStart)
+	if err := syscall.Kill(s.victim.pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, p, "the victim is being retired", func() bool { return s.victim.dead })
+	s.unblock()
+	wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.hold.Wait(wctx); !errors.As(err, new(*WorkerError)) {
+		t.Errorf("the victim's running call: got %v; want a *WorkerError", err)
+	}
+	for i, f := range s.quick {
+		if v, err := f.Wait(wctx); v != i || err != nil {
+			t.Errorf("quick task %d: got %d, %v; want %d, nil", i, v, err, i)
+		}
+	}
+	for pid, ns := range startsOf(t, s.path) {
+		ns = slices.DeleteFunc(ns, func(n int) bool { return !slices.Contains(s.victimNs, n) })
+		if !slices.IsSorted(ns) {
+			t.Errorf("worker %d started the victim's quick tasks %v; want them in the order they were admitted", pid, ns)
+		}
+	}
+	poll(t, p, "no worker waits for calls asked back", func() bool {
+		for w := range p.workers {
+			if w.awaiting != 0 {
+				return false
+			}
+		}
+		return true
+	})
 }
