@@ -156,12 +156,13 @@
 // waits for its worker's wake-up (on the 2-core VM of the bench report,
 // picking any idle worker made one call in a row cost about 2.3 times the
 // raw pipe, median of 7 runs of the round-trip cell; the worker used last,
-// 1.4 times). Calls go to the workers in the order the
-// pool admitted their tasks (a task whose policy makes it wait first, for
-// its [execkit.RateLimit] token or to retry a call that could not be sent,
-// takes its place when it is done waiting). When every worker is busy, each holds up to
-// 15 more (prefetched, sent in batches), so that it never waits for the
-// pool between two calls; a worker that falls idle takes back the older
+// 1.4 times). Calls go to the workers in the order the pool admitted
+// their tasks (a task whose policy makes it wait first, for its
+// [execkit.RateLimit] token or to retry a call that could not be sent,
+// takes its place when it is done waiting). When every worker is busy,
+// each holds up to 15 more (prefetched, sent in batches), so that it
+// never waits for the pool between two calls; a worker that falls idle
+// takes back the older
 // half of the calls prefetched by the busiest one, and takes no other call
 // until they are back, so a call does not wait behind a slow one while a
 // worker is idle. While every worker is busy, though, a call held behind

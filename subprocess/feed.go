@@ -113,8 +113,8 @@ type ctrl struct {
 // calls sent before it; see runner).
 //
 // It asks for no more than idle may take (MaxTasksPerChild): a call given
-// back that it may not take would go back to the queue, where a busy
-// worker may take it again, behind its long call.
+// back that it may not take would go back to the queue, to wait there for
+// another idle worker, and idle, let go, would wait for it first.
 func (p *Pool) stealLocked(idle *worker) {
 	room := p.roomLocked(idle)
 	if room == 0 {
