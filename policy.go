@@ -95,7 +95,9 @@ func (o retryOption) apply(c *registerConfig) {
 // queue (on riverexec, as the job's own attempts). Before retry k (from 1) it waits a random time between zero and
 // backoff[0]·2^(k-1) (default 100ms), at most backoff[1] (default 10s):
 // exponential backoff with full jitter, as Celery's retry_backoff. It does
-// not retry an error wrapping [ErrPermanent], a panic, or any error once
+// not retry an error wrapping [ErrPermanent], a panic, an error wrapping
+// [ErrPayload] or [ErrNotRegistered] (the call could not be made, and
+// would fail the same way again), or any error once
 // the task's ctx has ended (the caller gave up, the executor shut down:
 // checked after each attempt and again before the next one starts, so no
 // attempt begins after a cancellation but one whose start raced with it,
@@ -218,7 +220,7 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, cr
 		if err != nil && errors.Is(err, ErrTimeLimit) && sc != nil {
 			sc.CountTimeout()
 		}
-		if err == nil || attempt >= p.retries || ctx.Err() != nil || errors.Is(err, ErrPermanent) || isPanic(err) {
+		if err == nil || attempt >= p.retries || ctx.Err() != nil || hopeless(err) {
 			return out, err
 		}
 		if sc != nil {
@@ -235,6 +237,15 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, cr
 			}
 		}
 	}
+}
+
+// hopeless reports whether err is one that another attempt cannot mend:
+// the function said so (ErrPermanent), it panicked, or the call could not
+// be made (its argument or result does not cross the process boundary, or
+// the function is not registered where it runs), which fails the same way
+// each time.
+func hopeless(err error) bool {
+	return errors.Is(err, ErrPermanent) || isPanic(err) || errors.Is(err, ErrPayload) || errors.Is(err, ErrNotRegistered)
 }
 
 // token waits for a token of the rate limit of name's calls on the

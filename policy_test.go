@@ -331,3 +331,64 @@ func TestRateLimitRetryToken(t *testing.T) {
 		}
 	})
 }
+
+// countingCodec is gob, except that Marshal fails for a negative int, and
+// counts its calls.
+type countingCodec struct{ marshals *atomic.Int64 }
+
+func (c countingCodec) Marshal(v any) ([]byte, error) {
+	c.marshals.Add(1)
+	if n, ok := v.(int); ok && n < 0 {
+		return nil, errors.New("no negative numbers")
+	}
+	return execkit.GobCodec{}.Marshal(v)
+}
+
+func (countingCodec) Unmarshal(b []byte, p any) error { return execkit.GobCodec{}.Unmarshal(b, p) }
+
+var (
+	hopelessMarshals atomic.Int64
+	hopelessPolicy   = execkit.Register("test.policy.hopeless", func(ctx context.Context, n int) (int, error) {
+		return n, nil
+	}, execkit.UseCodec(countingCodec{&hopelessMarshals}), execkit.Retry(3, time.Millisecond))
+)
+
+// TestRetryNotHopeless: Retry does not try again a call that could not be
+// made: an argument the codec refuses (ErrPayload), a result that does not
+// decode (ErrPayload), a function the place it runs does not know
+// (ErrNotRegistered). Each fails the same way every time.
+func TestRetryNotHopeless(t *testing.T) {
+	ctx := context.Background()
+	var calls atomic.Int64
+	for _, c := range []struct {
+		name   string
+		arg    int
+		invoke driver.Invoker
+		want   error
+	}{
+		{"argument", -1, driver.Invoke, execkit.ErrPayload},
+		{"result", 1, func(context.Context, string, []byte) ([]byte, error) {
+			calls.Add(1)
+			return []byte{0xff, 0x00}, nil
+		}, execkit.ErrPayload},
+		{"unregistered", 1, func(ctx context.Context, _ string, payload []byte) ([]byte, error) {
+			calls.Add(1)
+			return driver.Invoke(ctx, "test.policy.nowhere", payload)
+		}, execkit.ErrNotRegistered},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			hopelessMarshals.Store(0)
+			calls.Store(0)
+			ex := viaExecutor{&execkit.Inline{OnError: func(error) {}}, c.invoke}
+			if _, err := hopelessPolicy.Go(ctx, ex, c.arg).Wait(ctx); !errors.Is(err, c.want) {
+				t.Fatalf("Wait = %v; want an error wrapping %v", err, c.want)
+			}
+			if got := hopelessMarshals.Load(); got != 1 {
+				t.Errorf("the argument was encoded %d times; want 1 (no retry)", got)
+			}
+			if c.arg >= 0 && calls.Load() != 1 {
+				t.Errorf("the call was made %d times; want 1 (no retry)", calls.Load())
+			}
+		})
+	}
+}
