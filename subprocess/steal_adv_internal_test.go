@@ -140,8 +140,15 @@ type steal struct {
 	unblock       func()
 }
 
-func newSteal(t *testing.T, p *Pool, quick *execkit.Func[startArg, int]) *steal {
+// newSteal starts a pool of two workers, terminated at the end of the
+// test, and sets a steal up on it.
+func newSteal(t *testing.T, quick *execkit.Func[startArg, int]) (*Pool, *steal) {
 	t.Helper()
+	p, err := New(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Terminate)
 	hold1, w1 := holding(t, p)
 	t.Cleanup(func() { hold1.Cancel() })
 	hold2, w2 := holding(t, p)
@@ -175,7 +182,7 @@ func newSteal(t *testing.T, p *Pool, quick *execkit.Func[startArg, int]) *steal 
 	t.Cleanup(s.unblock)
 	release.Cancel() // the thief runs what it holds, then asks the victim
 	poll(t, p, fmt.Sprintf("thief %d waits for %d calls of victim %d", s.thief.pid, s.want, s.victim.pid), func() bool { return s.thief.awaiting == s.want })
-	return s
+	return p, s
 }
 
 // TestThiefDiesReserved: the worker that asked a busy one to give back
@@ -184,12 +191,7 @@ func newSteal(t *testing.T, p *Pool, quick *execkit.Func[startArg, int]) *steal 
 // calls held behind them overtakes them.
 func TestThiefDiesReserved(t *testing.T) {
 	for round := range 3 {
-		p, err := New(2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Terminate()
-		s := newSteal(t, p, logStart)
+		p, s := newSteal(t, logStart)
 		if err := syscall.Kill(s.thief.pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -233,12 +235,7 @@ func lines(t *testing.T, path string) int {
 // not. (Before, the feeder wrote the calls, then their CANCELs: the
 // worker, idle, started them first.)
 func TestCancelHanded(t *testing.T) {
-	p, err := New(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Terminate()
-	s := newSteal(t, p, logStart)
+	p, s := newSteal(t, logStart)
 	s.thief.wmu.Lock() // its feeder writes nothing until the calls are cancelled
 	var once sync.Once
 	unlock := func() { once.Do(s.thief.wmu.Unlock) }
@@ -279,12 +276,7 @@ func TestCancelHanded(t *testing.T) {
 func TestHandedThiefDies(t *testing.T) {
 	for _, cancelled := range []bool{false, true} {
 		t.Run(fmt.Sprintf("cancelled=%v", cancelled), func(t *testing.T) {
-			p, err := New(2)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Terminate()
-			s := newSteal(t, p, logStart)
+			p, s := newSteal(t, logStart)
 			s.thief.wmu.Lock() // its feeder writes nothing, and retire waits for it
 			var once sync.Once
 			unlock := func() { once.Do(s.thief.wmu.Unlock) }
@@ -341,12 +333,7 @@ func TestHandedThiefDies(t *testing.T) {
 // the call, queued again, runs on the replacement within its limit (its
 // clock ran from the hand, and it failed with ErrTimeLimit, never run).
 func TestHandedClock(t *testing.T) {
-	p, err := New(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Terminate()
-	s := newSteal(t, p, logStartLimited)
+	p, s := newSteal(t, logStartLimited)
 	s.thief.wmu.Lock()
 	var once sync.Once
 	unlock := func() { once.Do(s.thief.wmu.Unlock) }
@@ -376,12 +363,7 @@ func TestEndWhileStealing(t *testing.T) {
 	for _, handed := range []bool{false, true} {
 		for _, how := range []string{"Terminate", "Shutdown"} {
 			t.Run(fmt.Sprintf("%s/handed=%v", how, handed), func(t *testing.T) {
-				p, err := New(2)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer p.Terminate()
-				s := newSteal(t, p, logStart)
+				p, s := newSteal(t, logStart)
 				var once sync.Once
 				unlock := func() {}
 				if handed {
@@ -434,12 +416,7 @@ func TestEndWhileStealing(t *testing.T) {
 // included, run on the worker that asked, in the order they were
 // admitted; that worker is not left waiting for them.
 func TestVictimDiesRevoking(t *testing.T) {
-	p, err := New(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Terminate()
-	s := newSteal(t, p, logStart)
+	p, s := newSteal(t, logStart)
 	if err := syscall.Kill(s.victim.pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
