@@ -107,6 +107,8 @@ func BenchmarkRoundTrip(b *testing.B) {
 // BenchmarkThroughput measures pipelined no-op tasks on 2 workers: futures
 // (the counterpart of apply_async) with up to 256 outstanding, so the
 // workers never wait for the next task. ns/op is the cost per task.
+// prefetch=0 is the same with subprocess.Prefetch(0): what a worker that
+// is sent a call only when idle costs (Prefetch's doc quotes it).
 func BenchmarkThroughput(b *testing.B) {
 	b.Run("workers=2/arg=none", func(b *testing.B) {
 		pipelined(b, noop, func(int) struct{} { return struct{}{} })
@@ -114,10 +116,13 @@ func BenchmarkThroughput(b *testing.B) {
 	b.Run("workers=2/arg=int", func(b *testing.B) {
 		pipelined(b, double, func(i int) int { return i })
 	})
+	b.Run("workers=2/arg=int/prefetch=0", func(b *testing.B) {
+		pipelined(b, double, func(i int) int { return i }, subprocess.Prefetch(0))
+	})
 }
 
-func pipelined[In, Out any](b *testing.B, f *execkit.Func[In, Out], arg func(int) In) {
-	p := newPool(b, 2)
+func pipelined[In, Out any](b *testing.B, f *execkit.Func[In, Out], arg func(int) In, opts ...subprocess.Option) {
+	p := newPool(b, 2, opts...)
 	ctx := context.Background()
 	const window = 256
 	var ring [window]*execkit.Future[Out]

@@ -135,7 +135,8 @@ func StartTimeout(d time.Duration) Option {
 // runs: 15 by default. They are sent ahead, in batches, so that a worker
 // never waits for the pool between two short calls: pipelined tasks that
 // do nothing cost about 11 µs each with the default, and 42 µs with none
-// (BenchmarkThroughput, 2 workers, on the 2-core VM of the bench report).
+// (BenchmarkThroughput, workers=2/arg=int and its prefetch=0, on the 2-core
+// VM of the bench report).
 //
 // The price is order. A call held by a busy worker waits for the call that
 // worker runs (one admitted before it), while a worker that finishes
