@@ -227,7 +227,9 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, cr
 			sc.CountRetry()
 		}
 		if d := backoffDelay(p.backoff, p.maxBackoff, attempt+1); d > 0 {
-			link.Yield(ctx) // it waits for no executor now: see link.YieldKey
+			if yield := link.YieldHook(ctx); yield != nil {
+				yield() // it waits for no executor now: see link.YieldKey
+			}
 			t := time.NewTimer(d)
 			select {
 			case <-ctx.Done():
@@ -254,11 +256,13 @@ func hopeless(err error) bool {
 // the token would come after ctx's deadline.
 func (p *policy) token(ctx context.Context, sc link.Scope, key any, name string) error {
 	lim := p.limiter(sc, key)
-	if lim.Tokens() < 1 {
+	if yield := link.YieldHook(ctx); yield != nil && lim.Tokens() < 1 {
 		// It will wait, for no executor: see link.YieldKey. (A token
 		// taken by another call between here and Wait makes it wait
-		// without having yielded, at most one interval.)
-		link.Yield(ctx)
+		// without having yielded, at most one interval.) Only where an
+		// executor gave a hook: elsewhere Tokens would cost a lock and a
+		// clock reading per call for nothing.
+		yield()
 	}
 	err := lim.Wait(ctx)
 	// x/time/rate's "would exceed context deadline" wraps nothing: tell it

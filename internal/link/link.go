@@ -110,19 +110,18 @@ func StartHook(ctx context.Context) Starter {
 // YieldKey is the context key under which an executor that sends its
 // tasks' first calls in the order it admitted them (subprocess.Pool)
 // carries a task's yield hook, a func(). A task's policy calls it (see
-// Yield) before it waits for something other than the executor: a rate
+// YieldHook) before it waits for something other than the executor: a rate
 // limit's token, a retry's backoff. The task then gives up its place in
 // that order, so that the tasks admitted after it do not wait for it
 // meanwhile (in process it would hold one slot, not all of them), and
 // takes a new one when its call goes.
 type YieldKey struct{}
 
-// Yield calls the yield hook ctx carries, if any. It never blocks for
-// long.
-func Yield(ctx context.Context) {
-	if f, ok := ctx.Value(YieldKey{}).(func()); ok {
-		f()
-	}
+// YieldHook returns the yield hook ctx carries, or nil. The hook never
+// blocks for long.
+func YieldHook(ctx context.Context) func() {
+	f, _ := ctx.Value(YieldKey{}).(func())
+	return f
 }
 
 // ErrBatchCount is wrapped by DecodeBatchInto's error for a batch whose
