@@ -367,7 +367,10 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestBrokenChild$", "-test.v", "-test.count=1", "-test.timeout=90s")
-			cmd.Env = append(os.Environ(), brokenEnv+"="+c.broken)
+			// The child fails its checks, some while tasks still write
+			// to its temporary directories, which it then cannot remove:
+			// they go in one of the parent's, which is.
+			cmd.Env = append(os.Environ(), brokenEnv+"="+c.broken, "TMPDIR="+t.TempDir())
 			out, err := cmd.CombinedOutput()
 			if err == nil {
 				t.Fatalf("the suite passed an executor that is broken (%s); output:\n%s", c.broken, out)
