@@ -18,11 +18,12 @@ import (
 type call struct {
 	id     uint64
 	req    request
-	items  int           // a BATCH: the number of items in its one argument; 0 for a CALL
-	frame  []byte        // the encoded CALL frame
-	done   chan struct{} // closed when resolved
-	notify *mailbox      // if set, receives the call once resolved
-	start  link.Starter  // if set, called (under Pool.mu) when a worker starts it: its TimeLimit runs from then
+	items  int             // a BATCH: the number of items in its one argument; 0 for a CALL
+	frame  []byte          // the encoded CALL frame
+	done   chan struct{}   // closed when resolved
+	notify *mailbox        // if set, receives the call once resolved
+	start  link.Starter    // if set, called (under Pool.mu) when a worker starts it: its TimeLimit runs from then
+	ctx    context.Context // the context it was dispatched with: once it ended, the call is not sent (see feed)
 
 	// Set before done is closed.
 	outs []outcome // one per argument, unless err is set
@@ -162,7 +163,7 @@ func (p *Pool) dispatch(ctx context.Context, read bool, r *runner, cs ...*call) 
 	}
 	for _, c := range cs {
 		p.seq++
-		c.seq = p.seq
+		c.seq, c.ctx = p.seq, ctx
 	}
 	if len(cs) == 1 && p.calls.len() == 0 && len(cs[0].frame) <= fastFrame {
 		// The fast path: an idle worker whose feeder is not writing gets
@@ -331,13 +332,7 @@ func (p *Pool) cancelCall(c *call, err error, expired bool) {
 		}
 		w := c.w
 		if i := slices.Index(w.handed, c); i >= 0 {
-			// Given back for w, and not written yet (see takeBack): it
-			// never leaves, as a queued call, rather than start there
-			// ahead of its CANCEL.
-			w.handed = slices.Delete(w.handed, i, i+1)
-			w.removeLocked(slices.Index(w.sent, c))
-			w.assigned--
-			p.resolveLocked(c, nil, err)
+			p.withdrawLocked(w, i, err)
 			w.signal()
 			return
 		}
@@ -358,6 +353,17 @@ func (p *Pool) cancelCall(c *call, err error, expired bool) {
 			}
 		})
 	}
+}
+
+// withdrawLocked resolves w.handed[i], given back for w and not written
+// yet (see takeBack), with err: it never leaves, as a queued call, rather
+// than start there ahead of its CANCEL.
+func (p *Pool) withdrawLocked(w *worker, i int, err error) {
+	c := w.handed[i]
+	w.handed = slices.Delete(w.handed, i, i+1)
+	w.removeLocked(slices.Index(w.sent, c))
+	w.assigned--
+	p.resolveLocked(c, nil, err)
 }
 
 // resolveLocked records c's outcome, once.

@@ -27,8 +27,13 @@ func (p *Pool) feed(w *worker) {
 		// w.sent before anything below, and a CANCEL of one of them, in
 		// w.ctrl, must come after it.
 		if len(w.handed) > 0 {
-			for _, c := range w.handed {
-				buf = append(buf, c.frame...)
+			for i := 0; i < len(w.handed); {
+				if err := p.ctxErr(w.handed[i].ctx); err != nil { // as for a queued call, below
+					p.withdrawLocked(w, i, err)
+					continue
+				}
+				buf = append(buf, w.handed[i].frame...)
+				i++
 			}
 			clear(w.handed)
 			w.handed = w.handed[:0]
@@ -45,6 +50,15 @@ func (p *Pool) feed(w *worker) {
 			}
 			if c.state != queued {
 				p.calls.pop() // cancelled while queued
+				continue
+			}
+			if err := p.ctxErr(c.ctx); err != nil {
+				// Its context ended, and its caller has not cancelled it
+				// yet (it hears of the end a moment later, see await):
+				// it is not sent. A Future.Cancel that returned before
+				// this point does not see its task start afterwards.
+				p.calls.pop()
+				p.resolveLocked(c, nil, err)
 				continue
 			}
 			if n := len(w.sent); n > 0 && w.sent[n-1].seq > c.seq {
