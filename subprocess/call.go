@@ -315,8 +315,7 @@ func (p *Pool) await(ctx context.Context, c *call) {
 }
 
 // cancelCall gives up on c because its context ended with err. A queued
-// call, or one given back for a worker and not yet written to it, resolves
-// at once with err. A sent one is cancelled in its worker; if
+// call resolves at once with err. A sent one is cancelled in its worker; if
 // it has not returned after the grace period, the worker is killed (and c
 // fails with err). expired says that a deadline ended the context: the
 // worker is sent EXPIRE instead of CANCEL (see jobCtx).
@@ -331,11 +330,6 @@ func (p *Pool) cancelCall(c *call, err error, expired bool) {
 			return
 		}
 		w := c.w
-		if i := slices.Index(w.handed, c); i >= 0 {
-			p.withdrawLocked(w, i, err)
-			w.signal()
-			return
-		}
 		c.ctxErr = err
 		typ := frameCancel
 		if expired {
@@ -353,17 +347,6 @@ func (p *Pool) cancelCall(c *call, err error, expired bool) {
 			}
 		})
 	}
-}
-
-// withdrawLocked resolves w.handed[i], given back for w and not written
-// yet (see takeBack), with err: it never leaves, as a queued call, rather
-// than start there ahead of its CANCEL.
-func (p *Pool) withdrawLocked(w *worker, i int, err error) {
-	c := w.handed[i]
-	w.handed = slices.Delete(w.handed, i, i+1)
-	w.removeLocked(slices.Index(w.sent, c))
-	w.assigned--
-	p.resolveLocked(c, nil, err)
 }
 
 // resolveLocked records c's outcome, once.

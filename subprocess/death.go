@@ -3,7 +3,6 @@ package subprocess
 import (
 	"fmt"
 	"os"
-	"slices"
 	"syscall"
 	"time"
 )
@@ -19,8 +18,8 @@ func (p *Pool) retire(w *worker, why error) (clean bool) {
 	if p.warm == w {
 		p.warm = nil
 	}
-	held, unwritten := w.sent, w.handed
-	w.sent, w.handed = nil, nil // handed is a subset of sent, always (cancelCall relies on it)
+	held := w.sent
+	w.sent = nil
 	expected := p.stoppedLocked() || (p.cfg.maxTasks > 0 && w.assigned >= p.cfg.maxTasks)
 	p.mu.Unlock()
 	w.signal()
@@ -41,7 +40,7 @@ func (p *Pool) retire(w *worker, why error) (clean bool) {
 			p.resolveLocked(c, nil, p.endErr)
 		case c.ctxErr != nil:
 			p.resolveLocked(c, nil, fmt.Errorf("subprocess: the task's context ended and its worker %d was stopped: %w", w.pid, c.ctxErr))
-		case i == 0 && !slices.Contains(unwritten, c): // (one given back for it and never written did not run)
+		case i == 0:
 			p.resolveLocked(c, nil, w.deathError())
 		default:
 			if c.revoking {

@@ -1,7 +1,5 @@
 package subprocess
 
-import "slices"
-
 // feed writes the worker's CALL and CANCEL frames: it keeps perWorker calls
 // outstanding, lets the worker go when it is done with it (the pool stops,
 // or it reached MaxTasksPerChild), and returns when it dies.
@@ -22,22 +20,6 @@ func (p *Pool) feed(w *worker) {
 			p.mu.Unlock()
 			w.wmu.Unlock()
 			return
-		}
-		// Calls given back for this worker first: they were added to
-		// w.sent before anything below, and a CANCEL of one of them, in
-		// w.ctrl, must come after it.
-		if len(w.handed) > 0 {
-			for i := 0; i < len(w.handed); {
-				if err := p.ctxErr(w.handed[i].ctx); err != nil { // as for a queued call, below
-					p.withdrawLocked(w, i, err)
-					continue
-				}
-				buf = append(buf, w.handed[i].frame...)
-				i++
-			}
-			clear(w.handed)
-			w.handed = w.handed[:0]
-			w.startedLocked() // the first may be the one it runs: its clock starts as it is written
 		}
 		for _, f := range w.ctrl {
 			buf, _ = appendFrame(buf, f.typ, f.id, nil)
@@ -212,12 +194,9 @@ func (p *Pool) sendLocked(w *worker, c *call) {
 // it runs: it was sent to w idle, or the calls before it were answered (a
 // worker runs its calls one at a time, in the order it received them). It
 // starts the call's clock: its TimeLimit runs from here. A hook called
-// again (a call started, given back, and sent again) does nothing. A call
-// given back for w and not yet written (in w.handed) has not left: its
-// clock starts when w's feeder takes it (see feed), so that one taken back
-// meanwhile (w died) waits for another worker without its clock running.
+// again (a call started, given back, and sent again) does nothing.
 func (w *worker) startedLocked() {
-	if len(w.sent) > 0 && w.sent[0].start != nil && !slices.Contains(w.handed, w.sent[0]) {
+	if len(w.sent) > 0 && w.sent[0].start != nil {
 		w.sent[0].start.Start()
 	}
 }
@@ -266,7 +245,7 @@ func (p *Pool) roomLocked(w *worker) int {
 // result.
 func (p *Pool) feederHasWorkLocked(w *worker) bool {
 	switch {
-	case len(w.ctrl) > 0, len(w.handed) > 0:
+	case len(w.ctrl) > 0:
 		return true
 	case len(w.sent) > p.refillAt:
 		return false

@@ -231,18 +231,15 @@ func (p *Pool) takeBack(w *worker, id uint64) error {
 		}
 		w.removeLocked(i)
 		w.assigned-- // it did not run there (MaxTasksPerChild counts what did)
-		thief := c.thief
 		p.unrevokeLocked(c)
 		if c.ctxErr != nil { // cancelled meanwhile; it never ran
 			p.resolveLocked(c, nil, c.ctxErr)
 			return nil
 		}
-		if thief != nil && !thief.dead && p.hasRoomLocked(thief) && !p.stoppedLocked() {
-			thief.handed = append(thief.handed, c) // first: see startedLocked
-			p.sendLocked(thief, c)
-			thief.signal()
-			return nil
-		}
+		// Queued again in its place, at the front: older than any call
+		// queued. The worker that asked for it takes it once each call it
+		// asked for came back or was kept (it takes no other call
+		// meanwhile, see stealLocked), unless another fell idle first.
 		p.requeueLocked(c)
 		for o := range p.workers {
 			if o != w && p.hasRoomLocked(o) {

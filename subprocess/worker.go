@@ -34,7 +34,6 @@ type worker struct {
 	answered int     // calls it answered
 	dead     bool    // its result pipe ended: nothing more is sent to it
 	awaiting int     // calls asked back from other workers for it (see stealLocked): it takes no other call meanwhile
-	handed   []*call // calls given back for it, in w.sent, for its feeder to write
 
 	callerReading bool  // a caller holds rmu and reads for its own call
 	serveIdle     bool  // serve waits for calls to read for (or the exit)
