@@ -226,6 +226,9 @@ func (e *goExec) runNewestFirst(t execkit.Task) {
 			e.running--
 		}
 		e.mu.Unlock()
+		if e.sem != nil { // "overtakesbounded": its admission is bounded too
+			<-e.sem
+		}
 		e.finish()
 	}()
 	if err := e.run(t); err != nil && !driver.HasFuture(t) {
@@ -354,6 +357,7 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"dropctx", "had not returned after"},
 		{"plaincancel", "saw its ctx end as [ctx-canceled]; want once, as ctx-deadline-exceeded"},
 		{"overtakes", "an executor must give its slots to tasks in the order it admitted them"},
+		{"overtakesbounded", "an executor must give its slots to tasks in the order it admitted them"},
 		{"nokill", "was not stopped within"},
 		{"ownretry", "ran 9 times; want 3"},
 		{"permtext", "failing with ErrPermanent ran 3 times; want 1"},
@@ -402,6 +406,8 @@ func TestBrokenChild(t *testing.T) {
 		Run(t, factory("crossing", 0, false), Portable(), HardTimeLimit(100*time.Millisecond))
 	case "niloption": // a correct executor, a nil declaration
 		Run(t, factory("", 0, false), Portable(), nil)
+	case "overtakesbounded": // 4 slots, newest first, and Submit blocks at 8 unfinished
+		Run(t, factory("overtakes", 2*overtakeSlots, false), Blocking(2*overtakeSlots))
 	case "zerocapacity":
 		Run(t, factory("", 0, false), RejectWhenFull(0))
 	default:
