@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/execkit/execkit/internal/link"
 )
 
 // A Future is the result of a task that will be known later: the Go
@@ -190,6 +192,10 @@ type goTask[T any] struct {
 // ReportsOutcome marks the task as self-reporting (driver.SelfReporting): the Future gets its outcome.
 func (t *goTask[T]) ReportsOutcome() {}
 
+// TellsFailure marks the task as telling a fail-fast executor of its
+// failure before the Future reports it (link.Failed).
+func (t *goTask[T]) TellsFailure() {}
+
 // Run runs the function and completes the Future; see Future.run.
 func (t *goTask[T]) Run(ctx context.Context) error { return t.f.run(ctx, t.fn) }
 
@@ -197,8 +203,8 @@ func (t *goTask[T]) Run(ctx context.Context) error { return t.f.run(ctx, t.fn) }
 // (then fn never starts and the Future completes with the cause of
 // ctx: context.Cause),
 // recovering a panic into a *PanicError, and completes the Future. It
-// returns the error it delivered, so that a fail-fast executor can act on
-// it.
+// returns the error it delivered. A failure of fn is told to a fail-fast
+// executor (link.Failed) before the Future completes with it.
 func (f *Future[T]) run(ctx context.Context, fn func(context.Context) (T, error)) (err error) {
 	ctx, ok := f.start(ctx)
 	if !ok {
@@ -214,6 +220,11 @@ func (f *Future[T]) run(ctx context.Context, fn func(context.Context) (T, error)
 	defer func() {
 		if r := recover(); r != nil {
 			err = newPanicError(r)
+		}
+		if err != nil {
+			// A fail-fast executor fails before anyone can see the
+			// failure here: see link.Failed.
+			link.Failed(ctx, err)
 		}
 		f.complete(v, err)
 	}()

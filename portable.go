@@ -82,6 +82,10 @@ type funcFutureTask[In, Out any] struct {
 // ReportsOutcome marks the task as self-reporting (driver.SelfReporting): the Future gets its outcome.
 func (t *funcFutureTask[In, Out]) ReportsOutcome() {}
 
+// TellsFailure marks the task as telling a fail-fast executor of its
+// failure before the Future reports it (link.Failed, in Future.run).
+func (t *funcFutureTask[In, Out]) TellsFailure() {}
+
 func (t *funcFutureTask[In, Out]) Run(ctx context.Context) error {
 	return t.RunVia(ctx, nil)
 }

@@ -26,9 +26,23 @@ var ErrGroupFailed = errors.New("errgroup: group failed, task not started")
 // ended first and Shutdown cancelled the tasks.
 var errGaveUp = errors.New("errgroup: Shutdown gave up waiting")
 
-// groupKey is the context key under which a task's context carries its
-// group, to recognise a Submit from one of the group's own tasks.
-type groupKey struct{}
+// A task's context carries its group as a *failer under link.FailKey: to
+// recognise a Submit from one of the group's own tasks, and so that a task
+// reporting its own outcome (a Future, a Thread) fails the group before
+// that outcome can be seen (link.Failed).
+type failer Group
+
+// TaskFailed fails the group with the error of a task that reports its own
+// outcome, before it reports it (link.Failer). A context.Canceled while
+// the group's ctx is live is the task's own Future cancelled
+// (Future.Cancel), which stops that task only and fails nothing.
+func (f *failer) TaskFailed(err error) {
+	g := (*Group)(f)
+	if errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
+		return
+	}
+	g.fail(err)
+}
 
 // A Group runs each task in a goroutine of its own, as
 // golang.org/x/sync/errgroup does, and fails fast: the first task that
@@ -109,7 +123,7 @@ func WithContext(ctx context.Context, opts ...Option) (*Group, error) {
 		all:  cfg.all,
 		done: make(chan struct{}),
 	}
-	gr.ctx, gr.cancel = context.WithCancelCause(context.WithValue(xrun.WithScope(ctx, &gr.counters.Scope), groupKey{}, gr))
+	gr.ctx, gr.cancel = context.WithCancelCause(context.WithValue(xrun.WithScope(ctx, &gr.counters.Scope), link.FailKey{}, link.Failer((*failer)(gr))))
 	if cfg.limit > 0 {
 		gr.gate = new(gate.Gate)
 		gr.gate.Init(cfg.limit, -1, nil)
@@ -282,7 +296,7 @@ func (g *Group) end(t execkit.Task, started bool, err error, r any) {
 		err = link.NewPanic(r)
 	}
 	g.counters.Finish(err)
-	if err == nil {
+	if err == nil || link.TellsFailure(t) && r == nil { // told the group before it reported: failer.TaskFailed
 		return
 	}
 	if link.HasFuture(t) && errors.Is(err, context.Canceled) && g.ctx.Err() == nil {

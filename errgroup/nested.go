@@ -9,6 +9,7 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/internal/gate"
+	"github.com/execkit/execkit/internal/link"
 )
 
 // nested reports whether ctx is (derived from) the context of a task of g.
@@ -16,8 +17,8 @@ func (g *Group) nested(ctx context.Context) bool {
 	if ctx == nil {
 		return false
 	}
-	h, _ := ctx.Value(groupKey{}).(*Group)
-	return h == g
+	f, _ := ctx.Value(link.FailKey{}).(*failer)
+	return (*Group)(f) == g
 }
 
 // closedPath answers a Submit that found the group failed or shut down: a

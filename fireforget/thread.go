@@ -224,13 +224,27 @@ func (t *threadTask) Run(ctx context.Context) error {
 	}
 	// link.Run, not driver.Run: one frame fewer below a parked task; th.task
 	// is not nil (Start refuses a nil one before submitting).
-	_, err := link.Run(ctx, th.task)
-	th.finish(err)
+	started, err := link.Run(ctx, th.task)
+	th.report(ctx, started, err)
 	return err
+}
+
+// report records the task's outcome for Join. A failure of a task that ran
+// is told to a fail-fast executor (link.Failed) first, so that a Join that
+// returns it finds the group failed.
+func (th *Thread) report(ctx context.Context, started bool, err error) {
+	if started && err != nil {
+		link.Failed(ctx, err)
+	}
+	th.finish(err)
 }
 
 // ReportsOutcome marks threadTask as driver.SelfReporting.
 func (t *threadTask) ReportsOutcome() {}
+
+// TellsFailure marks threadTask as telling a fail-fast executor of its
+// failure before Join reports it (link.Failed).
+func (t *threadTask) TellsFailure() {}
 
 // portableThreadTask is the Task a Thread submits when its own task is
 // driver.Portable (made by a registered Func): it is Portable too, so an
@@ -246,10 +260,17 @@ func (t *portableThreadTask) Run(ctx context.Context) error { return (*threadTas
 func (t *portableThreadTask) RunVia(ctx context.Context, invoke driver.Invoker) error {
 	th := (*Thread)(t)
 	p := th.task.(driver.Portable)
-	err := driver.Run(ctx, execkit.TaskFunc(func(ctx context.Context) error { return p.RunVia(ctx, invoke) }))
-	th.finish(err)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	started, err := link.Run(ctx, execkit.TaskFunc(func(ctx context.Context) error { return p.RunVia(ctx, invoke) }))
+	th.report(ctx, started, err)
 	return err
 }
 
 // ReportsOutcome marks portableThreadTask as driver.SelfReporting.
 func (t *portableThreadTask) ReportsOutcome() {}
+
+// TellsFailure marks portableThreadTask as telling a fail-fast executor of
+// its failure before Join reports it (link.Failed).
+func (t *portableThreadTask) TellsFailure() {}

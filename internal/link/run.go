@@ -62,3 +62,37 @@ func Recover(err *error) {
 		*err = NewPanic(r)
 	}
 }
+
+// FailKey is the context key under which a fail-fast executor (errgroup)
+// carries its Failer in its tasks' context.
+type FailKey struct{}
+
+// A Failer is a fail-fast executor, told of a task's failure by the task
+// itself (see Failed).
+type Failer interface {
+	TaskFailed(err error)
+}
+
+// Failed tells the Failer that ctx carries, if any, that the task running
+// with ctx failed with err. A task that reports its own outcome (a Future,
+// a Thread) calls it with its error before it makes that outcome visible,
+// so that whoever sees the failure finds the group failed already: its
+// other tasks' ctx cancelled, Submit refusing. Such a task is marked
+// TellsFailure, and the executor does not act on its error again.
+func Failed(ctx context.Context, err error) {
+	if f, ok := ctx.Value(FailKey{}).(Failer); ok {
+		f.TaskFailed(err)
+	}
+}
+
+// tellsFailure is the mark of a task that calls Failed.
+type tellsFailure interface {
+	TellsFailure()
+}
+
+// TellsFailure reports whether t tells its executor of its failure itself
+// (Failed) before it reports it.
+func TellsFailure(t Task) bool {
+	_, ok := t.(tellsFailure)
+	return ok
+}
