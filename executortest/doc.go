@@ -50,7 +50,10 @@
 //   - [RejectWhenFull](n): Submit returns [execkit.ErrFull] at once while n
 //     admitted tasks are unfinished.
 //   - [FailFast]: a group; the first task error cancels the others, and
-//     Shutdown returns it; task errors do not go to onError.
+//     Shutdown returns it; task errors do not go to onError. The group
+//     fails before the failing task's Future can report the error: once
+//     Wait returned it, the other tasks' ctx is cancelled and Submit
+//     admits nothing.
 //   - [Portable]: tasks run in another process; only registered
 //     functions' tasks are admitted (others get [execkit.ErrNotPortable]),
 //     and an error keeps its identity only for declared sentinels.
@@ -84,8 +87,9 @@
 // declares a hard time limit but only cancels the ctx, one that retries a
 // failed task on top of its Retry policy, one that loses
 // [execkit.ErrPermanent] on the way back and so retries a permanent error,
-// one that gives each task a rate limiter of its own), each of which it
-// fails.
+// one that gives each task a rate limiter of its own, a group that fails
+// only once the failing task's Future has reported the failure), each of
+// which it fails.
 //
 // # Task policies
 //

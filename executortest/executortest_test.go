@@ -87,6 +87,9 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 	if driver.IsNil(t) {
 		return execkit.ErrNilTask
 	}
+	if e.broken == "failafter" && e.base.Err() != nil { // a failed group
+		return errors.New("executortest: the group failed")
+	}
 	if _, ok := t.(driver.Portable); !ok && e.crosses() {
 		return execkit.ErrNotPortable
 	}
@@ -156,6 +159,10 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 		}
 		for i := 0; e.broken == "ownretry" && err != nil && i < 2; i++ { // retries on top of the policy's
 			err = e.run(t)
+		}
+		if e.broken == "failafter" && err != nil {
+			e.cancel() // fails the group once the task has reported its error: too late
+			return
 		}
 		if err != nil && (!driver.HasFuture(t) || e.broken == "reporttwice") {
 			e.onError(err) // "reporttwice": also the error a Thread or Future reported
@@ -358,6 +365,7 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"plaincancel", "saw its ctx end as [ctx-canceled]; want once, as ctx-deadline-exceeded"},
 		{"overtakes", "an executor must give its slots to tasks in the order it admitted them"},
 		{"overtakesbounded", "an executor must give its slots to tasks in the order it admitted them"},
+		{"failafter", "the group must fail before its failure can be seen"},
 		{"nokill", "was not stopped within"},
 		{"ownretry", "ran 9 times; want 3"},
 		{"permtext", "failing with ErrPermanent ran 3 times; want 1"},
@@ -410,6 +418,8 @@ func TestBrokenChild(t *testing.T) {
 		Run(t, factory("overtakes", 2*overtakeSlots, false), Blocking(2*overtakeSlots))
 	case "zerocapacity":
 		Run(t, factory("", 0, false), RejectWhenFull(0))
+	case "failafter": // a group that fails once the failing task's Future has its error
+		Run(t, factory(broken, 0, false), FailFast())
 	default:
 		Run(t, factory(broken, 0, false))
 	}
