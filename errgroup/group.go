@@ -56,7 +56,10 @@ type Group struct {
 	ctx    context.Context         // the tasks' context: carries the group; see cancel
 	cancel context.CancelCauseFunc // cancels ctx: the first failure, Shutdown giving up, the group done (its parent's end reaches ctx by itself)
 	gate   *gate.Gate              // nil: no limit
-	all    bool
+	// stopParent stops the parent's AfterFunc that closes gate when the
+	// parent of WithContext ends; nil without a limit.
+	stopParent func() bool
+	all        bool
 
 	mu     sync.RWMutex // read-held while Submit admits, write-held while Shutdown closes admission
 	closed atomic.Bool  // Shutdown has begun
@@ -127,6 +130,11 @@ func WithContext(ctx context.Context, opts ...Option) (*Group, error) {
 	if cfg.limit > 0 {
 		gr.gate = new(gate.Gate)
 		gr.gate.Init(cfg.limit, -1, nil)
+		// The parent's end refuses the Submits waiting for a slot, as a
+		// failure does (fail closes the gate): they would otherwise wait
+		// for a task to free one, for as long as it ignores its ctx. A
+		// parent that never ends (context.Background) costs nothing more.
+		gr.stopParent = context.AfterFunc(ctx, func() { gr.gate.Close() })
 	}
 	return gr, nil
 }
@@ -387,6 +395,9 @@ func (g *Group) Shutdown(ctx context.Context) error {
 func (g *Group) finish() {
 	g.result = g.compose()
 	g.cancel(nil) // detach from the parent; as with x/sync, the cause is context.Canceled unless a task failed
+	if g.stopParent != nil {
+		g.stopParent()
+	}
 	close(g.done)
 }
 

@@ -3,7 +3,11 @@ package errgroup_test
 import (
 	"context"
 	"errors"
+	"runtime"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/errgroup"
@@ -99,4 +103,72 @@ func TestFailureFailsBeforeReported(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestParentEndRefusesWaiters: a Submit waiting for a slot of the Limit
+// when the parent ctx of WithContext ends returns ErrGroupFailed then, as
+// after a failure, and its task never starts; it waited until a running
+// task (one that does not watch its ctx) freed a slot.
+func TestParentEndRefusesWaiters(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g, err := errgroup.WithContext(parent, errgroup.Limit(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	running := make(chan struct{})
+	if err := g.Submit(context.Background(), execkit.TaskFunc(func(context.Context) error {
+		close(running)
+		<-release // does not watch its ctx
+		return nil
+	})); err != nil {
+		t.Fatalf("Submit = %v", err)
+	}
+	<-running
+	var started atomic.Bool
+	res := make(chan error, 1)
+	go func() {
+		res <- g.Submit(context.Background(), execkit.TaskFunc(func(context.Context) error {
+			started.Store(true)
+			return nil
+		}))
+	}()
+	awaitParked(t, "gate.(*Gate).Wait") // queued for the slot
+	cancel()
+	returned := false
+	select {
+	case err := <-res:
+		returned = true
+		if !errors.Is(err, errgroup.ErrGroupFailed) {
+			t.Errorf("waiting Submit = %v; want ErrGroupFailed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("a Submit waiting for a slot did not return within 10s of the parent's end")
+	}
+	close(release)
+	if err := g.Shutdown(context.Background()); err != nil {
+		t.Errorf("Shutdown = %v; want nil", err)
+	}
+	if !returned {
+		<-res
+	}
+	if started.Load() {
+		t.Error("the waiting Submit's task started after the parent ended")
+	}
+}
+
+// awaitParked waits until some goroutine is parked in fn (its stack shows
+// fn below a wait of the runtime's).
+func awaitParked(t *testing.T, fn string) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); runtime.Gosched() {
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, fn) && (strings.Contains(g, "[select") || strings.Contains(g, "[chan receive")) {
+				return
+			}
+		}
+	}
+	t.Fatalf("no goroutine parked in %s within 10s", fn)
 }
