@@ -106,8 +106,9 @@ func New(opts ...Option) (*Group, error) {
 // nil, ctx holds a reference to the group, as with x/sync.
 //
 // WithContext starts no goroutine (unless ctx is not one of the context
-// package's own: then the context package starts one, which ends with the
-// group) and does not block. It returns an error for a nil ctx or an
+// package's own: then the context package starts one, two with [Limit],
+// which end with the group) and does not block. With Limit, ctx's end also
+// refuses the Submits waiting for a slot, as a failure does. It returns an error for a nil ctx or an
 // invalid option (a limit below 1, a nil option).
 func WithContext(ctx context.Context, opts ...Option) (*Group, error) {
 	if ctx == nil {
@@ -174,8 +175,10 @@ func WithContext(ctx context.Context, opts ...Option) (*Group, error) {
 // [execkit.ErrNilTask] for a nil task.
 //
 // The task's error (or panic) does not go to an error handler: it fails the
-// group, and Shutdown returns it. A task made by [execkit.Go] also delivers
-// it to its Future.
+// group, and Shutdown returns it. A task made by [execkit.Go] (or a
+// Func's Go, or a fireforget.Thread) also delivers it to its Future (or
+// Join), once the group has failed: whoever sees the error there finds
+// the other tasks' ctx cancelled and Submit refusing.
 func (g *Group) Submit(ctx context.Context, t execkit.Task) error {
 	if g == nil || g.ctx == nil { // not made by New or WithContext
 		return execkit.ErrNilExecutor
