@@ -18,7 +18,8 @@ import (
 type Inline struct {
 	// OnError receives the error of every task submitted without a Future
 	// (including a *PanicError), from the goroutine that ran it. Nil means
-	// log it with log/slog at level Error.
+	// log it with log/slog at level Error. A panic in OnError is logged
+	// with log/slog too, with its stack; Submit does not panic.
 	OnError func(error)
 
 	once   sync.Once
@@ -109,12 +110,23 @@ func (e *Inline) Submit(ctx context.Context, t Task) error {
 	}
 	if err != nil && !hasFuture(t) {
 		if e.OnError != nil {
-			e.OnError(err)
+			e.onError(err)
 		} else {
 			slog.Error("execkit: task failed", "executor", "Inline", "err", err)
 		}
 	}
 	return nil
+}
+
+// onError calls OnError, logging a panic in it rather than letting it
+// leave Submit, which never panics.
+func (e *Inline) onError(err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			slog.Error("execkit: Inline's OnError handler panicked", "err", err, "panic", newPanicError(r))
+		}
+	}()
+	e.OnError(err)
 }
 
 // leave ends a Submit's task; the last one of a closed Inline finishes it.

@@ -3,6 +3,10 @@ package execkit_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/execkit/execkit"
@@ -80,3 +84,41 @@ func TestInlineFollowUpDuringShutdown(t *testing.T) {
 		t.Errorf("Submit with a task's ctx after Shutdown = %v; want ErrClosed", err)
 	}
 }
+
+// TestInlineOnErrorPanics: a panicking OnError is logged with its stack;
+// Submit, which never panics, returns nil, and Shutdown does not wait for
+// the task (the panic left Submit before its count ended).
+func TestInlineOnErrorPanics(t *testing.T) {
+	var log strings.Builder
+	var mu sync.Mutex
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return log.Write(b)
+	}), nil)))
+	e := &execkit.Inline{OnError: func(err error) { panic("handler: " + err.Error()) }}
+	err := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("Submit panicked: %v", r)
+			}
+		}()
+		return e.Submit(context.Background(), execkit.TaskFunc(func(context.Context) error { return errors.New("fail") }))
+	}()
+	if err != nil {
+		t.Fatalf("Submit = %v; want nil", err)
+	}
+	if err := e.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown = %v; want nil", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(log.String(), "OnError handler panicked") || !strings.Contains(log.String(), "TestInlineOnErrorPanics") {
+		t.Errorf("the log does not report the handler's panic with its stack:\n%s", log.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }

@@ -76,6 +76,8 @@ func New(opts ...Option) (*Executor, error) {
 	}
 	if e.onError == nil {
 		e.onError = xrun.LogError("fireforget")
+	} else {
+		e.onError = xrun.Guard("fireforget", e.onError)
 	}
 	if c.limit > 0 {
 		e.slots = newSlots(c.limit, c.reject)

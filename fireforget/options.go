@@ -110,8 +110,9 @@ func RejectWhenFull() BackgroundOption {
 // OnError sends the error of every task submitted without a Future
 // (including a [*execkit.PanicError]) to fn, called from the goroutine that
 // ran the task, instead of logging it with log/slog. fn must be safe for
-// concurrent use. Accepted by [New] only. A nil fn makes New return an
-// error.
+// concurrent use; a panic in fn is recovered and logged with log/slog,
+// with its stack, and the Executor goes on. Accepted by [New] only. A nil
+// fn makes New return an error.
 func OnError(fn func(error)) Option {
 	return executorOption(func(c *config) error {
 		if fn == nil {

@@ -73,7 +73,7 @@ func New(size int, opts ...Option) (*Pool, error) {
 	}
 	p := &Pool{done: make(chan struct{})}
 	if cfg.onError != nil {
-		p.onError = guard(cfg.onError)
+		p.onError = xrun.Guard("pool", cfg.onError)
 	} else {
 		p.onError = xrun.LogError("pool")
 	}
@@ -451,20 +451,6 @@ func (p *Pool) Stats() Stats {
 		WaitTime: waitTime,
 		Inline:   p.inline.Load(),
 		Spilled:  p.spilled.Load(),
-	}
-}
-
-// guard makes a user's error handler safe to call from a worker: a panic in
-// it is logged with its stack instead of killing the worker.
-func guard(fn func(error)) func(error) {
-	return func(err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				slog.Error("pool: OnError handler panicked",
-					"err", err, "panic", &execkit.PanicError{Value: r, Stack: debug.Stack()})
-			}
-		}()
-		fn(err)
 	}
 }
 

@@ -5,6 +5,7 @@ package xrun
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -154,5 +155,22 @@ func ExecStarted(ctx context.Context, c *Counters, t execkit.Task, onError func(
 func LogError(name string) func(error) {
 	return func(err error) {
 		slog.Error("execkit: task failed", "executor", name, "err", err)
+	}
+}
+
+// Guard makes a user's error handler safe to call where a task ends (a
+// worker's goroutine, a task's own, a Submit): a panic in fn is logged
+// with log/slog, with its stack, as "<name>: OnError handler panicked",
+// instead of crashing the process (or leaving a Submit by a panic, and its
+// task's count unfinished, so that Shutdown would wait for ever).
+func Guard(name string, fn func(error)) func(error) {
+	return func(err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				slog.Error(name+": OnError handler panicked",
+					"err", err, "panic", &execkit.PanicError{Value: r, Stack: debug.Stack()})
+			}
+		}()
+		fn(err)
 	}
 }
