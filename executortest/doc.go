@@ -53,7 +53,8 @@
 //     Shutdown returns it; task errors do not go to onError. The group
 //     fails before the failing task's Future can report the error: once
 //     Wait returned it, the other tasks' ctx is cancelled and Submit
-//     admits nothing.
+//     admits nothing; with [Blocking], a Submit waiting for a slot when
+//     the group fails returns an error, its task not started.
 //   - [Portable]: tasks run in another process; only registered
 //     functions' tasks are admitted (others get [execkit.ErrNotPortable]),
 //     and an error keeps its identity only for declared sentinels.
@@ -88,8 +89,9 @@
 // failed task on top of its Retry policy, one that loses
 // [execkit.ErrPermanent] on the way back and so retries a permanent error,
 // one that gives each task a rate limiter of its own, a group that fails
-// only once the failing task's Future has reported the failure), each of
-// which it fails.
+// only once the failing task's Future has reported the failure, a bounded
+// group that admits the Submits waiting for a slot after it failed), each
+// of which it fails.
 //
 // # Task policies
 //

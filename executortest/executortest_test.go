@@ -87,7 +87,7 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 	if driver.IsNil(t) {
 		return execkit.ErrNilTask
 	}
-	if e.broken == "failafter" && e.base.Err() != nil { // a failed group
+	if e.failFast() && e.base.Err() != nil { // a failed group
 		return errors.New("executortest: the group failed")
 	}
 	if _, ok := t.(driver.Portable); !ok && e.crosses() {
@@ -160,7 +160,7 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 		for i := 0; e.broken == "ownretry" && err != nil && i < 2; i++ { // retries on top of the policy's
 			err = e.run(t)
 		}
-		if e.broken == "failafter" && err != nil {
+		if e.failFast() && err != nil {
 			e.cancel() // fails the group once the task has reported its error: too late
 			return
 		}
@@ -170,6 +170,11 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 	}()
 	return nil
 }
+
+// failFast reports whether e stands for a group, which fails once a
+// task's error has been reported (too late: "failafter"), and does not
+// refuse the Submits waiting for a slot when it fails ("failwaiters").
+func (e *goExec) failFast() bool { return e.broken == "failafter" || e.broken == "failwaiters" }
 
 // crosses reports whether e stands for an executor that runs tasks in
 // another process: it accepts only portable tasks and runs them through
@@ -366,6 +371,7 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"overtakes", "an executor must give its slots to tasks in the order it admitted them"},
 		{"overtakesbounded", "an executor must give its slots to tasks in the order it admitted them"},
 		{"failafter", "the group must fail before its failure can be seen"},
+		{"failwaiters", "a Submit waiting for a slot when the group failed = <nil>"},
 		{"nokill", "was not stopped within"},
 		{"ownretry", "ran 9 times; want 3"},
 		{"permtext", "failing with ErrPermanent ran 3 times; want 1"},
@@ -420,6 +426,8 @@ func TestBrokenChild(t *testing.T) {
 		Run(t, factory("", 0, false), RejectWhenFull(0))
 	case "failafter": // a group that fails once the failing task's Future has its error
 		Run(t, factory(broken, 0, false), FailFast())
+	case "failwaiters": // a bounded group that admits its waiters once it failed
+		Run(t, factory(broken, 2, false), FailFast(), Blocking(2))
 	default:
 		Run(t, factory(broken, 0, false))
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -65,4 +67,70 @@ func checkFailFastReported(h *harness) {
 func (h *harness) submitTo(ex execkit.Executor, t execkit.Task) error {
 	h.t.Helper()
 	return within(h.t, "Submit", func() error { return ex.Submit(h.bg, t) })
+}
+
+// checkFailFastWaiting: a Submit waiting for a slot of a bounded group
+// when the group fails returns an error, and its task never starts: it
+// does not wait on until a slot frees, to admit a task into a failed
+// group.
+func checkFailFastWaiting(h *harness) {
+	for r := range failFastRounds / 10 {
+		ex := h.another()
+		release := make(chan struct{})
+		for i := range h.cfg.capacity {
+			fails := i == 0
+			if err := h.submitTo(ex, execkit.TaskFunc(func(ctx context.Context) error {
+				if fails {
+					<-release
+					return fmt.Errorf("executortest: round %d failed", r)
+				}
+				<-ctx.Done()
+				return ctx.Err()
+			})); err != nil {
+				h.t.Fatalf("round %d: Submit %d = %v; want nil", r, i, err)
+			}
+		}
+		var started atomic.Bool
+		res := make(chan error, 1)
+		go func() {
+			res <- ex.Submit(h.bg, execkit.TaskFunc(func(context.Context) error {
+				started.Store(true)
+				return nil
+			}))
+		}()
+		if !awaitParked("executortest.checkFailFastWaiting.func") {
+			h.t.Fatalf("round %d: the Submit beyond the capacity did not wait", r)
+		}
+		close(release)
+		var err error
+		select {
+		case err = <-res:
+		case <-time.After(patience):
+			h.t.Fatalf("round %d: a Submit waiting for a slot when the group failed did not return within %v", r, patience)
+		}
+		_ = within(h.t, "Shutdown", func() error { return ex.Shutdown(h.bg) })
+		if err == nil || started.Load() {
+			h.t.Errorf("round %d: a Submit waiting for a slot when the group failed = %v (its task started: %v); want an error, the task not started", r, err, started.Load())
+		}
+		if h.t.Failed() {
+			break
+		}
+	}
+	h.end(nil)
+}
+
+// awaitParked reports, within patience, when a goroutine whose stack
+// shows fn is parked (waiting on a channel, a select or a lock).
+func awaitParked(fn string) bool {
+	buf := make([]byte, 1<<20)
+	for deadline := time.Now().Add(patience); time.Now().Before(deadline); runtime.Gosched() {
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			head, _, _ := strings.Cut(g, "\n")
+			parked := strings.Contains(head, "[select") || strings.Contains(head, "[chan ") || strings.Contains(head, "[sync.") || strings.Contains(head, "[semacquire")
+			if parked && strings.Contains(g, fn) && strings.Contains(g, "Submit") {
+				return true
+			}
+		}
+	}
+	return false
 }

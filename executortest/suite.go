@@ -70,6 +70,9 @@ var checks = []check{
 	{name: "Goexit", when: func(c config) bool { return !c.synchronous }, run: checkGoexit},
 	{name: "TaskError", when: func(c config) bool { return !c.failFast }, run: checkTaskError},
 	{name: "FailFast", when: func(c config) bool { return c.failFast }, run: checkFailFast},
+	{name: "FailFastWaiting", when: func(c config) bool {
+		return c.failFast && !c.portable && !c.synchronous && !c.rejecting && c.capacity > 1
+	}, run: checkFailFastWaiting},
 	{name: "FailFastReported", when: func(c config) bool { return c.failFast && !c.portable && !c.synchronous && c.capacity != 1 }, run: checkFailFastReported},
 	{name: "FutureCancel", when: func(c config) bool { return !c.synchronous }, run: checkFutureCancel},
 	{name: "CtxDeadline", run: checkCtxDeadline},
