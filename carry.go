@@ -5,6 +5,8 @@ import (
 	"encoding/gob"
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -16,9 +18,17 @@ import (
 
 // A verdict is what a type tells about carrying its values with gob.
 type verdict struct {
-	problem string // why gob cannot carry the type faithfully; "" when it can
-	dynamic bool   // the type holds interfaces: their values must be checked too
+	problem   string // why gob cannot carry the type faithfully; "" when it can
+	dynamic   bool   // the type holds interfaces: their values must be checked too
+	recursive bool   // the type holds itself (through a pointer, slice or map): its values may loop or nest without bound
 }
+
+// maxNesting bounds the pointers, slices, maps and interfaces that gob
+// goes through, one inside the other, to encode a value: gob recurses once
+// per level (about 800 bytes of stack for a linked list's node), and a
+// goroutine's stack overflowing is a fatal error, not a panic, that ends
+// the process. encoding/json's decoder has the same bound.
+const maxNesting = 10000
 
 var verdicts sync.Map // reflect.Type -> verdict
 
@@ -34,9 +44,19 @@ func verdictOf(t reflect.Type) verdict {
 		return v.(verdict)
 	}
 	var v verdict
-	v.problem = walkType(t, t.String(), map[reflect.Type]bool{}, &v.dynamic)
+	w := typeWalk{seen: map[reflect.Type]bool{}, onPath: map[reflect.Type]bool{}}
+	v.problem = w.walk(t, t.String())
+	v.dynamic, v.recursive = w.dynamic, w.recursive
 	verdicts.Store(t, v)
 	return v
+}
+
+// A typeWalk goes through the types a type reaches.
+type typeWalk struct {
+	seen      map[reflect.Type]bool // walked, or being walked
+	onPath    map[reflect.Type]bool // being walked: met again, the type holds itself
+	dynamic   bool                  // an interface was met
+	recursive bool                  // a type was met inside itself
 }
 
 // encodesItself reports whether gob hands values of t to a method of the
@@ -51,27 +71,31 @@ func encodesItself(t reflect.Type) bool {
 	return false
 }
 
-// walkType returns why gob cannot carry t (at path) faithfully, or "", and
-// sets *dynamic when t holds an interface.
-func walkType(t reflect.Type, path string, seen map[reflect.Type]bool, dynamic *bool) string {
-	if seen[t] || encodesItself(t) {
+// walk returns why gob cannot carry t (at path) faithfully, or "", and
+// records whether t holds an interface, or itself.
+func (w *typeWalk) walk(t reflect.Type, path string) string {
+	if w.onPath[t] {
+		w.recursive = true
+	}
+	if w.seen[t] || encodesItself(t) {
 		return ""
 	}
-	seen[t] = true
+	w.seen[t], w.onPath[t] = true, true
+	defer delete(w.onPath, t)
 	switch t.Kind() {
 	case reflect.Chan, reflect.Func, reflect.UnsafePointer:
 		return fmt.Sprintf("%s is a %s, which gob cannot carry (in a struct field it would arrive as nil, silently)", path, t)
 	case reflect.Interface:
-		*dynamic = true
+		w.dynamic = true
 	case reflect.Pointer:
-		return walkType(t.Elem(), path, seen, dynamic)
+		return w.walk(t.Elem(), path)
 	case reflect.Slice, reflect.Array:
-		return walkType(t.Elem(), path+"[i]", seen, dynamic)
+		return w.walk(t.Elem(), path+"[i]")
 	case reflect.Map:
-		if p := walkType(t.Key(), path+"[key]", seen, dynamic); p != "" {
+		if p := w.walk(t.Key(), path+"[key]"); p != "" {
 			return p
 		}
-		return walkType(t.Elem(), path+"[key]", seen, dynamic)
+		return w.walk(t.Elem(), path+"[key]")
 	case reflect.Struct:
 		for i := range t.NumField() {
 			f := t.Field(i)
@@ -81,7 +105,7 @@ func walkType(t reflect.Type, path string, seen map[reflect.Type]bool, dynamic *
 			if !f.IsExported() {
 				return fmt.Sprintf("%s.%s is unexported, and gob would drop it silently", path, f.Name)
 			}
-			if p := walkType(f.Type, path+"."+f.Name, seen, dynamic); p != "" {
+			if p := w.walk(f.Type, path+"."+f.Name); p != "" {
 				return p
 			}
 		}
@@ -95,8 +119,9 @@ func errCannotCarry(t reflect.Type, problem string) error {
 }
 
 // gobCarries returns an error when gob would not carry v faithfully: a
-// type that cannot travel (see walkType), or an interface inside v holding
-// one.
+// type that cannot travel (see typeWalk.walk), an interface inside v
+// holding one, or a value that points back into itself or nests deeper
+// than maxNesting (gob would recurse until the stack overflows).
 func gobCarries(v reflect.Value) error {
 	if !v.IsValid() {
 		return nil
@@ -105,15 +130,77 @@ func gobCarries(v reflect.Value) error {
 	if vd.problem != "" {
 		return errCannotCarry(v.Type(), vd.problem)
 	}
-	if !vd.dynamic {
+	if !vd.dynamic && !vd.recursive {
 		return nil
 	}
-	return walkValue(v, v.Type().String(), map[any]bool{})
+	w := valueWalk{root: v.Type(), onPath: map[valueKey]bool{}, done: map[valueKey]int{}}
+	return w.walk(v)
 }
 
-// walkValue checks the values held by interfaces inside v, whose type
-// holds interfaces.
-func walkValue(v reflect.Value, path string, seen map[any]bool) error {
+// A valueKey names what a pointer, a slice or a map refers to.
+type valueKey struct {
+	p   uintptr
+	len int
+	t   reflect.Type
+}
+
+// A valueWalk goes through a value whose type holds interfaces or itself.
+type valueWalk struct {
+	root   reflect.Type
+	path   []string          // where the walk is, from root
+	depth  int               // pointers, slices, maps and interfaces entered
+	onPath map[valueKey]bool // being walked: met again, the value loops
+	done   map[valueKey]int  // walked, at this depth: met again no deeper, nothing new
+}
+
+// where returns the path to the value being walked, its middle elided
+// when it is long.
+func (w *valueWalk) where() string {
+	p := w.path
+	if len(p) > 20 {
+		return w.root.String() + strings.Join(p[:10], "") + fmt.Sprintf("...(%d more)...", len(p)-20) + strings.Join(p[len(p)-10:], "")
+	}
+	return w.root.String() + strings.Join(p, "")
+}
+
+// enter records that the walk goes through the pointer, slice or map k
+// (nil for an interface); ok is false when there is nothing new below it.
+func (w *valueWalk) enter(k *valueKey) (ok bool, err error) {
+	if k != nil {
+		if w.onPath[*k] {
+			return false, errCannotCarry(w.root, fmt.Sprintf("%s points back to a value that holds it: gob would recurse until the stack overflows", w.where()))
+		}
+		if d, seen := w.done[*k]; seen && w.depth <= d {
+			return false, nil // shared, and walked from as deep already
+		}
+	}
+	if w.depth++; w.depth > maxNesting {
+		return false, errCannotCarry(w.root, fmt.Sprintf("%s nests more than %d pointers, slices, maps or interfaces deep: gob would recurse until the stack overflows", w.where(), maxNesting))
+	}
+	if k != nil {
+		w.onPath[*k] = true
+	}
+	return true, nil
+}
+
+// leave undoes enter.
+func (w *valueWalk) leave(k *valueKey) {
+	w.depth--
+	if k != nil {
+		delete(w.onPath, *k)
+		w.done[*k] = w.depth
+	}
+}
+
+// interesting reports whether values of t need walking.
+func interesting(t reflect.Type) bool {
+	vd := verdictOf(t)
+	return vd.dynamic || vd.recursive
+}
+
+// walk checks the values held by interfaces inside v, and that v neither
+// loops nor nests too deep; v's type holds interfaces or itself.
+func (w *valueWalk) walk(v reflect.Value) error {
 	t := v.Type()
 	if encodesItself(t) {
 		return nil
@@ -126,54 +213,90 @@ func walkValue(v reflect.Value, path string, seen map[any]bool) error {
 		e := v.Elem()
 		vd := verdictOf(e.Type())
 		if vd.problem != "" {
-			return errCannotCarry(e.Type(), fmt.Sprintf("held by %s: %s", path, vd.problem))
+			return errCannotCarry(e.Type(), fmt.Sprintf("held by %s: %s", w.where(), vd.problem))
 		}
-		if vd.dynamic {
-			return walkValue(e, path+".("+e.Type().String()+")", seen)
+		if !vd.dynamic && !vd.recursive {
+			return nil
 		}
+		return w.descend(nil, ".("+e.Type().String()+")", e, false)
 	case reflect.Pointer:
 		if v.IsNil() {
 			return nil
 		}
-		key := struct {
-			p uintptr
-			t reflect.Type
-		}{v.Pointer(), t}
-		if seen[key] {
+		return w.descend(&valueKey{v.Pointer(), 0, t}, "", v.Elem(), false)
+	case reflect.Slice:
+		if v.Len() == 0 || !interesting(t.Elem()) {
 			return nil
 		}
-		seen[key] = true
-		return walkValue(v.Elem(), path, seen)
-	case reflect.Slice, reflect.Array:
-		if !verdictOf(t.Elem()).dynamic {
-			return nil
-		}
-		for i := range v.Len() {
-			if err := walkValue(v.Index(i), fmt.Sprintf("%s[%d]", path, i), seen); err != nil {
-				return err
-			}
+		return w.descend(&valueKey{v.Pointer(), v.Len(), t}, "", v, true)
+	case reflect.Array:
+		if interesting(t.Elem()) {
+			return w.elems(v)
 		}
 	case reflect.Map:
-		if !verdictOf(t.Key()).dynamic && !verdictOf(t.Elem()).dynamic {
+		if v.Len() == 0 || !interesting(t.Key()) && !interesting(t.Elem()) {
 			return nil
 		}
-		for it := v.MapRange(); it.Next(); {
-			if err := walkValue(it.Key(), path+"[key]", seen); err != nil {
-				return err
-			}
-			if err := walkValue(it.Value(), path+"[key]", seen); err != nil {
-				return err
-			}
-		}
+		return w.descend(&valueKey{v.Pointer(), 0, t}, "", v, true)
 	case reflect.Struct:
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if !f.IsExported() || !verdictOf(f.Type).dynamic {
+			if !f.IsExported() || !interesting(f.Type) {
 				continue
 			}
-			if err := walkValue(v.Field(i), path+"."+f.Name, seen); err != nil {
+			w.path = append(w.path, "."+f.Name)
+			err := w.walk(v.Field(i))
+			w.path = w.path[:len(w.path)-1]
+			if err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// descend walks, one level deeper, at path + seg, what a pointer or an
+// interface holds (v, its element) or, with inside, the elements of the
+// slice or map v.
+func (w *valueWalk) descend(k *valueKey, seg string, v reflect.Value, inside bool) error {
+	ok, err := w.enter(k)
+	if !ok {
+		return err
+	}
+	defer w.leave(k)
+	if seg != "" {
+		w.path = append(w.path, seg)
+		defer func() { w.path = w.path[:len(w.path)-1] }()
+	}
+	switch {
+	case !inside:
+		return w.walk(v)
+	case v.Kind() == reflect.Slice:
+		return w.elems(v)
+	default: // a map
+		for it := v.MapRange(); it.Next(); {
+			w.path = append(w.path, "[key]")
+			err := w.walk(it.Key())
+			if err == nil {
+				err = w.walk(it.Value())
+			}
+			w.path = w.path[:len(w.path)-1]
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// elems walks the elements of the slice or array v.
+func (w *valueWalk) elems(v reflect.Value) error {
+	for i := range v.Len() {
+		w.path = append(w.path, "["+strconv.Itoa(i)+"]")
+		err := w.walk(v.Index(i))
+		w.path = w.path[:len(w.path)-1]
+		if err != nil {
+			return err
 		}
 	}
 	return nil

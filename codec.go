@@ -75,7 +75,12 @@ type appendMarshaler interface {
 // A type with a GobEncode, MarshalBinary or MarshalText method is carried
 // by that method and not looked into. A value held by an interface can
 // only be checked when it is encoded: Marshal refuses it then, with the
-// same error, by the path to it. [Func]'s calls wrap these errors with
+// same error, by the path to it. Marshal also refuses a value that gob
+// would recurse into until the goroutine's stack overflows (a fatal error
+// that ends the process, which no recover catches): one that points back
+// into itself (a cycle, through pointers, slices, maps or interfaces), or
+// that nests more than 10000 of them one inside the other (a linked list
+// of more than 10000 nodes). [Func]'s calls wrap these errors with
 // [ErrPayload].
 //
 // # What gob changes on the way
@@ -87,7 +92,7 @@ type appendMarshaler interface {
 //     arrives as nil; a pointer to a zero struct arrives as a pointer to a
 //     zero struct;
 //   - pointers are followed: two pointers to one value arrive as two
-//     values, and a cyclic value does not encode;
+//     values (a cyclic value is refused, see above);
 //   - a nil pointer as the value, or inside a slice, array or map, does not
 //     encode (an error wrapping [ErrPayload]).
 type GobCodec struct{}
