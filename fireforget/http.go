@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -46,7 +47,10 @@ type HandlerFunc func(out io.Writer, r *http.Request) (JobFunc, error)
 //     HTML-escaped; or, when the Accept header names application/json, a
 //     JSON object {id, state, created, started, ended, output, written, cut,
 //     error, stack}. An id never issued (or evicted) gets 404 Not Found; a
-//     malformed one (see [ParseID]) 400 Bad Request.
+//     malformed one (see [ParseID]) 400 Bad Request. A query names _t
+//     however it spells it (%5Ft included): one whose _t cannot be read (a
+//     bad escape, a ';' that [url.ParseQuery] refuses), or that names it
+//     twice, gets 400 too, and starts nothing.
 //
 // Only GET (what web.py's @backgrounder decorated) and POST (a form, then
 // POST/redirect/GET) start a job. OPTIONS (a CORS preflight included) gets
@@ -87,9 +91,8 @@ const (
 )
 
 func (b *backgrounder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	q := req.URL.Query()
-	if q.Has("_t") {
-		b.status(w, req, q["_t"])
+	if n := namesT(req.URL.RawQuery); n > 0 {
+		b.status(w, req, req.URL.Query()["_t"], n)
 		return
 	}
 	if !methodAllowed(w, req, allowStart, "fireforget: method not allowed: a job starts with GET or POST", http.MethodGet, http.MethodPost) {
@@ -185,8 +188,38 @@ func (b *backgrounder) call(j *Job, req *http.Request) (fn JobFunc, err error) {
 	return b.h((*jobWriter)(j), req)
 }
 
-func (b *backgrounder) status(w http.ResponseWriter, req *http.Request, ts []string) {
+// namesT returns how many parameters of rawQuery are named _t, however
+// they spell it ("%5Ft", "_%74"), those that url.ParseQuery drops included
+// (a bad escape; a ';', which it does not take as a separator, though other
+// software may).
+func namesT(rawQuery string) int {
+	n := 0
+	for rawQuery != "" {
+		var pair string
+		if i := strings.IndexAny(rawQuery, "&;"); i >= 0 {
+			pair, rawQuery = rawQuery[:i], rawQuery[i+1:]
+		} else {
+			pair, rawQuery = rawQuery, ""
+		}
+		key, _, _ := strings.Cut(pair, "=")
+		if k, err := url.QueryUnescape(key); err == nil {
+			key = k
+		}
+		if key == "_t" {
+			n++
+		}
+	}
+	return n
+}
+
+// status answers a request whose query names _t n times; ts are the
+// values of those url.ParseQuery could read.
+func (b *backgrounder) status(w http.ResponseWriter, req *http.Request, ts []string, n int) {
 	if !methodAllowed(w, req, allowStatus, "fireforget: method not allowed with _t", http.MethodGet, http.MethodHead) {
+		return
+	}
+	if len(ts) != n {
+		http.Error(w, "fireforget: malformed query: _t must be a parameter of its own, without bad escapes or ';'", http.StatusBadRequest)
 		return
 	}
 	if len(ts) != 1 {

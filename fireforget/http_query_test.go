@@ -1,0 +1,78 @@
+package fireforget
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// A request whose query names _t asks for a job's status, however the
+// query spells it: when its _t cannot be read (a bad escape, a ';' that
+// url.ParseQuery refuses) it gets 400, like any malformed id, and starts
+// no job. url.Values drops such a pair, so the handler took these for a
+// start: it ran a job and redirected to a query holding two _t, which
+// then got 400; a client polling with one started a job per poll.
+func TestHandlerMalformedTStartsNothing(t *testing.T) {
+	r := newTestRegistry(t)
+	calls := 0
+	h := r.Handler(func(out io.Writer, req *http.Request) (JobFunc, error) { calls++; return nil, nil })
+	const id = "0123456789abcdef0123456789abcdef"
+	for _, target := range []string{
+		"/?_t=%zz",
+		"/?_t=" + id + "%",
+		"/?_t=" + id + "%4",
+		"/?_t=" + id + ";x=1",
+		"/?x=1;_t=" + id,
+		"/?x=1&_t=" + id + ";",
+		"/?%5Ft=%zz",
+		"/?%5f%74=" + id + "%",
+		"/?_%74=" + id + ";",
+		"/?a=%zz&_t=%zz",
+	} {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+			if rec.Code != http.StatusBadRequest {
+				t.Errorf("%s %s: got %d (Location %q); want 400", method, target, rec.Code, rec.Header().Get("Location"))
+			}
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, target, strings.NewReader("x")))
+		if rec.Code != http.StatusMethodNotAllowed {
+			t.Errorf("POST %s: got %d; want 405, as for any request with _t", target, rec.Code)
+		}
+	}
+	if n := len(r.List()); calls != 0 || n != 0 {
+		t.Errorf("the handler ran %d times and the Registry holds %d jobs; want none", calls, n)
+	}
+
+	// A query that spells _t otherwise, or holds a malformed pair beside
+	// it, still starts a job or reads one.
+	for _, target := range []string{"/?_T=1", "/?x_t=1", "/?t=1", "/?x=%zz", "/?x=1;y=2"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		if rec.Code != http.StatusSeeOther {
+			t.Errorf("GET %s: got %d; want 303", target, rec.Code)
+			continue
+		}
+		loc := rec.Header().Get("Location")
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/"+loc, nil))
+		if rec.Code != http.StatusOK {
+			t.Errorf("GET %s then its Location %s: got %d; want 200", target, loc, rec.Code)
+		}
+	}
+	for _, tail := range []string{"&x=%zz", "&x=1;y=2", ""} {
+		j, err := r.Start(noopJob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/?_t="+j.ID().String()+tail, nil))
+		if rec.Code != http.StatusOK {
+			t.Errorf("GET ?_t=<id>%s: got %d; want 200", tail, rec.Code)
+		}
+	}
+}
