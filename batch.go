@@ -203,10 +203,11 @@ func encodeItems[T any](c Codec, am appendMarshaler, dst []byte, vs []T, i int) 
 	if am != nil {
 		cur = new(T)
 	}
+	ptr := viaPointer[T](c)
 	for ; at < len(vs); at++ {
 		keep = len(b)
 		if am == nil {
-			e, err := c.Marshal(vs[at])
+			e, err := marshal(c, &vs[at], ptr)
 			if err != nil {
 				return b, at, err
 			}

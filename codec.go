@@ -56,7 +56,13 @@ type appendMarshaler interface {
 // GobEncode method), goes as gob, batches too (a batch of plain integers
 // goes as varints); both sides of a registered [Func] have the same
 // types, so they agree on the form (the registry hash that workers check
-// covers the types).
+// covers the types). A value of an interface type (a Func's argument or
+// result of type any, error, ...) goes as gob's form of an interface,
+// which carries the dynamic type's name (gob.Register it, unless gob knows
+// it) and decodes into the interface: pass Marshal a pointer to the
+// interface, as Unmarshal gets (a Func's calls do). Given the interface's
+// value alone, Marshal chooses by its dynamic type, which Unmarshal into a
+// pointer to an interface does not read.
 // Unmarshal of a compact form that is malformed (truncated, trailing bytes,
 // out of range for the type) returns an error; it never panics.
 //
@@ -133,7 +139,22 @@ func encode[T any](c Codec, v T) (b []byte, err error) {
 		return nil, nil
 	}
 	defer recoverCodec(&err)
-	return c.Marshal(v)
+	return marshal(c, &v, viaPointer[T](c))
+}
+
+// viaPointer reports whether values of T go to c.Marshal as a pointer:
+// for GobCodec when T is an interface, whose value alone would go in the
+// form of its dynamic type, which Unmarshal into a *T does not read.
+func viaPointer[T any](c Codec) bool {
+	return reflect.TypeFor[T]().Kind() == reflect.Interface && isGob(c)
+}
+
+// marshal encodes *p with c, passing p itself when ptr says so.
+func marshal[T any](c Codec, p *T, ptr bool) ([]byte, error) {
+	if ptr {
+		return c.Marshal(p)
+	}
+	return c.Marshal(*p)
 }
 
 func decode[T any](c Codec, data []byte) (v T, err error) {
