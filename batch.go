@@ -279,7 +279,10 @@ func decodeWhole[T any](data []byte) (vs []T, err error) {
 	if p := verdictOf(reflect.TypeFor[T]()).problem; p != "" {
 		return nil, errCannotCarry(reflect.TypeFor[T](), p)
 	}
-	err = gob.NewDecoder(bytes.NewReader(data)).Decode(&vs)
+	r := bytes.NewReader(data)
+	if err = gob.NewDecoder(r).Decode(&vs); err == nil && r.Len() != 0 {
+		err = fmt.Errorf("execkit: GobCodec: %d bytes after the batch (of %d)", r.Len(), len(data))
+	}
 	return vs, err
 }
 

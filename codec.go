@@ -3,6 +3,7 @@ package execkit
 import (
 	"bytes"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"reflect"
 )
@@ -64,7 +65,9 @@ type appendMarshaler interface {
 // value alone, Marshal chooses by its dynamic type, which Unmarshal into a
 // pointer to an interface does not read.
 // Unmarshal of a compact form that is malformed (truncated, trailing bytes,
-// out of range for the type) returns an error; it never panics.
+// out of range for the type) returns an error, and so does Unmarshal of a
+// gob form followed by more bytes; neither method panics, on a nil pointer
+// either.
 //
 // # What GobCodec refuses
 //
@@ -104,29 +107,65 @@ type appendMarshaler interface {
 type GobCodec struct{}
 
 // Marshal encodes v in its compact form, or with a fresh gob encoder.
-func (GobCodec) Marshal(v any) ([]byte, error) {
+// It returns an error, and never panics, for what gob cannot encode (nil,
+// a nil pointer) and for what GobCodec refuses.
+func (GobCodec) Marshal(v any) (b []byte, err error) {
 	if b, ok := appendScalar(nil, v); ok {
 		return b, nil
 	}
-	if err := gobCarries(reflect.ValueOf(v)); err != nil {
+	rv := reflect.ValueOf(v)
+	switch {
+	case !rv.IsValid():
+		return nil, errors.New("execkit: GobCodec cannot carry nil: gob encodes no nil value")
+	case rv.Kind() == reflect.Pointer && rv.IsNil():
+		return nil, fmt.Errorf("execkit: GobCodec cannot carry a nil %s: gob encodes no nil value", rv.Type())
+	}
+	if err := gobCarries(rv); err != nil {
 		return nil, err
 	}
+	defer recoverGob(&err)
 	var buf bytes.Buffer
-	err := gob.NewEncoder(&buf).Encode(v)
+	err = gob.NewEncoder(&buf).Encode(v)
 	return buf.Bytes(), err
 }
 
-// Unmarshal decodes data, made by Marshal, into the pointer v.
-func (GobCodec) Unmarshal(data []byte, v any) error {
+// Unmarshal decodes data, made by Marshal, into the pointer v. It returns
+// an error, and never panics, when v is not a non-nil pointer, and when
+// data is not one value of v's type, whole: malformed, truncated, or
+// followed by more bytes.
+func (GobCodec) Unmarshal(data []byte, v any) (err error) {
+	switch rv := reflect.ValueOf(v); {
+	case !rv.IsValid():
+		return errors.New("execkit: GobCodec: Unmarshal into nil; want a non-nil pointer")
+	case rv.Kind() != reflect.Pointer:
+		return fmt.Errorf("execkit: GobCodec: Unmarshal into a %s; want a non-nil pointer", rv.Type())
+	case rv.IsNil():
+		return fmt.Errorf("execkit: GobCodec: Unmarshal into a nil %s; want a non-nil pointer", rv.Type())
+	}
 	if ok, err := readScalar(data, v); ok {
 		return err
 	}
-	if t := reflect.TypeOf(v); t != nil && t.Kind() == reflect.Pointer {
-		if p := verdictOf(t.Elem()).problem; p != "" {
-			return errCannotCarry(t.Elem(), p)
-		}
+	elem := reflect.TypeOf(v).Elem()
+	if p := verdictOf(elem).problem; p != "" {
+		return errCannotCarry(elem, p)
 	}
-	return gob.NewDecoder(bytes.NewReader(data)).Decode(v)
+	defer recoverGob(&err)
+	r := bytes.NewReader(data)
+	if err := gob.NewDecoder(r).Decode(v); err != nil {
+		return err
+	}
+	if r.Len() != 0 {
+		return fmt.Errorf("execkit: GobCodec: %d bytes after the %s value (of %d)", r.Len(), elem, len(data))
+	}
+	return nil
+}
+
+// recoverGob turns a panic of gob (or of a type's GobEncode, MarshalBinary
+// or MarshalText method) into *err.
+func recoverGob(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("execkit: GobCodec: gob panicked: %v", r)
+	}
 }
 
 // encode and decode skip the codec for zero-size types (struct{}), which
