@@ -97,9 +97,16 @@ type appendMarshaler interface {
 // Gob carries values, not identities, and these arrive different from what
 // was sent, without an error:
 //   - an empty slice arrives as nil (at any depth, []byte too);
-//   - a pointer field to a zero number, string or bool (a *int to 0)
-//     arrives as nil; a pointer to a zero struct arrives as a pointer to a
-//     zero struct;
+//   - a nil map arrives as an empty map, except as a struct field (where a
+//     nil map and an empty one each arrive as sent);
+//   - a pointer field to a zero number, string or bool, or to a nil or
+//     empty slice or a nil map (a *int to 0), arrives as nil; a pointer to
+//     a zero struct arrives as a pointer to a zero struct;
+//   - a time.Time (carried by its MarshalBinary method) keeps its instant
+//     and its offset from UTC, not its Location: one other than UTC, or
+//     than Local where Local has that offset, arrives as a zone without a
+//     name (time.FixedZone("", offset)); its monotonic clock reading is
+//     dropped. Compare times with Equal, not ==;
 //   - pointers are followed: two pointers to one value arrive as two
 //     values (a cyclic value is refused, see above);
 //   - a nil pointer as the value, or inside a slice, array or map, does not

@@ -54,8 +54,9 @@ var registry struct {
 // with [GobCodec] unless [UseCodec] says otherwise: gob, except for unnamed
 // integer types, bool, float64, string and []byte, which go in a compact
 // form (an int as one varint) at a fraction of gob's cost. Gob carries
-// values, not every detail of them: an empty slice arrives as nil, a
-// pointer field to a zero number as nil; [GobCodec] lists what changes on
+// values, not every detail of them: an empty slice arrives as nil, a nil
+// map as an empty one, a pointer field to a zero number as nil, a
+// time.Time without its Location's name; [GobCodec] lists what changes on
 // the way, and what it refuses rather than change silently.
 //
 // [TimeLimit], [Retry] and [RateLimit] declare the function's policy, which
