@@ -283,7 +283,7 @@ func backoffDelay(backoff, maxBackoff time.Duration, k int) time.Duration {
 	if ceiling <= 0 {
 		return 0
 	}
-	return rand.N(ceiling + 1)
+	return time.Duration(rand.Uint64N(uint64(ceiling) + 1)) // ceiling+1 as a Duration overflows at math.MaxInt64
 }
 
 // attemptOnce runs fn once under p's time limit, recovering a panic. The

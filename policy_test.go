@@ -5,6 +5,7 @@ package execkit_test
 import (
 	"context"
 	"errors"
+	"math"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -390,5 +391,32 @@ func TestRetryNotHopeless(t *testing.T) {
 				t.Errorf("the call was made %d times; want 1 (no retry)", calls.Load())
 			}
 		})
+	}
+}
+
+// foreverAttempts receives each attempt of retryForever.
+var foreverAttempts = make(chan struct{}, 2)
+
+// retryForever fails and retries after a wait of up to math.MaxInt64.
+var retryForever = execkit.Register("test.policy.retryForever", func(context.Context, int) (int, error) {
+	foreverAttempts <- struct{}{}
+	return 0, errors.New("test: fails")
+}, execkit.Retry(1, math.MaxInt64, math.MaxInt64))
+
+// The largest backoffs Retry accepts make a retry wait (until the caller
+// gives up), not fail: the draw of the wait overflowed and panicked, so
+// the call failed with a *PanicError after its first attempt.
+func TestRetryLargestBackoff(t *testing.T) {
+	ex := &execkit.Inline{}
+	futures := make(chan *execkit.Future[int])
+	go func() { futures <- retryForever.Go(context.Background(), ex, 1) }() // Inline runs it in Go
+	<-foreverAttempts
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = ex.Shutdown(ended) // cancels the task's ctx, ending the retry's wait
+	_, err := (<-futures).Wait(context.Background())
+	var pe *execkit.PanicError
+	if errors.As(err, &pe) || err == nil || err.Error() != "test: fails" {
+		t.Errorf("Wait = %v; want the attempt's error, the retry's wait ended by Cancel", err)
 	}
 }

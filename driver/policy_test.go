@@ -3,6 +3,7 @@ package driver_test
 import (
 	"context"
 	"errors"
+	"math"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -75,6 +76,22 @@ func TestPolicyDelay(t *testing.T) {
 		if most < time.Hour {
 			t.Errorf("Delay(%d) with Backoff 1h, MaxBackoff 24h: at most %v in 200 draws; want draws up to 24h, not an overflowed ceiling", k, most)
 		}
+	}
+	// The largest durations Retry accepts: the draw's bound, ceiling+1,
+	// overflowed and rand.N panicked ("invalid argument to N"), in the
+	// call (a *PanicError instead of a retry) and in riverexec's NextRetry.
+	huge := driver.Policy{Backoff: math.MaxInt64, MaxBackoff: math.MaxInt64}
+	for _, k := range []int{1, 2, 64, 1000} {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("Delay(%d) with Backoff and MaxBackoff math.MaxInt64 panicked: %v", k, r)
+				}
+			}()
+			if d := huge.Delay(k); d < 0 {
+				t.Errorf("Delay(%d) with Backoff and MaxBackoff math.MaxInt64 = %v; want it in [0, MaxInt64]", k, d)
+			}
+		}()
 	}
 	if d := (driver.Policy{}).Delay(1); d != 0 {
 		t.Errorf("zero Policy: Delay(1) = %v; want 0", d)
