@@ -5,8 +5,8 @@ package execkit_test
 import (
 	"context"
 	"errors"
-	"math"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
