@@ -6,6 +6,7 @@ package riverexec
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/execkit/execkit/driver"
@@ -120,7 +121,7 @@ func (e *Executor) args(name string, payload []byte, from string, deadline time.
 		Registry: driver.RegistryHash(),
 	}
 	if !deadline.IsZero() {
-		a.Deadline = deadline.UnixNano()
+		a.Deadline = unixNano(deadline)
 	}
 	p, ok := driver.PolicyOf(name)
 	if !ok || !p.Retry {
@@ -167,4 +168,26 @@ func (c *call) complete(o outcome) {
 		c.res, c.err, c.retried, c.timedOut = o.res, o.err, o.retried, o.timedOut
 		close(c.done)
 	}
+}
+
+// The instants Unix nanoseconds in an int64 hold (1677 to 2262).
+var (
+	latestNano   = time.Unix(0, math.MaxInt64)
+	earliestNano = time.Unix(0, math.MinInt64)
+)
+
+// unixNano returns a deadline as a job row carries it, in Unix
+// nanoseconds, never 0 (no deadline): clamped to what an int64 holds, since
+// UnixNano wraps outside it (a deadline in 2500 became one in 1915, passed).
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.After(latestNano):
+		return math.MaxInt64
+	case t.Before(earliestNano):
+		return math.MinInt64
+	}
+	if n := t.UnixNano(); n != 0 {
+		return n
+	}
+	return 1
 }

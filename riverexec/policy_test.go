@@ -305,6 +305,18 @@ func TestDeadlineInRow(t *testing.T) {
 			t.Errorf("the task's ctx deadline = %v, %v; want the caller's, %v (within 1ms)", time.Unix(0, got), err, dl)
 		}
 
+		// A deadline past what Unix nanoseconds hold (after 2262): its
+		// UnixNano wrapped to the past, and the job failed at once, not
+		// started. It runs, its ctx's deadline that of the job's attempt
+		// (RescueAfter).
+		token = tokenFor(t, "far")
+		dctx, cancel = context.WithDeadline(ctx, time.Date(2500, 1, 1, 0, 0, 0, 0, time.UTC))
+		defer cancel()
+		got, err = deadlineOf.Go(dctx, sub, token).Wait(ctx)
+		if err != nil || !time.Unix(0, got).After(time.Now()) || runsOf(token) != 1 {
+			t.Errorf("a task whose caller's deadline is in 2500: %d run(s), its ctx deadline %v, %v; want it run once, with a deadline to come", runsOf(token), time.Unix(0, got).UTC(), err)
+		}
+
 		// A running job whose deadline passes ends on its worker, FAILURE
 		// after one attempt: the submitter does not revoke it.
 		const queue2 = "deadline-running"
