@@ -127,7 +127,7 @@ func (e *Executor) args(name string, payload []byte, from string, deadline time.
 	if !ok || !p.Retry {
 		return a, e.opts
 	}
-	a.Retries, a.Backoff, a.MaxBackoff, a.FuncRetry = p.Retries, p.Backoff, p.MaxBackoff, true
+	a.Retries, a.Backoff, a.MaxBackoff, a.FuncRetry = min(p.Retries, maxRetries), p.Backoff, p.MaxBackoff, true
 	opts := e.opts
 	if a.Retries != e.cfg.retries {
 		opts = &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: a.Retries + 1 + rescueBudget}

@@ -97,7 +97,9 @@
 // dies, the retries still happen).
 //
 //   - Retry: a call is one job, and the Func's Retry(n) is its budget of
-//     River attempts (the job's MaxAttempts, with three more for rescues).
+//     River attempts (the job's MaxAttempts, with three more for rescues;
+//     River counts attempts in a smallint, so n above 32763 retries 32763
+//     times).
 //     Before retry k the job waits a random time up to the declared
 //     backoff doubled k-1 times and capped by its maximum (full jitter, as
 //     on every executor). Not retried: an error wrapping

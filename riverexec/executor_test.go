@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -307,6 +308,10 @@ func TestBadOptions(t *testing.T) {
 			{"zero backoff", []Option{Retries(1, 0)}, "positive backoff"},
 			{"negative rescue", []Option{RescueAfter(-time.Second)}, "RescueAfter"},
 			{"negative limit", []Option{Limit(-1)}, "Limit(-1)"},
+			{"zero limit", []Option{Limit(0)}, "Limit(0)"},
+			{"zero rescue", []Option{RescueAfter(0)}, "RescueAfter(0s)"},
+			{"retries past River's count", []Option{Retries(32764, time.Second)}, "Retries(32764"},
+			{"largest retries", []Option{Retries(math.MaxInt, time.Second)}, "Retries(9223372036854775807"},
 			{"nil handler", []Option{OnError(nil)}, "OnError(nil)"},
 			{"nil option", []Option{Workers(2), nil}, "nil Option"},
 		}

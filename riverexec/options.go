@@ -3,6 +3,7 @@ package riverexec
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 )
 
@@ -20,12 +21,15 @@ type config struct {
 	backoff      time.Duration
 	rescueAfter  time.Duration
 	maxPending   int
-	onError      func(error)
-	nilOnError   bool // OnError(nil) was given: New returns an error
-	logger       *slog.Logger
-	pollMin      time.Duration // unexported: the collector's shortest poll interval
-	pollMax      time.Duration // and its longest
-	fetchPoll    time.Duration // unexported: River's FetchPollInterval (0: River's default)
+	// rescueAfterSet and maxPendingSet tell RescueAfter(0) and Limit(0),
+	// errors, from the defaults.
+	rescueAfterSet, maxPendingSet bool
+	onError                       func(error)
+	nilOnError                    bool // OnError(nil) was given: New returns an error
+	logger                        *slog.Logger
+	pollMin                       time.Duration // unexported: the collector's shortest poll interval
+	pollMax                       time.Duration // and its longest
+	fetchPoll                     time.Duration // unexported: River's FetchPollInterval (0: River's default)
 }
 
 const (
@@ -37,6 +41,10 @@ const (
 	// rescueBudget is how many extra attempts a job may spend on workers
 	// that died (or stopped) while running it, on top of its retries.
 	rescueBudget = 3
+	// maxRetries is the most retries a job can have: River counts its
+	// attempts, and their maximum, in a smallint (PostgreSQL's), which
+	// holds the first attempt, the retries and the rescue budget.
+	maxRetries = math.MaxInt16 - 1 - rescueBudget
 )
 
 func defaults() config {
@@ -59,15 +67,15 @@ func (c *config) validate() error {
 		return fmt.Errorf("riverexec: Workers(%d): want at least 1", c.workers)
 	case c.queue == "":
 		return fmt.Errorf("riverexec: Queue with an empty name")
-	case c.retries < 0:
-		return fmt.Errorf("riverexec: Retries(%d, ...): want at least 0", c.retries)
+	case c.retries < 0 || c.retries > maxRetries:
+		return fmt.Errorf("riverexec: Retries(%d, ...): want 0 to %d (River counts a job's attempts in a smallint)", c.retries, maxRetries)
 	case c.backoff <= 0:
 		return fmt.Errorf("riverexec: Retries(..., %v): want a positive backoff", c.backoff)
-	case c.rescueAfter < 0:
+	case c.rescueAfterSet && c.rescueAfter <= 0:
 		return fmt.Errorf("riverexec: RescueAfter(%v): want a positive duration", c.rescueAfter)
 	case c.nilOnError:
 		return fmt.Errorf("riverexec: OnError(nil): the handler must not be nil")
-	case c.maxPending < 0:
+	case c.maxPendingSet && c.maxPending < 1:
 		return fmt.Errorf("riverexec: Limit(%d): want at least 1", c.maxPending)
 	}
 	return nil
@@ -122,7 +130,8 @@ func Schema(name string) Option { return optionFunc(func(c *config) { c.schema =
 // submitted it. The default is no retry, Celery's default too: a task's
 // error is final at once. A retried task may have done part of its work
 // before it failed, so make it idempotent (see the package documentation).
-// New returns an error for n < 0 or backoff <= 0.
+// New returns an error for n < 0, n > 32763 (River counts a job's attempts,
+// three for rescues among them, in a smallint) or backoff <= 0.
 func Retries(n int, backoff time.Duration) Option {
 	return optionFunc(func(c *config) { c.retries, c.backoff = n, backoff })
 }
@@ -132,13 +141,18 @@ func Retries(n int, backoff time.Duration) Option {
 // RescueStuckJobsAfter; the default is an hour). It is also the task's time
 // limit: its context ends after d (River rescues only jobs that have one),
 // and the job runs again as if its worker had died. Keep d above your
-// longest task.
-func RescueAfter(d time.Duration) Option { return optionFunc(func(c *config) { c.rescueAfter = d }) }
+// longest task. New returns an error for d <= 0.
+func RescueAfter(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.rescueAfter, c.rescueAfterSet = d, true })
+}
 
 // Limit caps the tasks this executor has admitted and not finished at n:
 // at n, Submit blocks until one finishes or its ctx ends. Without it Submit
 // never blocks; each pending task costs a goroutine and a few hundred bytes.
-func Limit(n int) Option { return optionFunc(func(c *config) { c.maxPending = n }) }
+// New returns an error for n < 1.
+func Limit(n int) Option {
+	return optionFunc(func(c *config) { c.maxPending, c.maxPendingSet = n, true })
+}
 
 // OnError sets the function that receives the error of every task
 // submitted without a Future (a *[JobError], or a context error when the

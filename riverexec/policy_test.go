@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,15 @@ var (
 		}
 		return 3, nil
 	}, execkit.Retry(2, time.Millisecond))
+
+	// thirdTimeForever is thirdTime under the largest Retry.
+	thirdTimeForever = execkit.Register("riverexec_test.policy.thirdForever", func(_ context.Context, token string) (int, error) {
+		countRun(token)
+		if runsOf(token) < 3 {
+			return 0, errors.New("riverexec_test: not yet")
+		}
+		return 3, nil
+	}, execkit.Retry(math.MaxInt, time.Millisecond, time.Millisecond))
 
 	// deadlineOf returns its ctx's deadline, in Unix nanoseconds.
 	deadlineOf = execkit.Register("riverexec_test.policy.deadline", func(ctx context.Context, token string) (int64, error) {
@@ -376,4 +386,19 @@ func TestNextRetry(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRetryLargest: a Func's Retry past what River counts (its attempts are
+// a smallint on PostgreSQL) retries as far as River can: the job's
+// MaxAttempts overflowed, and the call failed after its first attempt.
+func TestRetryLargest(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		ex := newExecutor(t, db, Queue("retry-largest"))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		token := tokenFor(t, "forever")
+		if got, err := thirdTimeForever.Go(ctx, ex, token).Wait(ctx); err != nil || got != 3 || runsOf(token) != 3 {
+			t.Errorf("a Func under Retry(math.MaxInt) failing twice: %d, %v after %d runs; want 3, nil after 3", got, err, runsOf(token))
+		}
+	})
 }
