@@ -77,7 +77,7 @@ func ExamplePool_Resize() {
 	fmt.Println(p.Resize(0))
 	// Output:
 	// 8 8
-	// pool: size must be at least 1 (got 0)
+	// pool: size must be from 1 to math.MaxInt/2 (got 0)
 }
 
 // With a queue, Submit returns without waiting for a worker while the queue

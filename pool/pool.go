@@ -23,7 +23,7 @@ import (
 
 // ErrSize is wrapped by the error of [New] and [Pool.Resize] for a size
 // below 1 or above math.MaxInt/2.
-var ErrSize = errors.New("pool: size must be at least 1")
+var ErrSize = errors.New("pool: size must be from 1 to math.MaxInt/2")
 
 // A Pool runs tasks on at most size worker goroutines, which it keeps for
 // reuse: the counterpart of Python's threadpool.ThreadPool and of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -102,8 +103,9 @@ func TestNewErrors(t *testing.T) {
 		opts []pool.Option
 		want string
 	}{
-		{"zero size", 0, nil, "pool: size must be at least 1 (got 0)"},
-		{"negative size", -3, nil, "pool: size must be at least 1 (got -3)"},
+		{"zero size", 0, nil, "pool: size must be from 1 to math.MaxInt/2 (got 0)"},
+		{"negative size", -3, nil, "pool: size must be from 1 to math.MaxInt/2 (got -3)"},
+		{"huge size", math.MaxInt/2 + 1, nil, "pool: size must be from 1 to math.MaxInt/2 (got 4611686018427387904)"},
 		{"negative MaxWaiting", 1, []pool.Option{pool.MaxWaiting(-1)}, "pool: negative limit: MaxWaiting(-1)"},
 		{"nil OnError", 1, []pool.Option{pool.OnError(nil)}, "pool: OnError(nil)"},
 		{"nil option", 1, []pool.Option{nil}, "pool: nil Option"},
@@ -114,7 +116,7 @@ func TestNewErrors(t *testing.T) {
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("New = %v, %v; want error %q", p, err, tt.want)
 			}
-			if tt.size < 1 && !errors.Is(err, pool.ErrSize) {
+			if (tt.size < 1 || tt.size > math.MaxInt/2) && !errors.Is(err, pool.ErrSize) {
 				t.Errorf("errors.Is(%v, ErrSize) = false; want true", err)
 			}
 		})
@@ -292,7 +294,7 @@ func TestResize(t *testing.T) {
 
 func TestResizeErrors(t *testing.T) {
 	p := newPool(t, 2)
-	if err := p.Resize(0); !errors.Is(err, pool.ErrSize) || err.Error() != "pool: size must be at least 1 (got 0)" {
+	if err := p.Resize(0); !errors.Is(err, pool.ErrSize) || err.Error() != "pool: size must be from 1 to math.MaxInt/2 (got 0)" {
 		t.Errorf("Resize(0) = %v; want ErrSize", err)
 	}
 	if err := p.Shutdown(context.Background()); err != nil {
