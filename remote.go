@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/execkit/execkit/internal/errtext"
 )
 
 // A RemoteError is the error of a registered function that ran in another
@@ -76,19 +78,14 @@ func encodeError(name string, err error) []byte {
 	if re, ok := err.(*RemoteError); ok { // relayed: keep the original's type
 		typ = re.Type
 	}
-	msg := err.Error()
+	msg := errtext.Of(err) // a typed nil's Error panics: that text, not a dead worker
 	b := make([]byte, 0, 4+len(typ)+len(msg))
 	b = append(b, remoteErrorVersion)
 	b = binary.AppendUvarint(b, uint64(len(typ)))
 	b = append(b, typ...)
 	b = binary.AppendUvarint(b, uint64(len(msg)))
 	b = append(b, msg...)
-	var matched []uint64
-	for i, s := range sentinelsOf(name) {
-		if errors.Is(err, s) {
-			matched = append(matched, uint64(i))
-		}
-	}
+	matched := errtext.Matches(err, sentinelsOf(name), errors.Is)
 	b = binary.AppendUvarint(b, uint64(len(matched)))
 	for _, i := range matched {
 		b = binary.AppendUvarint(b, i)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
 	"io"
 	"mime"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/internal/errtext"
 )
 
 // MaxBody is the largest request body [Registry.Handler] reads before its
@@ -253,7 +253,11 @@ func (b *backgrounder) status(w http.ResponseWriter, req *http.Request, ts []str
 	if !info.State.Final() {
 		refresh = int(b.r.refresh / time.Second)
 	}
-	_ = page.Execute(w, pageData{JobInfo: info, Refresh: refresh})
+	d := pageData{JobInfo: info, Refresh: refresh}
+	if info.Err != nil { // a typed nil too, which the template's if takes for none
+		d.ErrText = validUTF8(errtext.Of(info.Err))
+	}
+	_ = page.Execute(w, d)
 }
 
 // wantsJSON reports whether an Accept header names application/json (or a
@@ -298,7 +302,7 @@ func jsonInfo(in JobInfo) jsonJob {
 		Output: in.Output, Written: in.Written, Cut: in.Cut, Stack: in.Stack,
 	}
 	if in.Err != nil {
-		j.Error = in.Err.Error()
+		j.Error = errtext.Of(in.Err) // a typed nil's Error panics
 	}
 	return j
 }
@@ -308,6 +312,7 @@ func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 type pageData struct {
 	JobInfo
 	Refresh int
+	ErrText string // Err's text, "" when it is nil
 }
 
 // fmtTime formats a time for the page, or "-" when zero.
@@ -319,8 +324,7 @@ func fmtTime(t time.Time) string {
 }
 
 var page = template.Must(template.New("job").Funcs(template.FuncMap{
-	"time":  fmtTime,
-	"error": func(err error) string { return validUTF8(fmt.Sprint(err)) },
+	"time": fmtTime,
 }).Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8">
 {{- if .Refresh}}
@@ -332,9 +336,9 @@ var page = template.Must(template.New("job").Funcs(template.FuncMap{
 <p>Job <code>{{.ID}}</code>: <strong id="state">{{.State}}</strong>
 (created {{time .Created}}, started {{time .Started}}, ended {{time .Ended}})</p>
 <pre id="output">{{.Output}}</pre>
-{{- if .Err}}
+{{- if .ErrText}}
 <p>Error:</p>
-<pre id="error">{{error .Err}}</pre>
+<pre id="error">{{.ErrText}}</pre>
 {{- end}}
 {{- if .Stack}}
 <pre id="stack">{{.Stack}}</pre>

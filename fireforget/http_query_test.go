@@ -76,3 +76,39 @@ func TestHandlerMalformedTStartsNothing(t *testing.T) {
 		}
 	}
 }
+
+// nilErr's Error dereferences its receiver: a nil *nilErr returned as an
+// error (the typed nil that is not == nil) panics in it.
+type nilErr struct{ msg string }
+
+func (e *nilErr) Error() string { return e.msg }
+
+// A job whose error's Error method panics (a typed nil) has a status page
+// and a JSON status saying "<nil>", as fmt prints it: the JSON status
+// called Error, and the handler panicked.
+func TestHandlerTypedNilError(t *testing.T) {
+	r := newTestRegistry(t)
+	h := r.Handler(func(out io.Writer, req *http.Request) (JobFunc, error) {
+		var e *nilErr
+		return nil, e
+	})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	loc := rec.Header().Get("Location")
+	for _, accept := range []string{"application/json", "text/html"} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/"+loc, nil)
+		req.Header.Set("Accept", accept)
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					t.Errorf("status as %s panicked: %v", accept, v)
+				}
+			}()
+			h.ServeHTTP(rec, req)
+		}()
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "&lt;nil&gt;") && !strings.Contains(rec.Body.String(), `"error":"\u003cnil\u003e"`) {
+			t.Errorf("status as %s: %d %q; want 200 saying <nil>", accept, rec.Code, rec.Body)
+		}
+	}
+}

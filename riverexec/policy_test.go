@@ -402,3 +402,36 @@ func TestRetryLargest(t *testing.T) {
 		}
 	})
 }
+
+// nilErr's methods dereference their receiver: a nil *nilErr returned as
+// an error (the typed nil that is not == nil) panics in Error and Unwrap.
+type nilErr struct{ err error }
+
+func (e *nilErr) Error() string { return e.err.Error() }
+func (e *nilErr) Unwrap() error { return e.err }
+
+// typedNil returns a typed nil error, without retries.
+var typedNil = execkit.Register("riverexec_test.policy.typednil", func(_ context.Context, token string) (int, error) {
+	countRun(token)
+	var e *nilErr
+	return 0, e
+}, execkit.Retry(0))
+
+// TestTypedNilError: a task whose error's methods panic (a typed nil) fails
+// once, with the text fmt prints for it: the worker's reading of the error
+// panicked, River recovered that as a failed attempt and ran the job again
+// (four runs under Retry(0)), and the error said "runtime error: invalid
+// memory address or nil pointer dereference".
+func TestTypedNilError(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		ex := newExecutor(t, db, Queue("typed-nil"))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		token := tokenFor(t, "typed-nil")
+		_, err := typedNil.Go(ctx, ex, token).Wait(ctx)
+		var re *execkit.RemoteError
+		if !errors.As(err, &re) || re.Message != "<nil>" || re.Type != "*riverexec.nilErr" || runsOf(token) != 1 {
+			t.Errorf("a task returning a typed nil error: %v (%#v) after %d runs; want a RemoteError of *riverexec.nilErr saying <nil>, after 1 run", err, re, runsOf(token))
+		}
+	})
+}

@@ -79,3 +79,45 @@ func TestErrorIdentity(t *testing.T) {
 		}
 	}
 }
+
+// nilErr's methods dereference their receiver: a nil *nilErr returned as
+// an error (the typed nil that is not == nil) panics in Error and Unwrap.
+type nilErr struct{ err error }
+
+func (e *nilErr) Error() string { return e.err.Error() }
+func (e *nilErr) Unwrap() error { return e.err }
+
+// typedNil returns a typed nil error.
+var typedNil = execkit.Register("test.typednil", func(_ context.Context, _ int) (int, error) {
+	var e *nilErr
+	return 0, e
+})
+
+// A function's error whose Error method panics (a typed nil) arrives as an
+// *execkit.RemoteError saying "<nil>", as fmt prints it, on every path, and
+// its worker goes on: encoding it panicked outside any recover, and the
+// worker died, the call failing with a *WorkerError (a whole chunk of Map).
+func TestTypedNilError(t *testing.T) {
+	p := newPool(t, 1)
+	ctx := testContext(t)
+	check := func(path string, err error) {
+		t.Helper()
+		var re *execkit.RemoteError
+		if !errors.As(err, &re) || re.Type != "*subprocess_test.nilErr" || !strings.HasSuffix(err.Error(), "<nil>") {
+			t.Errorf("%s: %v (%T); want a RemoteError of *subprocess_test.nilErr saying <nil>", path, err, err)
+		}
+	}
+	pid, err := subprocess.Apply(ctx, p, getpid, struct{}{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = subprocess.Apply(ctx, p, typedNil, 1)
+	check("Apply", err)
+	_, err = typedNil.Go(ctx, p, 1).Wait(ctx)
+	check("Func.Go", err)
+	_, err = subprocess.Map(ctx, p, typedNil, []int{1, 2})
+	check("Map", err)
+	if after, err := subprocess.Apply(ctx, p, getpid, struct{}{}); err != nil || after != pid {
+		t.Errorf("the worker after them: pid %d, %v; want the same worker, %d", after, err, pid)
+	}
+}

@@ -1,0 +1,57 @@
+// Package errtext reads an error that is about to cross a process
+// boundary, or to be shown, without the panic of a method that does not
+// expect its receiver: a typed nil pointer returned as an error (not == nil)
+// panics in Error and Unwrap when they dereference it. Package execkit
+// encodes errors with it, riverexec records their text, fireforget shows
+// it.
+package errtext
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+)
+
+// Of returns err.Error(), or, when that panics, what fmt prints for err:
+// "<nil>" for a nil pointer, else "%!v(PANIC=Error method: <value>)".
+func Of(err error) (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			if v := reflect.ValueOf(err); v.Kind() == reflect.Pointer && v.IsNil() {
+				s = "<nil>"
+				return
+			}
+			s = fmt.Sprintf("%%!v(PANIC=Error method: %v)", r)
+		}
+	}()
+	return err.Error()
+}
+
+// Matches returns the indexes of the targets that err matches with
+// errors.Is, in order, as far as err's Unwrap and Is methods let it look:
+// where one panics, the matching stops, with what it found before.
+func Matches(err error, targets []error, is func(err, target error) bool) (matched []uint64) {
+	defer func() { _ = recover() }()
+	for i, t := range targets {
+		if is(err, t) {
+			matched = append(matched, uint64(i))
+		}
+	}
+	return matched
+}
+
+// probe is matched by no error: errors.Is(err, probe) walks all of err's
+// tree.
+var probe = errors.New("errtext: probe")
+
+// Sound reports whether err's Error, Unwrap and Is methods return without
+// a panic, so that errors.Is, errors.As and Error may be called on it.
+func Sound(err error) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_ = err.Error()
+	return !errors.Is(err, probe)
+}
