@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/internal/testlog"
 )
 
 // TestInlineSubmitEndedCtx: Inline never waits, so a ctx that has already
@@ -89,14 +88,7 @@ func TestInlineFollowUpDuringShutdown(t *testing.T) {
 // Submit, which never panics, returns nil, and Shutdown does not wait for
 // the task (the panic left Submit before its count ended).
 func TestInlineOnErrorPanics(t *testing.T) {
-	var log strings.Builder
-	var mu sync.Mutex
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return log.Write(b)
-	}), nil)))
+	log := testlog.Capture(t)
 	e := &execkit.Inline{OnError: func(err error) { panic("handler: " + err.Error()) }}
 	err := func() (err error) {
 		defer func() {
@@ -112,13 +104,7 @@ func TestInlineOnErrorPanics(t *testing.T) {
 	if err := e.Shutdown(context.Background()); err != nil {
 		t.Fatalf("Shutdown = %v; want nil", err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	if !strings.Contains(log.String(), "OnError handler panicked") || !strings.Contains(log.String(), "TestInlineOnErrorPanics") {
 		t.Errorf("the log does not report the handler's panic with its stack:\n%s", log.String())
 	}
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(b []byte) (int, error) { return f(b) }

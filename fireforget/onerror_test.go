@@ -1,44 +1,22 @@
 package fireforget_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/fireforget"
+	"github.com/execkit/execkit/internal/testlog"
 )
-
-// lockedBuffer is a log destination safe for concurrent writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestOnErrorPanics: a panicking error handler is logged with its stack,
 // and the Executor goes on and shuts down; the panic crashed the process
 // (it left the task's goroutine from a deferred call), with Limit too, and
 // in a follow-up run by its caller.
 func TestOnErrorPanics(t *testing.T) {
-	var log lockedBuffer
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(&log, nil)))
+	log := testlog.Capture(t)
 	for _, opts := range [][]fireforget.Option{nil, {fireforget.Limit(1)}} {
 		e, err := fireforget.New(append(opts, fireforget.OnError(func(err error) { panic("handler: " + err.Error()) }))...)
 		if err != nil {

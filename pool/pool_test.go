@@ -3,7 +3,6 @@ package pool_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"math"
 	"runtime"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/internal/testlog"
 	"github.com/execkit/execkit/pool"
 )
 
@@ -597,14 +597,7 @@ func TestPanicAndErrors(t *testing.T) {
 // TestOnErrorPanics: a panicking error handler is logged and the worker
 // goes on; the pool loses nothing.
 func TestOnErrorPanics(t *testing.T) {
-	var log strings.Builder
-	var mu sync.Mutex
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return log.Write(b)
-	}), nil)))
+	log := testlog.Capture(t)
 	p := newPool(t, 1, pool.OnError(func(err error) { panic("handler: " + err.Error()) }))
 	ctx := context.Background()
 	for range 3 {
@@ -619,8 +612,6 @@ func TestOnErrorPanics(t *testing.T) {
 	if err := p.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	if got := strings.Count(log.String(), "pool: OnError handler panicked"); got != 3 {
 		t.Errorf("log has %d reports of the handler's panics; want 3:\n%s", got, log.String())
 	}
@@ -628,10 +619,6 @@ func TestOnErrorPanics(t *testing.T) {
 		t.Errorf("the log does not show the handler's stack:\n%s", log.String())
 	}
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 
 func TestNilTask(t *testing.T) {
 	p := newPool(t, 1)

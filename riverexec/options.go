@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"math"
 	"time"
+
+	"github.com/execkit/execkit/internal/xrun"
 )
 
 // An Option configures [New]. Options are sealed: only this package makes
@@ -157,10 +159,11 @@ func Limit(n int) Option {
 // OnError sets the function that receives the error of every task
 // submitted without a Future (a *[JobError], or a context error when the
 // executor gave up on it). It is called from the task's goroutine and must
-// be safe for concurrent use. The default logs with log/slog. A nil fn makes
-// [New] return an error.
+// be safe for concurrent use; a panic in fn is recovered and logged with
+// its stack. The default logs with log/slog. A nil fn makes [New] return an
+// error.
 func OnError(fn func(error)) Option {
-	return optionFunc(func(c *config) { c.onError, c.nilOnError = fn, fn == nil })
+	return optionFunc(func(c *config) { c.onError, c.nilOnError = xrun.Guard("riverexec", fn), fn == nil })
 }
 
 // Logger sets the logger River and the executor log to. The default is

@@ -6,6 +6,8 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+
+	"github.com/execkit/execkit/internal/xrun"
 )
 
 // An Option configures [New]. Options are made by the functions of this
@@ -84,16 +86,16 @@ func Passthrough() Option {
 // OnError makes the pool call fn with the error of every task
 // submitted without a Future (Func.Task), and with the error of every
 // replacement worker that fails to start. fn is called from the pool's
-// goroutines, possibly concurrently, and must not block for long. The
-// default logs the error with log/slog at level Error. A nil fn makes [New]
-// return an error.
+// goroutines, possibly concurrently, and must not block for long; a panic in
+// fn is recovered and logged with its stack. The default logs the error
+// with log/slog at level Error. A nil fn makes [New] return an error.
 func OnError(fn func(error)) Option {
 	return optionFunc(func(c *config) {
 		if fn == nil {
 			c.fail(fmt.Errorf("subprocess: OnError(nil)"))
 			return
 		}
-		c.onError = fn
+		c.onError = xrun.Guard("subprocess", fn)
 	})
 }
 

@@ -162,8 +162,12 @@ func LogError(name string) func(error) {
 // worker's goroutine, a task's own, a Submit): a panic in fn is logged
 // with log/slog, with its stack, as "<name>: OnError handler panicked",
 // instead of crashing the process (or leaving a Submit by a panic, and its
-// task's count unfinished, so that Shutdown would wait for ever).
+// task's count unfinished, so that Shutdown would wait for ever). A nil fn
+// stays nil.
 func Guard(name string, fn func(error)) func(error) {
+	if fn == nil {
+		return nil
+	}
 	return func(err error) {
 		defer func() {
 			if r := recover(); r != nil {
