@@ -76,9 +76,9 @@ func encodeError(name string, err error) []byte {
 	}
 	typ := fmt.Sprintf("%T", err)
 	if re, ok := err.(*RemoteError); ok { // relayed: keep the original's type
-		typ = re.Type
+		typ = errtext.Cap(re.Type)
 	}
-	msg := errtext.Of(err) // a typed nil's Error panics: that text, not a dead worker
+	msg := errtext.Cap(errtext.Of(err)) // a typed nil's Error panics: that text, not a dead worker
 	b := make([]byte, 0, 4+len(typ)+len(msg))
 	b = append(b, remoteErrorVersion)
 	b = binary.AppendUvarint(b, uint64(len(typ)))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/execkit/execkit"
@@ -64,5 +65,18 @@ func TestEncodeErrorPanickingMethods(t *testing.T) {
 		if !errors.As(err, &re) || re.Type != tt.typ || re.Message != tt.msg || (tt.is != nil) != errors.Is(err, tt.is) {
 			t.Errorf("%s: %#v; want a RemoteError of type %s, text %q, matching %v", tt.kind, err, tt.typ, tt.msg, tt.is)
 		}
+	}
+}
+
+// An error's text longer than 1 MiB crosses cut in the middle, with a line
+// saying how much was cut, its identity whole: a frame or a job row would
+// not hold it (the executors' own tests check what they did then).
+func TestEncodeErrorLongText(t *testing.T) {
+	long := fmt.Errorf("%w: %s", errSentinel, strings.Repeat("x", 3<<20))
+	err := driver.DecodeError(errOf.Name(), driver.EncodeError(errOf.Name(), long))
+	msg := err.Error()
+	if !errors.Is(err, errSentinel) || len(msg) > 1<<20+64 || !strings.HasPrefix(msg, "test: sentinel: xxx") || !strings.HasSuffix(msg, "xxx") ||
+		!strings.Contains(msg, fmt.Sprintf("[... %d bytes cut ...]", len(long.Error())-1<<20)) {
+		t.Errorf("the error of 3 MiB of text arrived as %d bytes, %.100q...; want 1 MiB of it around a line saying how much was cut, matching its sentinel", len(msg), msg)
 	}
 }

@@ -151,12 +151,12 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	var pe *execkit.PanicError
 	switch {
 	case errors.As(err, &pe):
-		out.Error, out.Panic, out.Stack = err.Error(), fmt.Sprint(pe.Value), string(pe.Stack)
+		out.Error, out.Panic, out.Stack = errtext.Cap(err.Error()), errtext.Cap(fmt.Sprint(pe.Value)), errtext.Cap(string(pe.Stack))
 	case ctx.Err() == nil && run.Err() != nil && !errors.Is(err, context.DeadlineExceeded):
 		// The call's deadline passed: that is the error, whatever the
 		// task made of it.
 		err = fmt.Errorf("riverexec: job %d (%s): the call's deadline passed: %w (the task returned: %w)", job.ID, a.Func, context.DeadlineExceeded, err)
-		out.Error, out.Remote = err.Error(), driver.EncodeError(a.Func, err)
+		out.Error, out.Remote = errtext.Cap(err.Error()), driver.EncodeError(a.Func, err)
 	default:
 		out.Error, out.Remote = encodeError(a.Func, err)
 	}
@@ -209,20 +209,21 @@ func invokeGuarded(ctx context.Context, name string, payload []byte) ([]byte, er
 // encodeError returns the text and the encoding (driver.EncodeError) of a
 // task's error; an error marked Permanent keeps the text and type of the
 // task's own error and matches execkit.ErrPermanent, so the submitter can
-// tell the failure was final.
+// tell the failure was final. The text is cut to errtext.MaxText, as the
+// encoding's is: the output River records on the row holds 32 MB at most.
 func encodeError(fn string, err error) (string, []byte) {
 	p, ok := err.(*permanent)
 	if !ok {
-		return err.Error(), driver.EncodeError(fn, err)
+		return errtext.Cap(errtext.Of(err)), driver.EncodeError(fn, err)
 	}
 	re, ok := driver.DecodeError(fn, driver.EncodeError(fn, p.err)).(*execkit.RemoteError)
 	if !ok {
-		return p.err.Error(), driver.EncodeError(fn, p)
+		return errtext.Cap(errtext.Of(p.err)), driver.EncodeError(fn, p)
 	}
 	if !errors.Is(re, execkit.ErrPermanent) {
 		re.Sentinels = append(re.Sentinels, execkit.ErrPermanent)
 	}
-	return p.err.Error(), driver.EncodeError(fn, re)
+	return re.Message, driver.EncodeError(fn, re)
 }
 
 // compatible returns an error wrapping ErrIncompatible when this worker

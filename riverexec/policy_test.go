@@ -435,3 +435,40 @@ func TestTypedNilError(t *testing.T) {
 		}
 	})
 }
+
+// hugeFailure fails with an error of n bytes of text matching errHuge, or
+// panics with a value of -n bytes.
+var (
+	errHuge     = errors.New("riverexec_test: huge")
+	hugeFailure = execkit.Register("riverexec_test.policy.huge", func(_ context.Context, n int) (int, error) {
+		if n < 0 {
+			panic(strings.Repeat("p", -n))
+		}
+		return 0, fmt.Errorf("%w: %s", errHuge, strings.Repeat("e", n))
+	}, execkit.Errors(errHuge), execkit.Retry(0))
+)
+
+// TestHugeErrorText: a job that fails with an error (or a panic) whose text
+// is over what River records on the row (32 MB) is FAILURE, with its
+// identity and its text cut in the middle: the record failed unnoticed and
+// the job read as REVOKED, its error lost.
+func TestHugeErrorText(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		ex := newExecutor(t, db, Queue("huge-errors"))
+		ctx := context.Background()
+		for _, n := range []int{33 << 20, -(33 << 20)} {
+			id, err := ex.Enqueue(ctx, hugeFailure.Task(n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			j := waitDone(t, ex, id)
+			var pe *execkit.PanicError
+			if j.State != StateFailure || len(j.Err.Error()) > 2<<20 || !strings.Contains(j.Err.Error(), "bytes cut") ||
+				(n > 0) != errors.Is(j.Err, errHuge) || (n < 0) != errors.As(j.Err, &pe) {
+				t.Errorf("a job failing with %d bytes of text: %s, %.200s (%d bytes); want FAILURE, its text cut to 1 MiB or so, its identity kept", abs(n), j.State, j.Err, len(fmt.Sprint(j.Err)))
+			}
+		}
+	})
+}
+
+func abs(n int) int { return max(n, -n) }

@@ -110,7 +110,11 @@ func outcomeOf(name string, err error) outcome {
 	kind := kindError
 	switch {
 	case errors.As(err, &pe):
-		return outcome{kind: kindPanic, data: []byte(fmt.Sprint(pe.Value)), stack: pe.Stack}
+		stack := pe.Stack
+		if len(stack) > errtext.MaxText {
+			stack = []byte(errtext.Cap(string(stack)))
+		}
+		return outcome{kind: kindPanic, data: []byte(errtext.Cap(fmt.Sprint(pe.Value))), stack: stack}
 	case errors.Is(err, execkit.ErrNotRegistered):
 		kind = kindNotRegistered
 	case errors.Is(err, execkit.ErrPayload):

@@ -121,3 +121,35 @@ func TestTypedNilError(t *testing.T) {
 		t.Errorf("the worker after them: pid %d, %v; want the same worker, %d", after, err, pid)
 	}
 }
+
+// hugeFailure fails with an error of n bytes of text matching errNotFound,
+// or panics with a value of -n bytes.
+var hugeFailure = execkit.Register("test.hugefailure", func(_ context.Context, n int) (int, error) {
+	if n < 0 {
+		panic(strings.Repeat("p", -n))
+	}
+	return 0, fmt.Errorf("%w: %s", errNotFound, strings.Repeat("e", n))
+}, execkit.Errors(errNotFound))
+
+// An error or a panic whose text does not fit in a frame arrives with its
+// text cut in the middle, its identity whole: the call failed with
+// ErrTooLarge about a "result", the function's error and its sentinels, or
+// its panic, lost.
+func TestHugeErrorText(t *testing.T) {
+	p := newPool(t, 1)
+	ctx := testContext(t)
+	const n = 65 << 20
+	_, err := subprocess.Apply(ctx, p, hugeFailure, n)
+	var re *execkit.RemoteError
+	if !errors.As(err, &re) || !errors.Is(err, errNotFound) || len(err.Error()) > 2<<20 || !strings.Contains(err.Error(), "bytes cut") || !strings.HasPrefix(err.Error(), "not found: eee") || !strings.HasSuffix(err.Error(), "eee") {
+		t.Errorf("an error of 65 MiB: %.200s (%T, %d bytes); want a RemoteError matching errNotFound, its text cut to 1 MiB or so", err, err, len(err.Error()))
+	}
+	_, err = subprocess.Apply(ctx, p, hugeFailure, -n)
+	var pe *execkit.PanicError
+	if !errors.As(err, &pe) || len(err.Error()) > 2<<20 || !strings.Contains(err.Error(), "bytes cut") {
+		t.Errorf("a panic of 65 MiB: %.200s (%T, %d bytes); want a PanicError, its text cut to 1 MiB or so", err, err, len(err.Error()))
+	}
+	if _, err = subprocess.Map(ctx, p, hugeFailure, []int{1, n}); !errors.Is(err, errNotFound) {
+		t.Errorf("Map with an error of 65 MiB: %.200s; want it to match errNotFound", err)
+	}
+}

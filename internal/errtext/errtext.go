@@ -55,3 +55,19 @@ func Sound(err error) (ok bool) {
 	_ = err.Error()
 	return !errors.Is(err, probe)
 }
+
+// MaxText is the most bytes of an error's (or a panic's) text, or of a
+// stack, that cross a process boundary: Cap keeps its first and last
+// halves. A text that long would fill a frame of subprocess's protocol
+// (64 MiB) or River's recorded output (32 MB), and the call would fail
+// for its size, the error's identity lost.
+const MaxText = 1 << 20
+
+// Cap returns s, or its first and last MaxText/2 bytes around a line
+// saying how many were cut.
+func Cap(s string) string {
+	if len(s) <= MaxText {
+		return s
+	}
+	return s[:MaxText/2] + fmt.Sprintf("\n[... %d bytes cut ...]\n", len(s)-MaxText) + s[len(s)-MaxText/2:]
+}
