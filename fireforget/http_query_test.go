@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -111,4 +112,44 @@ func TestHandlerTypedNilError(t *testing.T) {
 			t.Errorf("status as %s: %d %q; want 200 saying <nil>", accept, rec.Code, rec.Body)
 		}
 	}
+}
+
+// FuzzHandlerQuery serves GET with any query: either it starts a job and
+// its 303 leads to that job's status (200), or it starts nothing. A query
+// whose _t url.Values dropped started a job whose redirect then got 400.
+func FuzzHandlerQuery(f *testing.F) {
+	for _, q := range []string{"", "a=1", "_t=%zz", "_t=0123456789abcdef0123456789abcdef;x", "x=1;_t=1", "%5Ft=%", "a=%zz", "_t", "_t=&_t="} {
+		f.Add(q)
+	}
+	r, err := NewRegistry(Limit(1 << 20))
+	if err != nil {
+		f.Fatal(err)
+	}
+	calls := 0
+	h := r.Handler(func(out io.Writer, req *http.Request) (JobFunc, error) { calls++; return nil, nil })
+	f.Fuzz(func(t *testing.T, raw string) {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.URL.RawQuery = raw
+		rec := httptest.NewRecorder()
+		before := calls
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusSeeOther {
+			if calls != before {
+				t.Fatalf("GET ?%s: %d, and the handler ran", raw, rec.Code)
+			}
+			return
+		}
+		loc := rec.Header().Get("Location")
+		u, err := url.Parse(loc)
+		if err != nil {
+			t.Fatalf("GET ?%s: Location %q: %v", raw, loc, err)
+		}
+		req = httptest.NewRequest(http.MethodGet, "/", nil)
+		req.URL.RawQuery = u.RawQuery
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET ?%s: 303 to %q, which answers %d; want 200", raw, loc, rec.Code)
+		}
+	})
 }
