@@ -13,6 +13,8 @@ import (
 
 	"github.com/execkit/execkit/internal/link"
 	"golang.org/x/time/rate"
+
+	"github.com/execkit/execkit/internal/errtext"
 )
 
 // Task policies are declared once, with [Register], and hold wherever the
@@ -217,7 +219,7 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, cr
 			}
 		}
 		out, err = attemptOnce(ctx, p, name, fromStart, fn)
-		if err != nil && errors.Is(err, ErrTimeLimit) && sc != nil {
+		if err != nil && errtext.Is(err, ErrTimeLimit) && sc != nil {
 			sc.CountTimeout()
 		}
 		if err == nil || attempt >= p.retries || ctx.Err() != nil || hopeless(err) {
@@ -247,7 +249,7 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, cr
 // the function is not registered where it runs), which fails the same way
 // each time.
 func hopeless(err error) bool {
-	return errors.Is(err, ErrPermanent) || isPanic(err) || errors.Is(err, ErrPayload) || errors.Is(err, ErrNotRegistered)
+	return errtext.Is(err, ErrPermanent) || isPanic(err) || errtext.Is(err, ErrPayload) || errtext.Is(err, ErrNotRegistered)
 }
 
 // token waits for a token of the rate limit of name's calls on the

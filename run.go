@@ -1,8 +1,7 @@
 package execkit
 
 import (
-	"errors"
-
+	"github.com/execkit/execkit/internal/errtext"
 	"github.com/execkit/execkit/internal/link"
 )
 
@@ -27,8 +26,10 @@ func isNil(t Task) bool {
 func hasFuture(t Task) bool { return link.HasFuture(t) }
 
 // isPanic reports whether err is, or wraps, a *PanicError: the one test
-// behind every executor's Panicked counter.
+// behind every executor's Panicked counter. A method of err that panics
+// (a typed nil's Unwrap) makes it false, instead of a panic in the
+// executor's goroutine.
 func isPanic(err error) bool {
 	var pe *PanicError
-	return errors.As(err, &pe)
+	return errtext.As(err, &pe)
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/execkit/execkit/internal/link"
 	"github.com/execkit/execkit/internal/shutdown"
 	"github.com/execkit/execkit/internal/xrun"
+
+	"github.com/execkit/execkit/internal/errtext"
 )
 
 // ErrGroupFailed is wrapped by the error of Submit (and so carried by the
@@ -310,7 +312,7 @@ func (g *Group) end(t execkit.Task, started bool, err error, r any) {
 	if err == nil || link.TellsFailure(t) && r == nil { // told the group before it reported: failer.TaskFailed
 		return
 	}
-	if link.HasFuture(t) && errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
+	if link.HasFuture(t) && errtext.Is(err, context.Canceled) && g.ctx.Err() == nil {
 		// Its own Future was cancelled (Future.Cancel), not the group: that
 		// stops this task only, as Cancel promises, and fails nothing.
 		return
@@ -335,7 +337,7 @@ func (g *Group) fail(err error) {
 		}
 		return
 	}
-	if g.all && !(g.ctx.Err() != nil && errors.Is(err, context.Canceled)) {
+	if g.all && !(g.ctx.Err() != nil && errtext.Is(err, context.Canceled)) {
 		g.errs = append(g.errs, err)
 	}
 	g.errMu.Unlock()

@@ -2,13 +2,14 @@ package fireforget
 
 import (
 	"context"
-	"errors"
 	"io"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/execkit/execkit"
+
+	"github.com/execkit/execkit/internal/errtext"
 )
 
 // A State is where a job is in its life. The zero State is Unknown: what
@@ -177,7 +178,7 @@ func (j *Job) info(withOutput bool) JobInfo {
 		in.Output = j.out.String()
 	}
 	var pe *execkit.PanicError
-	if errors.As(j.err, &pe) {
+	if errtext.As(j.err, &pe) {
 		in.Stack = string(pe.Stack)
 	}
 	return in

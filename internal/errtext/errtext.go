@@ -1,9 +1,10 @@
-// Package errtext reads an error that is about to cross a process
-// boundary, or to be shown, without the panic of a method that does not
-// expect its receiver: a typed nil pointer returned as an error (not == nil)
-// panics in Error and Unwrap when they dereference it. Package execkit
-// encodes errors with it, riverexec records their text, fireforget shows
-// it.
+// Package errtext reads a task's error (to classify it, to show it, to
+// send it to another process) without the panic of a method that does not
+// expect its receiver: a typed nil pointer returned as an error (not ==
+// nil) panics in Error and Unwrap when they dereference it, and that panic
+// must not reach an executor's goroutine. Package execkit encodes errors
+// with it, the executors classify them, riverexec records their text,
+// fireforget shows it.
 package errtext
 
 import (
@@ -70,4 +71,26 @@ func Cap(s string) string {
 		return s
 	}
 	return s[:MaxText/2] + fmt.Sprintf("\n[... %d bytes cut ...]\n", len(s)-MaxText) + s[len(s)-MaxText/2:]
+}
+
+// Is is errors.Is, false where a method of err panics on the way (a typed
+// nil's Unwrap): an executor's look at a task's error must not panic in
+// the executor's goroutine.
+func Is(err, target error) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return errors.Is(err, target)
+}
+
+// As is errors.As, false where a method of err panics on the way.
+func As(err error, target any) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return errors.As(err, target)
 }
