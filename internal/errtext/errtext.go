@@ -41,9 +41,9 @@ func Matches(err error, targets []error, is func(err, target error) bool) (match
 	return matched
 }
 
-// probe is matched by no error: errors.Is(err, probe) walks all of err's
-// tree.
-var probe = errors.New("errtext: probe")
+// errProbe is matched by no error: errors.Is(err, errProbe) walks all of
+// err's tree.
+var errProbe = errors.New("errtext: probe")
 
 // Sound reports whether err's Error, Unwrap and Is methods return without
 // a panic, so that errors.Is, errors.As and Error may be called on it.
@@ -54,7 +54,7 @@ func Sound(err error) (ok bool) {
 		}
 	}()
 	_ = err.Error()
-	return !errors.Is(err, probe)
+	return !errors.Is(err, errProbe)
 }
 
 // MaxText is the most bytes of an error's (or a panic's) text, or of a
