@@ -85,7 +85,10 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 			}
 			lo := first[c]
 			delete(first, c)
-			if c.err != nil && ended(c.err) { // said once, the sequence ends
+			// The pool's end, or the ctx's: a chunk queued when ctx
+			// ended is not sent (see feed), and fails with ctx's error,
+			// not an item's. Said once, the sequence ends.
+			if c.err != nil && (ended(c.err) || ctx.Err() != nil && c.err == p.ctxErr(ctx)) {
 				p.finishChunk(c.err)
 				yield(zero, c.err)
 				return false
