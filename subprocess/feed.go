@@ -1,5 +1,7 @@
 package subprocess
 
+import "slices"
+
 // feed writes the worker's CALL and CANCEL frames: it keeps perWorker calls
 // outstanding, lets the worker go when it is done with it (the pool stops,
 // or it reached MaxTasksPerChild), and returns when it dies.
@@ -81,6 +83,7 @@ func (p *Pool) feed(w *worker) {
 		}
 		_, err := w.reqW.Write(buf)
 		w.wmu.Unlock()
+		clear(calls) // the calls are w's now: not kept here once resolved
 		if err != nil {
 			return // it died; serve sees its result pipe end
 		}
@@ -204,7 +207,7 @@ func (w *worker) startedLocked() {
 // removeLocked takes w.sent[i] off the calls w holds: answered, failed or
 // given back. When it was the first, the next one is the one w runs now.
 func (w *worker) removeLocked(i int) {
-	w.sent = append(w.sent[:i], w.sent[i+1:]...)
+	w.sent = slices.Delete(w.sent, i, i+1) // (which clears the slot it frees: the call, its frame, results and ctx are not kept)
 	if i == 0 {
 		w.startedLocked()
 	}
