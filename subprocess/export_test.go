@@ -47,3 +47,14 @@ func SetFrameStall(d time.Duration) (restore func()) {
 	frameStall = d
 	return func() { frameStall = old }
 }
+
+// Held returns how many calls p's workers hold (sent, not answered).
+func Held(p *Pool) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for w := range p.workers {
+		n += len(w.sent)
+	}
+	return n
+}

@@ -77,6 +77,14 @@ func TestStealOnlyWhatItCanRun(t *testing.T) {
 	for i := range 8 { // both busy: each holds four, all it may take
 		quick = append(quick, recordStart.Go(ctx, p, recordArg{Path: path, N: i}))
 	}
+	// Each worker holds its four before the short call ends: a call the
+	// worker running it took after the short one ended would start before
+	// older ones held behind the long one (as Prefetch says).
+	for deadline := time.Now().Add(10 * time.Second); subprocess.Held(p) != 10; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the workers hold %d calls after 10s; want 10", subprocess.Held(p))
+		}
+	}
 	short.Cancel() // its worker runs its four and reaches its maximum
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
