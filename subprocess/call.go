@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -288,11 +289,20 @@ func (c *call) resolved() bool {
 // deadlineOf returns ctx's deadline as a request carries it: Unix
 // nanoseconds, 0 for none.
 func deadlineOf(ctx context.Context) int64 {
-	if dl, ok := ctx.Deadline(); ok {
-		return max(dl.UnixNano(), 1)
+	dl, ok := ctx.Deadline()
+	switch {
+	case !ok:
+		return 0
+	case dl.After(latestDeadline):
+		// Past what Unix nanoseconds hold (2262): UnixNano would wrap
+		// into the past, and the call would fail at once.
+		return math.MaxInt64
 	}
-	return 0
+	return max(dl.UnixNano(), 1)
 }
+
+// latestDeadline is the latest deadline a frame carries as it is.
+var latestDeadline = time.Unix(0, math.MaxInt64)
 
 // deadlineSkew bounds how long invoke waits for a call's ctx to pass the
 // deadline its worker says it passed.

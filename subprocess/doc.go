@@ -61,13 +61,14 @@
 // A task's context reaches the worker: when it ends, the pool sends a
 // CANCEL, and if the function has not returned within the grace period
 // ([CancelGrace], one second by default) it kills the worker's process
-// group and starts a replacement. A call whose context ended before it
-// was sent is never sent: a task whose Future.Cancel returned does not
-// start afterwards, except a call a busy worker already held (see
-// [Prefetch]), which that worker may start before the CANCEL reaches it;
-// its function's ctx then ends as the CANCEL arrives. With Prefetch(0) a
-// worker is sent a call only when idle, and starts it at once: a task
-// whose Future.Cancel returned never starts afterwards.
+// group and starts a replacement. A call whose context ended before the
+// pool sent it is never sent, even before its task hears of the end: a
+// task whose Future.Cancel returned does not start afterwards, except a
+// call the pool was sending as Cancel ran, or a call a busy worker already
+// held (see [Prefetch]), which that worker may start before the CANCEL
+// reaches it; its function's ctx then ends as the CANCEL arrives. With
+// Prefetch(0) a worker is sent a call only when idle, and starts it at
+// once, so only the first case remains.
 // A registered function's [execkit.TimeLimit] is enforced the same way, from the pool's side: its
 // clock starts when the worker starts the call (a worker runs its calls one
 // at a time, in order, so not while the call waits for a free or respawned

@@ -152,8 +152,7 @@ func StartTimeout(d time.Duration) Option {
 // reaches the worker (its ctx then ends as it does).
 // With Prefetch(0) a worker is sent a call only when it is idle, and
 // calls start in the order they were admitted, as in an in-process pool
-// and in multiprocessing.Pool, and none starts after its Future.Cancel
-// returned. Use it for tasks that run long or wait for
+// and in multiprocessing.Pool, and none waits in a worker for its CANCEL. Use it for tasks that run long or wait for
 // one another. n must be between 0 and 1024.
 func Prefetch(n int) Option {
 	return optionFunc(func(c *config) {
