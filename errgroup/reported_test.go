@@ -15,8 +15,7 @@ import (
 )
 
 var (
-	boom    = errors.New("boom")
-	failing = execkit.Register("errgroup_test.failing", func(context.Context, int) (int, error) { return 0, boom })
+	failing = execkit.Register("errgroup_test.failing", func(context.Context, int) (int, error) { return 0, errBoom })
 )
 
 // TestFailureFailsBeforeReported: a task that reports its own outcome (a
@@ -31,7 +30,7 @@ func TestFailureFailsBeforeReported(t *testing.T) {
 		fail func(g *errgroup.Group) error // submits a failing task, returns the error it reports
 	}{
 		{"Go", func(g *errgroup.Group) error {
-			_, err := execkit.Go(context.Background(), g, func(context.Context) (int, error) { return 0, boom }).Wait(context.Background())
+			_, err := execkit.Go(context.Background(), g, func(context.Context) (int, error) { return 0, errBoom }).Wait(context.Background())
 			return err
 		}},
 		{"Func.Go", func(g *errgroup.Group) error {
@@ -39,11 +38,11 @@ func TestFailureFailsBeforeReported(t *testing.T) {
 			return err
 		}},
 		{"panic", func(g *errgroup.Group) error {
-			_, err := execkit.Go(context.Background(), g, func(context.Context) (int, error) { panic(boom) }).Wait(context.Background())
+			_, err := execkit.Go(context.Background(), g, func(context.Context) (int, error) { panic(errBoom) }).Wait(context.Background())
 			return err
 		}},
 		{"Thread", func(g *errgroup.Group) error {
-			th := fireforget.NewThread("failing", execkit.TaskFunc(func(context.Context) error { return boom }))
+			th := fireforget.NewThread("failing", execkit.TaskFunc(func(context.Context) error { return errBoom }))
 			if err := th.Start(context.Background(), g); err != nil {
 				return err
 			}
@@ -78,7 +77,7 @@ func TestFailureFailsBeforeReported(t *testing.T) {
 						t.Fatalf("Submit = %v", err)
 					}
 					sctx := <-sibling
-					if err := r.fail(g); !errors.Is(err, boom) {
+					if err := r.fail(g); !errors.Is(err, errBoom) {
 						t.Fatalf("round %d: the failing task reported %v; want boom", round, err)
 					}
 					told := sctx.Err() != nil
@@ -87,7 +86,7 @@ func TestFailureFailsBeforeReported(t *testing.T) {
 						started = true // read after Shutdown returned
 						return nil
 					}))
-					if err := g.Shutdown(context.Background()); !errors.Is(err, boom) {
+					if err := g.Shutdown(context.Background()); !errors.Is(err, errBoom) {
 						t.Errorf("round %d: Shutdown = %v; want boom", round, err)
 					}
 					if !told {
