@@ -221,12 +221,12 @@ func (f *Future[T]) run(ctx context.Context, fn func(context.Context) (T, error)
 		if r := recover(); r != nil {
 			err = newPanicError(r)
 		}
+		defer f.complete(v, err) // whatever telling the failure does
 		if err != nil {
 			// A fail-fast executor fails before anyone can see the
 			// failure here: see link.Failed.
 			link.Failed(ctx, err)
 		}
-		f.complete(v, err)
 	}()
 	v, err = fn(ctx)
 	return err

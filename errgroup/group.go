@@ -40,7 +40,7 @@ type failer Group
 // (Future.Cancel), which stops that task only and fails nothing.
 func (f *failer) TaskFailed(err error) {
 	g := (*Group)(f)
-	if errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
+	if errtext.Is(err, context.Canceled) && g.ctx.Err() == nil {
 		return
 	}
 	g.fail(err)

@@ -5,9 +5,9 @@ package errgroup
 
 import (
 	"context"
-	"errors"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/internal/errtext"
 	"github.com/execkit/execkit/internal/gate"
 	"github.com/execkit/execkit/internal/link"
 )
@@ -89,7 +89,7 @@ func (g *Group) refuseNested() error {
 	g.extraMu.Lock()
 	finished := g.finished
 	g.extraMu.Unlock()
-	if finished || errors.Is(context.Cause(g.ctx), errGaveUp) {
+	if finished || errtext.Is(context.Cause(g.ctx), errGaveUp) {
 		return execkit.ErrClosed
 	}
 	return g.skip()

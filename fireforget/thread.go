@@ -233,10 +233,10 @@ func (t *threadTask) Run(ctx context.Context) error {
 // is told to a fail-fast executor (link.Failed) first, so that a Join that
 // returns it finds the group failed.
 func (th *Thread) report(ctx context.Context, started bool, err error) {
+	defer th.finish(err) // whatever telling the failure does
 	if started && err != nil {
 		link.Failed(ctx, err)
 	}
-	th.finish(err)
 }
 
 // ReportsOutcome marks threadTask as driver.SelfReporting.
