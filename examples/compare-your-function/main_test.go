@@ -67,16 +67,26 @@ func TestAdviceFollowsPhysics(t *testing.T) {
 	// The server waits 20 ms here, not 5: under -race on a busy machine an
 	// HTTP call costs up to a millisecond of CPU, and the test is about
 	// waits that dominate.
-	fetches, err := compare.Run(ctx, Fetch, []string{srv.URL + "/?ms=20"}, per, compare.Batch(256))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("fetch:\n%s", fetches)
-	if fetches.Advice.Kind != compare.KindWaits {
-		t.Errorf("fetch: kind %q; want %q", fetches.Advice.Kind, compare.KindWaits)
-	}
-	if c := concurrency(fetches); c < 8*fetches.Cores {
-		t.Errorf("fetch: advised %s (%d at once); want at least %d", fetches.Advice.Strategy, c, 8*fetches.Cores)
+	// Its CPU share (7% alone, under -race) is measured over the whole process,
+	// the GC of the runs before it included: it reached 21% once (mixed)
+	// while other packages' tests loaded the machine. As for the hash, the
+	// advice must follow the physics in one of three runs.
+	var fetches *compare.Report
+	for attempt := 1; ; attempt++ {
+		var err error
+		fetches, err = compare.Run(ctx, Fetch, []string{srv.URL + "/?ms=20"}, per, compare.Batch(256))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("fetch, run %d:\n%s", attempt, fetches)
+		kind, c := fetches.Advice.Kind, concurrency(fetches)
+		if kind == compare.KindWaits && c >= 8*fetches.Cores {
+			break
+		}
+		if attempt == 3 {
+			t.Errorf("fetch: kind %q, advised %s (%d at once) in three runs; want %q, at least %d at once", kind, fetches.Advice.Strategy, c, compare.KindWaits, 8*fetches.Cores)
+			break
+		}
 	}
 	var pick, perCore time.Duration
 	for _, r := range fetches.Results {
