@@ -52,3 +52,28 @@ type SelfReporting interface {
 	// ReportsOutcome marks the type; it does nothing.
 	ReportsOutcome()
 }
+
+// A Failer is a fail-fast executor (errgroup's Group is one): the first
+// task that fails fails them all. A task that reports its own outcome (a
+// Future, a fireforget.Thread) calls TaskFailed with its error before it
+// makes that outcome visible, so that whoever sees the failure finds the
+// executor failed already (its other tasks' ctx cancelled, Submit
+// refusing), as executortest's FailFast checks require. TaskFailed must
+// not block; a context.Canceled while the executor has not failed is the
+// task's own Future cancelled, which fails nothing.
+type Failer interface {
+	TaskFailed(err error)
+}
+
+// WithFailer returns ctx carrying f, for f to run its tasks with: a task
+// that reports its own outcome finds f there and tells it of its failure
+// first. An executor that uses it does not act on such a task's error
+// again when Run returns it (see [TellsFailure]). It never blocks.
+func WithFailer(ctx context.Context, f Failer) context.Context {
+	return context.WithValue(ctx, link.FailKey{}, link.Failer(f))
+}
+
+// TellsFailure reports whether t tells the Failer in its ctx of its
+// failure itself, before it reports it (the tasks of a Future, a
+// fireforget.Thread). It never blocks.
+func TellsFailure(t execkit.Task) bool { return link.TellsFailure(t) }

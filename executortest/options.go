@@ -63,7 +63,10 @@ func RejectWhenFull(capacity int) Option {
 // FailFast declares a group: the first task error (or panic) cancels the
 // other tasks' contexts, Shutdown returns that error, tasks' errors are not
 // passed to onError, and Submit after the failure admits nothing; all of
-// this holds by the time the failing task's Future reports the error.
+// this holds by the time the failing task's Future reports the error
+// (run the tasks with a ctx from
+// [github.com/execkit/execkit/driver.WithFailer], and a Future's task
+// tells the group first).
 func FailFast() Option { return optionFunc(func(c *config) { c.failFast = true }) }
 
 // Portable declares an executor that runs tasks in another process: it
