@@ -11,6 +11,7 @@ import (
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/internal/errtext"
+	"github.com/execkit/execkit/internal/link"
 	"github.com/execkit/execkit/internal/xrun"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -126,13 +127,10 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 		run = xrun.WithScope(run, w.scope)
 	}
 	res, err := invokeGuarded(run, a.Func, a.Payload)
-	if err != nil && !errtext.Sound(err) {
-		// A method of err panics (a typed nil's Error or Unwrap): go on
-		// with what can be read of it, which does not. River would
-		// recover the panic as a failed attempt, and run the job again
-		// whatever its retries.
-		err = driver.DecodeError(a.Func, driver.EncodeError(a.Func, err))
-	}
+	// A method of err may panic (a typed nil's Error or Unwrap): River would
+	// recover that panic as a failed attempt, and run the job again
+	// whatever its retries.
+	err = link.Readable(a.Func, err)
 	if err == nil {
 		out.Result = res
 		if err := river.RecordOutput(ctx, out); err != nil { // too large

@@ -11,6 +11,7 @@ import (
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/internal/errtext"
+	"github.com/execkit/execkit/internal/link"
 )
 
 var (
@@ -101,11 +102,7 @@ func stderrSummary(tail []byte) string {
 // as driver.EncodeError encodes it (text, type name, the sentinels it
 // matches), under a kind that says whether the call's context ended.
 func outcomeOf(name string, err error) outcome {
-	if !errtext.Sound(err) {
-		// A method of err panics (a typed nil's Error or Unwrap): go on
-		// with what can be read of it, which does not.
-		err = driver.DecodeError(name, driver.EncodeError(name, err))
-	}
+	err = link.Readable(name, err) // a typed nil's Error or Unwrap panics
 	var pe *execkit.PanicError
 	kind := kindError
 	switch {

@@ -1,6 +1,10 @@
 package link
 
-import "context"
+import (
+	"context"
+
+	"github.com/execkit/execkit/internal/errtext"
+)
 
 // selfReporting is driver.SelfReporting's method set.
 type selfReporting interface {
@@ -95,4 +99,16 @@ type tellsFailure interface {
 func TellsFailure(t Task) bool {
 	_, ok := t.(tellsFailure)
 	return ok
+}
+
+// Readable returns err, the error of a call of name, or, when one of its
+// methods panics (a typed nil's Error or Unwrap), what its encoded form
+// decodes to, which may be looked at (errors.Is, Error) in an executor's
+// goroutine: subprocess's worker and riverexec's job read a function's
+// error so before they classify and record it.
+func Readable(name string, err error) error {
+	if err == nil || errtext.Sound(err) {
+		return err
+	}
+	return DecodeError(name, EncodeError(name, err))
 }
