@@ -56,7 +56,24 @@ func TestWithFailer(t *testing.T) {
 	if !ex.tells {
 		t.Error("TellsFailure of a Future's task = false; want true")
 	}
-	if driver.TellsFailure(execkit.TaskFunc(func(context.Context) error { return nil })) {
-		t.Error("TellsFailure of a TaskFunc = true; want false")
+	if driver.TellsFailure(execkit.TaskFunc(func(context.Context) error { return nil })) || driver.TellsFailure(nil) {
+		t.Error("TellsFailure of a TaskFunc, or of nil = true; want false")
 	}
+}
+
+// TestWithFailerNil: a nil ctx is context.Background(), as everywhere in
+// execkit; a nil Failer adds nothing, and a failing Future's task then
+// tells no one (it panicked in context.WithValue before).
+func TestWithFailerNil(t *testing.T) {
+	//lint:ignore SA1012 a nil ctx is what this test passes
+	ctx := driver.WithFailer(nil, nil)
+	if ctx == nil || ctx.Err() != nil {
+		t.Fatalf("WithFailer(nil, nil) = %v; want a live ctx", ctx)
+	}
+	ex := &failFast{ctx: ctx, done: make(chan error, 1)}
+	boom := errors.New("boom")
+	if _, err := execkit.Go(context.Background(), ex, func(context.Context) (int, error) { return 0, boom }).Wait(context.Background()); err != boom {
+		t.Errorf("Wait = %v; want boom", err)
+	}
+	<-ex.done
 }

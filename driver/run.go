@@ -68,8 +68,15 @@ type Failer interface {
 // WithFailer returns ctx carrying f, for f to run its tasks with: a task
 // that reports its own outcome finds f there and tells it of its failure
 // first. An executor that uses it does not act on such a task's error
-// again when Run returns it (see [TellsFailure]). It never blocks.
+// again when Run returns it (see [TellsFailure]). A nil ctx is
+// context.Background(); a nil f leaves ctx as it is. It never blocks.
 func WithFailer(ctx context.Context, f Failer) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if f == nil {
+		return ctx
+	}
 	return context.WithValue(ctx, link.FailKey{}, link.Failer(f))
 }
 
