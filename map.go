@@ -4,6 +4,8 @@ import (
 	"context"
 	"iter"
 	"sync"
+
+	"github.com/execkit/execkit/internal/errtext"
 )
 
 // Map runs fn on every item through ex and returns the results in input
@@ -70,7 +72,7 @@ func mapFutures[Out any](ctx context.Context, ex Executor, n int, prepare func(i
 
 	futures := m.futures // only this goroutine appends
 	out := make([]Out, len(futures))
-	var firstErr error
+	var firstErr, failure error
 	for i, f := range futures {
 		v, err := f.Wait(ctx)
 		if ctx.Err() != nil {
@@ -84,7 +86,16 @@ func mapFutures[Out any](ctx context.Context, ex Executor, n int, prepare func(i
 				firstErr = err
 			}
 		}
+		if failure == nil && err != nil && !errtext.Is(err, context.Canceled) {
+			failure = err
+		}
 		out[i] = v
+	}
+	if firstErr != nil && failure != nil && errtext.Is(firstErr, context.Canceled) {
+		// The first to end was a task its executor cancelled because
+		// another failed (a fail-fast group cancels the others before the
+		// failing task's Future reports): that failure is Map's error.
+		firstErr = failure
 	}
 	if firstErr != nil {
 		return nil, firstErr
