@@ -160,6 +160,13 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 		for i := 0; e.broken == "ownretry" && err != nil && i < 2; i++ { // retries on top of the policy's
 			err = e.run(t)
 		}
+		if e.broken == "unwraps" && err != nil {
+			// Counts panics as pool once did: errors.As calls the
+			// error's Unwrap, which a typed nil's may panic in, here,
+			// in the task's goroutine, where nothing recovers it.
+			var pe *execkit.PanicError
+			_ = errors.As(err, &pe)
+		}
 		if e.failFast() && err != nil {
 			if e.broken == "failafter" {
 				// Too late by a margin the check sees in every round: a
@@ -380,6 +387,7 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"failwaiters", "a Submit waiting for a slot when the group failed = <nil>"},
 		{"nokill", "was not stopped within"},
 		{"ownretry", "ran 9 times; want 3"},
+		{"unwraps", "executortest.(*nilError).Unwrap"},
 		{"permtext", "failing with ErrPermanent ran 3 times; want 1"},
 		{"scopepertask", "5 calls of a function limited to 10/s took"},
 		{"niloption", "executortest: Run with a nil Option (option 2)"},

@@ -17,7 +17,8 @@ import (
 // ErrFull); a panic becomes a *execkit.PanicError with a stack, delivered to
 // the Future or to onError; a task waiting for a slot gets one once the
 // tasks admitted before it let theirs go, whatever the tasks admitted after
-// it hold; task errors are never swallowed; a task's ctx
+// it hold; task errors are never swallowed, a typed nil whose methods panic
+// included; a task's ctx
 // ends as one of package context does (context.Canceled when cancelled,
 // context.DeadlineExceeded when its caller's deadline or its TimeLimit
 // passed, on every executor); Future.Cancel and Future.Wait behave; Map and AsCompleted behave; Shutdown is
@@ -86,6 +87,7 @@ var checks = []check{
 	{name: "Closures", when: func(c config) bool { return !c.portable }, run: checkClosures},
 	{name: "NotPortable", when: func(c config) bool { return c.portable }, run: checkNotPortable},
 	{name: "Errors", run: checkErrors},
+	{name: "TypedNilError", run: checkTypedNilError},
 	{name: "FollowUp", when: func(c config) bool { return !c.portable }, run: checkFollowUp},
 	{name: "TimeLimit", run: checkTimeLimit},
 	{name: "HardTimeLimit", when: func(c config) bool { return c.hardLimit }, run: checkHardTimeLimit},
