@@ -170,7 +170,11 @@
 // [Executor.Lookup] unwraps to an *execkit.RemoteError carrying these, so
 // errors.Is(err, sentinel) holds for the declared sentinels as it does on
 // an in-process executor; errors.As finds the RemoteError, never the
-// original's type, and an undeclared sentinel does not match.
+// original's type, and an undeclared sentinel does not match. The texts of
+// a JobError (its Message, a panic's value and stack) are as the row's
+// JSON holds them, the same whichever process reads them: cut to about
+// 1 MiB, with NUL bytes and invalid UTF-8 replaced by U+FFFD (PostgreSQL
+// stores no NUL in JSON).
 //
 // # Costs
 //

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
@@ -164,8 +165,8 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	case ctx.Err() != nil:
 		// The worker is stopping (or RescueAfter passed): not the task's
 		// failure, so River runs it again, here or elsewhere.
-		_ = river.RecordOutput(ctx, out)
-		return fmt.Errorf("%s%w", interruptedText, err)
+		_ = record(ctx, out)
+		return &rowError{fmt.Errorf("%s%w", interruptedText, err)}
 	case run.Err() != nil && !errors.Is(err, execkit.ErrTimeLimit), // the call's deadline passed
 		a.Deadline != 0 && time.Unix(0, a.Deadline).Before(w.NextRetry(job)), // or will before a retry could start
 		errors.Is(err, execkit.ErrNotRegistered), errors.Is(err, execkit.ErrPayload), final,
@@ -173,8 +174,8 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 		failures(job.Errors)+1 > a.Retries:
 		return w.fail(ctx, job, out, err)
 	}
-	_ = river.RecordOutput(ctx, out)
-	return err
+	_ = record(ctx, out)
+	return &rowError{err}
 }
 
 // invokeGuarded is driver.InvokeAttempt on a goroutine of its own, so that
@@ -277,12 +278,46 @@ func isPermanent(err error) bool { return errors.Is(err, execkit.ErrPermanent) }
 // says Final to tell FAILURE from REVOKED.
 func (w *worker) fail(ctx context.Context, job *river.Job[callArgs], out output, err error) error {
 	out.Final = true
-	_ = river.RecordOutput(ctx, out)
+	out = out.storable()
+	_ = record(ctx, out)
 	if w.local != nil {
 		w.local(job.ID, job.Args.From, outcome{err: out.failure(job.ID, job.Args.Func, job.Attempt), retried: out.Retried, timedOut: out.TimedOut})
 	}
-	return river.JobCancel(err)
+	return river.JobCancel(&rowError{err})
 }
+
+// record records out on the job row (river.RecordOutput), its texts made
+// storable.
+func record(ctx context.Context, out output) error {
+	return river.RecordOutput(ctx, out.storable())
+}
+
+// storable returns out with its texts as a job row holds them (see
+// storable).
+func (out output) storable() output {
+	out.Error, out.Panic, out.Stack = storable(out.Error), storable(out.Panic), storable(out.Stack)
+	return out
+}
+
+// storable returns s as the JSON of a job row can hold it, the same on
+// every database and whichever way the outcome travels: cut to
+// errtext.MaxText, valid UTF-8 (JSON turns invalid bytes into U+FFFD) and
+// without NUL (PostgreSQL's jsonb refuses \u0000, and River then fails to
+// record the whole batch of completions it was in). Both become U+FFFD.
+func storable(s string) string {
+	s = errtext.Cap(s)
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// A rowError is an error returned to River, which records its text in the
+// job's errors: that text made storable; Unwrap returns the task's error.
+type rowError struct{ err error }
+
+func (e *rowError) Error() string { return storable(errtext.Of(e.err)) }
+func (e *rowError) Unwrap() error { return e.err }
 
 // NextRetry is when a failed job runs again: under a Func's Retry, after a
 // random wait up to its backoff doubled per retry (full jitter, as every
@@ -369,7 +404,7 @@ type JobError struct {
 	JobID    int64
 	Func     string
 	Attempts int    // attempts the job made
-	Message  string // the task's error text
+	Message  string // the task's error text, as the row holds it (see the package documentation)
 	Panic    *execkit.PanicError
 	remote   error // the task's error rebuilt by driver.DecodeError; nil for a panic
 }
