@@ -62,6 +62,9 @@
 //     grow); [SubmitOnly] in web processes and [WorkOnly] in worker
 //     processes split them over machines.
 //
+// Every function and method here that takes a ctx takes a nil one as
+// context.Background().
+//
 // The result of every job stays on its row for River's retention period
 // (a day for successes, a week for failures), so any process can follow a
 // job by id: [Executor.Enqueue] inserts one and returns its id,

@@ -124,6 +124,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Executor, er
 
 // start makes and starts an executor on db.
 func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	cfg := defaults()
 	for _, o := range opts {
 		if o == nil {

@@ -2,6 +2,7 @@ package riverexec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -19,6 +20,12 @@ import (
 // blocks until the migration is done or ctx ends, and it is safe to call
 // from any goroutine.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	if pool == nil {
+		return errors.New("riverexec: Migrate with a nil pool")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if schema != "" {
 		if _, err := pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
 			return fmt.Errorf("riverexec: creating schema %q: %w", schema, err)

@@ -47,6 +47,9 @@ const (
 // migration, which ctx bounds, and is safe to call concurrently, from
 // several processes too.
 func OpenSQLite(ctx context.Context, path string) (*sql.DB, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
