@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -69,3 +70,18 @@ type panicked struct{ v any }
 func (p *panicked) Error() string { return "panicked: " + fmtAny(p.v) }
 
 func fmtAny(v any) string { return fmt.Sprint(v) }
+
+// TestOpenSQLiteEmptyPath: OpenSQLite("") is an error. SQLite reads an
+// empty name as a private temporary database, deleted when the handle
+// closes: the jobs "survived" nothing, and no other process could share
+// them.
+func TestOpenSQLiteEmptyPath(t *testing.T) {
+	db, err := OpenSQLite(context.Background(), "")
+	if err == nil {
+		_ = db.Close()
+		t.Fatal(`OpenSQLite(ctx, "") = a handle, nil; want an error`)
+	}
+	if !strings.HasPrefix(err.Error(), "riverexec: ") {
+		t.Errorf(`OpenSQLite(ctx, "") = %v; want an error starting with "riverexec: "`, err)
+	}
+}

@@ -37,7 +37,9 @@ const (
 // lock when they begin (BEGIN IMMEDIATE, so two of them never deadlock on
 // upgrading a read lock), and one open connection, which serialises this
 // process's statements (River's advice for SQLite). synchronous=FULL: a
-// committed job survives a crash of the process and a power loss.
+// committed job survives a crash of the process and a power loss. An empty
+// path is an error (SQLite would make a temporary database, deleted when
+// the handle closes).
 //
 // The handle is yours: use it for your own tables too (that is how
 // [Executor.EnqueueTx] puts a job in the transaction that writes your row),
@@ -49,6 +51,9 @@ const (
 func OpenSQLite(ctx context.Context, path string) (*sql.DB, error) {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if path == "" { // SQLite's private temporary database, gone when closed
+		return nil, errors.New("riverexec: OpenSQLite with an empty path")
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()))
