@@ -74,7 +74,11 @@
 //
 // # Delivery is at least once
 //
-// A job is run again when its worker dies (or stops with its deadline
+// A job is in the database once [Executor.Enqueue] returned (or
+// EnqueueTx's transaction committed); a task of Submit (Func.Go, Func.Map)
+// once the inserter's batch is in, moments after Submit returned: a crash
+// in between loses the task, and its Future with it. From then on nothing
+// is lost. A job is run again when its worker dies (or stops with its deadline
 // passed) while running it: River's rescuer finds it after [RescueAfter]
 // and it runs elsewhere, up to three times beyond its retries. So a task
 // may run twice, and even partly twice: write tasks that are idempotent

@@ -228,6 +228,13 @@ func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
 // [execkit.ErrNotPortable] for any other task (a closure cannot run on
 // another machine), [ErrWorkOnly] on a [WorkOnly] executor, and
 // [execkit.ErrClosed] once Shutdown has begun. Safe for concurrent use.
+//
+// A task is durable once its job is inserted, not when Submit returns:
+// a crash of the process (or of the machine) between the two loses it,
+// as it loses its Future ([execkit.Stats].Queued counts the tasks not
+// inserted yet). Use [Executor.Enqueue], which returns once the job is in
+// the database, for a task that must survive a crash from the moment the
+// call returns.
 func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	if e == nil || e.finished == nil { // not made by New or NewSQLite
 		return execkit.ErrNilExecutor
