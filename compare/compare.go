@@ -89,6 +89,10 @@ func check[In, Out any](f *execkit.Func[In, Out], samples []In) error {
 // Run blocks until it has measured every strategy and shut their executors
 // down. When ctx ends, or a call of f returns an error, it stops and
 // returns that error (the calls' errors wrapped, starting "compare:").
+// A call that never returns holds Run until ctx ends, so give ctx a
+// deadline when f might hang: once ctx has ended, Run waits one second
+// for the calls in flight, then returns ctx's error wrapped in one that
+// says f ignores its ctx; those calls are abandoned, still running.
 // It is safe to call concurrently, but concurrent runs measure each other.
 //
 // [subprocess.Main]: https://pkg.go.dev/github.com/execkit/execkit/subprocess#Main
@@ -147,8 +151,11 @@ func Run[In, Out any](ctx context.Context, f *execkit.Func[In, Out], samples []I
 			return 0
 		}
 		progress("%s: measuring", st.name())
-		a, err := measureOne(st)
+		a, err := abandonable(ctx, func() (*acc, error) { return measureOne(st) })
 		switch {
+		case errors.Is(err, errAbandoned):
+			runErr = fmt.Errorf("compare: %s: %s %w", st.name(), s.fname, err)
+			return 0
 		case errors.Is(err, errNoSubprocess):
 			s.note = subprocessHint
 			progress("%s", subprocessHint)
@@ -168,6 +175,43 @@ func Run[In, Out any](ctx context.Context, f *execkit.Func[In, Out], samples []I
 		progress("%s: %s per task ±%.0f%%", res.Strategy, fmtDur(float64(res.TimePerTask)), 100*res.Spread)
 	}
 	return rep, nil
+}
+
+// abandonAfter is how long Run waits, once ctx has ended, for the calls
+// in flight to return before it abandons them.
+const abandonAfter = time.Second
+
+// errAbandoned says a measurement did not end within abandonAfter of ctx.
+var errAbandoned = fmt.Errorf("did not return within %v after ctx ended (it ignores its ctx): abandoned, still running", abandonAfter)
+
+// abandonable runs measure in a goroutine of its own and returns what it
+// returns, unless ctx ends and measure has not returned abandonAfter later:
+// then it returns errAbandoned joined with ctx's error, and measure's
+// goroutine is left to finish alone (it stops at its next batch).
+func abandonable[T any](ctx context.Context, measure func() (T, error)) (T, error) {
+	type outcome struct {
+		v   T
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		v, err := measure()
+		done <- outcome{v, err}
+	}()
+	select {
+	case o := <-done:
+		return o.v, o.err
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(abandonAfter)
+	defer t.Stop()
+	select {
+	case o := <-done:
+		return o.v, o.err
+	case <-t.C:
+		var zero T
+		return zero, fmt.Errorf("%w: %w", errAbandoned, context.Cause(ctx))
+	}
 }
 
 // benchSessions keeps, per benchmark name, the strategies chosen by the
@@ -202,7 +246,8 @@ var benchSessions struct {
 // of all calls so far.
 //
 // Benchmark blocks until every sub-benchmark has run; a call of f that
-// returns an error fails the sub-benchmark.
+// returns an error fails the sub-benchmark, and a call that never returns
+// holds it until go test's -timeout ends the test binary with every stack.
 //
 // [subprocess.Main]: https://pkg.go.dev/github.com/execkit/execkit/subprocess#Main
 func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In, opts ...Option) {

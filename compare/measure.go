@@ -36,6 +36,9 @@ func (r round) perTask() float64 { return float64(r.wall) / float64(r.tasks) }
 // first error of a call, after every call of its batch has ended.
 func (d *driver[In, Out]) run(ctx context.Context, ex execkit.Executor, n int, peak *int) error {
 	for n > 0 {
+		if err := ctx.Err(); err != nil { // Run abandoned this measurement, or is about to
+			return err
+		}
 		m := min(n, d.batch)
 		d.futs = d.futs[:0]
 		for range m {
