@@ -37,6 +37,9 @@ func TestRunAbandonsCallIgnoringCtx(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Run of a call that ignores ctx: %v; want context.DeadlineExceeded", err)
 		}
+		if strings.Count(err.Error(), "compare:") != 1 {
+			t.Errorf("error %q; want compare: once", err)
+		}
 		for _, w := range []string{"compare: inline: ", "ignores its ctx"} {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("error %q; want it to say %q", err, w)

@@ -302,13 +302,13 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 				if err != nil {
 					b.StopTimer()
 					shutdown(context.Background(), ex)
-					b.Fatal(err)
+					b.Fatalf("compare: %v", err)
 				}
 				rs = append(rs, r)
 			}
 			b.StopTimer()
 			if err := shutdown(b.Context(), ex); err != nil {
-				b.Fatal(err)
+				b.Fatalf("compare: %v", err)
 			}
 			var cpu time.Duration
 			peak := 0

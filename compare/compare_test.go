@@ -120,8 +120,8 @@ func TestRunErrors(t *testing.T) {
 	ctx := context.Background()
 	if _, err := compare.Run(ctx, even, []int{2, 3}, compare.TimePerStrategy(10*time.Millisecond)); !errors.Is(err, errOdd) {
 		t.Errorf("Run of a failing function: %v; want an error wrapping %v", err, errOdd)
-	} else if !strings.HasPrefix(err.Error(), "compare: ") {
-		t.Errorf("error %q; want it to start with compare:", err)
+	} else if !strings.HasPrefix(err.Error(), "compare: ") || strings.Count(err.Error(), "compare:") != 1 {
+		t.Errorf("error %q; want it to start with compare:, once", err)
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
@@ -139,8 +139,8 @@ func TestRunErrors(t *testing.T) {
 		{"Progress(nil)", func() error { _, err := compare.Run(ctx, square, []int{1}, compare.Progress(nil)); return err }},
 		{"nil option", func() error { _, err := compare.Run(ctx, square, []int{1}, nil); return err }},
 	} {
-		if err := tc.run(); err == nil || !strings.HasPrefix(err.Error(), "compare: ") {
-			t.Errorf("%s: error %v; want one starting with compare:", tc.name, err)
+		if err := tc.run(); err == nil || !strings.HasPrefix(err.Error(), "compare: ") || strings.Count(err.Error(), "compare:") != 1 {
+			t.Errorf("%s: error %v; want one starting with compare:, once", tc.name, err)
 		}
 	}
 }

@@ -59,7 +59,7 @@ func (d *driver[In, Out]) run(ctx context.Context, ex execkit.Executor, n int, p
 		}
 		clear(d.futs)
 		if first != nil {
-			return fmt.Errorf("compare: %s failed: %w", d.f.Name(), first)
+			return fmt.Errorf("%s failed: %w", d.f.Name(), first) // Run and Benchmark say "compare:" and the strategy
 		}
 		n -= m
 	}
@@ -111,7 +111,7 @@ func (d *driver[In, Out]) calibrate(ctx context.Context, ex execkit.Executor, wa
 // shutdown shuts ex down; a hung task holds it until ctx ends.
 func shutdown(ctx context.Context, ex execkit.Executor) error {
 	if err := ex.Shutdown(ctx); err != nil {
-		return fmt.Errorf("compare: shutdown: %w", err)
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
 }
