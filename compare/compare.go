@@ -88,7 +88,11 @@ func check[In, Out any](f *execkit.Func[In, Out], samples []In) error {
 //
 // Run blocks until it has measured every strategy and shut their executors
 // down. When ctx ends, or a call of f returns an error, it stops and
-// returns that error (the calls' errors wrapped, starting "compare:").
+// returns that error (the calls' errors wrapped, starting "compare:"),
+// except in the subprocess strategy: a function that cannot run in a
+// worker process (registered in main rather than at package level, or
+// using what main set up after subprocess.Main) leaves subprocess out of
+// the report, the error in the advice's reasons.
 // A call that never returns holds Run until ctx ends, so give ctx a
 // deadline when f might hang: once ctx has ended, Run waits one second
 // for the calls in flight, then returns ctx's error wrapped in one that
@@ -159,6 +163,14 @@ func Run[In, Out any](ctx context.Context, f *execkit.Func[In, Out], samples []I
 		case errors.Is(err, errNoSubprocess):
 			s.note = subprocessHint
 			progress("%s", subprocessHint)
+			return 0
+		case err != nil && st.executor == ExecSubprocess && ctx.Err() == nil:
+			// The function cannot run in a worker process (registered
+			// only in main, or using what main set up): the other
+			// strategies' numbers stand, and the advice says why this
+			// one is missing.
+			s.note = fmt.Sprintf("%s not measured: %v", st.name(), err)
+			progress("%s", s.note)
 			return 0
 		case err != nil:
 			runErr = fmt.Errorf("compare: %s: %w", st.name(), err)

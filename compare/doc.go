@@ -31,7 +31,8 @@
 // keeps falling by more than 10% (up to [Batch], the most calls in flight),
 // fireforget with a Limit of the best pool size and unbounded, errgroup, and
 // subprocess with one worker per core when the binary calls subprocess.Main
-// (the report says how to enable it when not). Every call goes through the
+// (the report says how to enable it when not, and why the function could
+// not run in a worker when it could not). Every call goes through the
 // function's Go method on the executor, in batches that are waited for, so
 // what is measured is what a caller of the same executor would see.
 //

@@ -10,6 +10,7 @@ import (
 
 func TestMain(m *testing.M) {
 	subprocess.Main()
+	mainRan = true // see needsMain
 	// Importing package pool leaves ants' default pool's housekeeping
 	// pair running (ants starts it at import time; pool's own TestMain
 	// checks that it is exactly these two).
