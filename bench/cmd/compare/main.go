@@ -119,6 +119,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(cases) == 0 {
 		return bad("-run %q selects no cell (try -list)", *filter)
 	}
+	// The run takes minutes: an -out it could not write would lose it.
+	if err := writable(*out); err != nil {
+		return bad("-out %q: %v", *out, err)
+	}
 	cfg.Progress = stderr
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -128,11 +132,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "compare: %v\n", err)
 		return 1
 	}
+	if len(rep.Results) == 0 { // every cell selected was skipped: keep the last report
+		fmt.Fprintf(stderr, "compare: nothing measured, %s left as it was: %s\n", *out, strings.Join(rep.Notes, "; "))
+		return 1
+	}
 	if err := write(*out, rep, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "compare: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// writable makes dir (and its parents) when missing and checks that a file
+// can be created in it.
+func writable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".compare-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // write prints the markdown and saves results.json, report.md and charts.

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -84,5 +87,55 @@ func TestSmallRun(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "wrote results.json, report.md and 2 charts") {
 		t.Errorf("got stderr %q; want the files written", errOut.String())
+	}
+}
+
+// TestOutNotWritable: an -out that cannot be a directory is refused before
+// anything is measured (it was found only after the whole run, which was
+// lost). The cell is tiny, so that a regression costs a second, not the
+// matrix.
+func TestOutNotWritable(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{file, filepath.Join(file, "sub")} {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"-run", "workload=noop/strategy=raw-go$", "-rounds", "1", "-mintime", "1ms", "-python", "", "-out", out}, &stdout, &stderr)
+		if code != 2 {
+			t.Errorf("-out %s: got exit %d; want 2", out, code)
+		}
+		if want := fmt.Sprintf("-out %q", out); !strings.Contains(stderr.String(), want) || strings.Contains(stderr.String(), "round 1/1") {
+			t.Errorf("-out %s: got stderr %q; want %q, before any round", out, stderr.String(), want)
+		}
+		if stdout.Len() != 0 {
+			t.Errorf("-out %s: got %d bytes on stdout; want none", out, stdout.Len())
+		}
+	}
+}
+
+// TestNothingMeasured: when every cell selected is skipped (Python rows
+// without an interpreter), the run fails and says why, and leaves -out as
+// it was (it wrote an empty report over the last one and exited 0).
+func TestNothingMeasured(t *testing.T) {
+	dir := t.TempDir()
+	results := filepath.Join(dir, "results.json")
+	if err := os.WriteFile(results, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-run", "workload=noop/strategy=py-thread$", "-python", "/nonexistent/python3", "-out", dir}, &stdout, &stderr)
+	if code != 1 {
+		t.Errorf("got exit %d; want 1", code)
+	}
+	if !strings.Contains(stderr.String(), "nothing measured") || !strings.Contains(stderr.String(), "not found on PATH") {
+		t.Errorf("got stderr %q; want nothing measured, and why", stderr.String())
+	}
+	if b, err := os.ReadFile(results); err != nil || string(b) != "{}\n" {
+		t.Errorf("results.json is now %d bytes (%v); want it untouched", len(b), err)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("got %d bytes on stdout; want none", stdout.Len())
 	}
 }
