@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -175,11 +176,15 @@ type Python struct {
 }
 
 // FindPython returns a runner for the interpreter cmd ("python3"), or an
-// error saying why Python's rows are skipped.
+// error saying why Python's rows are skipped: cmd is not found, or it does
+// not answer a version probe (cmd -c ..., at most ten seconds) as Python 3.
 func FindPython(cmd string) (*Python, error) {
 	path, err := exec.LookPath(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %s not found on PATH: Python rows skipped", cmd)
+	}
+	if err := probePython(path); err != nil {
+		return nil, fmt.Errorf("bench: %s %w: Python rows skipped", cmd, err)
 	}
 	dir, err := os.MkdirTemp("", "execkit-bench-py-")
 	if err != nil {
@@ -194,6 +199,26 @@ func FindPython(cmd string) (*Python, error) {
 		}
 	}
 	return &Python{cmd: path, dir: dir}, nil
+}
+
+// probePython asks the interpreter at path for its version and returns
+// nil when it is Python 3, else what is wrong, to follow its name.
+func probePython(path string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])").Output()
+	if err != nil {
+		return fmt.Errorf("does not run as Python (%s -c ...: %v)", path, err)
+	}
+	v := strings.TrimSpace(string(out))
+	major, _, ok := strings.Cut(v, ".")
+	switch {
+	case !ok || major == "" || strings.Trim(major, "0123456789") != "":
+		return fmt.Errorf("is not Python 3 (asked for its version, it printed %q)", tail(out))
+	case major != "3":
+		return fmt.Errorf("is Python %s, not Python 3", v)
+	}
+	return nil
 }
 
 // Close removes the scripts written out.

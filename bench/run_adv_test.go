@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,11 +15,55 @@ import (
 func fakePython(t *testing.T, body string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "python3")
-	script := "#!/bin/sh\nplan=$(cat)\necho '{\"type\":\"info\",\"python\":\"3.99\"}'\n" + body + "\n"
+	script := "#!/bin/sh\n" + pythonProbeAnswer("3.99") + "plan=$(cat)\necho '{\"type\":\"info\",\"python\":\"3.99\"}'\n" + body + "\n"
 	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// pythonProbeAnswer is the shell line with which a fake interpreter
+// answers FindPython's version probe (python3 -c ...) as version.
+func pythonProbeAnswer(version string) string {
+	return `if [ "$1" = "-c" ]; then echo ` + version + `; exit 0; fi` + "\n"
+}
+
+// TestFindPythonNotPython3: an interpreter that is not Python 3 (a Python
+// 2, something else that exits or prints anything) is refused by
+// FindPython with the reason, so its rows are skipped with a note, rather
+// than every Python cell failing on its own error after its run.
+func TestFindPythonNotPython3(t *testing.T) {
+	fake := func(body string) string {
+		path := filepath.Join(t.TempDir(), "python")
+		if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, tt := range []struct {
+		name, python, want string
+	}{
+		{"false", "false", "does not run as Python"},
+		{"echo", "echo", "is not Python 3"},
+		{"python 2", fake(pythonProbeAnswer("2.7")), "is Python 2.7, not Python 3"},
+	} {
+		py, err := FindPython(tt.python)
+		if err == nil {
+			py.Close()
+			t.Errorf("%s: FindPython(%q) accepted it; want an error saying %q", tt.name, tt.python, tt.want)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "bench: ") || !strings.Contains(err.Error(), "Python rows skipped") {
+			t.Errorf("%s: FindPython(%q): %v; want bench: ... %q ... Python rows skipped", tt.name, tt.python, err, tt.want)
+		}
+	}
+	if _, err := exec.LookPath("python3"); err == nil {
+		py, err := FindPython("python3")
+		if err != nil {
+			t.Fatalf("FindPython(python3): %v", err)
+		}
+		py.Close()
+	}
 }
 
 // The Python cells' error paths after each sample got an interpreter of
