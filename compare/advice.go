@@ -7,10 +7,13 @@ import (
 )
 
 // The kinds of work an [Advice] tells apart, from the inline call's CPU
-// time over its wall time.
+// time over its wall time less its run delay (the time it was ready to
+// run but waited for a core taken by other work: see
+// [Result.RunDelayPerTask]), so that a busy machine does not pass a
+// CPU-bound function off as one that waits.
 const (
-	KindCPUBound = "cpu-bound" // CPU/wall of one call at least 50%
-	KindWaits    = "waits"     // CPU/wall of one call at most 20%
+	KindCPUBound = "cpu-bound" // CPU/(wall - run delay) of one call at least 50%
+	KindWaits    = "waits"     // CPU/(wall - run delay) of one call at most 20%
 	KindMixed    = "mixed"     // in between
 )
 
@@ -123,20 +126,29 @@ func advise(rs []Result, cores, batch int, note string) Advice {
 	a := Advice{Strategy: pick.Strategy, Code: strategyOf(pick).code()}
 	inline, haveInline := find(ExecInline)
 
-	// What kind of work it is: one call alone.
+	// What kind of work it is: one call alone, the time it waited for a
+	// core taken by other work set aside (it is not the function's).
 	if haveInline && inline.CPUPerTask > 0 {
-		share := float64(inline.CPUPerTask) / float64(inline.TimePerTask)
-		t, c := fmtDur(float64(inline.TimePerTask)), fmtDur(float64(inline.CPUPerTask))
+		wall, cpu := float64(inline.TimePerTask), float64(inline.CPUPerTask)
+		// At most the time off CPU was spent waiting for a core (the
+		// threads' delays add up, and can exceed it).
+		delay := min(float64(inline.RunDelayPerTask), max(wall-cpu, 0))
+		share := cpu / max(wall-delay, 1)
+		t, c, pct := fmtDur(wall), fmtDur(cpu), fmt.Sprintf("%.0f%%", 100*share)
+		if delay > 0.1*wall {
+			t = fmt.Sprintf("%s, %s of it waiting for a core taken by other work (the machine is busy),", t, fmtDur(delay))
+			pct += " of the rest"
+		}
 		switch {
 		case share >= 0.5:
 			a.Kind = KindCPUBound
-			a.Reasons = append(a.Reasons, fmt.Sprintf("CPU-bound: one call inline takes %s and uses %s of CPU (%.0f%%)", t, c, 100*share))
+			a.Reasons = append(a.Reasons, fmt.Sprintf("CPU-bound: one call inline takes %s and uses %s of CPU (%s)", t, c, pct))
 		case share <= 0.2:
 			a.Kind = KindWaits
-			a.Reasons = append(a.Reasons, fmt.Sprintf("waits dominate: one call inline takes %s but uses only %s of CPU (%.0f%%)", t, c, 100*share))
+			a.Reasons = append(a.Reasons, fmt.Sprintf("waits dominate: one call inline takes %s but uses only %s of CPU (%s)", t, c, pct))
 		default:
 			a.Kind = KindMixed
-			a.Reasons = append(a.Reasons, fmt.Sprintf("mixed: one call inline takes %s and uses %s of CPU (%.0f%%)", t, c, 100*share))
+			a.Reasons = append(a.Reasons, fmt.Sprintf("mixed: one call inline takes %s and uses %s of CPU (%s)", t, c, pct))
 		}
 	}
 

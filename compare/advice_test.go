@@ -209,3 +209,32 @@ func TestWithinCapsSpread(t *testing.T) {
 		t.Errorf("1.2ms ±30%% and 11.4ms ±128%% are within noise; want not (spreads capped at %.0f%%)", 100*maxSpread)
 	}
 }
+
+// TestAdviseKindBusyMachine: the kind of work is judged on the time a
+// call could run. A CPU-bound call on one core shared with three other
+// busy processes (measured: 1.77ms a call, 490µs of CPU, the rest waiting
+// for the core) was called "mixed" (28%), and with one more process
+// "waits dominate"; a call that waits stays one that waits when the
+// machine is busy too, and delays that add up to more than the time off
+// CPU (the threads' together) count for that time at most.
+func TestAdviseKindBusyMachine(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		wall, cpu, rdl time.Duration
+		want, reason   string
+	}{
+		{"cpu-bound, busy", 1770 * us, 490 * us, 1280 * us, KindCPUBound, "1.28ms of it waiting for a core taken by other work"},
+		{"cpu-bound, busier", 2500 * us, 490 * us, 2000 * us, KindCPUBound, "CPU-bound"},
+		{"waits, busy", 5 * ms, 300 * us, 400 * us, KindWaits, "waits dominate"},
+		{"delays over the time off CPU", 1 * ms, 900 * us, 5 * ms, KindCPUBound, "CPU-bound: one call inline takes 1.00ms and uses 900µs of CPU (100%)"},
+		{"no delay known", 1770 * us, 490 * us, 0, KindMixed, "(28%)"},
+	} {
+		inline := res("inline", tc.wall, tc.cpu, 0.02, 0)
+		inline.RunDelayPerTask = tc.rdl
+		a := advise([]Result{inline, res("pool-2", tc.wall, tc.cpu, 0.02, 3)}, 2, 100, "")
+		if a.Kind != tc.want {
+			t.Errorf("%s: kind %q; want %q\n%s", tc.name, a.Kind, tc.want, a)
+		}
+		has(t, a, tc.reason)
+	}
+}

@@ -78,3 +78,31 @@ func TestBenchmarkSubBenchmarks(t *testing.T) {
 		t.Errorf("strategies %q; want %q", got, want)
 	}
 }
+
+// TestMeasureCountsOnlyTheCalls: a round's allocations are its calls'
+// only, not the measuring's (reading the run delay allocated some 30
+// objects a round: 3 more per call in rounds of ten), so a round of one
+// call allocates what a call does in a round of a thousand.
+func TestMeasureCountsOnlyTheCalls(t *testing.T) {
+	ex := &execkit.Inline{}
+	defer ex.Shutdown(context.Background())
+	d := &driver[int, int]{f: triple, samples: []int{1, 2, 3}, batch: 1000}
+	ctx := context.Background()
+	if _, err := d.measure(ctx, ex, 1000, 0); err != nil { // warm up
+		t.Fatal(err)
+	}
+	many, err := d.measure(ctx, ex, 1000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := float64(many.allocs) / 1000
+	for range 3 {
+		one, err := d.measure(ctx, ex, 1, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if float64(one.allocs) > per+1 {
+			t.Errorf("a round of one call allocated %d objects; a call allocates %.1f in a round of 1000", one.allocs, per)
+		}
+	}
+}

@@ -43,10 +43,13 @@
 // sum of their spreads, or 5%) are tied, and the advice says so; among them
 // it recommends the one with the smallest footprint (in-process, then the
 // fewest goroutines). Every reason is a measured number: the kind of work
-// (CPU time over wall time of one call), the cores saturated (CPU per call
-// ≈ time per call × cores) or waits overlapped (how much faster than a pool
-// of one worker per core), the goroutines held, and what a call costs more
-// in a worker process.
+// (CPU time over the wall time of one call, less the time it waited for a
+// core taken by other work, which Linux reports: a busy machine does not
+// make a CPU-bound function look like one that waits; the CPU time is the
+// whole process's, so other work in it counts), the cores saturated (CPU
+// per call ≈ time per call × cores) or waits overlapped (how much faster
+// than a pool of one worker per core), the goroutines held, and what a
+// call costs more in a worker process.
 //
 // # Cost
 //

@@ -23,6 +23,7 @@ type round struct {
 	tasks  int
 	wall   time.Duration
 	cpu    time.Duration // this process's
+	delay  time.Duration // this process's threads' waiting for a core (runDelay)
 	allocs uint64
 	bytes  uint64
 	peak   int // goroutines above the count at the start
@@ -69,6 +70,9 @@ func (d *driver[In, Out]) run(ctx context.Context, ex execkit.Executor, n int, p
 // measure runs one timed round of n calls through ex. base is the number
 // of goroutines before ex was made: the peak counts those ex added.
 func (d *driver[In, Out]) measure(ctx context.Context, ex execkit.Executor, n, base int) (round, error) {
+	// The run delay is read outside the memory statistics' window: the
+	// reading allocates, and the allocations are the calls' alone.
+	delay0 := runDelay()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	peak := base
@@ -77,6 +81,7 @@ func (d *driver[In, Out]) measure(ctx context.Context, ex execkit.Executor, n, b
 	err := d.run(ctx, ex, n, &peak)
 	r := round{tasks: n, wall: time.Since(start), cpu: cpuSelf() - cpu0, peak: max(peak-base, 0)}
 	runtime.ReadMemStats(&after)
+	r.delay = max(runDelay()-delay0, 0)
 	r.allocs = after.Mallocs - before.Mallocs
 	r.bytes = after.TotalAlloc - before.TotalAlloc
 	return r, err
