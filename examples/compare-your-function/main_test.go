@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/execkit/execkit/compare"
+	"github.com/execkit/execkit/examples/internal/extest"
 	"github.com/execkit/execkit/subprocess"
 )
 
@@ -102,5 +105,43 @@ func TestAdviceFollowsPhysics(t *testing.T) {
 	// machine busy enough (load 14 once) that HTTP's CPU cost shows.
 	if pick <= 0 || perCore < 2*pick {
 		t.Errorf("fetch: advised %v per task vs %v for a pool of %d; want at least 2x faster", pick, perCore, fetches.Cores)
+	}
+}
+
+// TestPythonMain runs main.py (when python3 is on PATH): it prints the
+// time per call of each Python strategy for both functions, and a pool of
+// 64 threads overlaps the fetch's 5 ms waits, several times faster than
+// one call at a time. (The server's listen backlog was Python's default
+// of 5: 64 connections at once overflowed it, the dropped ones waited a
+// second for TCP to retry, and 64 threads came out slower than inline.)
+func TestPythonMain(t *testing.T) {
+	py := extest.Python(t)
+	out := extest.Run(t, nil, py, "main.py")
+	t.Logf("main.py:\n%s", out)
+	rows := map[string]map[string]float64{} // section -> strategy -> µs per call
+	section := ""
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 1:
+			section = f[0]
+			rows[section] = map[string]float64{}
+		case len(f) == 5 && section != "" && strings.Join(f[2:], " ") == "µs per call":
+			v, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				t.Fatalf("line %q: %v", line, err)
+			}
+			rows[section][f[0]] = v
+		default:
+			t.Fatalf("unexpected line %q", line)
+		}
+	}
+	for _, s := range []string{"hash", "fetch"} {
+		if len(rows[s]) != 4 || rows[s]["inline"] <= 0 || rows[s]["threads-64"] <= 0 {
+			t.Fatalf("section %s: rows %v; want inline, threads-<cores>, threads-64, processes-<cores>", s, rows[s])
+		}
+	}
+	if in, th := rows["fetch"]["inline"], rows["fetch"]["threads-64"]; th > in/2 {
+		t.Errorf("fetch: 64 threads take %.0fµs per call, inline %.0fµs; want the waits overlapped, at least 2x faster", th, in)
 	}
 }
