@@ -84,7 +84,10 @@ func check[In, Out any](f *execkit.Func[In, Out], samples []In) error {
 // with all its slots busy where that is cheap, timed in five rounds and
 // shut down before the next. Each strategy takes
 // about [TimePerStrategy] (half a second by default), so a whole run takes
-// seconds; subprocess is included when [subprocess.Main] was called.
+// seconds, as long as a call is much shorter than a fifth of it: every
+// round makes at least one wave of calls, so a slower function takes
+// about ten calls' time per strategy (measured: 30 s for a call that
+// sleeps 300 ms); subprocess is included when [subprocess.Main] was called.
 //
 // Run blocks until it has measured every strategy and shut their executors
 // down. When ctx ends, or a call of f returns an error, it stops and

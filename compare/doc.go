@@ -55,7 +55,9 @@
 //
 // [Run] spends about [TimePerStrategy] per strategy (half a second by
 // default): the whole run over a 1 ms function takes about ten seconds on
-// two cores. [Benchmark] follows -benchtime (one second per sub-benchmark by
+// two cores. A round makes at least one wave of calls, so a function slower
+// than a fifth of TimePerStrategy takes about ten calls' time per strategy
+// instead: half a minute for a call of 300 ms. [Benchmark] follows -benchtime (one second per sub-benchmark by
 // default).
 //
 // The package imports only the standard library and execkit's packages, so
