@@ -134,7 +134,7 @@ func advise(rs []Result, cores, batch int, note string) Advice {
 		// threads' delays add up, and can exceed it).
 		delay := min(float64(inline.RunDelayPerTask), max(wall-cpu, 0))
 		share := cpu / max(wall-delay, 1)
-		t, c, pct := fmtDur(wall), fmtDur(cpu), fmt.Sprintf("%.0f%%", 100*share)
+		t, c, pct := fmtDur(wall), fmtDur(cpu), percent(share)
 		if delay > 0.1*wall {
 			t = fmt.Sprintf("%s, %s of it waiting for a core taken by other work (the machine is busy),", t, fmtDur(delay))
 			pct += " of the rest"
@@ -207,6 +207,15 @@ func advise(rs []Result, cores, batch int, note string) Advice {
 	// The price of isolation.
 	a.Reasons = append(a.Reasons, isolation(measured, find, inline, haveInline, note)...)
 	return a
+}
+
+// percent formats a share as a percentage, with a decimal below 1% so
+// that a small share does not read as none.
+func percent(share float64) string {
+	if share < 0.01 {
+		return fmt.Sprintf("%.1f%%", 100*share)
+	}
+	return fmt.Sprintf("%.0f%%", 100*share)
 }
 
 func where(r Result) string {

@@ -228,6 +228,7 @@ func TestAdviseKindBusyMachine(t *testing.T) {
 		{"waits, busy", 5 * ms, 300 * us, 400 * us, KindWaits, "waits dominate"},
 		{"delays over the time off CPU", 1 * ms, 900 * us, 5 * ms, KindCPUBound, "CPU-bound: one call inline takes 1.00ms and uses 900µs of CPU (100%)"},
 		{"no delay known", 1770 * us, 490 * us, 0, KindMixed, "(28%)"},
+		{"below 1%", 301 * ms, 799 * us, 0, KindWaits, "uses only 799µs of CPU (0.3%)"}, // it read (0%)
 	} {
 		inline := res("inline", tc.wall, tc.cpu, 0.02, 0)
 		inline.RunDelayPerTask = tc.rdl
