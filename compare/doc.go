@@ -36,6 +36,13 @@
 // function's Go method on the executor, in batches that are waited for, so
 // what is measured is what a caller of the same executor would see.
 //
+// Every strategy but inline calls the function from many goroutines at
+// once, up to [Batch] of them: it must be safe for concurrent use, as it
+// must be to run on those executors at all (run the comparison under -race
+// to check). A call that returns an error or panics (a *execkit.PanicError)
+// stops [Run] with that error and fails [Benchmark]'s sub-benchmark:
+// numbers that mix failures with results would mislead.
+//
 // # The advice
 //
 // Each strategy is timed in five rounds; the spread of the rounds is its
