@@ -23,9 +23,13 @@ import tempfile
 import time
 import uuid
 
-from celery import Celery
-from celery.exceptions import SoftTimeLimitExceeded
-from redis import Redis
+try:
+    from celery import Celery
+    from celery.exceptions import SoftTimeLimitExceeded
+    from redis import Redis
+except ImportError as e:
+    sys.exit(f"main.py needs Celery and redis-py ({e}): Debian: apt-get install "
+             "python3-celery python3-redis redis-server; or pip install 'celery[redis]'")
 
 redis = os.environ.get("EXECKIT_REDIS_URL", "redis://127.0.0.1:6379")
 app = Celery(

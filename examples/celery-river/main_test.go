@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/execkit/execkit/examples/internal/extest"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/goleak"
@@ -204,4 +206,27 @@ func celery(t *testing.T) string {
 		t.Fatalf("%s start printed %q; want EXECKIT_REDIS_URL", script, out)
 	}
 	return env["EXECKIT_REDIS_URL"]
+}
+
+// TestPythonWithoutCelery: main.py run by an interpreter that cannot
+// import Celery (here Python without its site packages, where Debian's
+// python3-celery lives) says in one line what it needs and how to install
+// it, and exits 1: it printed a traceback.
+func TestPythonWithoutCelery(t *testing.T) {
+	py := extest.Python(t)
+	cmd := exec.Command(py, "-S", "main.py") // -S: no site packages, so no Celery
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("python3 -S main.py: %v; want exit status 1\nstderr:\n%s", err, stderr.String())
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if strings.Contains(msg, "\n") || strings.Contains(msg, "Traceback") || !strings.Contains(msg, "needs Celery") || !strings.Contains(msg, "apt-get install python3-celery") {
+		t.Errorf("stderr %q; want one line saying it needs Celery and how to install it", msg)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout %q; want none", stdout.String())
+	}
 }
