@@ -7,10 +7,10 @@ import (
 )
 
 // The kinds of work an [Advice] tells apart, from the inline call's CPU
-// time over its wall time less its run delay (the time it was ready to
-// run but waited for a core taken by other work: see
-// [Result.RunDelayPerTask]), so that a busy machine does not pass a
-// CPU-bound function off as one that waits.
+// time over its wall time less its run delay (the time its thread was
+// ready to run but waited for a core taken by other work, which Linux
+// reports), so that a busy machine does not pass a CPU-bound function off
+// as one that waits.
 const (
 	KindCPUBound = "cpu-bound" // CPU/(wall - run delay) of one call at least 50%
 	KindWaits    = "waits"     // CPU/(wall - run delay) of one call at most 20%
@@ -130,9 +130,8 @@ func advise(rs []Result, cores, batch int, note string) Advice {
 	// core taken by other work set aside (it is not the function's).
 	if haveInline && inline.CPUPerTask > 0 {
 		wall, cpu := float64(inline.TimePerTask), float64(inline.CPUPerTask)
-		// At most the time off CPU was spent waiting for a core (the
-		// threads' delays add up, and can exceed it).
-		delay := min(float64(inline.RunDelayPerTask), max(wall-cpu, 0))
+		// At most the time off CPU was spent waiting for a core.
+		delay := min(float64(inline.runDelay), max(wall-cpu, 0))
 		share := cpu / max(wall-delay, 1)
 		t, c, pct := fmtDur(wall), fmtDur(cpu), percent(share)
 		if delay > 0.1*wall {

@@ -231,7 +231,7 @@ func TestAdviseKindBusyMachine(t *testing.T) {
 		{"below 1%", 301 * ms, 799 * us, 0, KindWaits, "uses only 799µs of CPU (0.3%)"}, // it read (0%)
 	} {
 		inline := res("inline", tc.wall, tc.cpu, 0.02, 0)
-		inline.RunDelayPerTask = tc.rdl
+		inline.runDelay = tc.rdl
 		a := advise([]Result{inline, res("pool-2", tc.wall, tc.cpu, 0.02, 3)}, 2, 100, "")
 		if a.Kind != tc.want {
 			t.Errorf("%s: kind %q; want %q\n%s", tc.name, a.Kind, tc.want, a)

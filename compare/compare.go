@@ -144,6 +144,9 @@ func Run[In, Out any](ctx context.Context, f *execkit.Func[In, Out], samples []I
 				calls += r.tasks
 			}
 		}
+		if st.executor == ExecInline && err == nil { // one more round: its waits for a core
+			a.delayShare, err = d.delayShare(ctx, ex, n)
+		}
 		if serr := shutdown(ctx, ex); err == nil {
 			err = serr
 		}
@@ -284,13 +287,14 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 	if prev != nil {
 		s.cfg.batch = prev.cfg.batch
 		for _, a := range prev.accs {
-			s.accs = append(s.accs, &acc{s: a.s, rounds: slices.Clone(a.rounds), extraCPU: a.extraCPU, extraTasks: a.extraTasks})
+			s.accs = append(s.accs, &acc{s: a.s, rounds: slices.Clone(a.rounds), extraCPU: a.extraCPU, extraTasks: a.extraTasks, delayShare: a.delayShare})
 		}
 		s.note = prev.note
 	}
 	try := func(st strategy) float64 {
 		var last []round
 		var child time.Duration
+		var share float64
 		calls := 0
 		b.Run("strategy="+st.name(), func(b *testing.B) {
 			base := runtime.NumGoroutine()
@@ -322,6 +326,12 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 				rs = append(rs, r)
 			}
 			b.StopTimer()
+			if st.executor == ExecInline { // one more round, untimed: its waits for a core
+				if share, err = d.delayShare(b.Context(), ex, max(b.N/k, 1)); err != nil {
+					shutdown(context.Background(), ex)
+					b.Fatalf("compare: %v", err)
+				}
+			}
 			if err := shutdown(b.Context(), ex); err != nil {
 				b.Fatalf("compare: %v", err)
 			}
@@ -345,6 +355,9 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 			s.accs = append(s.accs, a)
 		}
 		a.rounds = append(a.rounds, last...)
+		if st.executor == ExecInline {
+			a.delayShare = share
+		}
 		if st.executor == ExecSubprocess {
 			a.extraCPU += child
 			a.extraTasks += calls

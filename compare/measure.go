@@ -23,7 +23,6 @@ type round struct {
 	tasks  int
 	wall   time.Duration
 	cpu    time.Duration // this process's
-	delay  time.Duration // this process's threads' waiting for a core (runDelay)
 	allocs uint64
 	bytes  uint64
 	peak   int // goroutines above the count at the start
@@ -70,9 +69,6 @@ func (d *driver[In, Out]) run(ctx context.Context, ex execkit.Executor, n int, p
 // measure runs one timed round of n calls through ex. base is the number
 // of goroutines before ex was made: the peak counts those ex added.
 func (d *driver[In, Out]) measure(ctx context.Context, ex execkit.Executor, n, base int) (round, error) {
-	// The run delay is read outside the memory statistics' window: the
-	// reading allocates, and the allocations are the calls' alone.
-	delay0 := runDelay()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	peak := base
@@ -81,10 +77,35 @@ func (d *driver[In, Out]) measure(ctx context.Context, ex execkit.Executor, n, b
 	err := d.run(ctx, ex, n, &peak)
 	r := round{tasks: n, wall: time.Since(start), cpu: cpuSelf() - cpu0, peak: max(peak-base, 0)}
 	runtime.ReadMemStats(&after)
-	r.delay = max(runDelay()-delay0, 0)
 	r.allocs = after.Mallocs - before.Mallocs
 	r.bytes = after.TotalAlloc - before.TotalAlloc
 	return r, err
+}
+
+// delayShare runs n calls through ex on a thread of its own and returns
+// the share of their wall time that the thread was ready to run but
+// waited for a core taken by other work (threadRunDelay; 0 where the
+// kernel does not say). It is meant for inline, whose calls run in the
+// calling goroutine: their own waits for a core, not the other threads'.
+// The thread is locked for this probe only: a locked goroutine that blocks
+// hands its thread over at each wait, which costs CPU the timed rounds
+// must not pay, and waits for the thread to be woken that they do not
+// have. So the share is 0 for calls that block (more than the scheduler's
+// preemption every 10 ms explains): the run delay then speaks for the
+// lock, and such calls wait anyway. It speaks for calls that do not block:
+// the CPU-bound ones, which a busy machine would pass off as waiting.
+func (d *driver[In, Out]) delayShare(ctx context.Context, ex execkit.Executor, n int) (float64, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	peak := 0
+	blocks0, delay0 := threadBlocks(), threadRunDelay()
+	start := time.Now()
+	err := d.run(ctx, ex, n, &peak)
+	wall, delay, blocks := time.Since(start), threadRunDelay()-delay0, threadBlocks()-blocks0
+	if err != nil || wall <= 0 || blocks > int64(n/10)+int64(wall/(5*time.Millisecond))+2 {
+		return 0, err
+	}
+	return min(max(float64(delay)/float64(wall), 0), 1), nil
 }
 
 // calibrate runs growing numbers of calls through ex (1, 4, 16, ...)

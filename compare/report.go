@@ -37,17 +37,16 @@ type Result struct {
 	// CPUPerTask is user + system CPU time per call of this process (and,
 	// for subprocess, of its worker processes, their start included), or
 	// 0 where getrusage is missing.
-	CPUPerTask time.Duration `json:"cpu_per_task_ns"`
-	// RunDelayPerTask is the time per call this process's threads were
-	// ready to run but waited for a core taken by other work (other
-	// processes on a busy machine, or this one's other threads), from
-	// Linux's schedstat (0 elsewhere): waiting that is not the function's.
-	// The kind of work is judged without it.
-	RunDelayPerTask time.Duration   `json:"run_delay_per_task_ns"`
-	AllocsPerTask   float64         `json:"allocs_per_task"`
-	BytesPerTask    float64         `json:"bytes_per_task"`
-	PeakGoroutines  int             `json:"peak_goroutines"` // the most goroutines above the count before a round
-	Rounds          []time.Duration `json:"rounds_ns"`       // time per call of each round
+	CPUPerTask     time.Duration   `json:"cpu_per_task_ns"`
+	AllocsPerTask  float64         `json:"allocs_per_task"`
+	BytesPerTask   float64         `json:"bytes_per_task"`
+	PeakGoroutines int             `json:"peak_goroutines"` // the most goroutines above the count before a round
+	Rounds         []time.Duration `json:"rounds_ns"`       // time per call of each round
+
+	// runDelay is the time per call the calls waited for a core taken by
+	// other work, for inline (from its thread's run delay in a probe, on
+	// Linux; 0 elsewhere): waiting that is not the function's.
+	runDelay time.Duration
 }
 
 // concurrency is the most calls the strategy runs at once.
@@ -66,6 +65,9 @@ type acc struct {
 	// workers', known once they have exited), spread over extraTasks calls.
 	extraCPU   time.Duration
 	extraTasks int
+	// delayShare is the share of an inline call's wall time spent waiting
+	// for a core taken by other work (driver.delayShare).
+	delayShare float64
 }
 
 func (a *acc) median() float64 {
@@ -95,14 +97,13 @@ func (a *acc) result() Result {
 		res.Size = 1
 	}
 	per := make([]float64, len(a.rounds))
-	var cpu, delay time.Duration
+	var cpu time.Duration
 	var allocs, bytes uint64
 	for i, r := range a.rounds {
 		per[i] = r.perTask()
 		res.Rounds = append(res.Rounds, time.Duration(per[i]))
 		res.Tasks += r.tasks
 		cpu += r.cpu
-		delay += r.delay
 		allocs += r.allocs
 		bytes += r.bytes
 		res.PeakGoroutines = max(res.PeakGoroutines, r.peak)
@@ -122,7 +123,7 @@ func (a *acc) result() Result {
 		cpuPer += float64(a.extraCPU) / float64(a.extraTasks)
 	}
 	res.CPUPerTask = time.Duration(cpuPer)
-	res.RunDelayPerTask = delay / time.Duration(res.Tasks)
+	res.runDelay = time.Duration(a.delayShare * med)
 	res.AllocsPerTask = float64(allocs) / float64(res.Tasks)
 	res.BytesPerTask = float64(bytes) / float64(res.Tasks)
 	return res

@@ -6,35 +6,40 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 )
 
-// runDelay returns the time this process's threads have spent ready to run
-// but waiting for a core (the second field of each thread's
+// threadRunDelay returns the time the calling thread has spent ready to
+// run but waiting for a core (the second field of its
 // /proc/self/task/<tid>/schedstat), or 0 where the kernel does not say.
-// The delays of threads that have exited are not counted: the difference
-// of two readings can fall short, never exceed, the time waited between
-// them, apart from threads that exit in between.
-func runDelay() time.Duration {
-	dir, err := os.Open("/proc/self/task")
+// Read by a goroutine locked to its thread, it is what the goroutine's own
+// work waited for cores taken by other work: other threads' waits (GC
+// workers, other goroutines at the same time) are not on its path and are
+// not counted.
+func threadRunDelay() time.Duration {
+	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(syscall.Gettid()) + "/schedstat")
 	if err != nil {
 		return 0
 	}
-	tids, _ := dir.Readdirnames(-1)
-	dir.Close()
-	var total time.Duration
-	for _, tid := range tids {
-		b, err := os.ReadFile("/proc/self/task/" + tid + "/schedstat")
-		if err != nil {
-			continue // the thread has exited
-		}
-		f := bytes.Fields(b)
-		if len(f) < 2 {
-			continue
-		}
-		if ns, err := strconv.ParseInt(string(f[1]), 10, 64); err == nil {
-			total += time.Duration(ns)
-		}
+	f := bytes.Fields(b)
+	if len(f) < 2 {
+		return 0
 	}
-	return total
+	ns, err := strconv.ParseInt(string(f[1]), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return time.Duration(ns)
+}
+
+// threadBlocks returns how many times the calling thread has blocked (its
+// voluntary context switches, from getrusage(RUSAGE_THREAD)).
+func threadBlocks() int64 {
+	var ru syscall.Rusage
+	const rusageThread = 1 // RUSAGE_THREAD
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		return 0
+	}
+	return ru.Nvcsw
 }

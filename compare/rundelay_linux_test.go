@@ -3,12 +3,15 @@
 package compare
 
 import (
+	"context"
 	"runtime"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/execkit/execkit"
 )
 
 // pinToCPU0 binds the calling thread to the first CPU it may run on.
@@ -30,49 +33,48 @@ func pinToCPU0() error {
 	return nil
 }
 
-// TestRunDelaySeesCompetition: two threads of this process bound to one
-// CPU, each wanting 30 ms of it, wait for each other: runDelay grows by a
-// good part of that (it is what the advice subtracts from a call's wall
-// time before it judges the kind of work).
+// TestRunDelaySeesCompetition: two threads bound to one CPU, each wanting
+// 30 ms of it, wait for each other: each one's threadRunDelay grows by a
+// good part of that (it is what the advice subtracts from an inline call's
+// wall time before it judges the kind of work).
 func TestRunDelaySeesCompetition(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		t.Skip("needs GOMAXPROCS >= 2 for two threads at once")
 	}
-	before := runDelay()
-	var wg, spun sync.WaitGroup
-	start, release := make(chan struct{}), make(chan struct{})
-	errs := make(chan error, 2)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	type outcome struct {
+		delay time.Duration
+		err   error
+	}
+	out := make(chan outcome, 2)
 	for range 2 {
-		spun.Add(1)
 		wg.Go(func() {
 			runtime.LockOSThread() // the thread exits with the goroutine, its affinity with it
-			err := pinToCPU0()
-			errs <- err
-			<-start
-			if err == nil {
-				end := cpuThread() + 30*time.Millisecond
-				for cpuThread() < end {
-				}
+			if err := pinToCPU0(); err != nil {
+				out <- outcome{err: err}
+				return
 			}
-			spun.Done()
-			<-release // alive until read: an exited thread's delay is not counted
+			<-start
+			before := threadRunDelay()
+			end := cpuThread() + 30*time.Millisecond
+			for cpuThread() < end {
+			}
+			out <- outcome{delay: threadRunDelay() - before}
 		})
 	}
-	for range 2 {
-		if err := <-errs; err != nil {
-			close(start)
-			close(release)
-			wg.Wait()
-			t.Skipf("cannot bind a thread to one CPU: %v", err)
-		}
-	}
 	close(start)
-	spun.Wait()
-	got := runDelay() - before
-	close(release)
 	wg.Wait()
-	if got < 5*time.Millisecond {
-		t.Errorf("runDelay grew by %v while two threads shared one CPU for 30ms each; want at least 5ms", got)
+	var total time.Duration
+	for range 2 {
+		o := <-out
+		if o.err != nil {
+			t.Skipf("cannot bind a thread to one CPU: %v", o.err)
+		}
+		total += o.delay
+	}
+	if total < 10*time.Millisecond {
+		t.Errorf("threadRunDelay grew by %v in all while two threads shared one CPU for 30ms each; want at least 10ms", total)
 	}
 }
 
@@ -82,4 +84,88 @@ func cpuThread() time.Duration {
 	const clockThreadCPUTime = 3 // CLOCK_THREAD_CPUTIME_ID
 	syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTime, uintptr(unsafe.Pointer(&ts)), 0)
 	return time.Duration(ts.Nano())
+}
+
+var (
+	// spin1ms uses about a millisecond of its thread's CPU.
+	spin1ms = execkit.Register("compare.spin1ms", func(_ context.Context, _ int) (int, error) {
+		end := cpuThread() + time.Millisecond
+		n := 0
+		for cpuThread() < end {
+			n++
+		}
+		return n, nil
+	})
+	// sleep1ms waits a millisecond.
+	sleep1ms = execkit.Register("compare.sleep1ms", func(ctx context.Context, _ int) (int, error) {
+		time.Sleep(time.Millisecond)
+		return 0, nil
+	})
+)
+
+// TestDelayShareOnABusyCore: inline calls sharing their core with a thread
+// that spins. CPU-bound calls wait for the core about half their time,
+// and delayShare says so (it is what keeps the advice from calling them
+// waits); calls that block get 0, since the locked probe's waits to be
+// woken are not the timed rounds' (a fetch that waits 5 ms had 38% of its
+// time counted as waiting for a core, and was called mixed).
+func TestDelayShareOnABusyCore(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs GOMAXPROCS >= 2 for the competing thread")
+	}
+	for _, tc := range []struct {
+		f        *execkit.Func[int, int]
+		min, max float64
+	}{
+		{spin1ms, 0.2, 1},
+		{sleep1ms, 0, 0},
+	} {
+		stop := make(chan struct{})
+		ready := make(chan error)
+		var wg sync.WaitGroup
+		wg.Go(func() { // the competitor, on the same core
+			runtime.LockOSThread()
+			err := pinToCPU0()
+			ready <- err
+			if err != nil {
+				return
+			}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		})
+		if err := <-ready; err != nil {
+			wg.Wait()
+			t.Skipf("cannot bind a thread to one CPU: %v", err)
+		}
+		type outcome struct {
+			share float64
+			err   error
+		}
+		out := make(chan outcome)
+		go func() {
+			runtime.LockOSThread() // delayShare's lock nests in this one: the same, pinned thread
+			defer runtime.UnlockOSThread()
+			if err := pinToCPU0(); err != nil {
+				out <- outcome{err: err}
+				return
+			}
+			d := &driver[int, int]{f: tc.f, samples: []int{0}, batch: 1}
+			share, err := d.delayShare(context.Background(), &execkit.Inline{}, 30)
+			out <- outcome{share, err}
+		}()
+		o := <-out
+		close(stop)
+		wg.Wait()
+		if o.err != nil {
+			t.Fatalf("%s: %v", tc.f.Name(), o.err)
+		}
+		if o.share < tc.min || o.share > tc.max {
+			t.Errorf("%s on a core shared with a spinning thread: delay share %.2f; want %.2f to %.2f", tc.f.Name(), o.share, tc.min, tc.max)
+		}
+	}
 }

@@ -4,6 +4,8 @@ package compare
 
 import "time"
 
-// runDelay is known on Linux only: elsewhere 0, and the kind of work is
-// judged on CPU time over wall time alone.
-func runDelay() time.Duration { return 0 }
+// threadRunDelay is known on Linux only: elsewhere 0, and the kind of work
+// is judged on CPU time over wall time alone.
+func threadRunDelay() time.Duration { return 0 }
+
+func threadBlocks() int64 { return 0 }
