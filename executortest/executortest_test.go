@@ -13,6 +13,7 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/errtext"
 	"github.com/execkit/execkit/internal/xrun"
 	"go.uber.org/goleak"
 )
@@ -229,7 +230,7 @@ func (e *goExec) run(t execkit.Task) error {
 		res, err := driver.Invoke(ctx, name, payload)
 		var pe *execkit.PanicError
 		switch {
-		case err == nil || errors.As(err, &pe):
+		case err == nil || errtext.As(err, &pe): // (errors.As panics on an error whose Unwrap does: a typed nil)
 		case e.broken == "crossing" || e.broken == "dropctx" || e.broken == "plaincancel":
 			err = driver.DecodeError(name, driver.EncodeError(name, err))
 		default:
