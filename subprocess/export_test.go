@@ -58,3 +58,24 @@ func Held(p *Pool) int {
 	}
 	return n
 }
+
+// AwaitPlaced waits until n calls are placed: queued for the workers or
+// sent to one (not those still being prepared by their tasks).
+func (p *Pool) AwaitPlaced(t testing.TB, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; {
+		p.mu.Lock()
+		placed := p.calls.len()
+		for w := range p.workers {
+			placed += len(w.sent)
+		}
+		p.mu.Unlock()
+		if placed >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a minute, %d calls placed; want %d", placed, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

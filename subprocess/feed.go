@@ -26,7 +26,16 @@ func (p *Pool) feed(w *worker) {
 		for _, f := range w.ctrl {
 			buf, _ = appendFrame(buf, f.typ, f.id, nil)
 		}
+		rings := len(w.ctrl)
 		w.ctrl = w.ctrl[:0]
+		// A busy worker reads the calls sent ahead of its running one only
+		// once that one ends: so no more of them than half its pipe holds,
+		// and a write here never waits for a busy worker (a CANCEL queued
+		// behind a write that waits would wait for the job it cancels).
+		ahead := 0
+		for _, c := range w.sent[min(1, len(w.sent)):] {
+			ahead += len(c.frame)
+		}
 		for refill := len(w.sent) <= p.refillAt; refill && w.awaiting == 0 && p.mayTakeLocked(w); {
 			c, ok := p.calls.peek()
 			if !ok {
@@ -51,6 +60,12 @@ func (p *Pool) feed(w *worker) {
 				// start first: it waits for a worker that falls idle, or
 				// a replacement, as the calls queued after it do.
 				break
+			}
+			if len(w.sent) > 0 {
+				if ahead+len(c.frame) > w.ahead {
+					break
+				}
+				ahead += len(c.frame)
 			}
 			p.calls.pop()
 			p.sendLocked(w, c)
@@ -82,6 +97,9 @@ func (p *Pool) feed(w *worker) {
 			buf = append(buf, c.frame...)
 		}
 		_, err := w.reqW.Write(buf)
+		if err == nil && rings > 0 {
+			w.ring(rings)
+		}
 		w.wmu.Unlock()
 		clear(calls) // the calls are w's now: not kept here once resolved
 		if err != nil {

@@ -19,10 +19,11 @@ import (
 // clears it (so that programs the task starts do not see it) and serves.
 const envMarker = "EXECKIT_SUBPROCESS_WORKER"
 
-// The worker's ends of the protocol pipes (exec.Cmd.ExtraFiles 0 and 1).
+// The worker's ends of the protocol pipes (exec.Cmd.ExtraFiles 0 to 2).
 const (
 	fdRequests = 3
 	fdResults  = 4
+	fdBell     = 5 // the bell: a byte for each CANCEL, EXPIRE or REVOKE frame sent (see workerSide.listen)
 )
 
 // Exit statuses of a worker that stops by itself.
@@ -35,16 +36,16 @@ const (
 
 var mainCalled atomic.Bool
 
-// protocolFds are the protocol pipes of a worker, moved away from fds 3 and
-// 4 by init, or why they could not be.
+// protocolFds are the protocol pipes of a worker, moved away from fds 3 to
+// 5 by init, or why they could not be.
 var protocolFds struct {
-	requests, results int
-	err               error
+	requests, results, bell int
+	err                     error
 }
 
 // init moves the protocol pipes of a worker process before any code that
 // imports this package runs (package main's init functions and variables
-// above all): from then on, fds 3 and 4 are /dev/null, and task code cannot
+// above all): from then on, fds 3 to 5 are /dev/null, and task code cannot
 // reach the pipes by their well-known numbers. Code that runs earlier (the
 // init of packages this one does not depend on) could still write to them;
 // the pool bounds what it costs: a worker that breaks its handshake is
@@ -54,12 +55,12 @@ func init() {
 	if _, ok := os.LookupEnv(envMarker); !ok {
 		return
 	}
-	fds, err := hideProtocol(fdRequests, fdResults)
+	fds, err := hideProtocol(fdRequests, fdResults, fdBell)
 	if err != nil {
 		protocolFds.err = err
 		return
 	}
-	protocolFds.requests, protocolFds.results = fds[0], fds[1]
+	protocolFds.requests, protocolFds.results, protocolFds.bell = fds[0], fds[1], fds[2]
 }
 
 // Main makes this program able to serve as a worker of a [Pool]. Call it
@@ -75,7 +76,7 @@ func init() {
 // and exits when the pool lets it go. Everywhere else it returns at once,
 // having only recorded that it was called, which [New] checks. It is safe
 // to call more than once. (In a worker, the package's initialization moved
-// the protocol pipes away from fds 3 and 4 already: see the package
+// the protocol pipes away from fds 3 to 5 already: see the package
 // documentation.)
 func Main() {
 	mainCalled.Store(true)
@@ -143,10 +144,14 @@ func (c *jobCtx) AfterFunc(f func()) (stop func() bool) { return context.AfterFu
 // workerSide is the state of the serving worker. Two goroutines share
 // two roles: reading frames, and running jobs one at a time in arrival
 // order. A goroutine that reads a call while no job runs or waits runs it
-// itself; if it runs longer than handOff, the other goroutine takes over
-// reading (to see a CANCEL while it runs). So a short call costs no
-// goroutine switch in the worker, and the pipes are read with plain
-// blocking reads, like a single-threaded program would.
+// itself, and lends the reading role meanwhile: when the pool sends a
+// CANCEL, EXPIRE or REVOKE frame, it rings the bell (a third pipe), and
+// the bell's listener hands the role to the other goroutine, which reads
+// the frame while the job runs. So a call costs no goroutine switch in
+// the worker, and no timer (a timer armed per call woke the Go runtime's
+// poller for every call in a program that had any other timer pending),
+// and the pipes are read with plain blocking reads, as a single-threaded
+// program would read them.
 type workerSide struct {
 	wmu sync.Mutex // held while writing to out
 	out *os.File
@@ -155,6 +160,11 @@ type workerSide struct {
 
 	readMu sync.Mutex // the reading role
 	fr     *frameReader
+
+	bell     *os.File
+	lent     atomic.Bool   // the goroutine running a job lent the reading role: the bell's listener may hand it over
+	rung     atomic.Uint64 // the CANCEL, EXPIRE and REVOKE frames the pool rang the bell for
+	ctrlRead atomic.Uint64 // the CANCEL, EXPIRE and REVOKE frames read (by the reading role)
 
 	mu      sync.Mutex
 	jobs    map[uint64]*job // received and not answered
@@ -178,6 +188,7 @@ func serveWorker() int {
 	ws := &workerSide{
 		out:  os.NewFile(uintptr(protocolFds.results), "subprocess-results"),
 		fr:   newFrameReader(os.NewFile(uintptr(protocolFds.requests), "subprocess-requests")),
+		bell: os.NewFile(uintptr(protocolFds.bell), "subprocess-bell"),
 		jobs: make(map[uint64]*job),
 		done: make(chan struct{}),
 	}
@@ -185,6 +196,7 @@ func serveWorker() int {
 	if err := ws.send(frameHello, 0, h.append); err != nil {
 		return exitWrite
 	}
+	go ws.listen()
 	go ws.loop()
 	ws.loop()
 	<-ws.done
@@ -195,17 +207,9 @@ func serveWorker() int {
 	return 0
 }
 
-// handOff is how long a job may run before the goroutine running it hands
-// the reading role to the other one (so that CANCEL and REVOKE frames are
-// read while it runs). Shorter jobs cost no goroutine switch at all.
-const handOff = 50 * time.Microsecond
-
 // loop reads frames while it holds the reading role and runs the jobs it
 // reads, until reading ended. Both goroutines run it.
 func (ws *workerSide) loop() {
-	// One timer per goroutine, armed for each job: no allocation per job.
-	t := time.AfterFunc(time.Hour, ws.readMu.Unlock) // a mutex may be unlocked by another goroutine
-	t.Stop()
 	ws.readMu.Lock()
 	for {
 		ws.mu.Lock()
@@ -229,10 +233,55 @@ func (ws *workerSide) loop() {
 		if j == nil {
 			continue
 		}
-		t.Reset(handOff)
+		ws.lend()
 		ws.run(j)
-		if !t.Stop() {
-			ws.readMu.Lock() // handed over: wait for the role again
+		ws.reclaim()
+	}
+}
+
+// lend lends the reading role while the caller, which holds it, runs a
+// job: the bell's listener may hand it to the other goroutine (see
+// listen). If the pool rang for a frame not read yet, it is handed over
+// at once: that frame may be about the job.
+func (ws *workerSide) lend() {
+	ws.lent.Store(true)
+	if ws.rung.Load() > ws.ctrlRead.Load() {
+		ws.handOver()
+	}
+}
+
+// handOver gives the lent reading role to the other goroutine, once per
+// loan. (A mutex may be unlocked by a goroutine other than its holder's.)
+func (ws *workerSide) handOver() {
+	if ws.lent.CompareAndSwap(true, false) {
+		ws.readMu.Unlock()
+	}
+}
+
+// reclaim ends the loan once the job is answered: the caller holds the
+// reading role again, waiting for it if it was handed over.
+func (ws *workerSide) reclaim() {
+	if !ws.lent.CompareAndSwap(true, false) {
+		ws.readMu.Lock()
+	}
+}
+
+// listen reads the bell until the pool closes it (or the process exits):
+// the pool writes a byte for each CANCEL, EXPIRE and REVOKE frame, after
+// the frame. While one of them is not read yet, a lent reading role is
+// handed over, so that a running job's CANCEL is read while it runs. A
+// frame read before its byte arrived asks for nothing.
+func (ws *workerSide) listen() {
+	var buf [512]byte
+	for {
+		n, err := ws.bell.Read(buf[:])
+		if n > 0 {
+			if ws.rung.Add(uint64(n)) > ws.ctrlRead.Load() {
+				ws.handOver()
+			}
+		}
+		if err != nil {
+			return
 		}
 	}
 }
@@ -270,6 +319,7 @@ func (ws *workerSide) readOne() (*job, error) {
 		ws.running, j.started = true, true
 		return j, nil
 	case frameCancel, frameExpire, frameRevoke:
+		ws.ctrlRead.Add(1)
 		if len(payload) != 0 {
 			return nil, fmt.Errorf("%w: a frame of type %d with a payload of %d bytes; want none", ErrProtocol, typ, len(payload))
 		}

@@ -17,11 +17,11 @@ import (
 var partialFrame = []byte{0, 0, 0, 100, 5, 0, 0, 0, 0, 0, 0, 0, 1}
 
 // scribble writes a partial frame and garbage to the well-known protocol
-// fds 3 and 4 and reads from fd 3, as a careless task might, and returns
-// what fds 3 and 4 are.
-var scribble = execkit.Register("test.scribble", func(context.Context, struct{}) ([2]string, error) {
-	var what [2]string
-	for i, fd := range []int{3, 4} {
+// fds 3 to 5 and reads from them, as a careless task might, and returns
+// what fds 3 to 5 are.
+var scribble = execkit.Register("test.scribble", func(context.Context, struct{}) ([3]string, error) {
+	var what [3]string
+	for i, fd := range []int{3, 4, 5} {
 		syscall.Write(fd, partialFrame)
 		syscall.Write(fd, []byte("garbage"))
 		syscall.Read(fd, make([]byte, 64))
@@ -46,7 +46,7 @@ type stallArg struct {
 }
 
 // TestTaskCannotReachProtocol: a task that writes garbage and partial
-// frames to fds 3 and 4, and reads fd 3, neither breaks nor hangs the
+// frames to fds 3 to 5, and reads them, neither breaks nor hangs the
 // pool: in a worker, those are /dev/null.
 func TestTaskCannotReachProtocol(t *testing.T) {
 	p := newPool(t, 1)
@@ -61,8 +61,8 @@ func TestTaskCannotReachProtocol(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the scribbling task: got %v; want nil", err)
 		}
-		if what != [2]string{"/dev/null", "/dev/null"} {
-			t.Errorf("fds 3 and 4 of a task: got %q; want /dev/null", what)
+		if what != [3]string{"/dev/null", "/dev/null", "/dev/null"} {
+			t.Errorf("fds 3 to 5 of a task: got %q; want /dev/null", what)
 		}
 	}
 	if got, err := subprocess.Map(ctx, p, double, []int{1, 2, 3}); err != nil || len(got) != 3 || got[2] != 6 {

@@ -25,9 +25,19 @@ func (p *Pool) startWorker() (w *worker, killed bool, err error) {
 		reqW.Close()
 		return nil, false, fmt.Errorf("subprocess: starting a worker: %w", err)
 	}
+	bellR, bellW, err := os.Pipe()
+	if err != nil {
+		reqR.Close()
+		reqW.Close()
+		resR.Close()
+		resW.Close()
+		return nil, false, fmt.Errorf("subprocess: starting a worker: %w", err)
+	}
 	w = &worker{
 		reqW:      reqW,
 		resR:      resR,
+		bellW:     bellW,
+		ahead:     pipeSize(reqW) / 2,
 		stderr:    &tail{max: tailSize},
 		wake:      make(chan struct{}, 1),
 		serveWake: make(chan struct{}, 1),
@@ -37,7 +47,7 @@ func (p *Pool) startWorker() (w *worker, killed bool, err error) {
 		Path:        selfExe,
 		Args:        []string{os.Args[0]},
 		Env:         environ(),
-		ExtraFiles:  []*os.File{reqR, resW}, // fds 3 and 4
+		ExtraFiles:  []*os.File{reqR, resW, bellR}, // fds 3, 4 and 5
 		Stderr:      w.stderr,
 		SysProcAttr: sysProcAttr(),
 		WaitDelay:   waitDelay,
@@ -49,9 +59,11 @@ func (p *Pool) startWorker() (w *worker, killed bool, err error) {
 	err = p.spawn(cmd)
 	reqR.Close()
 	resW.Close()
+	bellR.Close()
 	if err != nil {
 		reqW.Close()
 		resR.Close()
+		bellW.Close()
 		if err == errStopped {
 			return nil, false, err
 		}

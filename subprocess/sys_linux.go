@@ -3,6 +3,7 @@ package subprocess
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"syscall"
 	"unsafe"
 )
@@ -21,7 +22,7 @@ func sysProcAttr() *syscall.SysProcAttr {
 // killGroup kills the process group led by pid.
 func killGroup(pid int) { syscall.Kill(-pid, syscall.SIGKILL) }
 
-// hideProtocol moves the protocol pipes, fds 3 and 4, to close-on-exec fds
+// hideProtocol moves the protocol pipes, fds 3 to 5, to close-on-exec fds
 // at a random height, and puts /dev/null in their place: a task that writes
 // to fd 4 or reads fd 3 (by mistake, or a library that assumes them free)
 // cannot break the protocol, and programs the task starts do not inherit
@@ -81,3 +82,21 @@ func waitExit(pid int) {
 }
 
 const pPID = 1 // waitid's idtype P_PID
+
+// pipeSize returns the capacity of the pipe f writes to (F_GETPIPE_SZ),
+// or a page when it cannot tell.
+func pipeSize(f *os.File) int {
+	n := 4096
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) {
+			if r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, fd, fGetPipeSize, 0); errno == 0 && int(r) > 0 {
+				n = int(r)
+			}
+		})
+	}
+	return n
+}
+
+// fGetPipeSize is F_GETPIPE_SZ (F_LINUX_SPECIFIC_BASE + 8), which
+// package syscall does not name.
+const fGetPipeSize = 1032

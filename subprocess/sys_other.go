@@ -4,6 +4,7 @@ package subprocess
 
 import (
 	"errors"
+	"os"
 	"syscall"
 )
 
@@ -18,3 +19,5 @@ func killGroup(pid int) {}
 func hideProtocol(fds ...int) ([]int, error) { return nil, errors.New("subprocess workers need Linux") }
 
 func waitExit(pid int) {}
+
+func pipeSize(*os.File) int { return 4096 }

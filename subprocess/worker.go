@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"syscall"
 )
 
 // A worker is the pool's side of one worker process.
@@ -12,6 +13,8 @@ type worker struct {
 	cmd    *exec.Cmd
 	reqW   *os.File // requests: the worker's fd 3
 	resR   *os.File // results: the worker's fd 4
+	bellW  *os.File // the bell: the worker's fd 5 (see ring)
+	ahead  int      // the most bytes of frames sent ahead of a busy worker's running call (see feed)
 	fr     *frameReader
 	stderr *tail
 	wake   chan struct{} // capacity 1: something for the feeder to do
@@ -60,5 +63,31 @@ func (w *worker) kill(why error) {
 // closeRequests closes the request pipe: the worker finishes what it holds
 // and exits. It also unblocks a feeder stuck writing to a dead worker.
 func (w *worker) closeRequests() {
-	w.closeOnce.Do(func() { w.reqW.Close() })
+	w.closeOnce.Do(func() {
+		w.reqW.Close()
+		w.bellW.Close()
+	})
+}
+
+// ring tells the worker that n CANCEL, EXPIRE or REVOKE frames were
+// written to it (a byte each, after the frames): a job it runs meanwhile
+// has lent the reading role, which the bell makes it hand over, so that
+// the frames are read while the job runs (see workerSide.listen). Only the
+// feeder rings, after its write. It never blocks: a bell the worker does
+// not read (its bytes fill the pipe) means a worker too busy or gone, and
+// the call's grace ends it (see cancelCall).
+func (w *worker) ring(n int) {
+	var b [64]byte
+	rc, err := w.bellW.SyscallConn()
+	if err != nil {
+		return
+	}
+	for n > 0 {
+		k := min(n, len(b))
+		n -= k
+		_ = rc.Write(func(fd uintptr) bool {
+			_, _ = syscall.Write(int(fd), b[:k])
+			return true // never wait for room
+		})
+	}
 }
