@@ -42,3 +42,46 @@ func TestCancelReachesWorkerBehindLargeCalls(t *testing.T) {
 		}
 	}
 }
+
+// Calls whose frames exceed what a busy worker may be sent ahead (half
+// its pipe) still run, mixed with small ones that are prefetched, while
+// workers are recycled (MaxTasksPerChild), calls are stolen by workers
+// that fall idle, and a Map's chunks go too: a large call waits only for
+// an idle worker, never for ever.
+func TestLargeCallsAreSentWhileWorkersStayBusy(t *testing.T) {
+	for _, opts := range [][]subprocess.Option{
+		{subprocess.MaxTasksPerChild(3)},
+		{subprocess.Prefetch(0)},
+		{},
+	} {
+		p := newPool(t, 2, opts...)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		var fs []*execkit.Future[int]
+		var want []int
+		for i := range 60 {
+			size := 10
+			switch i % 4 {
+			case 1:
+				size = 40 << 10 // more than a busy worker is sent ahead
+			case 2:
+				size = 20 << 10 // two of these are more
+			}
+			fs = append(fs, length.Go(ctx, p, make([]byte, size)))
+			want = append(want, size)
+		}
+		items := make([][]byte, 40)
+		for i := range items {
+			items[i] = make([]byte, 3<<10)
+		}
+		got, err := subprocess.Map(ctx, p, length, items)
+		if err != nil || len(got) != len(items) {
+			t.Fatalf("Map: %d results, %v; want %d, nil", len(got), err, len(items))
+		}
+		for i, f := range fs {
+			if v, err := f.Wait(ctx); v != want[i] || err != nil {
+				t.Fatalf("call %d: %d, %v; want %d, nil", i, v, err, want[i])
+			}
+		}
+		cancel()
+	}
+}
