@@ -175,7 +175,8 @@
 // their tasks (a task whose policy makes it wait first, for its
 // [execkit.RateLimit] token or to retry a call that could not be sent,
 // takes its place when it is done waiting). When every worker is busy,
-// each holds up to 15 more (prefetched, sent in batches), so that it
+// each holds up to 15 more (prefetched, sent in batches; no more of them
+// than half its pipe holds: see [Prefetch]), so that it
 // never waits for the pool between two calls; a worker that falls idle
 // takes back the older
 // half of the calls prefetched by the busiest one, and takes no other call
