@@ -6,6 +6,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -120,7 +121,7 @@ func TestDelayShareOnABusyCore(t *testing.T) {
 		{spin1ms, 0.2, 1},
 		{sleep1ms, 0, 0},
 	} {
-		stop := make(chan struct{})
+		var stop atomic.Bool
 		ready := make(chan error)
 		var wg sync.WaitGroup
 		wg.Go(func() { // the competitor, on the same core
@@ -130,12 +131,7 @@ func TestDelayShareOnABusyCore(t *testing.T) {
 			if err != nil {
 				return
 			}
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for !stop.Load() { // spins: it keeps the core busy
 			}
 		})
 		if err := <-ready; err != nil {
@@ -159,7 +155,7 @@ func TestDelayShareOnABusyCore(t *testing.T) {
 			out <- outcome{share, err}
 		}()
 		o := <-out
-		close(stop)
+		stop.Store(true)
 		wg.Wait()
 		if o.err != nil {
 			t.Fatalf("%s: %v", tc.f.Name(), o.err)

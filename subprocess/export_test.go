@@ -63,18 +63,28 @@ func Held(p *Pool) int {
 // sent to one (not those still being prepared by their tasks).
 func (p *Pool) AwaitPlaced(t testing.TB, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(time.Minute); ; {
-		p.mu.Lock()
+	p.awaitCount(t, "calls placed", n, func() int {
 		placed := p.calls.len()
 		for w := range p.workers {
 			placed += len(w.sent)
 		}
+		return placed
+	})
+}
+
+// awaitCount waits until count, called with p.mu held, returns at least n,
+// for at most a minute.
+func (p *Pool) awaitCount(t testing.TB, what string, n int, count func() int) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; {
+		p.mu.Lock()
+		got := count()
 		p.mu.Unlock()
-		if placed >= n {
+		if got >= n {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after a minute, %d calls placed; want %d", placed, n)
+			t.Fatalf("after a minute, %d %s; want %d", got, what, n)
 		}
 		time.Sleep(time.Millisecond)
 	}

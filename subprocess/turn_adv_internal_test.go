@@ -64,24 +64,15 @@ func holdTurn(t *testing.T, p *Pool) (release func()) {
 // awaitTurnWaiters returns once n runners wait for their turn.
 func awaitTurnWaiters(t *testing.T, p *Pool, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		p.mu.Lock()
+	p.awaitCount(t, "runners waiting for their turn", n, func() int {
 		waiting := 0
 		for _, h := range p.turns.items[p.turns.head:] {
 			if h.r.ticket == h.ticket && h.r.waits {
 				waiting++
 			}
 		}
-		p.mu.Unlock()
-		if waiting >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d runners wait for their turn after 10s; want %d", waiting, n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return waiting
+	})
 }
 
 // TestTurnWaitEndsWithThePoolsCause: a task waiting for its turn when the
