@@ -53,33 +53,22 @@ func BenchmarkRoundTrip(b *testing.B) {
 	// Both, alternating batches of 50 trips, so that the ratio holds on a
 	// machine whose load changes during the run; the medians of the batch
 	// means resist bursts of load from elsewhere. An op is a batch of each.
-	b.Run("via=both", func(b *testing.B) {
-		ping := startEcho(b)
-		p := newPool(b, 1)
-		ctx := context.Background()
-		const batch = 50
-		var pipe, pool []time.Duration
-		for b.Loop() {
-			t0 := time.Now()
-			for range batch {
-				ping()
-			}
-			t1 := time.Now()
-			for range batch {
-				if _, err := subprocess.Apply(ctx, p, noop, struct{}{}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			pipe = append(pipe, t1.Sub(t0)/batch)
-			pool = append(pool, time.Since(t1)/batch)
+	// With timer=pending, the echo helper and the worker each keep a timer
+	// pending, as a program with a ticker or a library's background loop
+	// does: there a timer armed per call woke the runtime's poller for each
+	// call (a worker did so until protocol version 7).
+	for _, pending := range []bool{false, true} {
+		name := "via=both"
+		if pending {
+			name += "/timer=pending"
 		}
-		slices.Sort(pipe)
-		slices.Sort(pool)
-		mp, mq := pipe[len(pipe)/2], pool[len(pool)/2]
-		b.ReportMetric(float64(mp.Nanoseconds()), "pipe-ns/trip")
-		b.ReportMetric(float64(mq.Nanoseconds()), "pool-ns/trip")
-		b.ReportMetric(float64(mq)/float64(mp), "pool/pipe")
-	})
+		b.Run(name, func(b *testing.B) {
+			if pending {
+				b.Setenv(timerEnv, "1")
+			}
+			roundTrips(b)
+		})
+	}
 	b.Run("via=pool/arg=none", func(b *testing.B) {
 		p := newPool(b, 1)
 		ctx := context.Background()
@@ -102,6 +91,46 @@ func BenchmarkRoundTrip(b *testing.B) {
 			}
 		}
 	})
+}
+
+// roundTrips alternates batches of round trips over the raw pipe and
+// through a pool of one worker (see BenchmarkRoundTrip's via=both).
+func roundTrips(b *testing.B) {
+	ping := startEcho(b)
+	p := newPool(b, 1)
+	ctx := context.Background()
+	const batch = 50
+	var pipe, pool []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		for range batch {
+			ping()
+		}
+		t1 := time.Now()
+		for range batch {
+			if _, err := subprocess.Apply(ctx, p, noop, struct{}{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		pipe = append(pipe, t1.Sub(t0)/batch)
+		pool = append(pool, time.Since(t1)/batch)
+	}
+	slices.Sort(pipe)
+	slices.Sort(pool)
+	mp, mq := pipe[len(pipe)/2], pool[len(pool)/2]
+	b.ReportMetric(float64(mp.Nanoseconds()), "pipe-ns/trip")
+	b.ReportMetric(float64(mq.Nanoseconds()), "pool-ns/trip")
+	b.ReportMetric(float64(mq)/float64(mp), "pool/pipe")
+}
+
+// timerEnv makes a process of these tests keep a timer pending (see
+// BenchmarkRoundTrip's timer=pending).
+const timerEnv = "SUBPROCESS_TEST_TIMER"
+
+func init() {
+	if os.Getenv(timerEnv) != "" {
+		time.AfterFunc(24*time.Hour, func() {})
+	}
 }
 
 // BenchmarkThroughput measures pipelined no-op tasks on 2 workers: futures
