@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"unicode/utf8"
 )
 
 // Of returns err.Error(), or, when that panics, what fmt prints for err:
@@ -64,13 +65,23 @@ func Sound(err error) (ok bool) {
 // for its size, the error's identity lost.
 const MaxText = 1 << 20
 
-// Cap returns s, or its first and last MaxText/2 bytes around a line
-// saying how many were cut.
+// Cap returns s, or its first and last bytes around a line saying how many
+// were cut, MaxText bytes at most in all. It cuts between runes, and a text
+// it returns comes back unchanged: a text capped where it was made (in a
+// worker) is not cut again where it arrives (a job row).
 func Cap(s string) string {
 	if len(s) <= MaxText {
 		return s
 	}
-	return s[:MaxText/2] + fmt.Sprintf("\n[... %d bytes cut ...]\n", len(s)-MaxText) + s[len(s)-MaxText/2:]
+	const keep = (MaxText - 64) / 2 // each side; the line takes less than 64 bytes
+	head, tail := keep, len(s)-keep
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	for tail < len(s) && !utf8.RuneStart(s[tail]) {
+		tail++
+	}
+	return s[:head] + fmt.Sprintf("\n[... %d bytes cut ...]\n", tail-head) + s[tail:]
 }
 
 // Is is errors.Is, false where a method of err panics on the way (a typed
