@@ -150,12 +150,12 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	var pe *execkit.PanicError
 	switch {
 	case errors.As(err, &pe):
-		out.Error, out.Panic, out.Stack = errtext.Cap(err.Error()), errtext.Cap(fmt.Sprint(pe.Value)), errtext.Cap(string(pe.Stack))
+		out.Error, out.Panic, out.Stack = err.Error(), fmt.Sprint(pe.Value), string(pe.Stack) // made storable where recorded
 	case ctx.Err() == nil && run.Err() != nil && !errors.Is(err, context.DeadlineExceeded):
 		// The call's deadline passed: that is the error, whatever the
 		// task made of it.
 		err = fmt.Errorf("riverexec: job %d (%s): the call's deadline passed: %w (the task returned: %w)", job.ID, a.Func, context.DeadlineExceeded, err)
-		out.Error, out.Remote = errtext.Cap(err.Error()), driver.EncodeError(a.Func, err)
+		out.Error, out.Remote = err.Error(), driver.EncodeError(a.Func, err)
 	default:
 		out.Error, out.Remote = encodeError(a.Func, err)
 	}
@@ -208,16 +208,16 @@ func invokeGuarded(ctx context.Context, name string, payload []byte) ([]byte, er
 // encodeError returns the text and the encoding (driver.EncodeError) of a
 // task's error; an error marked Permanent keeps the text and type of the
 // task's own error and matches execkit.ErrPermanent, so the submitter can
-// tell the failure was final. The text is cut to errtext.MaxText, as the
-// encoding's is: the output River records on the row holds 32 MB at most.
+// tell the failure was final. The text is made storable (cut to
+// errtext.MaxText, as the encoding's is) where it is recorded.
 func encodeError(fn string, err error) (string, []byte) {
 	p, ok := err.(*permanent)
 	if !ok {
-		return errtext.Cap(errtext.Of(err)), driver.EncodeError(fn, err)
+		return errtext.Of(err), driver.EncodeError(fn, err)
 	}
 	re, ok := driver.DecodeError(fn, driver.EncodeError(fn, p.err)).(*execkit.RemoteError)
 	if !ok {
-		return errtext.Cap(errtext.Of(p.err)), driver.EncodeError(fn, p)
+		return errtext.Of(p.err), driver.EncodeError(fn, p)
 	}
 	if !errors.Is(re, execkit.ErrPermanent) {
 		re.Sentinels = append(re.Sentinels, execkit.ErrPermanent)
@@ -278,8 +278,8 @@ func isPermanent(err error) bool { return errors.Is(err, execkit.ErrPermanent) }
 // says Final to tell FAILURE from REVOKED.
 func (w *worker) fail(ctx context.Context, job *river.Job[callArgs], out output, err error) error {
 	out.Final = true
-	out = out.storable()
-	_ = record(ctx, out)
+	out = out.storable() // for the local Future too: the same texts as the row's
+	_ = river.RecordOutput(ctx, out)
 	if w.local != nil {
 		w.local(job.ID, job.Args.From, outcome{err: out.failure(job.ID, job.Args.Func, job.Attempt), retried: out.Retried, timedOut: out.TimedOut})
 	}
