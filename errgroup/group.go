@@ -39,11 +39,16 @@ type failer Group
 // the group's ctx is live is the task's own Future cancelled
 // (Future.Cancel), which stops that task only and fails nothing.
 func (f *failer) TaskFailed(err error) {
-	g := (*Group)(f)
-	if errtext.Is(err, context.Canceled) && g.ctx.Err() == nil {
-		return
+	if g := (*Group)(f); !g.cancelledAlone(err) {
+		g.fail(err)
 	}
-	g.fail(err)
+}
+
+// cancelledAlone reports whether err, the error of a task that reports its
+// own outcome, is its Future cancelled (Future.Cancel) while the group
+// lives: that stops this task only, as Cancel promises, and fails nothing.
+func (g *Group) cancelledAlone(err error) bool {
+	return errtext.Is(err, context.Canceled) && g.ctx.Err() == nil
 }
 
 // A Group runs each task in a goroutine of its own, as
@@ -312,9 +317,7 @@ func (g *Group) end(t execkit.Task, started bool, err error, r any) {
 	if err == nil || link.TellsFailure(t) && r == nil { // told the group before it reported: failer.TaskFailed
 		return
 	}
-	if link.HasFuture(t) && errtext.Is(err, context.Canceled) && g.ctx.Err() == nil {
-		// Its own Future was cancelled (Future.Cancel), not the group: that
-		// stops this task only, as Cancel promises, and fails nothing.
+	if link.HasFuture(t) && g.cancelledAlone(err) {
 		return
 	}
 	g.fail(err)
