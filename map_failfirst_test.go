@@ -15,6 +15,8 @@ import (
 // returned: their Futures complete, with context.Canceled, before the
 // failing task's does. errgroup's Group does the same, only not always so
 // slowly.
+// (It breaks driver.Failer's rule that TaskFailed must not block, on
+// purpose: so the cancelled task always ends first.)
 type slowReporter struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
