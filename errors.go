@@ -28,7 +28,10 @@ var (
 	ErrNotPortable = errors.New("execkit: task is not portable (make it with a registered Func)")
 
 	// ErrNotRegistered is returned by a worker process (driver.Invoke)
-	// for a function name that was never registered in that process.
+	// for a function name that was never registered in that process, and
+	// wrapped by every call given a nil *[Func] (one Register never
+	// returned): Func's own methods, subprocess's Apply, Map, MapUnordered
+	// and Initializer, compare's Run and Benchmark.
 	ErrNotRegistered = errors.New("execkit: function not registered")
 
 	// ErrPayload is wrapped by the errors of a worker (driver.Invoke) and of a Future's

@@ -69,7 +69,7 @@ func (s *session) report() *Report {
 
 func check[In, Out any](f *execkit.Func[In, Out], samples []In) error {
 	if f == nil {
-		return errors.New("compare: nil Func")
+		return fmt.Errorf("compare: nil Func: %w", execkit.ErrNotRegistered)
 	}
 	if len(samples) == 0 {
 		return errors.New("compare: no samples: want at least one input for the function")
@@ -101,6 +101,8 @@ func check[In, Out any](f *execkit.Func[In, Out], samples []In) error {
 // for the calls in flight, then returns ctx's error wrapped in one that
 // says f ignores its ctx; those calls are abandoned, still running.
 // It is safe to call concurrently, but concurrent runs measure each other.
+// A nil f gives an error wrapping [execkit.ErrNotRegistered], as for every
+// call given a nil Func.
 //
 // [subprocess.Main]: https://pkg.go.dev/github.com/execkit/execkit/subprocess#Main
 func Run[In, Out any](ctx context.Context, f *execkit.Func[In, Out], samples []In, opts ...RunOption) (*Report, error) {

@@ -142,6 +142,9 @@ func TestRunErrors(t *testing.T) {
 		if err := tc.run(); err == nil || !strings.HasPrefix(err.Error(), "compare: ") || strings.Count(err.Error(), "compare:") != 1 {
 			t.Errorf("%s: error %v; want one starting with compare:, once", tc.name, err)
 		}
+		if err := tc.run(); (tc.name == "nil Func") != errors.Is(err, execkit.ErrNotRegistered) {
+			t.Errorf("%s: error %v; want it to wrap execkit.ErrNotRegistered only for a nil Func", tc.name, err)
+		}
 	}
 }
 

@@ -19,12 +19,12 @@ import (
 // replaced) if the call does not return within the cancel grace. Apply
 // returns f's error (a [*execkit.PanicError] if it panicked), a
 // [*WorkerError] if the worker died meanwhile, or the pool's refusal
-// ([execkit.ErrClosed], [ErrTerminated], [ErrBroken]). It is safe for
-// concurrent use.
+// ([execkit.ErrClosed], [ErrTerminated], [ErrBroken]); for a nil f, an
+// error wrapping [execkit.ErrNotRegistered]. It is safe for concurrent use.
 func Apply[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], in In) (Out, error) {
 	if f == nil {
 		var zero Out
-		return zero, fmt.Errorf("subprocess: Apply with a nil Func: %w", execkit.ErrNilTask)
+		return zero, fmt.Errorf("subprocess: Apply with a nil Func: %w", execkit.ErrNotRegistered)
 	}
 	if p == nil || p.done == nil {
 		var zero Out
@@ -100,10 +100,11 @@ func (p *Pool) finishChunk(err error) {
 // has it, and the function's policy ([execkit.TimeLimit], [execkit.Retry])
 // applies to each item there.
 // It is safe for concurrent use; after Shutdown began it returns
-// [execkit.ErrClosed].
+// [execkit.ErrClosed]; for a nil f, an error wrapping
+// [execkit.ErrNotRegistered].
 func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], items []In, opts ...MapOption) ([]Out, error) {
 	if f == nil {
-		return nil, fmt.Errorf("subprocess: Map with a nil Func: %w", execkit.ErrNilTask)
+		return nil, fmt.Errorf("subprocess: Map with a nil Func: %w", execkit.ErrNotRegistered)
 	}
 	if p == nil || p.done == nil {
 		return nil, fmt.Errorf("subprocess: Map with a Pool not made by New: %w", execkit.ErrNilExecutor)

@@ -25,14 +25,15 @@ import (
 // outstanding chunks are cancelled, ctx.Err() is yielded once, and the
 // sequence ends; so it does when the pool gives up on the call, yielding
 // why, as [Map] returns it. Refusals ([execkit.ErrClosed], ...) are
-// yielded once. ctx's deadline and the function's policy reach each item
+// yielded once, and so is an error wrapping [execkit.ErrNotRegistered]
+// for a nil f. ctx's deadline and the function's policy reach each item
 // in the worker, as in [Map]. The sequence may be ranged over once per
 // call; the items' iterator is called from the ranging goroutine.
 func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], items iter.Seq[In], opts ...MapOption) iter.Seq2[Out, error] {
 	return func(yield func(Out, error) bool) {
 		var zero Out
 		if f == nil {
-			yield(zero, fmt.Errorf("subprocess: MapUnordered with a nil Func: %w", execkit.ErrNilTask))
+			yield(zero, fmt.Errorf("subprocess: MapUnordered with a nil Func: %w", execkit.ErrNotRegistered))
 			return
 		}
 		if p == nil || p.done == nil {

@@ -46,11 +46,12 @@ func (c *config) fail(err error) {
 // initializer and initargs. Use it to open what the worker's tasks share
 // (a connection, a loaded model), kept in package variables of the worker.
 // When it fails in a new worker, that worker is refused: [New] returns the
-// error, and a replacement that fails counts toward [ErrBroken].
+// error, and a replacement that fails counts toward [ErrBroken]. A nil f
+// makes New fail with an error wrapping [execkit.ErrNotRegistered].
 func Initializer[In, Out any](f *execkit.Func[In, Out], arg In) Option {
 	return optionFunc(func(c *config) {
 		if f == nil {
-			c.fail(fmt.Errorf("subprocess: Initializer with a nil Func: %w", execkit.ErrNilTask))
+			c.fail(fmt.Errorf("subprocess: Initializer with a nil Func: %w", execkit.ErrNotRegistered))
 			return
 		}
 		b, err := driver.EncodeBatch(f, []In{arg}) // a batch of one: see request

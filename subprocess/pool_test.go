@@ -59,6 +59,50 @@ func TestNewBadArguments(t *testing.T) {
 	}
 }
 
+// TestNilFunc holds one error for a nil Func at every entry point that
+// takes one, as the root package's Func methods give it:
+// execkit.ErrNotRegistered, wrapped in a subprocess error that names the
+// call.
+func TestNilFunc(t *testing.T) {
+	p := newPool(t, 1)
+	ctx := testContext(t)
+	var nilFunc *execkit.Func[int, int]
+	tests := []struct {
+		name string
+		run  func() error
+	}{
+		{"Apply", func() error { _, err := subprocess.Apply(ctx, p, nilFunc, 1); return err }},
+		{"Map", func() error { _, err := subprocess.Map(ctx, p, nilFunc, []int{1}); return err }},
+		{"MapUnordered", func() error {
+			var first error
+			for _, err := range subprocess.MapUnordered(ctx, p, nilFunc, slices.Values([]int{1})) {
+				first = err
+				break
+			}
+			return first
+		}},
+		{"Initializer", func() error {
+			q, err := subprocess.New(1, subprocess.Initializer(nilFunc, 0))
+			if err == nil {
+				q.Terminate()
+			}
+			return err
+		}},
+		{"Func.Go", func() error { _, err := nilFunc.Go(ctx, p, 1).Wait(ctx); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.run()
+			if !errors.Is(err, execkit.ErrNotRegistered) {
+				t.Errorf("got %v; want an error wrapping execkit.ErrNotRegistered", err)
+			}
+			if tt.name != "Func.Go" && (err == nil || !strings.HasPrefix(err.Error(), "subprocess: "+tt.name+" with a nil Func")) {
+				t.Errorf("got %v; want it to start with %q", err, "subprocess: "+tt.name+" with a nil Func")
+			}
+		})
+	}
+}
+
 func TestApply(t *testing.T) {
 	p := newPool(t, 2)
 	ctx := testContext(t)
