@@ -23,7 +23,7 @@ import (
 type batcher interface {
 	encodeArgs(items any) ([]byte, error)
 	decodeResults(data []byte) (any, error)
-	decodeResultsInto(data []byte, dst any) error
+	decodeResultsInto(data []byte, dst any, bad func(i int, err error)) error
 }
 
 // encodeArgs encodes items, a []In, as one payload: driver.EncodeBatch.
@@ -40,12 +40,18 @@ func (f *Func[In, Out]) encodeArgs(items any) ([]byte, error) {
 
 // decodeResultsInto decodes a batch of results into dst, a []Out as long
 // as the batch: link.DecodeBatchInto. On an error dst holds zero values.
-func (f *Func[In, Out]) decodeResultsInto(data []byte, dst any) error {
+// A result the codec refuses is told to bad (wrapping ErrPayload) and
+// left zero, the others decode still.
+func (f *Func[In, Out]) decodeResultsInto(data []byte, dst any, bad func(i int, err error)) error {
 	if f == nil {
 		return ErrNotRegistered
 	}
 	out := dst.([]Out)
-	res, err := decodeBatchInto(f.codec, data, out[:0:len(out)]) // never past out, into its neighbours
+	var refused func(int, error)
+	if bad != nil {
+		refused = func(i int, err error) { bad(i, fmt.Errorf("%w: result of %q: %w", ErrPayload, f.name, err)) }
+	}
+	res, err := decodeBatchInto(f.codec, data, out[:0:len(out)], refused) // never past out, into its neighbours
 	if err == nil && len(res) != len(out) {
 		err = fmt.Errorf("%w: %d results for a batch of %d items", link.ErrBatchCount, len(res), len(out))
 	}
@@ -79,7 +85,12 @@ func (f *Func[In, Out]) invokeBatch(ctx context.Context, payload, dst []byte) ([
 	if inBuf == nil {
 		inBuf = new([]In)
 	}
-	ins, err := decodeBatchInto(f.codec, payload, *inBuf)
+	// An argument the codec refuses fails its item alone; the others run.
+	var refused []int
+	var why []error
+	ins, err := decodeBatchInto(f.codec, payload, *inBuf, func(i int, err error) {
+		refused, why = append(refused, i), append(why, fmt.Errorf("%w: argument of %q: %w", ErrPayload, f.name, err))
+	})
 	if err != nil {
 		clear((*inBuf)[:cap(*inBuf)]) // what a failed decode left there
 		f.ins.Put(inBuf)
@@ -109,7 +120,13 @@ func (f *Func[In, Out]) invokeBatch(ctx context.Context, payload, dst []byte) ([
 		}
 		errs[i] = err
 	}
+	for k, i := range refused {
+		fail(i, why[k])
+	}
 	for i, in := range ins {
+		if errs != nil && errs[i] != nil { // refused above
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			fail(i, err)
 			continue
@@ -287,13 +304,14 @@ func decodeWhole[T any](data []byte) (vs []T, err error) {
 }
 
 func decodeBatch[T any](c Codec, data []byte) ([]T, error) {
-	return decodeBatchInto[T](c, data, nil)
+	return decodeBatchInto[T](c, data, nil, nil)
 }
 
 // decodeBatchInto decodes data into buf[:n] when buf has room for the n
 // values of the batch (they are zeroed first), or else into a new slice,
-// and returns the values.
-func decodeBatchInto[T any](c Codec, data []byte, buf []T) ([]T, error) {
+// and returns the values. With bad set, an item the codec refuses is told
+// to bad and left zero, and the batch decodes still (see decodeItems).
+func decodeBatchInto[T any](c Codec, data []byte, buf []T, bad func(i int, err error)) ([]T, error) {
 	if len(data) == 0 {
 		return nil, errors.New("empty batch")
 	}
@@ -333,46 +351,70 @@ func decodeBatchInto[T any](c Codec, data []byte, buf []T) ([]T, error) {
 	} else {
 		vs = make([]T, n)
 	}
-	if err := decodeItems(c, vs, p); err != nil {
+	if err := decodeItems(c, vs, p, bad); err != nil {
 		return nil, err
 	}
 	return vs, nil
 }
 
 // decodeItems decodes p, the items of a batchPerItem payload after its
-// count, into vs: each straight into its element, with one deferred
-// recover for them all (a codec's panic fails the batch, as an error
-// does).
-func decodeItems[T any](c Codec, vs []T, p []byte) (err error) {
-	i := 0
-	defer func() {
-		if r := recover(); r != nil { // named, as an error of the codec is
-			err = fmt.Errorf("item %d: codec panicked: %v", i, r)
-		}
-	}()
+// count, into vs: each straight into its element. A bad length or
+// trailing bytes fail the batch. An item whose bytes the codec refuses
+// (an error, or a panic) fails the batch too when bad is nil; otherwise
+// it is told to bad, keeps its zero value, and the items after it are
+// decoded still: its bytes were framed, so its neighbours' are intact.
+func decodeItems[T any](c Codec, vs []T, p []byte, bad func(i int, err error)) error {
 	zero := reflect.TypeFor[T]().Size() == 0 // nothing to decode: see decode
-	for i = range vs {
-		l, n := binary.Uvarint(p)
-		if n <= 0 || l > uint64(len(p)-n)+1 {
-			return fmt.Errorf("item %d: bad length", i)
+	for i := 0; i < len(vs); i++ {
+		var framing bool
+		var err error
+		if i, p, framing, err = decodeFrom(c, vs, p, i, zero); err == nil {
+			break
 		}
-		p = p[n:]
-		if l == 0 || zero {
-			p = p[max(l, 1)-1:]
-			continue // the zero value
-		}
-		// Capacity cut at the item's end: a codec that keeps data (a
-		// []byte without a copy) must not share room to grow with the
-		// next item, which appending to the value would overwrite.
-		if err := c.Unmarshal(p[:l-1:l-1], &vs[i]); err != nil {
+		if framing || bad == nil {
 			return fmt.Errorf("item %d: %v", i, err)
 		}
-		p = p[l-1:]
+		var z T
+		vs[i] = z // whatever the codec left there
+		bad(i, err)
 	}
 	if len(p) != 0 {
 		return errors.New("trailing bytes after the batch")
 	}
 	return nil
+}
+
+// decodeFrom decodes the items of vs from index i on, out of p (which
+// starts at item i), with one deferred recover for the run. It stops at
+// the end, or at the first item that does not decode: it then returns
+// that item's index, the bytes after the item (when its length was read),
+// whether the length was bad (framing), and the codec's error.
+func decodeFrom[T any](c Codec, vs []T, p []byte, i int, zero bool) (at int, rest []byte, framing bool, err error) {
+	at, rest = i, p
+	defer func() {
+		if r := recover(); r != nil { // named, as an error of the codec is
+			err = fmt.Errorf("codec panicked: %v", r)
+		}
+	}()
+	for ; at < len(vs); at++ {
+		l, n := binary.Uvarint(rest)
+		if n <= 0 || l > uint64(len(rest)-n)+1 {
+			return at, rest, true, errors.New("bad length")
+		}
+		item := rest[n:]
+		if l == 0 || zero {
+			rest = item[max(l, 1)-1:]
+			continue // the zero value
+		}
+		rest = item[l-1:] // past the item, before the codec may fail on it
+		// Capacity cut at the item's end: a codec that keeps data (a
+		// []byte without a copy) must not share room to grow with the
+		// next item, which appending to the value would overwrite.
+		if err := c.Unmarshal(item[:l-1:l-1], &vs[at]); err != nil {
+			return at, rest, false, err
+		}
+	}
+	return at, rest, false, nil
 }
 
 // encodeInts encodes vs in the batchInts layout if T is a plain integer

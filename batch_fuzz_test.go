@@ -6,10 +6,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
+	"github.com/execkit/execkit/internal/link"
 )
 
 // The batch decoder reads bytes that come from another process: the
@@ -114,7 +116,23 @@ func checkDecodeBatch[T any](t *testing.T, f *execkit.Func[T, T], data []byte) {
 			t.Fatalf("%s: InvokeBatch(%x) failed (%v) with results %x, errors %v; want none", f.Name(), data, err, res, errs)
 		}
 	case errs != nil:
-		t.Fatalf("%s: InvokeBatch(%x): item errors %v from an identity function", f.Name(), data, errs)
+		// Only an argument the codec refuses fails, alone: the pool's
+		// side, item by item, refuses the same ones, and the others
+		// come back as it reads them.
+		args := make([]T, len(errs))
+		refused := make([]bool, len(errs))
+		if err := link.DecodeBatchInto(f, data, args, func(i int, _ error) { refused[i] = true }); err != nil {
+			t.Fatalf("%s: InvokeBatch(%x) ran its items, but DecodeBatchInto refuses the batch: %v", f.Name(), data, err)
+		}
+		for i, e := range errs {
+			if (e != nil) != refused[i] || e != nil && (!errors.Is(e, execkit.ErrPayload) || !strings.Contains(e.Error(), "argument of")) {
+				t.Fatalf("%s: InvokeBatch(%x): item %d failed with %v, refused by the pool's side: %v", f.Name(), data, i, e, refused[i])
+			}
+		}
+		got, derr := decodeBatch(f, res)
+		if derr != nil || !reflect.DeepEqual(got, args) {
+			t.Fatalf("%s: InvokeBatch(%x) returned %v (%v); the pool read the items as %v", f.Name(), data, got, derr, args)
+		}
 	default:
 		got, derr := decodeBatch(f, res)
 		if derr != nil {

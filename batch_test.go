@@ -179,7 +179,6 @@ func TestInvokeBatchErrors(t *testing.T) {
 		{"count too large", "test.neg", []byte{2, 5, 1}, execkit.ErrPayload, "bad batch count"},
 		{"length too large", "test.neg", []byte{2, 1, 9}, execkit.ErrPayload, "item 0: bad length"},
 		{"trailing bytes", "test.neg", []byte{2, 1, 0, 0}, execkit.ErrPayload, "trailing bytes"},
-		{"bad item", "test.neg", []byte{2, 1, 1}, execkit.ErrPayload, "item 0: intCodec: bad varint"},
 		{"integer out of range", "test.widen", []byte{3, 1, 0x80, 0x04}, execkit.ErrPayload, "bad integer batch"},
 		{"integer count too large", "test.widen", []byte{3, 2, 0}, execkit.ErrPayload, "bad integer batch"},
 		{"integers, trailing bytes", "test.widen", []byte{3, 1, 0, 0}, execkit.ErrPayload, "bad integer batch"},
@@ -191,6 +190,11 @@ func TestInvokeBatchErrors(t *testing.T) {
 		if !errors.Is(err, tt.target) || !strings.Contains(errText(err), tt.want) || res != nil || errs != nil {
 			t.Errorf("%s: got %v, %v, %v; want an error wrapping %v saying %q", tt.name, res, errs, err, tt.target, tt.want)
 		}
+	}
+	// An item the codec refuses fails alone, not the batch.
+	if res, errs, err := driver.InvokeBatch(ctx, "test.neg", []byte{2, 2, 1, 2, 2}); err != nil || len(errs) != 2 || errs[1] != nil ||
+		!errors.Is(errs[0], execkit.ErrPayload) || errText(errs[0]) != `execkit: bad payload: argument of "test.neg": intCodec: bad varint` || res == nil {
+		t.Errorf("bad item: got %x, %v, %v; want item 0 to fail with ErrPayload, item 1 to run", res, errs, err)
 	}
 	if _, err := driver.DecodeBatch(halfFunc, []byte{1, 0xff}); !errors.Is(err, execkit.ErrPayload) || !strings.Contains(err.Error(), `results of "test.half"`) {
 		t.Errorf("DecodeBatch(garbage) = %v; want ErrPayload naming the results", err)
@@ -456,7 +460,7 @@ func TestDecodeBatchIntoStaysInItsSlice(t *testing.T) {
 			t.Fatal(err)
 		}
 		all := []int{9, 9, 9, 9, 9, 9, 9, 9}
-		err = link.DecodeBatchInto(f, payload, all[2:5])
+		err = link.DecodeBatchInto(f, payload, all[2:5], nil)
 		if !errors.Is(err, execkit.ErrPayload) || !errors.Is(err, link.ErrBatchCount) {
 			t.Errorf("%s: DecodeBatchInto(5 values, room for 3) = %v; want ErrPayload and ErrBatchCount", f.Name(), err)
 		}

@@ -15,5 +15,7 @@ func init() {
 	link.DecodeError = decodeError
 	link.EncodeBatch = func(f, items any) ([]byte, error) { return f.(batcher).encodeArgs(items) }
 	link.DecodeBatch = func(f any, data []byte) (any, error) { return f.(batcher).decodeResults(data) }
-	link.DecodeBatchInto = func(f any, data []byte, dst any) error { return f.(batcher).decodeResultsInto(data, dst) }
+	link.DecodeBatchInto = func(f any, data []byte, dst any, bad func(int, error)) error {
+		return f.(batcher).decodeResultsInto(data, dst, bad)
+	}
 }

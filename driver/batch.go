@@ -20,7 +20,9 @@ func EncodeBatch[In, Out any](f *execkit.Func[In, Out], items []In) ([]byte, err
 
 // DecodeBatch decodes the results [InvokeBatch] returned for a batch of f:
 // one per item, the zero result for an item that failed. It returns an
-// error wrapping [execkit.ErrPayload] when data does not decode, and
+// error wrapping [execkit.ErrPayload] when data does not decode, also
+// when only one item's does (naming it: subprocess's Map fails that item
+// alone), and
 // [execkit.ErrNotRegistered] for a nil f. It never blocks and is safe for
 // concurrent use.
 func DecodeBatch[In, Out any](f *execkit.Func[In, Out], data []byte) ([]Out, error) {

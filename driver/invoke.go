@@ -62,10 +62,14 @@ func Invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
 // back with [DecodeBatch], and hold the zero result for an item that
 // failed. errs is nil when every item succeeded; otherwise it has one error
 // per item, nil for those that succeeded: the function's error, an
-// [*execkit.PanicError] when it panicked, or ctx.Err() for the items not
-// run because ctx ended first. err is for the batch as a whole: it wraps
+// [*execkit.PanicError] when it panicked, ctx.Err() for the items not
+// run because ctx ended first, or an error wrapping [execkit.ErrPayload]
+// for an item whose argument the codec refused (an error or a panic of
+// its Unmarshal: that item is not run, the others are) or whose result it
+// could not encode. err is for the batch as a whole: it wraps
 // [execkit.ErrNotRegistered] for an unknown name and [execkit.ErrPayload]
-// when the payload does not decode (errs and results are then nil). It
+// when the payload's framing does not decode, or a whole-slice layout
+// (the default codec's) does not (errs and results are then nil). It
 // blocks while the items run and is safe for concurrent use.
 func InvokeBatch(ctx context.Context, name string, payload []byte) (results []byte, errs []error, err error) {
 	return link.InvokeBatch(ctx, name, payload, nil)

@@ -90,7 +90,10 @@ func (p *Pool) finishChunk(err error) {
 // one worker, item after item. A chunk whose items do not fit in one frame
 // (64 MiB) together is split until they do; an item too large alone fails
 // with an error wrapping [ErrTooLarge], and so does a chunk whose results
-// total more than 64 MiB per item. Map blocks until every chunk has returned.
+// total more than 64 MiB per item. An item whose argument or result the
+// codec cannot encode or decode fails alone, with an error wrapping
+// [execkit.ErrPayload]; the other items of its chunk run. Map blocks until
+// every chunk has returned.
 // At the first error it cancels the chunks not done and returns that error,
 // naming the item; when ctx ends first it cancels them all and returns
 // ctx.Err(). When the pool gives up on it, it returns why: [ErrTerminated]
@@ -246,9 +249,15 @@ func batchResults[In, Out any](c *call, f *execkit.Func[In, Out], out []Out, ctx
 	if err == nil && f == nil {
 		err = execkit.ErrNotRegistered
 	}
+	var refused []error // a result the codec refused fails its item alone
 	if err == nil {
 		// Straight into out: no slice of results per chunk to copy.
-		err = link.DecodeBatchInto(f, c.outs[0].data, out)
+		err = link.DecodeBatchInto(f, c.outs[0].data, out, func(i int, err error) {
+			if refused == nil {
+				refused = make([]error, len(out))
+			}
+			refused[i] = err
+		})
 		if errors.Is(err, link.ErrBatchCount) { // the worker broke the protocol
 			err = fmt.Errorf("%w: %w", ErrProtocol, err)
 		}
@@ -256,5 +265,10 @@ func batchResults[In, Out any](c *call, f *execkit.Func[In, Out], out []Out, ctx
 	if err != nil {
 		return func(int) error { return err }
 	}
-	return func(i int) error { return c.itemErr(i, ctxErr) }
+	return func(i int) error {
+		if err := c.itemErr(i, ctxErr); err != nil || refused == nil {
+			return err
+		}
+		return refused[i]
+	}
 }

@@ -40,8 +40,10 @@ var (
 	DecodeBatch func(f any, data []byte) (any, error)
 	// DecodeBatchInto decodes into dst, a []Out as long as the batch; on
 	// an error dst holds zero values. A batch of another length gives an
-	// error wrapping ErrBatchCount.
-	DecodeBatchInto func(f any, data []byte, dst any) error
+	// error wrapping ErrBatchCount. A result the codec refuses is told to
+	// bad, if set, with an error wrapping execkit.ErrPayload, and left
+	// zero; the batch decodes still.
+	DecodeBatchInto func(f any, data []byte, dst any, bad func(i int, err error)) error
 
 	// Set by package execkit's policy.go.
 	PolicyOf      func(name string) (Policy, bool)
