@@ -93,7 +93,8 @@
 // sentinels declared with [Errors] that it matched, so errors.Is holds for
 // those on every executor (in-process executors return the function's own
 // error, for which it holds anyway). A panic crosses as a [*PanicError]
-// with the value's text and the worker's stack.
+// with the value's text and the worker's stack; when the value is an error,
+// as a *RemoteError, so errors.Is holds through the panic alike.
 //
 // Writing an executor of your own? Package
 // github.com/execkit/execkit/driver holds what it needs (running a task

@@ -11,7 +11,10 @@ import (
 // panic value and the stack of the goroutine that panicked.
 type PanicError struct {
 	// Value is the value passed to panic. After a task ran in another
-	// process it is the value's text (a string).
+	// process it is the value's text (a string) or, when the value was an
+	// error, a [*RemoteError] carrying its text, its type's name and the
+	// sentinels it matched, so that errors.Is sees through the panic to
+	// the declared sentinels as it does in this process.
 	Value any
 	// Stack is the stack trace of the panicking goroutine, as
 	// runtime/debug.Stack formats it.

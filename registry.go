@@ -79,7 +79,9 @@ var registry struct {
 // declared with the [Errors] option (and context.Canceled,
 // context.DeadlineExceeded, ErrPayload, ErrNotRegistered), for which
 // errors.Is holds as it did where the function ran; a panic comes back as
-// a [*PanicError] with the value's text and the stack. Declare the
+// a [*PanicError] with the value's text and the stack (a value that is an
+// error as a *RemoteError, so errors.Is finds its declared sentinels
+// through the panic too). Declare the
 // sentinels callers test, and the function behaves alike on every
 // executor.
 func Register[In, Out any](name string, fn func(context.Context, In) (Out, error), opts ...RegisterOption) *Func[In, Out] {

@@ -32,18 +32,25 @@ type failure struct {
 	ID       int
 	Fail     bool // fail (else return ID)
 	Declared bool // with errDeclared, wrapped; else a *taskError wrapping errUndeclared
+	Panic    bool // panic with that error instead of returning it
 }
 
 var errorFunc = execkit.Register("executortest.error", runFailure, execkit.Errors(errDeclared))
 
 func runFailure(_ context.Context, f failure) (int, error) {
+	var err error
 	switch {
 	case !f.Fail:
 		return f.ID, nil
 	case f.Declared:
-		return 0, fmt.Errorf("executortest: task %d: %w", f.ID, errDeclared)
+		err = fmt.Errorf("executortest: task %d: %w", f.ID, errDeclared)
+	default:
+		err = &taskError{ID: f.ID, Err: errUndeclared}
 	}
-	return 0, &taskError{ID: f.ID, Err: errUndeclared}
+	if f.Panic {
+		panic(err)
+	}
+	return 0, err
 }
 
 // checkErrors: a task's error keeps its identity through a Future and

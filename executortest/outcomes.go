@@ -42,6 +42,29 @@ func checkPanic(h *harness) {
 	h.end(nil)
 }
 
+// checkPanicSentinel: a registered function that panics with an error
+// wrapping a sentinel it declared with execkit.Errors fails with a
+// *execkit.PanicError through which errors.Is finds that sentinel, on every
+// executor: in process PanicError.Unwrap returns the panic value itself;
+// across a process boundary the value must carry the declared sentinels
+// as a returned error does, or a caller's errors.Is would change with the
+// executor.
+func checkPanicSentinel(h *harness) {
+	f := failure{ID: 1, Fail: true, Declared: true, Panic: true}
+	_, err := wait(h, errorFunc.Go(h.bg, h.ex, f))
+	checkPanicError(h.t, "Future of a function panicking with a declared sentinel", err, "executortest: task 1: "+errDeclared.Error())
+	if !errors.Is(err, errDeclared) {
+		h.t.Errorf("errors.Is(%v, the declared sentinel the panic value wraps) = false; want true, as on an in-process executor", err)
+	}
+	var pe *execkit.PanicError
+	if errors.As(err, &pe) {
+		if _, ok := pe.Value.(error); !ok {
+			h.t.Errorf("PanicError.Value = %#v (%T); want an error, as the function's panic value was", pe.Value, pe.Value)
+		}
+	}
+	h.end(func(err error) bool { return err == nil || h.cfg.failFast && errors.Is(err, errDeclared) })
+}
+
 // checkGoexit: a task that ends its goroutine (runtime.Goexit, as
 // t.FailNow does) does not stop the executor: its Future completes, a task
 // submitted after it runs, and Shutdown returns. Its own outcome is not

@@ -173,7 +173,9 @@
 // type (%T), and which of the sentinels the function declared with
 // [execkit.Errors] (or context.Canceled, context.DeadlineExceeded,
 // execkit.ErrPayload, execkit.ErrNotRegistered) it matched; of a panic, the
-// value's text and the stack. The [*JobError] of a Future, of Map, or of
+// value's text and the stack, and, when the value is an error, the
+// sentinels it matched, which errors.Is finds through the
+// *execkit.PanicError. The [*JobError] of a Future, of Map, or of
 // [Executor.Lookup] unwraps to an *execkit.RemoteError carrying these, so
 // errors.Is(err, sentinel) holds for the declared sentinels as it does on
 // an in-process executor; errors.As finds the RemoteError, never the

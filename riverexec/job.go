@@ -67,7 +67,8 @@ type output struct {
 	Result []byte `json:"result,omitempty"` // the encoded result, on success
 	Error  string `json:"error,omitempty"`
 	// Remote is the error as driver.EncodeError encodes it (its type
-	// name and the sentinels it matches besides its text); not for a panic.
+	// name and the sentinels it matches besides its text); for a panic,
+	// the panic value's, when that is an error.
 	Remote []byte `json:"remote,omitempty"`
 	Panic  string `json:"panic,omitempty"` // the panic value's text
 	Stack  string `json:"stack,omitempty"` // the panicking goroutine's stack
@@ -151,6 +152,9 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	switch {
 	case errors.As(err, &pe):
 		out.Error, out.Panic, out.Stack = err.Error(), fmt.Sprint(pe.Value), string(pe.Stack) // made storable where recorded
+		if v, ok := pe.Value.(error); ok && v != nil { // its sentinels, for errors.Is through the panic
+			out.Remote = driver.EncodeError(a.Func, link.Readable(a.Func, v))
+		}
 	case ctx.Err() == nil && run.Err() != nil && !errors.Is(err, context.DeadlineExceeded):
 		// The call's deadline passed: that is the error, whatever the
 		// task made of it.
@@ -394,7 +398,9 @@ type Job struct {
 // A JobError is the error of a task that failed for good on a worker: its
 // own error, or its panic, sent back across the process boundary. A panic
 // is also a *execkit.PanicError (errors.As finds it through Unwrap), whose
-// Value is the panic value's text and whose Stack is the worker's stack.
+// Value is the panic value's text (an *execkit.RemoteError when the value
+// was an error, matching its declared sentinels) and whose Stack is the
+// worker's stack.
 // Any other error is also an *execkit.RemoteError (through Unwrap) with the
 // original's type name, so errors.Is matches the sentinels declared with
 // [execkit.Errors] (and context.Canceled, context.DeadlineExceeded,
@@ -457,6 +463,10 @@ func (out output) failure(id int64, fn string, attempts int) *JobError {
 	e := &JobError{JobID: id, Func: fn, Attempts: attempts, Message: out.Error}
 	if out.Panic != "" {
 		e.Panic = &execkit.PanicError{Value: out.Panic, Stack: []byte(out.Stack)}
+		if re, ok := driver.DecodeError(fn, out.Remote).(*execkit.RemoteError); ok && len(out.Remote) > 0 {
+			re.Message = out.Panic // the text as the row holds it
+			e.Panic.Value = re
+		}
 	} else if out.Refused {
 		e.remote = fmt.Errorf("%w: %s", ErrIncompatible, strings.TrimPrefix(out.Error, ErrIncompatible.Error()+": "))
 	} else if re, ok := driver.DecodeError(fn, out.Remote).(*execkit.RemoteError); ok {

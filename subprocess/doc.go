@@ -107,7 +107,9 @@
 //     context.Canceled or context.DeadlineExceeded in the worker still
 //     matches it here;
 //   - a panic: a [*execkit.PanicError] whose Value is the panic value's
-//     text and whose Stack is the worker's.
+//     text (an *execkit.RemoteError, as above, when the value is an error,
+//     so errors.Is finds its declared sentinels through the panic) and
+//     whose Stack is the worker's.
 //
 // Nothing else does: errors.As finds the *execkit.RemoteError, never the
 // original's type, and an undeclared sentinel does not match (on pool or

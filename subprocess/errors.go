@@ -98,7 +98,9 @@ func stderrSummary(tail []byte) string {
 }
 
 // outcomeOf classifies the error of a call of name in the worker for the
-// wire: a panic keeps its value's text and its stack; any other error goes
+// wire: a panic keeps its value's text and its stack, and a value that is
+// an error goes as driver.EncodeError encodes it, so that the sentinels it
+// matches still match through the *execkit.PanicError; any other error goes
 // as driver.EncodeError encodes it (text, type name, the sentinels it
 // matches), under a kind that says whether the call's context ended.
 func outcomeOf(name string, err error) outcome {
@@ -110,6 +112,9 @@ func outcomeOf(name string, err error) outcome {
 		stack := pe.Stack
 		if len(stack) > errtext.MaxText {
 			stack = []byte(errtext.Cap(string(stack)))
+		}
+		if v, ok := pe.Value.(error); ok && v != nil {
+			return outcome{kind: kindPanicError, data: driver.EncodeError(name, link.Readable(name, v)), stack: stack}
 		}
 		return outcome{kind: kindPanic, data: []byte(errtext.Cap(fmt.Sprint(pe.Value))), stack: stack}
 	case errors.Is(err, execkit.ErrNotRegistered):
@@ -125,7 +130,8 @@ func outcomeOf(name string, err error) outcome {
 }
 
 // errorOf rebuilds the error of an outcome of a call of name in the pool:
-// an *execkit.RemoteError, or an *execkit.PanicError. ctxErr is the error
+// an *execkit.RemoteError, or an *execkit.PanicError (whose Value is an
+// *execkit.RemoteError when the panic value was an error). ctxErr is the error
 // of the call's context, if it ended: a task that stopped because of it
 // returns it as is, like an in-process task would.
 func errorOf(name string, o outcome, ctxErr error) error {
@@ -134,6 +140,8 @@ func errorOf(name string, o outcome, ctxErr error) error {
 		return nil
 	case kindPanic:
 		return &execkit.PanicError{Value: string(o.data), Stack: o.stack}
+	case kindPanicError:
+		return &execkit.PanicError{Value: driver.DecodeError(name, o.data), Stack: o.stack}
 	case kindCanceled, kindDeadline:
 		if ctxErr != nil {
 			return ctxErr

@@ -25,7 +25,7 @@ import (
 // the function arguments and results inside it are encoded by each Func's
 // own codec.
 const (
-	protocolVersion = 7 // 3: errors as driver.EncodeError encodes them; 4: a request carries its deadline; 5: EXPIRE, and a request carries its TimeLimit; 6: KEPT; 7: the bell
+	protocolVersion = 8 // 3: errors as driver.EncodeError encodes them; 4: a request carries its deadline; 5: EXPIRE, and a request carries its TimeLimit; 6: KEPT; 7: the bell; 8: kindPanicError
 	frameHeader     = 4 + 1 + 8
 )
 
@@ -68,6 +68,7 @@ const (
 	kindPayload                   // an argument or result did not encode or decode
 	kindCanceled                  // the call's context was cancelled
 	kindDeadline                  // the call's context passed its deadline
+	kindPanicError                // data is the panic value, an error, as driver.EncodeError encodes it, then the stack
 	kindLimit                     // first kind value that is not valid
 )
 

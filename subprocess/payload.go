@@ -125,7 +125,7 @@ func batchOutcomes(name string, res []byte, errs []error, err error) []outcome {
 type outcome struct {
 	kind  byte
 	data  []byte // the result (kindOK), the panic value's text, or the error as driver.EncodeError encodes it
-	stack []byte // kindPanic only
+	stack []byte // kindPanic and kindPanicError only
 }
 
 func appendOutcomes(b []byte, outs []outcome) []byte {
@@ -133,7 +133,7 @@ func appendOutcomes(b []byte, outs []outcome) []byte {
 	for _, o := range outs {
 		b = append(b, o.kind)
 		b = appendBytes(b, o.data)
-		if o.kind == kindPanic {
+		if o.kind == kindPanic || o.kind == kindPanicError {
 			b = appendBytes(b, o.stack)
 		}
 	}
@@ -153,7 +153,7 @@ func decodeOutcomes(p []byte) ([]outcome, error) {
 				d.fail(fmt.Sprintf("outcome kind %d", o.kind))
 			}
 			o.data = d.bytes()
-			if o.kind == kindPanic {
+			if o.kind == kindPanic || o.kind == kindPanicError {
 				o.stack = d.bytes()
 			}
 		}
