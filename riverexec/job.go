@@ -152,7 +152,8 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	switch {
 	case errors.As(err, &pe):
 		out.Error, out.Panic, out.Stack = err.Error(), fmt.Sprint(pe.Value), string(pe.Stack) // made storable where recorded
-		if v, ok := pe.Value.(error); ok && v != nil {                                        // its sentinels, for errors.Is through the panic
+		// A value that is an error keeps its sentinels, for errors.Is through the panic.
+		if v, ok := pe.Value.(error); ok && v != nil {
 			out.Remote = driver.EncodeError(a.Func, link.Readable(a.Func, v))
 		}
 	case ctx.Err() == nil && run.Err() != nil && !errors.Is(err, context.DeadlineExceeded):
