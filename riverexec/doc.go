@@ -140,9 +140,8 @@
 //     own clock: keep the machines' clocks in step. Enqueue's ctx bounds
 //     the insert only; its deadline is not the job's.
 //   - A revoked job (a cancelled call, Executor.Cancel): the task's ctx
-//     ends with context.Canceled, as in process, within River's notice
-//     (at once on PostgreSQL, within 2 seconds on SQLite). A cause does not
-//     cross: context.Cause of that ctx is River's reason for the revoke
+//     ends with context.Canceled, as in process, once its worker hears
+//     of the revoke (see What SQLite allows). A cause does not cross: context.Cause of that ctx is River's reason for the revoke
 //     (an error matching river.ErrJobCancelledRemotely), not the one the
 //     caller gave, as subprocess's worker reports its Err. A time limit's
 //     cause, execkit.ErrTimeLimit, is the worker's own and holds.
