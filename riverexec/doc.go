@@ -141,10 +141,11 @@
 //     the insert only; its deadline is not the job's.
 //   - A revoked job (a cancelled call, Executor.Cancel): the task's ctx
 //     ends with context.Canceled, as in process, once its worker hears
-//     of the revoke (see What SQLite allows). A cause does not cross: context.Cause of that ctx is River's reason for the revoke
-//     (an error matching river.ErrJobCancelledRemotely), not the one the
-//     caller gave, as subprocess's worker reports its Err. A time limit's
-//     cause, execkit.ErrTimeLimit, is the worker's own and holds.
+//     of the revoke (see What SQLite allows). A cause does not cross:
+//     context.Cause of that ctx is River's reason for the revoke (an error
+//     matching river.ErrJobCancelledRemotely), not the one the caller gave,
+//     as subprocess's worker reports its Err. A time limit's cause,
+//     execkit.ErrTimeLimit, is the worker's own and holds.
 //
 // The retry budget and its backoff are written into the job when it is
 // inserted (the submitter's declaration, so a job keeps its budget across
