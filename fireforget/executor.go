@@ -277,13 +277,15 @@ func (e *Executor) body(t execkit.Task) func() {
 }
 
 // end, deferred by a task's goroutine, recovers a panic of t into *err,
-// counts and reports the outcome and releases what t held.
+// counts and reports the outcome and releases what t held. The release is
+// deferred: an error handler that ends the goroutine (runtime.Goexit, as
+// t.FailNow does) must not keep t's slot and count for ever.
 func (e *Executor) end(t execkit.Task, err *error) {
 	if r := recover(); r != nil {
 		*err = link.NewPanic(r)
 	}
+	defer e.release()
 	e.outcome(t, *err)
-	e.release()
 }
 
 // exec runs an admitted task in the calling goroutine, and counts and

@@ -38,9 +38,10 @@ type HandlerFunc func(out io.Writer, r *http.Request) (JobFunc, error)
 //   - A GET or POST without the query parameter _t reads its body (at most
 //     [MaxBody]), creates a job, calls h, starts the JobFunc h returned and
 //     answers 303 See Other to the same URL with _t=<id> added, its other
-//     query parameters kept. A panic in h fails the job with the stack. When
-//     [Limit] jobs are unfinished, or after Shutdown, it answers 503 Service
-//     Unavailable and calls nothing.
+//     query parameters kept. A panic in h fails the job with the stack;
+//     a runtime.Goexit in h finishes it as returning a nil JobFunc would.
+//     When [Limit] jobs are unfinished, or after Shutdown, it answers 503
+//     Service Unavailable and calls nothing.
 //   - A GET or HEAD with _t answers the job's state and all its output so
 //     far: an HTML page that reloads itself every [RefreshEvery] while the
 //     job is pending or running and stops once it is final, with the output
@@ -178,14 +179,21 @@ func inQuery(c byte) bool {
 	return strings.IndexByte("-._~!$&'()*+,;=:@/?", c) >= 0
 }
 
-// call runs h, turning a panic into a *execkit.PanicError.
+// call runs h, turning a panic into a *execkit.PanicError. When h ends
+// the request's goroutine (runtime.Goexit), the job finishes with what was
+// written, as when h returns a nil JobFunc (see jobTask.Run).
 func (b *backgrounder) call(j *Job, req *http.Request) (fn JobFunc, err error) {
+	returned := false
 	defer func() {
 		if v := recover(); v != nil {
 			fn, err = nil, &execkit.PanicError{Value: v, Stack: debug.Stack()}
+		} else if !returned {
+			j.finish(nil, false)
 		}
 	}()
-	return b.h((*jobWriter)(j), req)
+	fn, err = b.h((*jobWriter)(j), req)
+	returned = true
+	return fn, err
 }
 
 // namesT returns how many parameters of rawQuery are named _t, however

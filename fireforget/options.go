@@ -111,7 +111,8 @@ func RejectWhenFull() BackgroundOption {
 // (including a [*execkit.PanicError]) to fn, called from the goroutine that
 // ran the task, instead of logging it with log/slog. fn must be safe for
 // concurrent use; a panic in fn is recovered and logged with log/slog,
-// with its stack, and the Executor goes on. Accepted by [New] only. A nil
+// with its stack, and the Executor goes on (a runtime.Goexit in fn ends
+// the task's goroutine, and the Executor goes on too). Accepted by [New] only. A nil
 // fn makes New return an error.
 func OnError(fn func(error)) Option {
 	return executorOption(func(c *config) error {

@@ -101,7 +101,9 @@ func cmpOr[T comparable](v, def T) T {
 // [execkit.ErrClosed] once Shutdown has begun; it never blocks, so a job may
 // start others without the deadlock a nested Submit risks on an [Executor]
 // with a Limit. A panic in fn fails the job with a [*execkit.PanicError]
-// carrying the stack; it never crashes the process.
+// carrying the stack; it never crashes the process. A runtime.Goexit in fn
+// (t.FailNow calls it) counts as returning nil, as for the function of
+// execkit.Go.
 func (r *Registry) Start(fn JobFunc) (*Job, error) {
 	if r == nil {
 		return nil, execkit.ErrNilExecutor
@@ -162,6 +164,10 @@ type jobTask struct {
 	fn JobFunc
 }
 
+// Run runs the job unless it was cancelled first. A function that ends its
+// goroutine (runtime.Goexit, as t.FailNow does) counts as returning nil,
+// as a Future's function that does: the job finishes then, rather than
+// stay unfinished for ever, holding its place under Limit.
 func (t *jobTask) Run(context.Context) error {
 	j := t.j
 	// Not derived from the executor's context: deriving registers every job
@@ -176,7 +182,14 @@ func (t *jobTask) Run(context.Context) error {
 	}
 	j.state, j.started, j.cancel = Running, time.Now(), cancel
 	j.mu.Unlock()
+	returned := false
+	defer func() {
+		if !returned { // fn ended its goroutine (runtime.Goexit)
+			j.finish(nil, ctx.Err() != nil)
+		}
+	}()
 	err := driver.Run(ctx, (*jobCall)(t))
+	returned = true
 	j.finish(err, ctx.Err() != nil)
 	return nil // the job keeps its error; the executor must not log it
 }

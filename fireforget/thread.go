@@ -163,7 +163,9 @@ func (th *Thread) Alive() bool {
 
 // Join blocks until the task has returned and returns its error: nil, the
 // task's own error, a [*execkit.PanicError] with the stack when it panicked,
-// or the error that kept it from starting. When ctx ends first Join returns
+// or the error that kept it from starting (a task that ended its goroutine
+// with runtime.Goexit, as t.FailNow does, returned nil, as for the function
+// of execkit.Go). When ctx ends first Join returns
 // ctx.Err() and the Thread goes on; Join may be called again, any number of
 // times and concurrently. For a Thread never started it returns
 // [ErrNotStarted] at once, and for a nil or zero Thread (not made by
@@ -222,11 +224,24 @@ func (t *threadTask) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	returned := false
+	defer th.exited(&returned)
 	// link.Run, not driver.Run: one frame fewer below a parked task; th.task
 	// is not nil (Start refuses a nil one before submitting).
 	started, err := link.Run(ctx, th.task)
+	returned = true
 	th.report(ctx, started, err)
 	return err
+}
+
+// exited, deferred by a Thread's task with a flag set once the task
+// returned, finishes the Thread with nil when the task ended its goroutine
+// instead (runtime.Goexit, as t.FailNow does): that counts as returned, as
+// for a Future's function, and Join must not wait for ever.
+func (th *Thread) exited(returned *bool) {
+	if !*returned {
+		th.finish(nil)
+	}
 }
 
 // report records the task's outcome for Join. A failure of a task that ran
@@ -263,7 +278,10 @@ func (t *portableThreadTask) RunVia(ctx context.Context, invoke driver.Invoker) 
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	returned := false
+	defer th.exited(&returned)
 	started, err := link.Run(ctx, execkit.TaskFunc(func(ctx context.Context) error { return p.RunVia(ctx, invoke) }))
+	returned = true
 	th.report(ctx, started, err)
 	return err
 }
