@@ -28,7 +28,7 @@ type batcher interface {
 
 // encodeArgs encodes items, a []In, as one payload: driver.EncodeBatch.
 func (f *Func[In, Out]) encodeArgs(items any) ([]byte, error) {
-	if f == nil {
+	if f.unregistered() {
 		return nil, ErrNotRegistered
 	}
 	b, err := encodeBatch(f.codec, nil, items.([]In), nil)
@@ -43,7 +43,7 @@ func (f *Func[In, Out]) encodeArgs(items any) ([]byte, error) {
 // A result the codec refuses is told to bad (wrapping ErrPayload) and
 // left zero, the others decode still.
 func (f *Func[In, Out]) decodeResultsInto(data []byte, dst any, bad func(i int, err error)) error {
-	if f == nil {
+	if f.unregistered() {
 		return ErrNotRegistered
 	}
 	out := dst.([]Out)
@@ -67,7 +67,7 @@ func (f *Func[In, Out]) decodeResultsInto(data []byte, dst any, bad func(i int, 
 
 // decodeResults decodes a batch of results as a []Out: driver.DecodeBatch.
 func (f *Func[In, Out]) decodeResults(data []byte) (any, error) {
-	if f == nil {
+	if f.unregistered() {
 		return nil, ErrNotRegistered
 	}
 	outs, err := decodeBatch[Out](f.codec, data)

@@ -11,7 +11,8 @@ import (
 // calling it can run in another process (a worker of package subprocess, a
 // distributed backend) as well as in this one. In-process executors call the
 // function directly, without encoding anything. A Func is safe for
-// concurrent use.
+// concurrent use. Only Register makes one: a nil or zero Func is no
+// function, whose calls fail with [ErrNotRegistered].
 type Func[In, Out any] struct {
 	name  string
 	fn    func(context.Context, In) (Out, error)
@@ -24,6 +25,10 @@ type Func[In, Out any] struct {
 	// values first.
 	ins, outs sync.Pool
 }
+
+// unregistered reports whether f is nil or a zero Func: not made by
+// Register, so there is no function to call.
+func (f *Func[In, Out]) unregistered() bool { return f == nil || f.fn == nil }
 
 // Name returns the name f was registered under ("" for a nil Func).
 func (f *Func[In, Out]) Name() string {
@@ -62,9 +67,9 @@ func (f *Func[In, Out]) sentinels() []error { return f.errs }
 // Call runs f once in this goroutine, recovering a panic into a
 // [*PanicError]. It does not apply f's policy ([TimeLimit], [Retry],
 // [RateLimit]): the tasks of f's Task, Go and Map do.
-// On a nil Func it returns [ErrNotRegistered].
+// On a nil or zero Func it returns [ErrNotRegistered].
 func (f *Func[In, Out]) Call(ctx context.Context, in In) (out Out, err error) {
-	if f == nil {
+	if f.unregistered() {
 		return out, ErrNotRegistered
 	}
 	defer func() {
@@ -83,10 +88,10 @@ func (f *Func[In, Out]) Task(in In) Task { return &funcTask[In, Out]{f: f, in: i
 // Go submits a call of f with in to ex and returns its Future, like [Go]
 // but portable: it runs on every executor, including those that cross a
 // process boundary. The Future carries [ErrNilExecutor] for a nil ex and
-// [ErrNotRegistered] for a nil f. It never panics.
+// [ErrNotRegistered] for a nil or zero f. It never panics.
 func (f *Func[In, Out]) Go(ctx context.Context, ex Executor, in In) *Future[Out] {
 	fut, t := f.prepare(in)
-	if f == nil {
+	if f.unregistered() {
 		fut.fail(ErrNotRegistered)
 		return fut
 	}
@@ -102,11 +107,12 @@ func (f *Func[In, Out]) prepare(in In) (*Future[Out], Task) {
 }
 
 // Map calls f on every item through ex, like [Map] but portable, with the
-// same cancellation promise and errors ([ErrNotRegistered] for a nil f).
+// same cancellation promise and errors ([ErrNotRegistered] for a nil or
+// zero f).
 // Executors that batch calls (subprocess.Pool's Map) are faster for many
 // small items. It never panics.
 func (f *Func[In, Out]) Map(ctx context.Context, ex Executor, items []In) ([]Out, error) {
-	if f == nil {
+	if f.unregistered() {
 		return nil, ErrNotRegistered
 	}
 	return mapFutures(ctx, ex, len(items), func(i int) (*Future[Out], Task) {
@@ -116,7 +122,7 @@ func (f *Func[In, Out]) Map(ctx context.Context, ex Executor, items []In) ([]Out
 
 // callPolicy calls f with in under f's policy, or once without one.
 func (f *Func[In, Out]) callPolicy(ctx context.Context, in In) (Out, error) {
-	if f == nil || f.pol == nil {
+	if f.unregistered() || f.pol == nil {
 		return f.Call(ctx, in)
 	}
 	return runPolicy(ctx, f.pol, f.name, f, false, func(ctx context.Context) (Out, error) { return f.fn(ctx, in) })

@@ -47,7 +47,7 @@ func (t *funcTask[In, Out]) RunVia(ctx context.Context, invoke invoker) error {
 // starts where it runs when the executor says it knows when that is (see
 // link.StartsClock), from when it is sent otherwise.
 func (t *funcTask[In, Out]) viaPolicy(ctx context.Context, invoke invoker) (Out, error) {
-	if t.f == nil || t.f.pol == nil || ctx.Value(link.OnceKey{}) != nil { // driver.RunViaOnce: the policy applies where the call runs
+	if t.f.unregistered() || t.f.pol == nil || ctx.Value(link.OnceKey{}) != nil { // driver.RunViaOnce: the policy applies where the call runs
 		return t.via(ctx, invoke)
 	}
 	return runPolicy(ctx, t.f.pol, t.f.name, t.f, true, func(ctx context.Context) (Out, error) { return t.via(ctx, invoke) })
@@ -55,7 +55,7 @@ func (t *funcTask[In, Out]) viaPolicy(ctx context.Context, invoke invoker) (Out,
 
 func (t *funcTask[In, Out]) via(ctx context.Context, invoke invoker) (Out, error) {
 	var zero Out
-	if t.f == nil {
+	if t.f.unregistered() {
 		return zero, ErrNotRegistered
 	}
 	payload, err := encode(t.f.codec, t.in)

@@ -139,3 +139,42 @@ func TestRegistryHashSeals(t *testing.T) {
 		t.Errorf("Register after RegistryHash: err %v, output:\n%s\nwant a panic naming the function", err, out)
 	}
 }
+
+// TestUnregisteredFunc: a nil and a zero Func (not made by Register) are no
+// function: every call fails with ErrNotRegistered, in this process and
+// through an invoker, and nothing panics. A zero Func's calls failed with a
+// *PanicError (a nil function called) instead, and its Task's encoding
+// dereferenced a nil codec.
+func TestUnregisteredFunc(t *testing.T) {
+	ctx := context.Background()
+	var zero execkit.Func[point, int]
+	for _, tc := range []struct {
+		name string
+		f    *execkit.Func[point, int]
+	}{{"nil", nil}, {"zero", &zero}} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := &execkit.Inline{OnError: func(error) {}}
+			via := viaExecutor{&execkit.Inline{OnError: func(error) {}}, local}
+			check := func(what string, err error) {
+				t.Helper()
+				if !errors.Is(err, execkit.ErrNotRegistered) {
+					t.Errorf("%s = %v; want ErrNotRegistered", what, err)
+				}
+			}
+			_, err := tc.f.Call(ctx, point{})
+			check("Call", err)
+			_, err = tc.f.Go(ctx, in, point{}).Wait(ctx)
+			check("Go(...).Wait", err)
+			_, err = tc.f.Go(ctx, via, point{}).Wait(ctx)
+			check("Go(...).Wait through an invoker", err)
+			_, err = tc.f.Map(ctx, in, []point{{}})
+			check("Map", err)
+			check("Task(...).Run", tc.f.Task(point{}).Run(ctx))
+			check("Task(...).RunVia", tc.f.Task(point{}).(driver.Portable).RunVia(ctx, local))
+			_, err = driver.EncodeBatch(tc.f, []point{{}})
+			check("driver.EncodeBatch", err)
+			_, err = driver.DecodeBatch(tc.f, []byte{1})
+			check("driver.DecodeBatch", err)
+		})
+	}
+}
