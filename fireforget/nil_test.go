@@ -233,6 +233,27 @@ func TestNilAndZeroValues(t *testing.T) {
 				t.Errorf("Join: got %v; want ErrNilTask", err)
 			}
 		}},
+		{"nil and zero Thread: every method", func(t *testing.T) {
+			e, _ := newExec(t)
+			for _, th := range []*Thread{nil, new(Thread)} {
+				if err := th.Start(nilCtx, e); !errors.Is(err, execkit.ErrNilTask) {
+					t.Errorf("Start: got %v; want ErrNilTask", err)
+				}
+				if err := th.Join(nilCtx); !errors.Is(err, execkit.ErrNilTask) {
+					t.Errorf("Join: got %v; want ErrNilTask", err)
+				}
+				<-th.Done()
+				if th.Alive() || th.Err() != nil || th.ID() != 0 {
+					t.Errorf("Alive, Err, ID: got %v, %v, %d; want false, nil, 0", th.Alive(), th.Err(), th.ID())
+				}
+				if got := th.Name(); got != "" && got != "thread-0" {
+					t.Errorf("Name: got %q; want \"\" or \"thread-0\"", got)
+				}
+				if got, want := th.String(), th.Name()+" (0)"; got != want { // a nil Thread's String panicked
+					t.Errorf("String: got %q; want %q", got, want)
+				}
+			}
+		}},
 		{"Background: a nil ctx reaches no executor", func(t *testing.T) {
 			e, _ := newExec(t)
 			for _, opts := range [][]BackgroundOption{nil, {Limit(1)}, {Limit(1), RejectWhenFull()}} {

@@ -210,7 +210,7 @@ func (th *Thread) Err() error {
 
 // String returns "<name> (<ID>)".
 func (th *Thread) String() string {
-	return th.Name() + " (" + strconv.FormatUint(th.id, 10) + ")"
+	return th.Name() + " (" + strconv.FormatUint(th.ID(), 10) + ")"
 }
 
 // threadTask is the Task a Thread submits: it runs the user's task,

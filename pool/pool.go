@@ -337,10 +337,14 @@ func (p *Pool) run(t execkit.Task) {
 // size admits waiting submitters at once; a smaller one takes effect as
 // running tasks finish (none is interrupted), and the extra workers then
 // exit. It returns an error wrapping [ErrSize] for n below 1 or above
-// math.MaxInt/2 and
-// [execkit.ErrClosed] once Shutdown has begun. It does not block, and is
-// safe to call concurrently (the last call wins).
+// math.MaxInt/2, [execkit.ErrClosed] once Shutdown has begun, and
+// [execkit.ErrNilExecutor] for a nil or zero Pool (not made by New), as
+// Submit and Shutdown do. It does not block, and is safe to call
+// concurrently (the last call wins).
 func (p *Pool) Resize(n int) error {
+	if p == nil || p.base == nil { // not made by New
+		return execkit.ErrNilExecutor
+	}
 	if n < 1 || n > math.MaxInt/2 {
 		return fmt.Errorf("%w (got %d)", ErrSize, n)
 	}

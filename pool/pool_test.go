@@ -305,6 +305,39 @@ func TestResizeErrors(t *testing.T) {
 	}
 }
 
+// TestNotMadeByNew: every method of a nil or zero Pool answers without a
+// panic: Submit, Shutdown and Resize return ErrNilExecutor, Stats is zero.
+// Resize dereferenced the missing gate.
+func TestNotMadeByNew(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		p    *pool.Pool
+	}{{"nil", nil}, {"zero", new(pool.Pool)}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.p.Submit(ctx, execkit.TaskFunc(func(context.Context) error { return nil })); !errors.Is(err, execkit.ErrNilExecutor) {
+				t.Errorf("Submit = %v; want ErrNilExecutor", err)
+			}
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("Resize panicked: %v", r)
+					}
+				}()
+				if err := tc.p.Resize(2); !errors.Is(err, execkit.ErrNilExecutor) {
+					t.Errorf("Resize = %v; want ErrNilExecutor", err)
+				}
+			}()
+			if s := tc.p.Stats(); s != (pool.Stats{}) {
+				t.Errorf("Stats = %+v; want zero", s)
+			}
+			if err := tc.p.Shutdown(ctx); !errors.Is(err, execkit.ErrNilExecutor) {
+				t.Errorf("Shutdown = %v; want ErrNilExecutor", err)
+			}
+		})
+	}
+}
+
 // TestShutdownUnderLoad races submitters with Shutdown: every task whose
 // Submit returned nil has run exactly once when Shutdown returns, no other
 // has, and no goroutine of the pool is left (newPool's leak check).
