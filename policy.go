@@ -218,8 +218,13 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, cr
 				return zero, werr
 			}
 		}
-		out, err = attemptOnce(ctx, p, name, fromStart, fn)
-		if err != nil && errtext.Is(err, ErrTimeLimit) && sc != nil {
+		var timedOut bool
+		out, timedOut, err = attemptOnce(ctx, p, name, fromStart, fn)
+		// A timeout is this function's own limit passing: the attempt's,
+		// or, for a call sent elsewhere, the limit applied where it ran.
+		// An error of another function's limit that this one returns
+		// (a nested call's) is not.
+		if sc != nil && (timedOut || crossing && p.timeLimit > 0 && errtext.Is(err, ErrTimeLimit)) {
 			sc.CountTimeout()
 		}
 		if err == nil || attempt >= p.retries || ctx.Err() != nil || hopeless(err) {
@@ -288,10 +293,11 @@ func backoffDelay(backoff, maxBackoff time.Duration, k int) time.Duration {
 	return time.Duration(rand.Uint64N(uint64(ceiling) + 1)) // ceiling+1 as a Duration overflows at math.MaxInt64
 }
 
-// attemptOnce runs fn once under p's time limit, recovering a panic. The
+// attemptOnce runs fn once under p's time limit, recovering a panic, and
+// reports whether the limit passed (the error then wraps ErrTimeLimit). The
 // limit runs from now, or, with fromStart, from when the executor calls the
 // start hook it finds in fn's ctx (link.StartKey).
-func attemptOnce[Out any](ctx context.Context, p *policy, name string, fromStart bool, fn func(context.Context) (Out, error)) (out Out, err error) {
+func attemptOnce[Out any](ctx context.Context, p *policy, name string, fromStart bool, fn func(context.Context) (Out, error)) (out Out, timedOut bool, err error) {
 	actx := ctx
 	switch {
 	case p.timeLimit > 0 && fromStart:
@@ -309,10 +315,11 @@ func attemptOnce[Out any](ctx context.Context, p *policy, name string, fromStart
 		}
 		if p.timeLimit > 0 && ctx.Err() == nil && context.Cause(actx) == ErrTimeLimit && !isPanic(err) {
 			var zero Out
-			out, err = zero, fmt.Errorf("%w: %q ran past its %v limit", ErrTimeLimit, name, p.timeLimit)
+			out, timedOut, err = zero, true, fmt.Errorf("%w: %q ran past its %v limit", ErrTimeLimit, name, p.timeLimit)
 		}
 	}()
-	return fn(actx)
+	out, err = fn(actx)
+	return out, false, err
 }
 
 // startClock returns a ctx that is cancelled with cause ErrTimeLimit d
@@ -412,5 +419,6 @@ func invokeAttempt(ctx context.Context, name string, payload []byte) ([]byte, er
 			return nil, err
 		}
 	}
-	return attemptOnce(ctx, p, name, false, func(ctx context.Context) ([]byte, error) { return e.invoke(ctx, payload) })
+	res, _, err := attemptOnce(ctx, p, name, false, func(ctx context.Context) ([]byte, error) { return e.invoke(ctx, payload) })
+	return res, err
 }

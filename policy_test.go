@@ -74,6 +74,36 @@ func TestTimeLimitCooperative(t *testing.T) {
 	})
 }
 
+// nestedTimeout returns the ErrTimeLimit of another function's limit (a
+// nested call's) within its own limit, or, with n < 0, without one.
+var (
+	nestedTimeout = execkit.Register("test.policy.nestedtimeout", func(ctx context.Context, _ int) (int, error) {
+		return 0, fmt.Errorf("nested: %w", execkit.ErrTimeLimit)
+	}, execkit.TimeLimit(time.Hour), execkit.Retry(1, 0))
+	nestedTimeoutNoLimit = execkit.Register("test.policy.nestedtimeout.nolimit", func(ctx context.Context, _ int) (int, error) {
+		return 0, fmt.Errorf("nested: %w", execkit.ErrTimeLimit)
+	}, execkit.Retry(1, 0))
+)
+
+// TestTimeoutsOwnLimitOnly: Stats.Timeouts counts the runs that passed the
+// function's own TimeLimit, not those that returned an error wrapping
+// ErrTimeLimit from another function's limit (a nested call's): those
+// counted, also for a function with no TimeLimit at all.
+func TestTimeoutsOwnLimitOnly(t *testing.T) {
+	for _, f := range []*execkit.Func[int, int]{nestedTimeout, nestedTimeoutNoLimit} {
+		t.Run(f.Name(), func(t *testing.T) {
+			var ex execkit.Inline
+			_, err := f.Go(context.Background(), &ex, 1).Wait(context.Background())
+			if !errors.Is(err, execkit.ErrTimeLimit) {
+				t.Fatalf("err = %v; want the nested ErrTimeLimit", err)
+			}
+			if s := ex.Stats(); s.Timeouts != 0 || s.Retries != 1 || s.Failed != 1 {
+				t.Errorf("Stats = %+v; want Timeouts 0, Retries 1, Failed 1", s)
+			}
+		})
+	}
+}
+
 func TestTimeLimitDiscardsLateResult(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var ex execkit.Inline
