@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/execkit/execkit/internal/errtext"
 	"github.com/execkit/execkit/internal/link"
 )
 
@@ -14,15 +15,19 @@ import (
 // already, Wait returns [ErrNilTask]. All methods are safe to call
 // concurrently and any number of times, and never panic.
 type Future[T any] struct {
-	task   goTask[T] // the Task submitted; lives in the same allocation
-	done   chan struct{}
-	mu     sync.Mutex
-	state  futureState
-	cancel context.CancelFunc // set while running
-	val    T
-	err    error
-	notify []func()  // run once when done (AsCompleted)
-	dl     time.Time // the submitter's ctx deadline, zero if none: the task's too
+	task  goTask[T] // the Task submitted; lives in the same allocation
+	done  chan struct{}
+	mu    sync.Mutex
+	state futureState
+	// stopped says that Cancel cancelled the running task's context: a
+	// context.Canceled it then returns is its stopping alone, not a
+	// failure (see run).
+	stopped bool
+	cancel  context.CancelFunc // set while running
+	val     T
+	err     error
+	notify  []func()  // run once when done (AsCompleted)
+	dl      time.Time // the submitter's ctx deadline, zero if none: the task's too
 }
 
 type futureState uint8
@@ -104,6 +109,7 @@ func (f *Future[T]) Cancel() {
 		runAll(notify)
 	case running:
 		cancel := f.cancel
+		f.stopped = true
 		f.mu.Unlock()
 		cancel()
 	default:
@@ -222,7 +228,7 @@ func (f *Future[T]) run(ctx context.Context, fn func(context.Context) (T, error)
 			err = newPanicError(r)
 		}
 		defer f.complete(v, err) // whatever telling the failure does
-		if err != nil {
+		if err != nil && !f.stoppedAlone(err) {
 			// A fail-fast executor fails before anyone can see the
 			// failure here: see link.Failed.
 			link.Failed(ctx, err)
@@ -230,6 +236,18 @@ func (f *Future[T]) run(ctx context.Context, fn func(context.Context) (T, error)
 	}()
 	v, err = fn(ctx)
 	return err
+}
+
+// stoppedAlone reports whether err, the error of f's function, is its
+// stopping as Cancel asked: Cancel cancelled its context while it ran and
+// it returned context.Canceled. That is no failure to tell a fail-fast
+// executor; the same error for any other reason (a context of the
+// function's own, an executor's cancellation) is one.
+func (f *Future[T]) stoppedAlone(err error) bool {
+	f.mu.Lock()
+	stopped := f.stopped
+	f.mu.Unlock()
+	return stopped && errtext.Is(err, context.Canceled)
 }
 
 // Go submits fn to ex and returns its Future at once (or once Submit admits

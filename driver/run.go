@@ -59,8 +59,10 @@ type SelfReporting interface {
 // makes that outcome visible, so that whoever sees the failure finds the
 // executor failed already (its other tasks' ctx cancelled, Submit
 // refusing), as executortest's FailFast checks require. TaskFailed must
-// not block; a context.Canceled while the executor has not failed is the
-// task's own Future cancelled, which fails nothing.
+// not block. Every call is a failure: a task whose own Future was cancelled
+// (Future.Cancel) and that returned context.Canceled stops alone and does
+// not call it, while a context.Canceled for any other reason (a context of
+// the task's own) is a failure like any other error.
 type Failer interface {
 	TaskFailed(err error)
 }

@@ -35,18 +35,15 @@ var errGaveUp = errors.New("errgroup: Shutdown gave up waiting")
 type failer Group
 
 // TaskFailed fails the group with the error of a task that reports its own
-// outcome, before it reports it (link.Failer). A context.Canceled while
-// the group's ctx is live is the task's own Future cancelled
-// (Future.Cancel), which stops that task only and fails nothing.
-func (f *failer) TaskFailed(err error) {
-	if g := (*Group)(f); !g.cancelledAlone(err) {
-		g.fail(err)
-	}
-}
+// outcome, before it reports it (link.Failer). A task whose own Future was
+// cancelled (Future.Cancel) and that returned context.Canceled does not
+// call it: that stops the task only.
+func (f *failer) TaskFailed(err error) { (*Group)(f).fail(err) }
 
 // cancelledAlone reports whether err, the error of a task that reports its
-// own outcome, is its Future cancelled (Future.Cancel) while the group
-// lives: that stops this task only, as Cancel promises, and fails nothing.
+// own outcome but does not tell the group of it (a driver.SelfReporting
+// task of another package), may be its own handle cancelled while the group
+// lives: a context.Canceled then stops this task only and fails nothing.
 func (g *Group) cancelledAlone(err error) bool {
 	return errtext.Is(err, context.Canceled) && g.ctx.Err() == nil
 }
