@@ -33,15 +33,22 @@ func (g *Group) closedPath(ctx context.Context, t execkit.Task) error {
 	}
 	g.counters.Admit()
 	if g.gate != nil && g.gate.TryAcquireNested(false) != gate.Acquired {
-		g.exec(t) // no free slot: caller-runs
-		g.leave()
+		g.execExtra(t) // no free slot: caller-runs
 		return nil
 	}
 	go func() { // a goroutine of its own, outside wg
+		defer g.leave() // see execExtra
 		g.run(t)
-		g.leave()
 	}()
 	return nil
+}
+
+// execExtra runs t, counted by enter, in the calling goroutine. leave is
+// deferred: a task that ends the goroutine (runtime.Goexit, as t.FailNow
+// does) must still end its count, or Shutdown would wait for it forever.
+func (g *Group) execExtra(t execkit.Task) {
+	defer g.leave()
+	g.exec(t)
 }
 
 // runHere runs t in the calling goroutine, a task of the group at the
@@ -51,8 +58,7 @@ func (g *Group) runHere(t execkit.Task) error {
 		return g.refuseNested()
 	}
 	g.counters.Admit()
-	g.exec(t)
-	g.leave()
+	g.execExtra(t)
 	return nil
 }
 
