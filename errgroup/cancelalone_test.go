@@ -11,6 +11,16 @@ import (
 	"github.com/execkit/execkit/fireforget"
 )
 
+// ownCanceled returns a context.Canceled of a context of its own, as a
+// call cancelled by something else than the group would.
+func ownCanceled() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return fmt.Errorf("fetch: %w", ctx.Err())
+}
+
+var canceledFunc = execkit.Register("errgroup_test.canceled", func(context.Context, int) (int, error) { return 0, ownCanceled() })
+
 // TestCanceledIsAFailure: a task that returns context.Canceled of its own
 // (a context it made, not the group's) fails the group whatever submitted
 // it: a bare Task, execkit.Go, a Func's Go, a fireforget Thread. Only a
@@ -19,12 +29,6 @@ import (
 // nothing: any context.Canceled from a task that reports its own outcome
 // was taken for its Future cancelled, and a Thread has no Cancel at all.
 func TestCanceledIsAFailure(t *testing.T) {
-	ownCanceled := func() error {
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		return fmt.Errorf("fetch: %w", ctx.Err())
-	}
-	canceledFunc := execkit.Register("errgroup_test.canceled", func(context.Context, int) (int, error) { return 0, ownCanceled() })
 	bg := context.Background()
 	for _, tc := range []struct {
 		name   string
