@@ -68,7 +68,7 @@ func (s *session) report() *Report {
 }
 
 func check[In, Out any](f *execkit.Func[In, Out], samples []In) error {
-	if f == nil {
+	if f.Name() == "" { // nil, or a zero Func: not made by Register
 		return fmt.Errorf("compare: nil Func: %w", execkit.ErrNotRegistered)
 	}
 	if len(samples) == 0 {

@@ -133,6 +133,7 @@ func TestRunErrors(t *testing.T) {
 		run  func() error
 	}{
 		{"nil Func", func() error { _, err := compare.Run[int, int](ctx, nil, []int{1}); return err }},
+		{"zero Func", func() error { _, err := compare.Run(ctx, new(execkit.Func[int, int]), []int{1}); return err }},
 		{"no samples", func() error { _, err := compare.Run(ctx, square, nil); return err }},
 		{"Batch(0)", func() error { _, err := compare.Run(ctx, square, []int{1}, compare.Batch(0)); return err }},
 		{"TimePerStrategy(0)", func() error { _, err := compare.Run(ctx, square, []int{1}, compare.TimePerStrategy(0)); return err }},
@@ -142,7 +143,7 @@ func TestRunErrors(t *testing.T) {
 		if err := tc.run(); err == nil || !strings.HasPrefix(err.Error(), "compare: ") || strings.Count(err.Error(), "compare:") != 1 {
 			t.Errorf("%s: error %v; want one starting with compare:, once", tc.name, err)
 		}
-		if err := tc.run(); (tc.name == "nil Func") != errors.Is(err, execkit.ErrNotRegistered) {
+		if err := tc.run(); strings.HasSuffix(tc.name, " Func") != errors.Is(err, execkit.ErrNotRegistered) {
 			t.Errorf("%s: error %v; want it to wrap execkit.ErrNotRegistered only for a nil Func", tc.name, err)
 		}
 	}

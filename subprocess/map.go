@@ -22,7 +22,7 @@ import (
 // ([execkit.ErrClosed], [ErrTerminated], [ErrBroken]); for a nil f, an
 // error wrapping [execkit.ErrNotRegistered]. It is safe for concurrent use.
 func Apply[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], in In) (Out, error) {
-	if f == nil {
+	if f.Name() == "" { // nil, or a zero Func: not made by Register
 		var zero Out
 		return zero, fmt.Errorf("subprocess: Apply with a nil Func: %w", execkit.ErrNotRegistered)
 	}
@@ -106,7 +106,7 @@ func (p *Pool) finishChunk(err error) {
 // [execkit.ErrClosed]; for a nil f, an error wrapping
 // [execkit.ErrNotRegistered].
 func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], items []In, opts ...MapOption) ([]Out, error) {
-	if f == nil {
+	if f.Name() == "" { // nil, or a zero Func: not made by Register
 		return nil, fmt.Errorf("subprocess: Map with a nil Func: %w", execkit.ErrNotRegistered)
 	}
 	if p == nil || p.done == nil {

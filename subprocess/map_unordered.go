@@ -32,7 +32,7 @@ import (
 func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], items iter.Seq[In], opts ...MapOption) iter.Seq2[Out, error] {
 	return func(yield func(Out, error) bool) {
 		var zero Out
-		if f == nil {
+		if f.Name() == "" { // nil, or a zero Func: not made by Register
 			yield(zero, fmt.Errorf("subprocess: MapUnordered with a nil Func: %w", execkit.ErrNotRegistered))
 			return
 		}

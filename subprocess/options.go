@@ -50,7 +50,7 @@ func (c *config) fail(err error) {
 // makes New fail with an error wrapping [execkit.ErrNotRegistered].
 func Initializer[In, Out any](f *execkit.Func[In, Out], arg In) Option {
 	return optionFunc(func(c *config) {
-		if f == nil {
+		if f.Name() == "" { // nil, or a zero Func: not made by Register
 			c.fail(fmt.Errorf("subprocess: Initializer with a nil Func: %w", execkit.ErrNotRegistered))
 			return
 		}

@@ -59,14 +59,20 @@ func TestNewBadArguments(t *testing.T) {
 	}
 }
 
-// TestNilFunc holds one error for a nil Func at every entry point that
-// takes one, as the root package's Func methods give it:
+// TestNilFunc holds one error for a nil Func, or a zero one, at every
+// entry point that takes one, as the root package's Func methods give it:
 // execkit.ErrNotRegistered, wrapped in a subprocess error that names the
 // call.
 func TestNilFunc(t *testing.T) {
 	p := newPool(t, 1)
 	ctx := testContext(t)
-	var nilFunc *execkit.Func[int, int]
+	for name, nilFunc := range map[string]*execkit.Func[int, int]{"nil": nil, "zero": new(execkit.Func[int, int])} {
+		t.Run(name, func(t *testing.T) { testNilFunc(t, ctx, p, nilFunc) })
+	}
+}
+
+// testNilFunc is TestNilFunc for one Func not made by Register.
+func testNilFunc(t *testing.T, ctx context.Context, p *subprocess.Pool, nilFunc *execkit.Func[int, int]) {
 	tests := []struct {
 		name string
 		run  func() error
