@@ -31,6 +31,11 @@
 // was submitted with one ([Go], [Map], [Func.Go]), else through the
 // executor's error handler (by default a log/slog record with the stack).
 // A panic in a task becomes a [*PanicError] delivered to the same place.
+// A task that ends its goroutine with runtime.Goexit (as t.FailNow does)
+// leaves nothing held: in process it counts as returned, with a nil error
+// and the zero value (as with x/sync's errgroup); across a process boundary
+// (subprocess, riverexec) it fails, since the worker cannot tell it from a
+// crash.
 // A task that the executor gave up on before it started (a Shutdown
 // deadline, a failed group, a cancelled Future) never starts. Shutdown
 // stops admission, waits for admitted tasks and for every goroutine and
