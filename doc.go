@@ -34,8 +34,7 @@
 // A task that ends its goroutine with runtime.Goexit (as t.FailNow does)
 // leaves nothing held: in process it counts as returned, with a nil error
 // and the zero value (as with x/sync's errgroup); across a process boundary
-// (subprocess, riverexec) it fails, since the worker cannot tell it from a
-// crash.
+// (subprocess, riverexec) it fails, with an error that says so.
 // A task that the executor gave up on before it started (a Shutdown
 // deadline, a failed group, a cancelled Future) never starts. Shutdown
 // stops admission, waits for admitted tasks and for every goroutine and
