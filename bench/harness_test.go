@@ -122,7 +122,7 @@ func TestSchedule(t *testing.T) {
 		"a1 a2 a3 b1 b2",
 		"a2 a3 a1 b2 b1",
 		"a3 a1 a2 b1 b2",
-		"a1 a2 a3 b2 b1",
+		"a3 a2 a1 b2 b1",
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d rounds; want %d", len(got), len(want))
@@ -135,6 +135,49 @@ func TestSchedule(t *testing.T) {
 	if got := Schedule(nil, 2); len(got) != 2 || len(got[0]) != 0 {
 		t.Errorf("Schedule(nil, 2) = %v; want two empty rounds", got)
 	}
+}
+
+// TestRoundOrder holds the Williams design behind Schedule: each round is
+// an order of all the cases, round r starts with case r mod n, and over n
+// rounds (2n for an odd n) each case follows each other case equally
+// often: once (twice), where the cyclic order it replaced had a case
+// always follow the same one.
+func TestRoundOrder(t *testing.T) {
+	for n := 1; n <= 12; n++ {
+		rounds, want := n, 1
+		if n%2 == 1 {
+			rounds, want = 2*n, 2
+		}
+		follows := make(map[[2]int]int)
+		for r := range rounds {
+			row := roundOrder(n, r)
+			if got := slices.Sorted(slices.Values(row)); !slices.Equal(got, seq(n)) {
+				t.Fatalf("n=%d round %d: %v is not an order of the %d cases", n, r, row, n)
+			}
+			if r < n && row[0] != r {
+				t.Errorf("n=%d round %d starts with case %d; want %d", n, r, row[0], r)
+			}
+			for p := 1; p < n; p++ {
+				follows[[2]int{row[p-1], row[p]}]++
+			}
+		}
+		for a := range n {
+			for b := range n {
+				if a != b && follows[[2]int{a, b}] != want {
+					t.Errorf("n=%d: case %d follows case %d %d times in %d rounds; want %d", n, b, a, follows[[2]int{a, b}], rounds, want)
+				}
+			}
+		}
+	}
+}
+
+// seq returns 0, 1, ..., n-1.
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
 }
 
 // result makes a synthetic Result.

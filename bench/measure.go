@@ -42,9 +42,9 @@ func (s Sample) NsPerTask() float64 {
 // one goroutine-per-task cell are still resident for the next, but during a
 // pool cell the runtime returns them to the OS, and the goroutine cell
 // after it then took a page fault for most of its new stacks (0.6 to 0.8
-// per task in the burst workload, doubling its time). Since [Schedule]
-// keeps the strategies' cyclic order, the same strategy always followed a
-// pool there.
+// per task in the burst workload, doubling its time). [Schedule] kept
+// the strategies' cyclic order then, so the same strategy always followed
+// a pool there.
 func Measure(ctx context.Context, s *Strategy, w *Workload, n int, minTime time.Duration) (Sample, error) {
 	if w.Kind == KindMemory {
 		return measureInChild(ctx, s, w, n)
@@ -152,9 +152,13 @@ func (c Case) Key() string { return "workload=" + c.Workload.Name + "/strategy="
 
 // Schedule returns the order in which rounds visit the cases: every round
 // visits every case once, so strategies alternate (A B A B ...) rather than
-// running back to back, and each round starts one case later than the
-// previous one within each workload, so that no strategy always runs first
-// after a change of workload. Cases keep their workload grouping.
+// running back to back; each round starts with a different case within
+// each workload, so that no strategy always runs first after a change of
+// workload; and each case follows a different one from round to round
+// (see roundOrder), so that no strategy always runs right after the same
+// other one (a row after one that leaves the machine busy, such as a
+// database or a Python worker shutting down, would pay for it in every
+// round). Cases keep their workload grouping.
 func Schedule(cases []Case, rounds int) [][]Case {
 	var groups [][]Case
 	for i, c := range cases {
@@ -166,12 +170,39 @@ func Schedule(cases []Case, rounds int) [][]Case {
 	out := make([][]Case, rounds)
 	for r := range rounds {
 		for _, g := range groups {
-			k := r % len(g)
-			out[r] = append(out[r], g[k:]...)
-			out[r] = append(out[r], g[:k]...)
+			for _, k := range roundOrder(len(g), r) {
+				out[r] = append(out[r], g[k])
+			}
 		}
 	}
 	return out
+}
+
+// roundOrder returns the order of n cases in round r: a Williams design.
+// Its base row is 0, 1, n-1, 2, n-2, 3, ..., and round r adds r (mod n)
+// to every entry, so round r starts with case r mod n. For an even n the
+// steps between neighbours of the base row are all different (mod n), so
+// over n rounds every case follows every other case exactly once. For an
+// odd n that takes 2n rounds: rounds n to 2n-1 are rounds 0 to n-1
+// reversed.
+func roundOrder(n, r int) []int {
+	row := make([]int, n)
+	lo, hi := 1, n-1
+	for p := range row {
+		switch {
+		case p == 0:
+			row[p] = 0
+		case p%2 == 1:
+			row[p], lo = lo, lo+1
+		default:
+			row[p], hi = hi, hi-1
+		}
+		row[p] = (row[p] + r) % n
+	}
+	if n%2 == 1 && (r/n)%2 == 1 {
+		slices.Reverse(row)
+	}
+	return row
 }
 
 // Median returns the median of xs (the mean of the two middle values for

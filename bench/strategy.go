@@ -67,8 +67,8 @@ type Strategy struct {
 	// its sample (a database server writing out and vacuuming what the
 	// sample did, a file system flushing a database file): the next sample
 	// waits for the machine to go quiet (see settle), so that it does not
-	// pay for this one. Without it the same strategy, the one after this
-	// in the round's cyclic order, paid every time.
+	// pay for this one. (Without it, when rounds kept one cyclic order,
+	// the same strategy, the one after this, paid every time.)
 	Residue bool
 
 	// Holds marks a strategy that can hold a whole batch pending without
