@@ -212,3 +212,67 @@ func TestOnErrorGoexit(t *testing.T) {
 		})
 	}
 }
+
+// TestShutdownRunsJobCreatedBefore: a job that a Handler's request created
+// before Shutdown began (its HandlerFunc still running) is run, and
+// Shutdown returns only once it has returned. Shutdown returned at once,
+// and the job, handed to the shut executor a moment later, failed with
+// ErrClosed though the request had been answered with its place.
+func TestShutdownRunsJobCreatedBefore(t *testing.T) {
+	r, err := fireforget.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inHandler, release := make(chan struct{}), make(chan struct{})
+	ran := make(chan struct{}, 1)
+	h := r.Handler(func(io.Writer, *http.Request) (fireforget.JobFunc, error) {
+		close(inHandler)
+		<-release
+		return func(context.Context, io.Writer) error { ran <- struct{}{}; return nil }, nil
+	})
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
+	}()
+	<-inHandler
+	shut := make(chan error, 1)
+	go func() { shut <- r.Shutdown(context.Background()) }()
+	// Shutdown has begun once Start refuses.
+	for {
+		if _, err := r.Start(func(context.Context, io.Writer) error { return nil }); errors.Is(err, execkit.ErrClosed) {
+			break
+		}
+		runtime.Gosched()
+	}
+	var shutErr error
+	returned := false
+	select {
+	case shutErr = <-shut:
+		returned = true
+		t.Errorf("Shutdown returned %v while a job it had let create was still starting", shutErr)
+	default:
+	}
+	close(release)
+	waitDone(t, "ServeHTTP", served)
+	if !returned {
+		select {
+		case shutErr = <-shut:
+		case <-time.After(patience):
+			t.Fatalf("Shutdown: not done after %v", patience)
+		}
+	}
+	if shutErr != nil {
+		t.Errorf("Shutdown = %v; want nil", shutErr)
+	}
+	select {
+	case <-ran:
+	default:
+		t.Error("Shutdown returned before the job's function ran")
+	}
+	for _, info := range r.List() {
+		if info.State != fireforget.Succeeded {
+			t.Errorf("job %v ended %v; want Succeeded", info.ID, info.State)
+		}
+	}
+}

@@ -121,6 +121,7 @@ func (b *backgrounder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	defer b.r.started() // also when h ends the goroutine: see call
 	fn, err := b.call(j, req)
 	switch {
 	case err != nil:

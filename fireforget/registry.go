@@ -47,6 +47,12 @@ type Registry struct {
 	closed     bool
 	jobs       map[ID]*Job
 	unfinished int
+	// starting counts the jobs created and not yet handed to ex (Start
+	// between create and run; Handler while h runs): Shutdown waits for
+	// them before ex's Shutdown, so that a job Start returned is run, not
+	// refused. startedAll is closed once Shutdown began and none is left.
+	starting   int
+	startedAll chan struct{}
 	seq        uint64
 	finished   []finishedJob // in finishing order; finished[head:] are live
 	head       int
@@ -115,6 +121,7 @@ func (r *Registry) Start(fn JobFunc) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.started()
 	r.run(j, fn)
 	return j, nil
 }
@@ -148,7 +155,20 @@ func (r *Registry) create() (*Job, error) {
 	}
 	r.jobs[id] = j
 	r.unfinished++
+	r.starting++
 	return j, nil
+}
+
+// started ends what create began for one job: it was handed to ex, or
+// finished without its function. Every successful create is followed by
+// exactly one call.
+func (r *Registry) started() {
+	r.mu.Lock()
+	r.starting--
+	if r.starting == 0 && r.startedAll != nil {
+		close(r.startedAll)
+	}
+	r.mu.Unlock()
 }
 
 // run starts the pending job j's function.
@@ -290,9 +310,11 @@ func (r *Registry) List() []JobInfo {
 }
 
 // Shutdown stops the Registry from starting jobs (Start then returns
-// [execkit.ErrClosed]) and blocks until every running job has returned, then
-// returns nil. If ctx ends first it cancels the jobs' contexts and returns
-// ctx.Err(). A nil ctx waits without bound, as context.Background() does.
+// [execkit.ErrClosed]) and blocks until every job created before has
+// returned (a Start or a Handler's request that created one as Shutdown
+// began runs it), then returns nil. If ctx ends first it cancels the jobs'
+// contexts and returns ctx.Err(); a job not started by then fails with
+// [execkit.ErrClosed]. A nil ctx waits without bound, as context.Background() does.
 // Jobs stay readable after it. It is idempotent and safe to call
 // concurrently.
 func (r *Registry) Shutdown(ctx context.Context) error {
@@ -305,7 +327,18 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 	r.ready()
 	r.mu.Lock()
 	r.closed = true
+	if r.startedAll == nil {
+		r.startedAll = make(chan struct{})
+		if r.starting == 0 {
+			close(r.startedAll)
+		}
+	}
+	startedAll := r.startedAll
 	r.mu.Unlock()
+	select { // the jobs created before, handed to ex: its Shutdown waits for them
+	case <-startedAll:
+	case <-ctx.Done():
+	}
 	err := r.ex.Shutdown(ctx)
 	if err != nil {
 		r.mu.Lock()
