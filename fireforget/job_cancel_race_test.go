@@ -49,6 +49,7 @@ func jobCancelRound(reg *Registry, seed uint64, quick bool) string {
 	if err != nil {
 		return "create: " + err.Error()
 	}
+	reg.started() // this round runs the job's task itself, as the executor would
 	var (
 		mu      sync.Mutex
 		ctxs    []context.Context

@@ -119,6 +119,7 @@ func TestUnknownIsNotPending(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.started() // as the HTTP handler does once its HandlerFunc returned
 	if got := r.Info(j.ID()).State; got != Pending {
 		t.Errorf("State of a created job: got %v; want pending", got)
 	}
