@@ -276,3 +276,46 @@ func TestShutdownRunsJobCreatedBefore(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownGivesUpOnJobStarting: when Shutdown's ctx ends while a job it
+// waits for is still starting (its HandlerFunc running), Shutdown returns
+// ctx.Err(), and that job has been cancelled by then: it ends Cancelled
+// and its function never runs, though its HandlerFunc returns one later.
+func TestShutdownGivesUpOnJobStarting(t *testing.T) {
+	r, err := fireforget.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inHandler, release := make(chan struct{}), make(chan struct{})
+	ran := make(chan struct{}, 1)
+	h := r.Handler(func(io.Writer, *http.Request) (fireforget.JobFunc, error) {
+		close(inHandler)
+		<-release
+		return func(context.Context, io.Writer) error { ran <- struct{}{}; return nil }, nil
+	})
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
+	}()
+	<-inHandler
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := r.Shutdown(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Shutdown with an ended ctx = %v; want context.Canceled", err)
+	}
+	jobs := r.List()
+	if len(jobs) != 1 || jobs[0].State != fireforget.Cancelled {
+		t.Fatalf("after Shutdown returned, List = %+v; want one cancelled job", jobs)
+	}
+	close(release)
+	waitDone(t, "ServeHTTP", served)
+	select {
+	case <-ran:
+		t.Error("the job's function ran after Shutdown had cancelled it")
+	default:
+	}
+	if got := r.Info(jobs[0].ID).State; got != fireforget.Cancelled {
+		t.Errorf("the job ended %v; want Cancelled", got)
+	}
+}

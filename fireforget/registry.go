@@ -313,8 +313,8 @@ func (r *Registry) List() []JobInfo {
 // [execkit.ErrClosed]) and blocks until every job created before has
 // returned (a Start or a Handler's request that created one as Shutdown
 // began runs it), then returns nil. If ctx ends first it cancels the jobs'
-// contexts and returns ctx.Err(); a job not started by then fails with
-// [execkit.ErrClosed]. A nil ctx waits without bound, as context.Background() does.
+// contexts and returns ctx.Err(); a job not started by then ends
+// Cancelled, and its function never runs. A nil ctx waits without bound, as context.Background() does.
 // Jobs stay readable after it. It is idempotent and safe to call
 // concurrently.
 func (r *Registry) Shutdown(ctx context.Context) error {
@@ -335,11 +335,20 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 	}
 	startedAll := r.startedAll
 	r.mu.Unlock()
+	gaveUp := false
 	select { // the jobs created before, handed to ex: its Shutdown waits for them
 	case <-startedAll:
 	case <-ctx.Done():
+		select {
+		case <-startedAll:
+		default: // some not handed over: cancelled below, they never run
+			gaveUp = true
+		}
 	}
 	err := r.ex.Shutdown(ctx)
+	if err == nil && gaveUp {
+		err = ctx.Err()
+	}
 	if err != nil {
 		r.mu.Lock()
 		jobs := make([]*Job, 0, r.unfinished)
