@@ -223,19 +223,7 @@ func TestShutdownRunsJobCreatedBefore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inHandler, release := make(chan struct{}), make(chan struct{})
-	ran := make(chan struct{}, 1)
-	h := r.Handler(func(io.Writer, *http.Request) (fireforget.JobFunc, error) {
-		close(inHandler)
-		<-release
-		return func(context.Context, io.Writer) error { ran <- struct{}{}; return nil }, nil
-	})
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
-	}()
-	<-inHandler
+	release, served, ran := startingJob(r)
 	shut := make(chan error, 1)
 	go func() { shut <- r.Shutdown(context.Background()) }()
 	// Shutdown has begun once Start refuses.
@@ -253,7 +241,7 @@ func TestShutdownRunsJobCreatedBefore(t *testing.T) {
 		t.Errorf("Shutdown returned %v while a job it had let create was still starting", shutErr)
 	default:
 	}
-	close(release)
+	release()
 	waitDone(t, "ServeHTTP", served)
 	if !returned {
 		select {
@@ -286,19 +274,7 @@ func TestShutdownGivesUpOnJobStarting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inHandler, release := make(chan struct{}), make(chan struct{})
-	ran := make(chan struct{}, 1)
-	h := r.Handler(func(io.Writer, *http.Request) (fireforget.JobFunc, error) {
-		close(inHandler)
-		<-release
-		return func(context.Context, io.Writer) error { ran <- struct{}{}; return nil }, nil
-	})
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
-	}()
-	<-inHandler
+	release, served, ran := startingJob(r)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := r.Shutdown(ctx); !errors.Is(err, context.Canceled) {
@@ -308,7 +284,7 @@ func TestShutdownGivesUpOnJobStarting(t *testing.T) {
 	if len(jobs) != 1 || jobs[0].State != fireforget.Cancelled {
 		t.Fatalf("after Shutdown returned, List = %+v; want one cancelled job", jobs)
 	}
-	close(release)
+	release()
 	waitDone(t, "ServeHTTP", served)
 	select {
 	case <-ran:
@@ -318,4 +294,24 @@ func TestShutdownGivesUpOnJobStarting(t *testing.T) {
 	if got := r.Info(jobs[0].ID).State; got != fireforget.Cancelled {
 		t.Errorf("the job ended %v; want Cancelled", got)
 	}
+}
+
+// startingJob has a Handler of r create a job and hold it starting: its
+// HandlerFunc waits until release is called, then returns a function that
+// signals ran. served is closed once the request was answered.
+func startingJob(r *fireforget.Registry) (release func(), served, ran <-chan struct{}) {
+	inHandler, proceed := make(chan struct{}), make(chan struct{})
+	didRun := make(chan struct{}, 1)
+	h := r.Handler(func(io.Writer, *http.Request) (fireforget.JobFunc, error) {
+		close(inHandler)
+		<-proceed
+		return func(context.Context, io.Writer) error { didRun <- struct{}{}; return nil }, nil
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
+	}()
+	<-inHandler
+	return func() { close(proceed) }, done, didRun
 }
