@@ -65,7 +65,6 @@ func waitEnd(ctx context.Context, dir string, id int) error {
 	defer cancel()
 	<-child.Done()
 	err := ctx.Err()
-	_ = appendID(dir, cancelledFile, id)
 	name := ctxOtherFile
 	switch {
 	case child.Err() != err:
@@ -74,7 +73,11 @@ func waitEnd(ctx context.Context, dir string, id int) error {
 	case err == context.DeadlineExceeded:
 		name = ctxExpiredFile
 	}
+	// How it ended goes in first: a check that waits for the cancelled
+	// line (and not for the task, whose Future may return before it
+	// ends) then finds it.
 	_ = appendID(dir, name, id)
+	_ = appendID(dir, cancelledFile, id)
 	return err
 }
 
