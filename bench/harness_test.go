@@ -684,6 +684,36 @@ func TestPairedRatio(t *testing.T) {
 	}
 }
 
+// TestTargetSpread: a target paired by rounds says how far apart its
+// rounds were, so that a verdict near its threshold is read with its noise.
+func TestTargetSpread(t *testing.T) {
+	mk := func(strategy string, samples ...float64) Result {
+		return Result{Workload: "noop", Strategy: strategy, Lang: LangGo, Kind: KindBatch, Samples: samples, NsPerTask: Median(samples)}
+	}
+	rs := []Result{
+		mk("ants", 100, 200, 100),
+		mk(StratPool, 80, 400, 120),
+		mk("pond", 100, 100, 100),
+		mk(StratFireforget, 100, 100),
+		mk("raw-go", 100, 100, 100),
+	}
+	got := map[string]string{}
+	for _, tg := range Targets(rs) {
+		if tg.Workload == "noop" {
+			got[tg.Name] = tg.Note
+		}
+	}
+	for name, want := range map[string]string{
+		"adapter: pool vs ants used directly":                          "rounds 0.80-2.00x",
+		"pool vs the fastest peer pool (ants, conc, pond, workerpool)": "vs ants 1.20x, pond 1.20x; vs ants rounds 0.80-2.00x",
+		"adapter: fireforget vs go + WaitGroup":                        "", // not paired: two rounds against three
+	} {
+		if got[name] != want {
+			t.Errorf("%s: note %q; want %q", name, got[name], want)
+		}
+	}
+}
+
 func TestVsPythonWording(t *testing.T) {
 	tests := []struct {
 		v      float64

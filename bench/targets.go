@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -149,14 +150,34 @@ func value(rs []Result, workload, strategy, metricName string) (*Result, string)
 // ratios, which cancels the drift of a busy machine better than the ratio
 // of the medians; otherwise it is the ratio of the medians.
 func PairedRatio(a, b *Result) float64 {
-	if a.Lang == b.Lang && len(a.Samples) == len(b.Samples) && len(a.Samples) >= 3 && a.Error == "" && b.Error == "" {
-		rs := make([]float64, len(a.Samples))
-		for i := range rs {
-			rs[i] = a.Samples[i] / b.Samples[i]
-		}
+	if rs := roundRatios(a, b); rs != nil {
 		return Median(rs)
 	}
 	return a.NsPerTask / b.NsPerTask
+}
+
+// roundRatios returns a's time over b's in each round, when both ran every
+// round (at least three), or nil.
+func roundRatios(a, b *Result) []float64 {
+	if a.Lang != b.Lang || len(a.Samples) != len(b.Samples) || len(a.Samples) < 3 || a.Error != "" || b.Error != "" {
+		return nil
+	}
+	rs := make([]float64, len(a.Samples))
+	for i := range rs {
+		rs[i] = a.Samples[i] / b.Samples[i]
+	}
+	return rs
+}
+
+// spread says how far apart a's time over b's was in the rounds, so that a
+// verdict near its threshold is read with the noise it has: "rounds
+// 0.71-1.40x". It is empty when the ratio is not paired by rounds.
+func spread(a, b *Result) string {
+	rs := roundRatios(a, b)
+	if rs == nil {
+		return ""
+	}
+	return fmt.Sprintf("rounds %.2f-%.2fx", slices.Min(rs), slices.Max(rs))
 }
 
 func ratioTarget(name, workload, strategy, against, metricName, op string, want float64, rs []Result) Target {
@@ -174,9 +195,14 @@ func ratioTarget(name, workload, strategy, against, metricName, op string, want 
 		t.Ratio = ptr(PairedRatio(b, a))
 	default:
 		t.Ratio = ptr(PairedRatio(a, b))
+		var notes []string
 		if a.CPUNsPerTask != nil && b.CPUNsPerTask != nil && *b.CPUNsPerTask > 0 {
-			t.Note = fmt.Sprintf("CPU/task ratio %.2fx", *a.CPUNsPerTask / *b.CPUNsPerTask)
+			notes = append(notes, fmt.Sprintf("CPU/task ratio %.2fx", *a.CPUNsPerTask / *b.CPUNsPerTask))
 		}
+		if sp := spread(a, b); sp != "" {
+			notes = append(notes, sp)
+		}
+		t.Note = strings.Join(notes, "; ")
 	}
 	t.Status = judge(t.Ratio, op, want)
 	return t
@@ -210,6 +236,9 @@ func peerTarget(workload string, rs []Result) Target {
 		t.Note = "no peer pool ran on " + workload
 	} else {
 		t.Note = "vs " + strings.Join(notes, ", ")
+		if sp := spread(a, find(rs, workload, t.Against)); sp != "" {
+			t.Note += "; vs " + t.Against + " " + sp
+		}
 	}
 	t.Status = judge(t.Ratio, t.Op, t.Want)
 	return t
