@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +24,7 @@ var patience = 20 * time.Second
 
 // harness is one check's executor and its records.
 type harness struct {
-	t    *testing.T
+	t    *checkT
 	make NewFunc // for checks that need more than one executor
 	cfg  config
 	ex   execkit.Executor
@@ -35,7 +37,7 @@ type harness struct {
 func (c config) start(t *testing.T, newExecutor NewFunc) *harness {
 	t.Helper()
 	h := &harness{
-		t:    t,
+		t:    guard(t),
 		cfg:  c,
 		dir:  t.TempDir(),
 		errs: &sink{arrived: make(chan struct{}, 1)},
@@ -64,7 +66,7 @@ func (c config) start(t *testing.T, newExecutor NewFunc) *harness {
 // one per round; its errors go to the same sink. The check shuts it down.
 func (h *harness) another() execkit.Executor {
 	h.t.Helper()
-	ex := h.make(h.t, h.errs.add)
+	ex := h.make(h.t.T, h.errs.add)
 	if ex == nil {
 		h.t.Fatal("newExecutor returned nil")
 	}
@@ -238,7 +240,7 @@ func total(c map[int]int) int {
 // within runs fn, failing the check when it does not return within
 // patience. The goroutine is left behind in that case: the executor under
 // test is already broken.
-func within(t *testing.T, what string, fn func() error) error {
+func within(t *checkT, what string, fn func() error) error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- fn() }()
@@ -275,7 +277,7 @@ func (s *sink) all() []error {
 }
 
 // await waits until n errors have arrived and returns them.
-func (s *sink) await(t *testing.T, n int) []error {
+func (s *sink) await(t *checkT, n int) []error {
 	t.Helper()
 	timeout := time.After(patience)
 	for {
@@ -289,3 +291,79 @@ func (s *sink) await(t *testing.T, n int) []error {
 		}
 	}
 }
+
+// checkT is a check's *testing.T, made safe for the goroutines the check
+// starts: one may still report after the check gave up on it (a call of
+// the executor that never returned, a Submit still waiting), when the
+// testing package would panic ("Fail in goroutine after ... has
+// completed") and end the whole test binary, the checks after it unrun.
+// Once the test's cleanups ran, such a report goes to stderr instead, and
+// Fatalf ends only the goroutine that called it. Reports hold a lock that
+// the cleanup takes, so none is half made when the test completes.
+type checkT struct {
+	*testing.T
+	mu   sync.Mutex
+	over bool // the test's cleanups ran
+}
+
+// guard returns t's checkT. Its cleanup is registered first, so that it
+// runs last, after the executor's best-effort Shutdown.
+func guard(t *testing.T) *checkT {
+	c := &checkT{T: t}
+	t.Cleanup(func() {
+		c.mu.Lock()
+		c.over = true
+		c.mu.Unlock()
+	})
+	return c
+}
+
+// report fails the test with msg, or writes msg to stderr once the test
+// is over; with now, it then ends the calling goroutine, as FailNow does.
+// The lock is held until the goroutine ended (Goexit runs the deferred
+// unlock), so that the test cannot complete between the check and the
+// failure.
+func (c *checkT) report(msg string, now bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.over {
+		if msg != "" {
+			fmt.Fprintf(os.Stderr, "executortest: %s, after its end: %s\n", c.Name(), msg)
+		}
+		if now {
+			runtime.Goexit()
+		}
+		return
+	}
+	c.T.Helper()
+	if msg != "" {
+		c.T.Error(msg)
+	}
+	if now {
+		c.T.FailNow()
+	}
+}
+
+func (c *checkT) Errorf(format string, args ...any) {
+	c.T.Helper()
+	c.report(fmt.Sprintf(format, args...), false)
+}
+
+func (c *checkT) Error(args ...any) {
+	c.T.Helper()
+	c.report(strings.TrimSuffix(fmt.Sprintln(args...), "\n"), false)
+}
+
+func (c *checkT) Fatalf(format string, args ...any) {
+	c.T.Helper()
+	c.report(fmt.Sprintf(format, args...), true)
+}
+
+func (c *checkT) Fatal(args ...any) {
+	c.T.Helper()
+	c.report(strings.TrimSuffix(fmt.Sprintln(args...), "\n"), true)
+}
+
+// FailNow ends the calling goroutine, as testing.T's does; once the test
+// is over, without touching it.
+func (c *checkT) FailNow() { c.report("", true) }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/execkit/execkit"
@@ -89,7 +88,7 @@ func checkGoexit(h *harness) {
 	h.end(nil)
 }
 
-func checkPanicError(t *testing.T, what string, err error, value string) {
+func checkPanicError(t *checkT, what string, err error, value string) {
 	t.Helper()
 	var pe *execkit.PanicError
 	if !errors.As(err, &pe) {
