@@ -41,16 +41,19 @@ type Executor struct {
 	closed atomic.Bool
 	_      pad
 
-	// submitted counts admitted tasks; only Submit writes it (with rejected),
-	// so a lone submitter keeps its line to itself while tasks finish on
-	// other cores.
-	submitted, rejected atomic.Int64
-	_                   pad
+	// submitted counts the tasks Submit counted before it knew whether
+	// they are admitted (see admitClosed): Shutdown waits until as many
+	// have ended. A task refused after all is taken back from it. admitted
+	// counts the tasks admitted, and only grows: it is Stats' Submitted.
+	// Only Submit writes them (with rejected), so a lone submitter keeps
+	// its line to itself while tasks finish on other cores.
+	submitted, admitted, rejected atomic.Int64
+	_                             pad
 
-	// finished counts admitted tasks that have ended; only the tasks write
-	// it, failed and panicked (successes are derived: see Stats).
-	finished, failed, panicked atomic.Int64
-	_                          pad
+	// An admitted task that ends counts itself in one of these; only the
+	// tasks write them, and their sum is the tasks ended.
+	succeeded, failed, panicked atomic.Int64
+	_                           pad
 
 	// Once closed is set, an admission or a task's end takes mu, and the
 	// one that sees finished == submitted finishes the Executor: sets
@@ -143,6 +146,7 @@ func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	if e.closed.Load() {
 		return e.admitClosed(ctx, t)
 	}
+	e.admitted.Add(1)
 	go e.body(t)()
 	return nil
 }
@@ -155,6 +159,7 @@ func (e *Executor) admitClosed(ctx context.Context, t execkit.Task) error {
 	e.mu.Lock()
 	if e.nested(ctx) && !e.isDone {
 		e.mu.Unlock()
+		e.admitted.Add(1)
 		go e.body(t)() // the count taken by Submit holds Shutdown
 		return nil
 	}
@@ -190,6 +195,7 @@ func (e *Executor) countClosed() bool {
 
 // uncountLocked takes back the count of a task that is not admitted after
 // all, and finishes the Executor when that was the last one; e.mu is held.
+// Stats never saw that count: it reads admitted.
 func (e *Executor) uncountLocked() {
 	e.submitted.Add(-1)
 	e.finishIfIdleLocked()
@@ -211,6 +217,7 @@ func (e *Executor) followUp(t execkit.Task) error {
 	}
 	switch e.slots.TryAcquireNested(false) {
 	case gate.Acquired:
+		e.admitted.Add(1)
 		go e.body(t)()
 		return nil
 	case gate.Closed: // a goroutine that kept a task's ctx, after the last slot was released
@@ -223,11 +230,14 @@ func (e *Executor) followUp(t execkit.Task) error {
 		e.rejected.Add(1)
 		return execkit.ErrFull
 	}
+	e.admitted.Add(1)
 	// Deferred: a task that ends its goroutine (runtime.Goexit, as
 	// t.FailNow does) ends the caller's here, and its count must still
-	// end, or Shutdown would wait for it forever.
-	defer e.finishOne()
-	e.exec(t)
+	// end, or Shutdown would wait for it forever; it counts as a success.
+	var err error
+	defer func() { e.finishOne(err) }()
+	_, err = link.Run(e.base, t)
+	e.report(t, err)
 	return nil
 }
 
@@ -277,56 +287,48 @@ func (e *Executor) body(t execkit.Task) func() {
 }
 
 // end, deferred by a task's goroutine, recovers a panic of t into *err,
-// counts and reports the outcome and releases what t held. The release is
+// reports the outcome, then counts it and releases what t held. The release is
 // deferred: an error handler that ends the goroutine (runtime.Goexit, as
 // t.FailNow does) must not keep t's slot and count for ever.
 func (e *Executor) end(t execkit.Task, err *error) {
 	if r := recover(); r != nil {
 		*err = link.NewPanic(r)
 	}
-	defer e.release()
-	e.outcome(t, *err)
+	defer e.release(*err)
+	e.report(t, *err)
 }
 
-// exec runs an admitted task in the calling goroutine, and counts and
-// reports its outcome.
-func (e *Executor) exec(t execkit.Task) {
-	_, err := link.Run(e.base, t)
-	e.outcome(t, err)
-}
-
-// outcome counts a task's outcome, and reports its error to the error
-// handler, unless the task delivered it to a Future or a Thread already.
-func (e *Executor) outcome(t execkit.Task, err error) {
-	if err == nil {
-		return // counted by finishOne: see Stats
-	}
-	if link.IsPanic(err) {
-		e.panicked.Add(1)
-	} else {
-		e.failed.Add(1)
-	}
-	if !link.HasFuture(t) {
+// report sends a task's error to the error handler, unless the task
+// delivered it to a Future or a Thread already.
+func (e *Executor) report(t execkit.Task, err error) {
+	if err != nil && !link.HasFuture(t) {
 		e.onError(err)
 	}
 }
 
-// release gives back what an admitted task held and ends Shutdown's wait
-// when it was the last one.
-func (e *Executor) release() {
+// release gives back what an admitted task held, counts its outcome err
+// and ends Shutdown's wait when it was the last one.
+func (e *Executor) release(err error) {
 	if e.slots != nil {
 		e.slots.Release()
 	}
-	e.finishOne()
+	e.finishOne(err)
 }
 
-// finishOne counts one admitted task ended. Before Shutdown that is one
-// atomic add; after it began, the task that ends the last one finishes the
-// Executor. Either the task sees closed set, or Shutdown sees the task
-// counted (both are sequentially consistent atomics), so the last end
-// is never missed.
-func (e *Executor) finishOne() {
-	e.finished.Add(1)
+// finishOne counts one admitted task ended with err, once its error
+// handler has returned. Before Shutdown that is one atomic add; after it
+// began, the task that ends the last one finishes the Executor. Either the
+// task sees closed set, or Shutdown sees the task counted (both are
+// sequentially consistent atomics), so the last end is never missed.
+func (e *Executor) finishOne(err error) {
+	switch {
+	case err == nil:
+		e.succeeded.Add(1)
+	case link.IsPanic(err):
+		e.panicked.Add(1)
+	default:
+		e.failed.Add(1)
+	}
 	if e.closed.Load() {
 		e.mu.Lock()
 		e.finishIfIdleLocked()
@@ -338,7 +340,7 @@ func (e *Executor) finishOne() {
 // ended; e.mu is held. A Submit that counts itself after the check sees
 // closed set and then, under e.mu, isDone.
 func (e *Executor) finishIfIdleLocked() {
-	if !e.isDone && e.closed.Load() && e.finished.Load() == e.submitted.Load() {
+	if !e.isDone && e.closed.Load() && e.finished() == e.submitted.Load() {
 		e.isDone = true
 		close(e.done)
 	}
@@ -377,27 +379,33 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// finished returns how many admitted tasks have ended.
+func (e *Executor) finished() int64 {
+	return e.succeeded.Load() + e.failed.Load() + e.panicked.Load()
+}
+
 // Stats returns a snapshot of the counters. Queued is always zero: a task
 // waits for a slot of [Limit] before it is admitted, never after. Running
-// counts admitted tasks that have not finished. Succeeded is derived from
-// the tasks that finished less those that failed or panicked, and
-// Submitted from the other counters, so a snapshot taken while tasks are
-// submitted or finish may be off by those tasks. It never blocks, and keeps
-// working after Shutdown.
+// counts admitted tasks that have not finished. Each cumulative count is
+// read from a counter of its own that only grows, so no snapshot shows
+// one smaller than an earlier snapshot did; a snapshot taken while tasks
+// are submitted or finish may show a task in Submitted before it is
+// Running or finished. A task is counted finished once its error handler
+// has returned. It never blocks, and keeps working after Shutdown.
 func (e *Executor) Stats() execkit.Stats {
 	if e == nil {
 		return execkit.Stats{}
 	}
-	finished := e.finished.Load()
+	// The ends first: every task counted there is admitted already, so
+	// Running is never negative.
 	s := execkit.Stats{
-		Failed:   e.failed.Load(),
-		Panicked: e.panicked.Load(),
-		Rejected: e.rejected.Load(),
-		Running:  max(e.submitted.Load()-finished, 0),
-		Retries:  e.scope.Retries(),
-		Timeouts: e.scope.Timeouts(),
+		Succeeded: e.succeeded.Load(),
+		Failed:    e.failed.Load(),
+		Panicked:  e.panicked.Load(),
 	}
-	s.Succeeded = max(finished-s.Failed-s.Panicked, 0)
-	s.Submitted = s.Succeeded + s.Failed + s.Panicked + s.Running
+	s.Submitted = e.admitted.Load()
+	s.Running = max(s.Submitted-s.Succeeded-s.Failed-s.Panicked, 0)
+	s.Rejected = e.rejected.Load()
+	s.Retries, s.Timeouts = e.scope.Retries(), e.scope.Timeouts()
 	return s
 }
