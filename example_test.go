@@ -155,3 +155,21 @@ func ExampleErrors() {
 	// true reserve chair: no stock
 	// true true *fmt.wrapError reserve chair: no stock
 }
+
+// fetch may start at most 1000 times a second on each executor: RateLimit
+// takes a number of calls per second, or a string such as "1000/s".
+var fetch = execkit.Register("example.fetch", func(_ context.Context, page int) (string, error) {
+	return fmt.Sprintf("page %d", page), nil
+}, execkit.RateLimit(1000))
+
+// RateLimit spreads the starts of a registered function's calls evenly.
+func ExampleRateLimit() {
+	ctx := context.Background()
+	ex := &execkit.Inline{}
+	defer ex.Shutdown(ctx)
+
+	pages, err := fetch.Map(ctx, ex, []int{1, 2, 3})
+	fmt.Println(pages, err)
+	// Output:
+	// [page 1 page 2 page 3] <nil>
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,9 +124,11 @@ func (o rateOption) apply(c *registerConfig) {
 	c.pol().limit = o.limit
 }
 
-// RateLimit lets calls of a registered function start at most at limit,
-// a [rate.Limit] (calls per second) or a string as Celery writes it: "10/s",
-// "100/m", "1000/h", or a Go duration after the slash ("5/100ms"). The
+// RateLimit lets calls of a registered function start at most at limit:
+// a number of calls per second (RateLimit(1000), RateLimit(0.5), a
+// [rate.Limit], or a value of any type whose underlying type is float64
+// or int) or a string as Celery writes it: "10/s", "100/m", "1000/h", or
+// a Go duration after the slash ("5/100ms"). The
 // bucket holds one token, so starts are spread evenly. Each executor keeps
 // its own bucket per function (a retry takes a token too): two executors
 // in one process, or riverexec's several worker processes, each start up
@@ -136,18 +139,21 @@ func (o rateOption) apply(c *registerConfig) {
 // the token would come only after the ctx's deadline, it fails at once with
 // an error wrapping context.DeadlineExceeded. A retry that cannot get its
 // token fails with the last attempt's error. Register panics when limit is not positive or the string does not parse.
-func RateLimit[L rate.Limit | string](limit L) RegisterOption {
-	switch l := any(limit).(type) {
-	case rate.Limit:
-		return rateOption{limit: l}
-	case string:
-		r, err := parseRate(l)
+func RateLimit[L ~float64 | ~int | string](limit L) RegisterOption {
+	// The type set holds named types (rate.Limit is a float64): tell them
+	// by kind.
+	switch v := reflect.ValueOf(limit); v.Kind() {
+	case reflect.Float64:
+		return rateOption{limit: rate.Limit(v.Float())}
+	case reflect.Int:
+		return rateOption{limit: rate.Limit(v.Int())}
+	default:
+		r, err := parseRate(v.String())
 		if err != nil {
 			return rateOption{err: err.Error()}
 		}
 		return rateOption{limit: r}
 	}
-	panic("unreachable")
 }
 
 func parseRate(s string) (rate.Limit, error) {

@@ -177,6 +177,48 @@ func TestRateLimit(t *testing.T) {
 	})
 }
 
+// Functions limited by RateLimit with an untyped constant, an int and a
+// float64: the same limit as "10/s".
+var (
+	rateInt   = execkit.Register("test.policy.rate.int", func(context.Context, int) (int, error) { return 0, nil }, execkit.RateLimit(10))
+	rateFloat = execkit.Register("test.policy.rate.float", func(context.Context, int) (int, error) { return 0, nil }, execkit.RateLimit(10.0))
+	rateNamed = execkit.Register("test.policy.rate.named", func(context.Context, int) (int, error) { return 0, nil }, execkit.RateLimit(perSecond(10)))
+	rateHalf  = execkit.Register("test.policy.rate.half", func(context.Context, int) (int, error) { return 0, nil }, execkit.RateLimit(0.5))
+)
+
+// perSecond is a named int type, which RateLimit takes too.
+type perSecond int
+
+// TestRateLimitNumbers: RateLimit takes untyped constants, ints and
+// float64s (named or not) as calls per second, as it takes a rate.Limit.
+func TestRateLimitNumbers(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		f    *execkit.Func[int, int]
+		want time.Duration // for 3 calls, the first at once
+	}{
+		{"RateLimit(10)", rateInt, 200 * time.Millisecond},
+		{"RateLimit(10.0)", rateFloat, 200 * time.Millisecond},
+		{"RateLimit(perSecond(10))", rateNamed, 200 * time.Millisecond},
+		{"RateLimit(0.5)", rateHalf, 4 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var ex execkit.Inline
+				start := time.Now()
+				for i := range 3 {
+					if _, err := tt.f.Go(context.Background(), &ex, i).Wait(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if d := time.Since(start); d != tt.want {
+					t.Errorf("3 calls took %v; want %v", d, tt.want)
+				}
+			})
+		})
+	}
+}
+
 func TestPolicyOptionsPanic(t *testing.T) {
 	for name, opt := range map[string]execkit.RegisterOption{
 		"zero limit":       execkit.TimeLimit(0),
@@ -186,6 +228,9 @@ func TestPolicyOptionsPanic(t *testing.T) {
 		"bad rate":         execkit.RateLimit("ten/s"),
 		"bad interval":     execkit.RateLimit("10/fortnight"),
 		"zero rate":        execkit.RateLimit(rate.Limit(0)),
+		"zero int rate":    execkit.RateLimit(0),
+		"negative rate":    execkit.RateLimit(-2.5),
+		"NaN rate":         execkit.RateLimit(math.NaN()),
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
