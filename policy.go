@@ -303,28 +303,53 @@ func backoffDelay(backoff, maxBackoff time.Duration, k int) time.Duration {
 // reports whether the limit passed (the error then wraps ErrTimeLimit). The
 // limit runs from now, or, with fromStart, from when the executor calls the
 // start hook it finds in fn's ctx (link.StartKey).
+//
+// Whether the limit passed is decided by when fn returned, read as it
+// returns, not by the limit's timer: a timer that fires after fn returned
+// in time, before the attempt ends, must not turn its result into a
+// timeout. fn ran past its limit when it returned at or after the limit's
+// end (whether or not it returned its ctx's error), while ctx had not
+// ended.
 func attemptOnce[Out any](ctx context.Context, p *policy, name string, fromStart bool, fn func(context.Context) (Out, error)) (out Out, timedOut bool, err error) {
-	actx := ctx
-	switch {
-	case p.timeLimit > 0 && fromStart:
+	if p.timeLimit <= 0 {
+		defer func() {
+			if r := recover(); r != nil {
+				err = newPanicError(r)
+			}
+		}()
+		out, err = fn(ctx)
+		return out, false, err
+	}
+	var (
+		actx   context.Context
+		passed func(at time.Time) bool // the limit had passed at at
+	)
+	if fromStart {
 		var c *clock
 		actx, c = startClock(ctx, p.timeLimit)
 		defer c.stop()
-	case p.timeLimit > 0:
+		passed = c.passed
+	} else {
+		end := time.Now().Add(p.timeLimit)
 		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeoutCause(ctx, p.timeLimit, ErrTimeLimit)
+		actx, cancel = context.WithDeadlineCause(ctx, end, ErrTimeLimit)
 		defer cancel()
+		passed = func(at time.Time) bool { return !at.Before(end) }
 	}
+	returned := false
+	var late bool // fn returned past its limit, ctx live
 	defer func() {
 		if r := recover(); r != nil {
 			err = newPanicError(r)
 		}
-		if p.timeLimit > 0 && ctx.Err() == nil && context.Cause(actx) == ErrTimeLimit && !isPanic(err) {
+		if returned && late {
 			var zero Out
 			out, timedOut, err = zero, true, fmt.Errorf("%w: %q ran past its %v limit", ErrTimeLimit, name, p.timeLimit)
 		}
 	}()
 	out, err = fn(actx)
+	late = passed(time.Now()) && ctx.Err() == nil
+	returned = true
 	return out, false, err
 }
 
@@ -344,7 +369,15 @@ type clock struct {
 	cancel  context.CancelCauseFunc
 	mu      sync.Mutex
 	timer   *time.Timer
+	end     time.Time // when the limit passes, once armed
 	stopped bool
+}
+
+// passed reports whether the clock was armed and its limit had passed at at.
+func (c *clock) passed(at time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.timer != nil && !at.Before(c.end)
 }
 
 // Limit implements link.Starter.
@@ -355,6 +388,7 @@ func (c *clock) Start() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.timer == nil && !c.stopped {
+		c.end = time.Now().Add(c.d)
 		c.timer = time.AfterFunc(c.d, func() { c.cancel(ErrTimeLimit) })
 	}
 }
@@ -380,9 +414,32 @@ func init() {
 
 // policied is implemented by every Func: its declared policy, nil without
 // one.
-type policied interface{ policyOf() *policy }
+type policied interface {
+	policyOf() *policy
+	invokeAttempt(ctx context.Context, payload []byte) ([]byte, error)
+}
 
 func (f *Func[In, Out]) policyOf() *policy { return f.pol }
+
+// invokeAttempt runs one attempt of f under its time limit with an
+// encoded argument: the argument is decoded before the limit starts and
+// the result encoded after f returned, so that the codec's time counts
+// neither toward the limit nor as f running past it.
+func (f *Func[In, Out]) invokeAttempt(ctx context.Context, payload []byte) ([]byte, error) {
+	in, err := decode[In](f.codec, payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: argument of %q: %w", ErrPayload, f.name, err)
+	}
+	out, _, err := attemptOnce(ctx, f.pol, f.name, false, func(ctx context.Context) (Out, error) { return f.fn(ctx, in) })
+	if err != nil {
+		return nil, err
+	}
+	res, err := encode(f.codec, out)
+	if err != nil {
+		return nil, fmt.Errorf("%w: result of %q: %w", ErrPayload, f.name, err)
+	}
+	return res, nil
+}
 
 // lookup returns the registry's entry for name.
 func lookup(name string) (entry, bool) {
@@ -425,6 +482,5 @@ func invokeAttempt(ctx context.Context, name string, payload []byte) ([]byte, er
 			return nil, err
 		}
 	}
-	res, _, err := attemptOnce(ctx, p, name, false, func(ctx context.Context) ([]byte, error) { return e.invoke(ctx, payload) })
-	return res, err
+	return e.(policied).invokeAttempt(ctx, payload)
 }

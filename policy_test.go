@@ -495,3 +495,71 @@ func TestRetryLargestBackoff(t *testing.T) {
 		t.Errorf("Wait = %v; want the attempt's error, the retry's wait ended by Cancel", err)
 	}
 }
+
+// slowResult is the result of slowCodecFunc: slowCodec takes codecDelay to
+// encode or decode it.
+type slowResult struct{ N int }
+
+const codecDelay = time.Second
+
+// slowCodec is GobCodec, codecDelay slower for a slowResult.
+type slowCodec struct{ execkit.GobCodec }
+
+func (c slowCodec) Marshal(v any) ([]byte, error) {
+	if _, ok := v.(slowResult); ok {
+		time.Sleep(codecDelay)
+	}
+	return c.GobCodec.Marshal(v)
+}
+
+func (c slowCodec) Unmarshal(data []byte, v any) error {
+	if _, ok := v.(*slowResult); ok {
+		time.Sleep(codecDelay)
+	}
+	return c.GobCodec.Unmarshal(data, v)
+}
+
+// slowCodecFunc returns at once, well within its limit; its result takes
+// longer than the limit to encode or decode.
+var slowCodecFunc = execkit.Register("test.policy.slowcodec", func(_ context.Context, n int) (slowResult, error) {
+	return slowResult{n + 1}, nil
+}, execkit.TimeLimit(100*time.Millisecond), execkit.UseCodec(slowCodec{}))
+
+// TestTimeLimitByReturn: a function that returned within its TimeLimit is
+// never reported as timed out, though the limit passes before its attempt
+// ends (its result being encoded where it ran, or decoded where it was
+// sent from): the limit's timer fired between its return and the check,
+// and the call failed with ErrTimeLimit, counted in Timeouts.
+func TestTimeLimitByReturn(t *testing.T) {
+	t.Run("InvokeAttempt", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			payload, err := slowCodecFunc.Codec().Marshal(1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := driver.InvokeAttempt(context.Background(), slowCodecFunc.Name(), payload)
+			if err != nil {
+				t.Fatalf("InvokeAttempt = %v; want the result of a function that returned at once", err)
+			}
+			var out slowResult
+			if err := (execkit.GobCodec{}).Unmarshal(res, &out); err != nil || out.N != 2 {
+				t.Fatalf("result %+v, %v; want {N:2}", out, err)
+			}
+		})
+	})
+	t.Run("invoker", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			var sc xrun.Scope
+			ctx := xrun.WithScope(context.Background(), &sc)
+			invoke := func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+				return (execkit.GobCodec{}).Marshal(slowResult{2}) // the function returned at once
+			}
+			if err := driver.RunVia(ctx, slowCodecFunc.Task(1).(driver.Portable), invoke); err != nil {
+				t.Fatalf("RunVia = %v; want nil: the call returned at once", err)
+			}
+			if got := sc.Timeouts(); got != 0 {
+				t.Errorf("Timeouts = %d; want 0", got)
+			}
+		})
+	})
+}

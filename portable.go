@@ -50,7 +50,23 @@ func (t *funcTask[In, Out]) viaPolicy(ctx context.Context, invoke invoker) (Out,
 	if t.f.unregistered() || t.f.pol == nil || ctx.Value(link.OnceKey{}) != nil { // driver.RunViaOnce: the policy applies where the call runs
 		return t.via(ctx, invoke)
 	}
-	return runPolicy(ctx, t.f.pol, t.f.name, t.f, true, func(ctx context.Context) (Out, error) { return t.via(ctx, invoke) })
+	// The argument is encoded once, and the result decoded after the
+	// attempt: the codec's time counts neither toward the limit nor as the
+	// call running past it.
+	var zero Out
+	payload, err := encode(t.f.codec, t.in)
+	if err != nil {
+		return zero, fmt.Errorf("%w: argument of %q: %w", ErrPayload, t.f.name, err)
+	}
+	res, err := runPolicy(ctx, t.f.pol, t.f.name, t.f, true, func(ctx context.Context) ([]byte, error) { return invoke(ctx, t.f.name, payload) })
+	if err != nil {
+		return zero, err
+	}
+	out, err := decode[Out](t.f.codec, res)
+	if err != nil {
+		return zero, fmt.Errorf("%w: result of %q: %w", ErrPayload, t.f.name, err)
+	}
+	return out, nil
 }
 
 func (t *funcTask[In, Out]) via(ctx context.Context, invoke invoker) (Out, error) {
