@@ -165,7 +165,7 @@ func Run[In, Out any](ctx context.Context, f *execkit.Func[In, Out], samples []I
 		progress("%s: measuring", st.name())
 		a, err := abandonable(ctx, func() (*acc, error) { return measureOne(st) })
 		switch {
-		case errors.Is(err, errAbandoned):
+		case errors.Is(err, errAbandoned), errors.Is(err, errGoexit):
 			runErr = fmt.Errorf("compare: %s: %s %w", st.name(), s.fname, err)
 			return 0
 		case errors.Is(err, errNoSubprocess):
@@ -204,10 +204,16 @@ const abandonAfter = time.Second
 // errAbandoned says a measurement did not end within abandonAfter of ctx.
 var errAbandoned = fmt.Errorf("did not return within %v after ctx ended (it ignores its ctx): abandoned, still running", abandonAfter)
 
+// errGoexit says a call ended the goroutine that measured (the inline
+// strategy calls the function in it).
+var errGoexit = errors.New("called runtime.Goexit (as t.FailNow does) in the goroutine measuring the inline strategy: no numbers without its calls returning")
+
 // abandonable runs measure in a goroutine of its own and returns what it
-// returns, unless ctx ends and measure has not returned abandonAfter later:
-// then it returns errAbandoned joined with ctx's error, and measure's
-// goroutine is left to finish alone (it stops at its next batch).
+// returns, or errGoexit when measure ended that goroutine instead
+// (runtime.Goexit), unless ctx ends and measure has not returned
+// abandonAfter later: then it returns errAbandoned joined with ctx's
+// error, and measure's goroutine is left to finish alone (it stops at its
+// next batch).
 func abandonable[T any](ctx context.Context, measure func() (T, error)) (T, error) {
 	type outcome struct {
 		v   T
@@ -215,7 +221,14 @@ func abandonable[T any](ctx context.Context, measure func() (T, error)) (T, erro
 	}
 	done := make(chan outcome, 1)
 	go func() {
+		returned := false
+		defer func() {
+			if !returned { // a panic goes on up; a Goexit ends here
+				done <- outcome{err: errGoexit}
+			}
+		}()
 		v, err := measure()
+		returned = true
 		done <- outcome{v, err}
 	}()
 	select {

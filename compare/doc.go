@@ -40,7 +40,9 @@
 // once, up to [Batch] of them: it must be safe for concurrent use, as it
 // must be to run on those executors at all (run the comparison under -race
 // to check). A call that returns an error or panics (a *execkit.PanicError)
-// stops [Run] with that error and fails [Benchmark]'s sub-benchmark:
+// stops [Run] with that error and fails [Benchmark]'s sub-benchmark, and
+// so does a call that ends its goroutine (runtime.Goexit) in the inline
+// strategy, which runs it in the measuring goroutine:
 // numbers that mix failures with results would mislead.
 //
 // # The advice

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"time"
@@ -134,9 +135,20 @@ func (d *driver[In, Out]) calibrate(ctx context.Context, ex execkit.Executor, wa
 	}
 }
 
-// shutdown shuts ex down; a hung task holds it until ctx ends.
+// shutdown shuts ex down and waits until it has: until its calls have
+// returned and its goroutines and processes have exited. When ctx has
+// ended, Shutdown cancels the calls' contexts and returns at once; shutdown
+// then waits for them without a bound (Run's abandonable bounds it, and
+// Benchmark's ctx ends only after the sub-benchmark), so that no call of
+// the function and nothing ex started outlives Run or the sub-benchmark.
 func shutdown(ctx context.Context, ex execkit.Executor) error {
-	if err := ex.Shutdown(ctx); err != nil {
+	err := ex.Shutdown(ctx)
+	if err != nil && ctx.Err() != nil {
+		if werr := ex.Shutdown(context.WithoutCancel(ctx)); werr != nil {
+			err = errors.Join(err, werr)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
