@@ -279,7 +279,8 @@ var benchSessions struct {
 // of all calls so far.
 //
 // Benchmark blocks until every sub-benchmark has run; a call of f that
-// returns an error fails the sub-benchmark, and a call that never returns
+// returns an error or panics fails the sub-benchmark (so does one that
+// calls runtime.Goexit in the inline one), and a call that never returns
 // holds it until go test's -timeout ends the test binary with every stack.
 //
 // [subprocess.Main]: https://pkg.go.dev/github.com/execkit/execkit/subprocess#Main
@@ -312,6 +313,15 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 		var share float64
 		calls := 0
 		b.Run("strategy="+st.name(), func(b *testing.B) {
+			returned := false
+			defer func() {
+				// Fatal and Skip end this goroutine too, having said
+				// why; a call of f that ended it (inline runs the calls
+				// here) would leave the strategy out without a word.
+				if !returned && !b.Failed() && !b.Skipped() {
+					b.Errorf("compare: %s %v", f.Name(), errGoexit)
+				}
+			}()
 			base := runtime.NumGoroutine()
 			ex, err := st.newExecutor()
 			if errors.Is(err, errNoSubprocess) {
@@ -360,6 +370,7 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 			b.ReportMetric(float64(cpu+ch)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(peak), "peak-goroutines")
 			last, child, calls = rs, ch, b.N
+			returned = true
 		})
 		if last == nil {
 			return 0
