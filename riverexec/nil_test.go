@@ -3,6 +3,7 @@ package riverexec
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -83,5 +84,36 @@ func TestOpenSQLiteEmptyPath(t *testing.T) {
 	}
 	if !strings.HasPrefix(err.Error(), "riverexec: ") {
 		t.Errorf(`OpenSQLite(ctx, "") = %v; want an error starting with "riverexec: "`, err)
+	}
+}
+
+// TestOpenSQLitePathTakenLiterally: OpenSQLite's path names a file, byte
+// for byte. ":memory:" is an error, as "" is (SQLite read it as an
+// in-memory database: no job outlived the handle); a path that starts with
+// "//" is the file there (SQLite read "//tmp/x" as a URI with the host
+// "tmp" and refused it, and "//localhost/x" as the file /x); '?', '#' and
+// '%' stay in the file's name.
+func TestOpenSQLitePathTakenLiterally(t *testing.T) {
+	db, err := OpenSQLite(context.Background(), ":memory:")
+	if err == nil {
+		_ = db.Close()
+		t.Error(`OpenSQLite(ctx, ":memory:") = a handle, nil; want an error`)
+	} else if !strings.HasPrefix(err.Error(), "riverexec: ") {
+		t.Errorf(`OpenSQLite(ctx, ":memory:") = %v; want an error starting with "riverexec: "`, err)
+	}
+	dir := t.TempDir() // absolute: "/" + dir starts with "//"
+	for _, tc := range []struct{ path, file string }{
+		{"/" + filepath.Join(dir, "slashes.db"), filepath.Join(dir, "slashes.db")},
+		{filepath.Join(dir, "q?mode=memory#f%20.db"), filepath.Join(dir, "q?mode=memory#f%20.db")},
+	} {
+		db, err := OpenSQLite(context.Background(), tc.path)
+		if err != nil {
+			t.Errorf("OpenSQLite(ctx, %q): %v; want the file %s", tc.path, err, tc.file)
+			continue
+		}
+		_ = db.Close()
+		if _, err := os.Stat(tc.file); err != nil {
+			t.Errorf("after OpenSQLite(ctx, %q): %v; want the file %s", tc.path, err, tc.file)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -37,9 +38,10 @@ const (
 // lock when they begin (BEGIN IMMEDIATE, so two of them never deadlock on
 // upgrading a read lock), and one open connection, which serialises this
 // process's statements (River's advice for SQLite). synchronous=FULL: a
-// committed job survives a crash of the process and a power loss. An empty
-// path is an error (SQLite would make a temporary database, deleted when
-// the handle closes).
+// committed job survives a crash of the process and a power loss. path is
+// a file's path, taken literally ('?', '#', '%' and a leading "//"
+// included); an empty path and ":memory:" are errors (SQLite would make a
+// temporary or an in-memory database, gone when the handle closes).
 //
 // The handle is yours: use it for your own tables too (that is how
 // [Executor.EnqueueTx] puts a job in the transaction that writes your row),
@@ -55,12 +57,15 @@ func OpenSQLite(ctx context.Context, path string) (*sql.DB, error) {
 	if path == "" { // SQLite's private temporary database, gone when closed
 		return nil, errors.New("riverexec: OpenSQLite with an empty path")
 	}
+	if path == ":memory:" { // SQLite's in-memory database, gone when closed
+		return nil, errors.New(`riverexec: OpenSQLite(":memory:"): an in-memory database keeps no job beyond the handle; give a file's path (./:memory: for a file of that name)`)
+	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	db, err := sql.Open("sqlite", sqliteURI(path)+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("riverexec: opening %s: %w", path, err)
 	}
@@ -71,6 +76,19 @@ func OpenSQLite(ctx context.Context, path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("riverexec: creating River's tables in %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// sqliteURI returns SQLite's URI filename for the file at path, taken
+// literally: every byte SQLite's URI would read otherwise ('?', '#', '%')
+// escaped, and an absolute path behind an empty authority, so that one
+// that starts with "//" (the root on Linux, //localhost/x included) is not
+// read as "file://<host>/...".
+func sqliteURI(path string) string {
+	p := (&url.URL{Path: path}).EscapedPath()
+	if strings.HasPrefix(path, "/") {
+		return "file://" + p
+	}
+	return "file:" + p
 }
 
 func migrateSQLite(ctx context.Context, db *sql.DB) error {
