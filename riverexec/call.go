@@ -24,6 +24,7 @@ func (e *Executor) invoke(ctx context.Context, name string, payload []byte, star
 	c := &call{
 		inserted: make(chan struct{}),
 		done:     make(chan struct{}),
+		task:     ctx,
 	}
 	c.args, c.opts = e.args(name, payload, e.name, dl)
 	e.mu.Lock()
@@ -142,6 +143,36 @@ func (e *Executor) deliver(id int64, o outcome) {
 	delete(e.pending, id)
 	e.mu.Unlock()
 	c.complete(o)
+}
+
+// localCall is worker.localCall: for job id, which this process's worker
+// is about to start, it returns the ctx of the call's task when the job is
+// of a call of this executor still waiting for it, else nil. The worker
+// then does not start a job whose task's ctx has ended (its Future
+// cancelled, a Shutdown that gave up), and runs the others under that ctx,
+// so that when the Future's Cancel returns, the job has its ctx cancelled
+// or never starts here, as on every executor; the revoke that the call
+// sends may reach the database after the worker fetched the job, and the
+// worker hears of it later still. A job fetched while its batch's insert
+// is being registered waits for that.
+func (e *Executor) localCall(id int64, from string) context.Context {
+	if from != e.name {
+		return nil
+	}
+	e.mu.Lock()
+	c, ok := e.pending[id]
+	reg := e.registering
+	e.mu.Unlock()
+	if !ok && reg != nil { // its batch, inserted, is being registered: the only one under way
+		<-reg
+		e.mu.Lock()
+		c, ok = e.pending[id]
+		e.mu.Unlock()
+	}
+	if !ok {
+		return nil // delivered, abandoned to its deadline, or inserted twice: nothing waits for it
+	}
+	return c.task
 }
 
 // deliverLocal is worker.local: the worker of this process has just run job

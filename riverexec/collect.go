@@ -75,6 +75,16 @@ func (e *Executor) takeBatch() []*call {
 }
 
 func (e *Executor) insertBatch(batch []*call) error {
+	reg := make(chan struct{})
+	e.mu.Lock()
+	e.registering = reg
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.registering = nil
+		e.mu.Unlock()
+		close(reg)
+	}()
 	params := make([]river.InsertManyParams, len(batch))
 	for i, c := range batch {
 		params[i] = river.InsertManyParams{Args: c.args, InsertOpts: c.opts}

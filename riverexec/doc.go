@@ -141,7 +141,13 @@
 //     the insert only; its deadline is not the job's.
 //   - A revoked job (a cancelled call, Executor.Cancel): the task's ctx
 //     ends with context.Canceled, as in process, once its worker hears
-//     of the revoke (see What SQLite allows). A cause does not cross:
+//     of the revoke (see What SQLite allows). A cancelled call's job on
+//     the worker of the executor that submitted it (the default mode)
+//     keeps the contract of every executor: once the Future's Cancel has
+//     returned, the job never starts there, and a running one has had its
+//     ctx cancelled (it runs under the call's ctx, whose values it sees).
+//     A worker in another process may still start the job until the
+//     revoke, sent as Cancel returns, reaches the database. A cause does not cross:
 //     context.Cause of that ctx is River's reason for the revoke (an error
 //     matching river.ErrJobCancelledRemotely), not the one the caller gave,
 //     as subprocess's worker reports its Err. A time limit's cause,

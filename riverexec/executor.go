@@ -58,16 +58,20 @@ type Executor struct {
 
 	slots chan struct{} // Limit's semaphore; nil when unbounded
 
-	mu       sync.Mutex
-	closed   bool
-	closing  chan struct{} // closed when Shutdown begins
-	active   int           // task goroutines
-	idle     chan struct{} // closed once closed and active == 0
-	queue    []*call       // admitted calls waiting to be inserted
-	pending  map[int64]*call
-	early    map[int64]outcome // outcomes the local worker had before the insert returned
-	name     string            // callArgs.From of this executor's calls
-	finished chan struct{}     // closed when Shutdown's work is done
+	mu      sync.Mutex
+	closed  bool
+	closing chan struct{} // closed when Shutdown begins
+	active  int           // task goroutines
+	idle    chan struct{} // closed once closed and active == 0
+	queue   []*call       // admitted calls waiting to be inserted
+	pending map[int64]*call
+	early   map[int64]outcome // outcomes the local worker had before the insert returned
+	// registering is closed once the batch being inserted is in pending
+	// (nil when no insert is under way): the local worker waits for it to
+	// tell whether a job it fetched is of a call cancelled meanwhile.
+	registering chan struct{}
+	name        string        // callArgs.From of this executor's calls
+	finished    chan struct{} // closed when Shutdown's work is done
 
 	insertWake  chan struct{}
 	collectWake chan struct{}
@@ -86,6 +90,11 @@ type call struct {
 	done      chan struct{} // closed once res or err is set
 	res       []byte
 	err       error
+	// task is the ctx of the call's task (its Future's), kept for this
+	// process's worker: a job whose task was cancelled does not start
+	// there, and a running one has its ctx cancelled with the task's, at
+	// once (see localCall).
+	task context.Context
 	// retried and timedOut count the job's retries and timeouts, for
 	// Stats, once done.
 	retried, timedOut int
@@ -177,6 +186,7 @@ func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
 		w := &worker{scope: &e.counters.Scope}
 		if cfg.submit {
 			w.local = e.deliverLocal
+			w.localCall = e.localCall
 		}
 		rc.Workers = river.NewWorkers()
 		river.AddWorker(rc.Workers, w)

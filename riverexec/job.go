@@ -105,6 +105,11 @@ type worker struct {
 	// completions in batches (every 250ms when few), and the submitter
 	// would otherwise wait for that and for its next poll.
 	local func(id int64, from string, o outcome)
+	// localCall, when set, returns the ctx of the task of this process's
+	// submitter that waits for a job, or nil: the worker does not start
+	// the job once that ctx was cancelled, and cancels the attempt's with
+	// it.
+	localCall func(id int64, from string) context.Context
 }
 
 func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
@@ -112,8 +117,24 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	if err := compatible(a); err != nil {
 		return w.fail(ctx, job, output{Error: err.Error(), Refused: true}, err)
 	}
+	var task context.Context // the waiting call's, when it is this process's
+	if w.localCall != nil {
+		task = w.localCall(job.ID, a.From)
+	}
+	if task != nil && errors.Is(task.Err(), context.Canceled) {
+		return river.JobCancel(fmt.Errorf("riverexec: job %d (%s) not started: its call was cancelled", job.ID, a.Func))
+	}
 	out := output{Retried: failures(job.Errors), TimedOut: timeouts(job.Errors)}
 	run := ctx // the attempt's ctx: River's, under the call's deadline
+	if task != nil {
+		// A child of the task's ctx (its values too, as on an in-process
+		// executor), so that its Future's Cancel cancels it before
+		// returning; River's ending (a revoke, a stop) cancels it too.
+		var cancel context.CancelFunc
+		run, cancel = context.WithCancel(task)
+		defer cancel()
+		defer context.AfterFunc(ctx, cancel)()
+	}
 	if a.Deadline != 0 {
 		dl := time.Unix(0, a.Deadline)
 		if !time.Now().Before(dl) {
@@ -122,7 +143,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 			return w.fail(ctx, job, out, err)
 		}
 		var cancel context.CancelFunc
-		run, cancel = context.WithDeadline(ctx, dl)
+		run, cancel = context.WithDeadline(run, dl)
 		defer cancel()
 	}
 	if w.scope != nil {
@@ -143,6 +164,11 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 			w.local(job.ID, a.From, outcome{res: res, retried: out.Retried, timedOut: out.TimedOut})
 		}
 		return nil
+	}
+	if task != nil && errors.Is(task.Err(), context.Canceled) && ctx.Err() == nil {
+		// Its call was cancelled while it ran: revoked, as River makes
+		// it once it hears of the call's revoke.
+		return river.JobCancel(fmt.Errorf("riverexec: job %d (%s) revoked by its call: %w", job.ID, a.Func, err))
 	}
 	if errors.Is(err, execkit.ErrTimeLimit) {
 		out.TimedOut++
