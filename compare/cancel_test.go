@@ -62,8 +62,8 @@ func TestRunCancelWaitsForCallsInFlight(t *testing.T) {
 			t.Errorf("Run returned with %d of %d calls still running; want every call returned", started-ended, started)
 		}
 		synctest.Wait() // Run's own goroutines, done, finish exiting (Wait does not move the clock)
-		if n := runtime.NumGoroutine(); n != base {
-			t.Errorf("%d goroutines after Run; want %d, as before it", n, base)
+		if n := runtime.NumGoroutine(); n > base { // fewer: another test's ended meanwhile
+			t.Errorf("%d goroutines after Run; want at most %d, as before it", n, base)
 		}
 	})
 }
