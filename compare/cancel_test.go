@@ -61,8 +61,10 @@ func TestRunCancelWaitsForCallsInFlight(t *testing.T) {
 		if started, ended := slowStopStarted.Load(), slowEnd.Load(); started != ended {
 			t.Errorf("Run returned with %d of %d calls still running; want every call returned", started-ended, started)
 		}
-		synctest.Wait() // Run's own goroutines, done, finish exiting (Wait does not move the clock)
-		if n := runtime.NumGoroutine(); n > base { // fewer: another test's ended meanwhile
+		// Run's own goroutines, done, finish exiting (Wait does not move
+		// the clock); fewer than base: another test's ended meanwhile.
+		synctest.Wait()
+		if n := runtime.NumGoroutine(); n > base {
 			t.Errorf("%d goroutines after Run; want at most %d, as before it", n, base)
 		}
 	})
