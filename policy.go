@@ -226,11 +226,13 @@ func runPolicy[Out any](ctx context.Context, p *policy, name string, key any, cr
 		}
 		var timedOut bool
 		out, timedOut, err = attemptOnce(ctx, p, name, fromStart, fn)
-		// A timeout is this function's own limit passing: the attempt's,
-		// or, for a call sent elsewhere, the limit applied where it ran.
-		// An error of another function's limit that this one returns
-		// (a nested call's) is not.
-		if sc != nil && (timedOut || crossing && p.timeLimit > 0 && errtext.Is(err, ErrTimeLimit)) {
+		// A timeout is this function's own limit passing, which
+		// attemptOnce decides: for a call sent elsewhere too, since the
+		// limit's clock is kept here (the other side only carries it out).
+		// An error wrapping ErrTimeLimit that the function returned (a
+		// nested call's, as is or wrapped) is not one, whatever side of
+		// a process boundary it comes from.
+		if sc != nil && timedOut {
 			sc.CountTimeout()
 		}
 		if err == nil || attempt >= p.retries || ctx.Err() != nil || hopeless(err) {
@@ -416,29 +418,30 @@ func init() {
 // one.
 type policied interface {
 	policyOf() *policy
-	invokeAttempt(ctx context.Context, payload []byte) ([]byte, error)
+	invokeAttempt(ctx context.Context, payload []byte) ([]byte, bool, error)
 }
 
 func (f *Func[In, Out]) policyOf() *policy { return f.pol }
 
 // invokeAttempt runs one attempt of f under its time limit with an
-// encoded argument: the argument is decoded before the limit starts and
-// the result encoded after f returned, so that the codec's time counts
-// neither toward the limit nor as f running past it.
-func (f *Func[In, Out]) invokeAttempt(ctx context.Context, payload []byte) ([]byte, error) {
+// encoded argument, and reports whether the limit passed (attemptOnce):
+// the argument is decoded before the limit starts and the result encoded
+// after f returned, so that the codec's time counts neither toward the
+// limit nor as f running past it.
+func (f *Func[In, Out]) invokeAttempt(ctx context.Context, payload []byte) ([]byte, bool, error) {
 	in, err := decode[In](f.codec, payload)
 	if err != nil {
-		return nil, fmt.Errorf("%w: argument of %q: %w", ErrPayload, f.name, err)
+		return nil, false, fmt.Errorf("%w: argument of %q: %w", ErrPayload, f.name, err)
 	}
-	out, _, err := attemptOnce(ctx, f.pol, f.name, false, func(ctx context.Context) (Out, error) { return f.fn(ctx, in) })
+	out, timedOut, err := attemptOnce(ctx, f.pol, f.name, false, func(ctx context.Context) (Out, error) { return f.fn(ctx, in) })
 	if err != nil {
-		return nil, err
+		return nil, timedOut, err
 	}
 	res, err := encode(f.codec, out)
 	if err != nil {
-		return nil, fmt.Errorf("%w: result of %q: %w", ErrPayload, f.name, err)
+		return nil, false, fmt.Errorf("%w: result of %q: %w", ErrPayload, f.name, err)
 	}
-	return res, nil
+	return res, false, nil
 }
 
 // lookup returns the registry's entry for name.
@@ -465,21 +468,22 @@ func policyOf(name string) (link.Policy, bool) {
 
 // invokeAttempt runs one attempt of the function registered under name
 // under its time limit and rate limit: driver.InvokeAttempt documents it.
-func invokeAttempt(ctx context.Context, name string, payload []byte) ([]byte, error) {
+func invokeAttempt(ctx context.Context, name string, payload []byte) ([]byte, bool, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	e, ok := lookup(name)
 	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrNotRegistered, name)
+		return nil, false, fmt.Errorf("%w: %q", ErrNotRegistered, name)
 	}
 	p := e.(policied).policyOf()
 	if p == nil {
-		return e.invoke(ctx, payload)
+		res, err := e.invoke(ctx, payload)
+		return res, false, err
 	}
 	if p.limit != 0 {
 		if err := p.token(ctx, scopeOf(ctx), e, name); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	return e.(policied).invokeAttempt(ctx, payload)

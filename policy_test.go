@@ -104,6 +104,45 @@ func TestTimeoutsOwnLimitOnly(t *testing.T) {
 	}
 }
 
+// TestTimeoutsOwnLimitOnlyVia: the same through an invoker (a call sent
+// to another process), whose error comes back rebuilt, matching
+// ErrTimeLimit: a nested call's limit, not the function's own, which did
+// not pass. For a function with a TimeLimit of its own, any such error
+// counted, with the limit timed from the call's start where it runs or
+// from when it is sent.
+func TestTimeoutsOwnLimitOnlyVia(t *testing.T) {
+	for _, fromStart := range []bool{false, true} {
+		for _, f := range []*execkit.Func[int, int]{nestedTimeout, nestedTimeoutNoLimit} {
+			t.Run(fmt.Sprintf("%s/fromStart=%v", f.Name(), fromStart), func(t *testing.T) {
+				sc := xrun.Scope{TimedFromStart: fromStart}
+				ctx := xrun.WithScope(context.Background(), &sc)
+				calls := 0
+				invoke := func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+					calls++
+					if s := link.StartHook(ctx); s != nil {
+						s.Start() // the call starts where it runs
+					}
+					res, err := driver.Invoke(ctx, name, payload)
+					if err != nil {
+						err = driver.DecodeError(name, driver.EncodeError(name, err))
+					}
+					return res, err
+				}
+				err := driver.RunVia(ctx, f.Task(1).(driver.Portable), invoke)
+				if !errors.Is(err, execkit.ErrTimeLimit) || calls != 2 {
+					t.Fatalf("RunVia = %v after %d calls; want the nested ErrTimeLimit after 2 (Retry(1))", err, calls)
+				}
+				if got := sc.Timeouts(); got != 0 {
+					t.Errorf("Timeouts = %d; want 0", got)
+				}
+				if got := sc.Retries(); got != 1 {
+					t.Errorf("Retries = %d; want 1", got)
+				}
+			})
+		}
+	}
+}
+
 func TestTimeLimitDiscardsLateResult(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var ex execkit.Inline
@@ -537,9 +576,9 @@ func TestTimeLimitByReturn(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := driver.InvokeAttempt(context.Background(), slowCodecFunc.Name(), payload)
-			if err != nil {
-				t.Fatalf("InvokeAttempt = %v; want the result of a function that returned at once", err)
+			res, timedOut, err := driver.InvokeAttempt(context.Background(), slowCodecFunc.Name(), payload)
+			if err != nil || timedOut {
+				t.Fatalf("InvokeAttempt = %v (timed out: %v); want the result of a function that returned at once", err, timedOut)
 			}
 			var out slowResult
 			if err := (execkit.GobCodec{}).Unmarshal(res, &out); err != nil || out.N != 2 {

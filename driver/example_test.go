@@ -161,17 +161,24 @@ var flakyGreet = execkit.Register("driver_example.flakyGreet", func(_ context.Co
 // with PolicyOf (to write it into the job), runs each attempt with
 // InvokeAttempt (the time limit and rate limit), and waits Delay between
 // attempts. Its sending side submits with RunViaOnce, so that the policy
-// does not apply twice.
+// does not apply twice. It counts the attempts that passed the function's
+// own time limit by what InvokeAttempt reports, not by the error, which
+// may wrap execkit.ErrTimeLimit for another function's limit.
 func ExampleInvokeAttempt() {
 	ctx := context.Background()
 	p, _ := driver.PolicyOf(flakyGreet.Name())
 	payload, _ := flakyGreet.Codec().Marshal("gopher")
 	var (
-		res []byte
-		err error
+		res      []byte
+		timedOut bool
+		timeouts int
+		err      error
 	)
 	for retry := 0; ; retry++ {
-		res, err = driver.InvokeAttempt(ctx, flakyGreet.Name(), payload)
+		res, timedOut, err = driver.InvokeAttempt(ctx, flakyGreet.Name(), payload)
+		if timedOut {
+			timeouts++
+		}
 		if err == nil || retry == p.Retries || errors.Is(err, execkit.ErrPermanent) {
 			break
 		}
@@ -179,7 +186,7 @@ func ExampleInvokeAttempt() {
 	}
 	var s string
 	_ = flakyGreet.Codec().Unmarshal(res, &s)
-	fmt.Println(p.Retries, tries.Load(), s, err)
+	fmt.Println(p.Retries, tries.Load(), timeouts, s, err)
 	// Output:
-	// 2 3 hello, gopher <nil>
+	// 2 3 0 hello, gopher <nil>
 }

@@ -45,15 +45,19 @@ func (p Policy) Delay(k int) time.Duration { return link.Backoff(p.Backoff, p.Ma
 // of the executor whose scope ctx carries, or the process-wide one), then
 // runs the function once with a ctx that ends at its time limit (with
 // cause [execkit.ErrTimeLimit]). An attempt that passes the limit returns
-// an error wrapping execkit.ErrTimeLimit (so context.DeadlineExceeded too),
-// and its result, if it comes late, is discarded; the function runs on
-// until it returns, since only its ctx can stop it. When ctx ends (or its
-// deadline would come) before a token, InvokeAttempt returns ctx's error
-// (one wrapping context.DeadlineExceeded). Retrying is the caller's: see
-// [PolicyOf]. It counts nothing in the executor's Stats, since the caller
-// knows from the error and counts where it reports the call. It blocks
-// while the function runs and is safe for concurrent use.
-func InvokeAttempt(ctx context.Context, name string, payload []byte) ([]byte, error) {
+// an error wrapping execkit.ErrTimeLimit (so context.DeadlineExceeded too)
+// and timedOut true, and its result, if it comes late, is discarded; the
+// function runs on until it returns, since only its ctx can stop it.
+// timedOut is the one way to tell the attempt's own limit passing: the
+// function's own error may wrap execkit.ErrTimeLimit too (a nested call's
+// limit passed, and the function returned that error, as is or wrapped),
+// and then timedOut is false. When ctx ends (or its deadline would come)
+// before a token, InvokeAttempt returns ctx's error (one wrapping
+// context.DeadlineExceeded). Retrying is the caller's: see [PolicyOf]. It
+// counts nothing in the executor's Stats: the caller counts a timeout for
+// each attempt that reports timedOut, where it reports the call. It
+// blocks while the function runs and is safe for concurrent use.
+func InvokeAttempt(ctx context.Context, name string, payload []byte) (res []byte, timedOut bool, err error) {
 	return link.InvokeAttempt(ctx, name, payload)
 }
 

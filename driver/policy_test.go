@@ -29,6 +29,13 @@ var (
 		return 0, errors.New("driver_test: fails")
 	}, execkit.Retry(2, 5*time.Millisecond, 40*time.Millisecond))
 
+	// nestedLimit returns, as is, the error of slow's call past its own
+	// limit (a nested call's), within a limit of its own.
+	nestedLimit = execkit.Register("driver_test.nestedLimit", func(ctx context.Context, d time.Duration) (string, error) {
+		var inline execkit.Inline
+		return slow.Go(ctx, &inline, d).Wait(ctx)
+	}, execkit.TimeLimit(time.Hour))
+
 	// retryZero declares Retry(0): no retries, whatever the executor's default.
 	retryZero = execkit.Register("driver_test.retryZero", func(context.Context, int) (int, error) { return 0, nil }, execkit.Retry(0))
 )
@@ -99,24 +106,39 @@ func TestPolicyDelay(t *testing.T) {
 }
 
 // TestInvokeAttempt: one attempt, under the time limit (the late result
-// discarded), and never retried.
+// discarded, timedOut reported), and never retried.
 func TestInvokeAttempt(t *testing.T) {
 	ctx := context.Background()
 	payload, err := slow.Codec().Marshal(300 * time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := driver.InvokeAttempt(ctx, slow.Name(), payload)
-	if res != nil || !errors.Is(err, execkit.ErrTimeLimit) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("InvokeAttempt past the time limit = %q, %v; want nil, an error wrapping ErrTimeLimit", res, err)
+	res, timedOut, err := driver.InvokeAttempt(ctx, slow.Name(), payload)
+	if res != nil || !timedOut || !errors.Is(err, execkit.ErrTimeLimit) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("InvokeAttempt past the time limit = %q, %v, %v; want nil, true, an error wrapping ErrTimeLimit", res, timedOut, err)
 	}
 	before := failRuns.Load()
 	payload, _ = alwaysFails.Codec().Marshal(1)
-	if _, err := driver.InvokeAttempt(ctx, alwaysFails.Name(), payload); err == nil || failRuns.Load()-before != 1 {
-		t.Errorf("InvokeAttempt of a failing function with Retry(2) = %v after %d runs; want its error after 1", err, failRuns.Load()-before)
+	if _, timedOut, err := driver.InvokeAttempt(ctx, alwaysFails.Name(), payload); err == nil || timedOut || failRuns.Load()-before != 1 {
+		t.Errorf("InvokeAttempt of a failing function with Retry(2) = %v, %v after %d runs; want false, its error after 1", timedOut, err, failRuns.Load()-before)
 	}
-	if _, err := driver.InvokeAttempt(ctx, "driver_test.none", nil); !errors.Is(err, execkit.ErrNotRegistered) {
-		t.Errorf("InvokeAttempt(unknown) = %v; want ErrNotRegistered", err)
+	if _, timedOut, err := driver.InvokeAttempt(ctx, "driver_test.none", nil); timedOut || !errors.Is(err, execkit.ErrNotRegistered) {
+		t.Errorf("InvokeAttempt(unknown) = %v, %v; want false, ErrNotRegistered", timedOut, err)
+	}
+}
+
+// TestInvokeAttemptNestedLimit: a function that returns the error of a
+// nested call's time limit fails with it (wrapping ErrTimeLimit), but
+// InvokeAttempt does not report its own limit passing: an executor that
+// counted timeouts by the error counted the nested call's as its own.
+func TestInvokeAttemptNestedLimit(t *testing.T) {
+	payload, err := nestedLimit.Codec().Marshal(300 * time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, timedOut, err := driver.InvokeAttempt(context.Background(), nestedLimit.Name(), payload)
+	if res != nil || timedOut || !errors.Is(err, execkit.ErrTimeLimit) {
+		t.Errorf("InvokeAttempt of a function returning a nested call's ErrTimeLimit = %q, %v, %v; want nil, false (not its own limit), an error wrapping ErrTimeLimit", res, timedOut, err)
 	}
 }
 
@@ -147,7 +169,7 @@ func TestPolicyNilCtx(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := driver.InvokeAttempt(nilCtx, slow.Name(), payload); err != nil {
+	if _, _, err := driver.InvokeAttempt(nilCtx, slow.Name(), payload); err != nil {
 		t.Errorf("InvokeAttempt(nil ctx) = %v; want nil", err)
 	}
 	invoke := func(ctx context.Context, name string, payload []byte) ([]byte, error) {

@@ -88,7 +88,9 @@
 // declares a hard time limit but only cancels the ctx, one that retries a
 // failed task on top of its Retry policy, one that loses
 // [execkit.ErrPermanent] on the way back and so retries a permanent error,
-// one that gives each task a rate limiter of its own, a group that fails
+// one that gives each task a rate limiter of its own, one that counts a
+// timeout for every error wrapping [execkit.ErrTimeLimit] that comes back
+// from where the function ran (a nested call's limit too), a group that fails
 // only once the failing task's Future has reported the failure, a bounded
 // group that admits the Submits waiting for a slot after it failed), each
 // of which it fails.
@@ -102,6 +104,9 @@
 // (through a Future and through a Task), and not again on an error
 // wrapping [execkit.ErrPermanent]; 5 calls limited to 10/s take about
 // 400ms, on the real clock; an executor with a Stats method counts the
-// timeouts and retries. The policy tasks are registered functions too
+// timeouts and retries: a timeout only for an attempt that passed the
+// function's own limit, not for one that returned the error of a nested
+// call's limit (which wraps ErrTimeLimit too), as is or wrapped, with or
+// without a TimeLimit of its own. The policy tasks are registered functions too
 // ("executortest.policy.*").
 package executortest

@@ -195,7 +195,7 @@ func (e *goExec) failFast() bool { return e.broken == "failafter" || e.broken ==
 // their encoded form (driver.Invoke in this process).
 func (e *goExec) crosses() bool {
 	switch e.broken {
-	case "crossing", "remotetext", "permtext", "dropctx", "plaincancel":
+	case "crossing", "remotetext", "permtext", "dropctx", "plaincancel", "timeoutbyerror":
 		return true
 	}
 	return false
@@ -209,6 +209,10 @@ func (e *goExec) crosses() bool {
 // to where the function runs (a worker that gets no CANCEL frame);
 // "plaincancel" carries it as a plain cancel, so the function's ctx says
 // context.Canceled where a deadline passed (a worker told only CANCEL).
+// "timeoutbyerror" carries errors as "crossing" does, and counts a
+// timeout for every error wrapping execkit.ErrTimeLimit that comes back
+// from where the function ran, as subprocess and riverexec once did: a
+// nested call's limit too, which the function returned.
 func (e *goExec) run(t execkit.Task) error {
 	p, ok := t.(driver.Portable)
 	if !ok || !e.crosses() && e.broken != "errtext" {
@@ -228,10 +232,13 @@ func (e *goExec) run(t execkit.Task) error {
 			ctx = plain
 		}
 		res, err := driver.Invoke(ctx, name, payload)
+		if e.broken == "timeoutbyerror" && errtext.Is(err, execkit.ErrTimeLimit) {
+			e.scope.CountTimeout()
+		}
 		var pe *execkit.PanicError
 		switch {
 		case err == nil || errtext.As(err, &pe): // (errors.As panics on an error whose Unwrap does: a typed nil)
-		case e.broken == "crossing" || e.broken == "dropctx" || e.broken == "plaincancel":
+		case e.broken == "crossing" || e.broken == "dropctx" || e.broken == "plaincancel" || e.broken == "timeoutbyerror":
 			err = driver.DecodeError(name, driver.EncodeError(name, err))
 		default:
 			err = errors.New(err.Error())
@@ -391,6 +398,7 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"unwraps", "executortest.(*nilError).Unwrap"},
 		{"permtext", "failing with ErrPermanent ran 3 times; want 1"},
 		{"scopepertask", "5 calls of a function limited to 10/s took"},
+		{"timeoutbyerror", "returning the nested error as is: Stats().Timeouts grew by 2; want 0"},
 		{"niloption", "executortest: Run with a nil Option (option 2)"},
 		{"zerocapacity", "executortest: Run with an invalid option: RejectWhenFull(0): the capacity must be at least 1"},
 	}
@@ -429,7 +437,7 @@ func TestBrokenChild(t *testing.T) {
 		Run(t, factory(broken, 0, true), AdmitsFollowUp())
 	case "refusesundeclared": // refuses follow-ups, but declares that it admits them
 		Run(t, factory("", 0, false), AdmitsFollowUp())
-	case "remotetext", "permtext", "dropctx", "plaincancel":
+	case "remotetext", "permtext", "dropctx", "plaincancel", "timeoutbyerror":
 		Run(t, factory(broken, 0, false), Portable())
 	case "nokill": // runs tasks as "crossing" does, cooperatively, but declares a hard limit
 		Run(t, factory("crossing", 0, false), Portable(), HardTimeLimit(100*time.Millisecond))

@@ -74,6 +74,107 @@ var (
 	}, execkit.RateLimit(policyRate))
 )
 
+// The nested time limit: an outer function without a TimeLimit of its own
+// (or with a long one) calls innerFunc, whose own limit passes, and
+// returns its error, as is or wrapped. That error wraps
+// execkit.ErrTimeLimit, but the outer call did not pass its own limit:
+// the outer call's executor counts no timeout for it, and innerFunc's
+// call counts one where it ran (an execkit.Inline inside the outer
+// function).
+const (
+	// innerLimit is innerFunc's TimeLimit.
+	innerLimit = 20 * time.Millisecond
+	// nestedFile records, per run of an outer function, one line for
+	// each timeout the Inline that ran innerFunc counted.
+	nestedFile = "nested-timeouts"
+)
+
+var (
+	// innerFunc waits on its ctx: its own limit ends it.
+	innerFunc = execkit.Register("executortest.policy.inner", func(ctx context.Context, j policyJob) (int, error) {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}, execkit.TimeLimit(innerLimit))
+
+	// outerFunc and outerLongFunc call innerFunc (see outer), retried
+	// once; outerLongFunc has a TimeLimit of its own, which never passes.
+	outerFunc     = execkit.Register("executortest.policy.outer", outer, execkit.Retry(1, time.Millisecond))
+	outerLongFunc = execkit.Register("executortest.policy.outerlong", outer, execkit.TimeLimit(time.Hour), execkit.Retry(1, time.Millisecond))
+)
+
+// outer records its run, calls innerFunc through an execkit.Inline of its
+// own, records the timeouts that Inline counted, and returns innerFunc's
+// error: as is, or, with Wrap, wrapped with %w.
+func outer(ctx context.Context, j nestedJob) (int, error) {
+	if err := appendID(j.Dir, attempts, j.ID); err != nil {
+		return 0, err
+	}
+	var inline execkit.Inline
+	_, err := innerFunc.Go(ctx, &inline, policyJob{Dir: j.Dir, ID: j.ID}).Wait(ctx)
+	for range inline.Stats().Timeouts {
+		_ = appendID(j.Dir, nestedFile, j.ID)
+	}
+	if j.Wrap {
+		return 0, fmt.Errorf("executortest: nested job %d: %w", j.ID, err)
+	}
+	return 0, err
+}
+
+// nestedJob is a job of outerFunc and outerLongFunc.
+type nestedJob struct {
+	Dir  string
+	ID   int
+	Wrap bool // wrap innerFunc's error with %w, rather than return it as is
+}
+
+// checkNestedTimeLimit: a function whose call fails with the error of a
+// nested call's own TimeLimit (as is, or wrapped) fails with an error
+// wrapping execkit.ErrTimeLimit, but did not pass a limit of its own:
+// Stats().Timeouts does not grow for it, with or without a TimeLimit of
+// its own, on every executor, wherever the function ran; the nested call
+// counts its timeout where it ran. Each call is retried once (Retry(1)),
+// so an executor that counts an earlier attempt's timeout from what it
+// recorded of that attempt is checked too.
+func checkNestedTimeLimit(h *harness) {
+	cases := []struct {
+		name string
+		f    *execkit.Func[nestedJob, int]
+		wrap bool
+	}{
+		{"with a TimeLimit of its own, returning the nested error as is", outerLongFunc, false},
+		{"with a TimeLimit of its own, returning the nested error wrapped", outerLongFunc, true},
+		{"without a TimeLimit, returning the nested error as is", outerFunc, false},
+		{"without a TimeLimit, returning the nested error wrapped", outerFunc, true},
+	}
+	if h.cfg.failFast { // a failed group admits nothing more
+		cases = cases[:1]
+	}
+	for i, c := range cases {
+		id := i + 1
+		before, hasStats := h.stats()
+		_, err := wait(h, c.f.Go(h.bg, h.ex, nestedJob{Dir: h.dir, ID: id, Wrap: c.wrap}))
+		if !errors.Is(err, execkit.ErrTimeLimit) || !errors.Is(err, context.DeadlineExceeded) {
+			h.t.Errorf("a function %s: Wait = %v; want an error wrapping execkit.ErrTimeLimit and context.DeadlineExceeded", c.name, err)
+		}
+		runs := h.lines(attempts)[id]
+		if runs != 2 {
+			h.t.Errorf("a function %s, with Retry(1), ran %d times; want 2", c.name, runs)
+		}
+		if n := h.lines(nestedFile)[id]; n != runs {
+			h.t.Errorf("a function %s: the nested calls, in %d runs, counted %d timeouts where they ran; want one per run", c.name, runs, n)
+		}
+		if after, _ := h.stats(); hasStats {
+			if d := after.Timeouts - before.Timeouts; d != 0 {
+				h.t.Errorf("a function %s: Stats().Timeouts grew by %d; want 0 (a nested call's limit passed, not the function's own)", c.name, d)
+			}
+			if d := after.Retries - before.Retries; d != 1 {
+				h.t.Errorf("a function %s: Stats().Retries grew by %d; want 1", c.name, d)
+			}
+		}
+	}
+	h.endFailed(func(err error) bool { return errors.Is(err, execkit.ErrTimeLimit) })
+}
+
 // statser is an executor that exposes its counters.
 type statser interface{ Stats() execkit.Stats }
 

@@ -91,6 +91,7 @@ var checks = []check{
 	{name: "TypedNilError", run: checkTypedNilError},
 	{name: "FollowUp", when: func(c config) bool { return !c.portable }, run: checkFollowUp},
 	{name: "TimeLimit", run: checkTimeLimit},
+	{name: "NestedTimeLimit", run: checkNestedTimeLimit},
 	{name: "HardTimeLimit", when: func(c config) bool { return c.hardLimit }, run: checkHardTimeLimit},
 	{name: "Retry", run: checkRetry},
 	{name: "RetryPermanent", run: checkRetryPermanent},

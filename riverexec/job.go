@@ -81,7 +81,11 @@ type output struct {
 	Refused bool `json:"refused,omitempty"`
 	// Retried counts the job's attempts that failed and were retried
 	// (not those its worker died under), TimedOut those that passed the
-	// Func's TimeLimit: the submitter adds them to its Stats.
+	// Func's own TimeLimit, so far: the submitter adds them to its Stats.
+	// Each attempt that ends records TimedOut anew, that of the attempt
+	// before it (read from the row) plus its own, if it timed out:
+	// driver.InvokeAttempt says so, not the error, which may wrap
+	// execkit.ErrTimeLimit for a nested call's limit.
 	Retried  int `json:"retried,omitempty"`
 	TimedOut int `json:"timed_out,omitempty"`
 }
@@ -124,7 +128,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	if task != nil && errors.Is(task.Err(), context.Canceled) {
 		return river.JobCancel(fmt.Errorf("riverexec: job %d (%s) not started: its call was cancelled", job.ID, a.Func))
 	}
-	out := output{Retried: failures(job.Errors), TimedOut: timeouts(job.Errors)}
+	out := output{Retried: failures(job.Errors), TimedOut: timedOutBefore(job.JobRow)}
 	run := ctx // the attempt's ctx: River's, under the call's deadline
 	if task != nil {
 		// A child of the task's ctx (its values too, as on an in-process
@@ -149,7 +153,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	if w.scope != nil {
 		run = xrun.WithScope(run, w.scope)
 	}
-	res, err := invokeGuarded(run, a.Func, a.Payload)
+	res, timedOut, err := invokeGuarded(run, a.Func, a.Payload)
 	// A method of err may panic (a typed nil's Error or Unwrap): River would
 	// recover that panic as a failed attempt, and run the job again
 	// whatever its retries.
@@ -170,7 +174,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 		// it once it hears of the call's revoke.
 		return river.JobCancel(fmt.Errorf("riverexec: job %d (%s) revoked by its call: %w", job.ID, a.Func, err))
 	}
-	if errors.Is(err, execkit.ErrTimeLimit) {
+	if timedOut {
 		out.TimedOut++
 	}
 	final := isPermanent(err)
@@ -215,10 +219,11 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 // worker goroutine, which would leave the job running until RescueAfter,
 // its slot taken and its caller waiting. A goroutine costs about a
 // microsecond; a job, hundreds.
-func invokeGuarded(ctx context.Context, name string, payload []byte) ([]byte, error) {
+func invokeGuarded(ctx context.Context, name string, payload []byte) ([]byte, bool, error) {
 	type result struct {
-		res []byte
-		err error
+		res      []byte
+		timedOut bool
+		err      error
 	}
 	ch := make(chan result, 1)
 	go func() {
@@ -228,12 +233,12 @@ func invokeGuarded(ctx context.Context, name string, payload []byte) ([]byte, er
 				ch <- result{err: fmt.Errorf("riverexec: function %q called runtime.Goexit", name)}
 			}
 		}()
-		res, err := driver.InvokeAttempt(ctx, name, payload)
+		res, timedOut, err := driver.InvokeAttempt(ctx, name, payload)
 		returned = true
-		ch <- result{res, err}
+		ch <- result{res, timedOut, err}
 	}()
 	r := <-ch
-	return r.res, r.err
+	return r.res, r.timedOut, r.err
 }
 
 // encodeError returns the text and the encoding (driver.EncodeError) of a
@@ -381,16 +386,23 @@ func failures(errs []rivertype.AttemptError) int {
 	return n
 }
 
-// timeouts counts the attempts that passed the Func's TimeLimit: River
-// recorded their error, which wraps execkit.ErrTimeLimit.
-func timeouts(errs []rivertype.AttemptError) int {
-	n := 0
-	for _, e := range errs {
-		if strings.HasPrefix(e.Error, execkit.ErrTimeLimit.Error()) {
-			n++
-		}
+// timedOutBefore returns the count of the job's attempts that passed the
+// Func's own TimeLimit before this one: the TimedOut of the output the
+// last attempt that ended recorded on the row (River keeps a failed
+// attempt's output for the next), 0 when none did (the first attempt, or
+// only attempts whose worker died). Not the attempts' errors: one that
+// wraps execkit.ErrTimeLimit may be a nested call's limit, not the
+// Func's.
+func timedOutBefore(row *rivertype.JobRow) int {
+	raw := row.Output()
+	if raw == nil {
+		return 0
 	}
-	return n
+	var out output
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return 0
+	}
+	return out.TimedOut
 }
 
 // A State is a job's state in Celery's vocabulary.

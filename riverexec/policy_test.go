@@ -388,6 +388,38 @@ func TestNextRetry(t *testing.T) {
 	}
 }
 
+// TestTimedOutBefore: an attempt reads the timeouts of the attempts
+// before it from the output the last one that ended recorded on the row
+// (rows written by builds before this one included, which recorded it the
+// same way), not from the texts of their errors: an error that begins
+// with ErrTimeLimit's text may be a nested call's limit, returned as is,
+// and counted as the Func's own.
+func TestTimedOutBefore(t *testing.T) {
+	limitText := execkit.ErrTimeLimit.Error() + `: "nested" ran past its 20ms limit`
+	tests := []struct {
+		name     string
+		metadata string
+		errs     []string
+		want     int
+	}{
+		{"first attempt", "", nil, 0},
+		{"no output", `{}`, []string{rescuedText}, 0},
+		{"two recorded", `{"output":{"error":"x","retried":2,"timed_out":2}}`, []string{"x", "x"}, 2},
+		{"a nested call's limit", `{"output":{"error":` + fmt.Sprintf("%q", limitText) + `,"retried":1}}`, []string{limitText}, 0},
+		{"then rescued", `{"output":{"error":"x","retried":1,"timed_out":1},"other":true}`, []string{"x", rescuedText}, 1},
+		{"malformed", `{"output":"`, []string{"x"}, 0},
+	}
+	for _, tt := range tests {
+		row := &rivertype.JobRow{Metadata: []byte(tt.metadata)}
+		for i, e := range tt.errs {
+			row.Errors = append(row.Errors, rivertype.AttemptError{Attempt: i + 1, Error: e})
+		}
+		if got := timedOutBefore(row); got != tt.want {
+			t.Errorf("%s: timedOutBefore = %d; want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
 // TestRetryLargest: a Func's Retry past what River counts (its attempts are
 // a smallint on PostgreSQL) retries as far as River can: the job's
 // MaxAttempts overflowed, and the call failed after its first attempt.

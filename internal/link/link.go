@@ -47,7 +47,7 @@ var (
 
 	// Set by package execkit's policy.go.
 	PolicyOf      func(name string) (Policy, bool)
-	InvokeAttempt func(ctx context.Context, name string, payload []byte) ([]byte, error)
+	InvokeAttempt func(ctx context.Context, name string, payload []byte) (res []byte, timedOut bool, err error)
 	// Backoff is the wait before retry k (from 1) with full jitter.
 	Backoff func(backoff, maxBackoff time.Duration, k int) time.Duration
 )
