@@ -15,5 +15,5 @@ type Stats struct {
 	Panicked  int64 // panicked (delivered as *PanicError)
 	Rejected  int64 // Submit calls refused by admission (ErrFull, ErrClosed, ctx ended, a failed group); bad input (ErrNilTask, ErrNotPortable) is not counted
 	Retries   int64 // runs of a registered function repeated by its Retry policy (a task retried twice counts 2, and once in Succeeded or Failed)
-	Timeouts  int64 // runs of a registered function that passed its TimeLimit (each attempt counts)
+	Timeouts  int64 // runs of a registered function that passed its own TimeLimit (each attempt counts; not one that returned the error of a nested call's limit, which wraps ErrTimeLimit too)
 }

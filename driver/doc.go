@@ -42,7 +42,9 @@
 // submits with [RunViaOnce] (the invoker is called once, and its ctx carries
 // the call's deadline), writes the retry budget of [PolicyOf] into the job,
 // runs each attempt with [InvokeAttempt] (time limit and rate limit) and
-// waits [Policy.Delay] between attempts.
+// waits [Policy.Delay] between attempts. It counts a timeout for each
+// attempt that InvokeAttempt reports timed out, not for each error wrapping
+// [execkit.ErrTimeLimit]: the function may return a nested call's.
 //
 // # Testing an executor
 //

@@ -161,8 +161,11 @@
 //
 // The executor that waits for a call counts the retries and timeouts of
 // its job in its Stats when the job's outcome arrives (the worker records
-// them on the row); the jobs of Enqueue, which no executor waits for, are
-// counted nowhere. A retry runs once River has recorded the failed attempt
+// them on the row, each attempt adding its own to those the attempt before
+// it recorded); a timeout is an attempt that passed the Func's own
+// TimeLimit, not one whose error wraps execkit.ErrTimeLimit because the
+// function returned a nested call's (as is or wrapped). The jobs of
+// Enqueue, which no executor waits for, are counted nowhere. A retry runs once River has recorded the failed attempt
 // (it records them in batches) and a worker fetches the job again: on
 // PostgreSQL the executor whose worker ran the attempt notifies the queue's
 // workers when River has made the job available again (River notifies new
