@@ -32,13 +32,12 @@ func Monotonic(t *testing.T, newExecutor func(t *testing.T) execkit.Executor, st
 	boom := errors.New("statscheck: a failing task")
 	for r := range Rounds {
 		ex := newExecutor(t)
-		var task execkit.TaskFunc
-		task = func(ctx context.Context) error {
+		task := execkit.TaskFunc(func(ctx context.Context) error {
 			if ex.Submit(ctx, execkit.TaskFunc(func(context.Context) error { return nil })) != nil {
 				return boom
 			}
 			return nil
-		}
+		})
 		stop := make(chan struct{})
 		bad := make(chan string, 1)
 		var readers sync.WaitGroup
