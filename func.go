@@ -82,13 +82,19 @@ func (f *Func[In, Out]) Call(ctx context.Context, in In) (out Out, err error) {
 
 // Task returns a portable task that calls f with in and discards the
 // result: its error goes to the executor's error handler. Use Go to keep
-// the result.
+// the result. It never blocks; making a task is not submitting it, and an
+// executor that has shut down refuses it in Submit ([ErrClosed]).
 func (f *Func[In, Out]) Task(in In) Task { return &funcTask[In, Out]{f: f, in: in} }
 
 // Go submits a call of f with in to ex and returns its Future, like [Go]
 // but portable: it runs on every executor, including those that cross a
-// process boundary. The Future carries [ErrNilExecutor] for a nil ex and
-// [ErrNotRegistered] for a nil or zero f. It never panics.
+// process boundary. As with Go, it returns at once, or once ex's Submit
+// admits the call when ex blocks at capacity (ctx bounds that wait); ctx's
+// deadline reaches the call, and cancelling ctx does not cancel it
+// (Future.Cancel does). When ex does not admit the call the Future carries
+// Submit's error: [ErrClosed] once ex's Shutdown has begun. The Future
+// carries [ErrNilExecutor] for a nil ex and [ErrNotRegistered] for a nil or
+// zero f. It never panics.
 func (f *Func[In, Out]) Go(ctx context.Context, ex Executor, in In) *Future[Out] {
 	fut, t := f.prepare(in)
 	if f.unregistered() {
@@ -109,8 +115,9 @@ func (f *Func[In, Out]) prepare(in In) (*Future[Out], Task) {
 // Map calls f on every item through ex, like [Map] but portable, with the
 // same cancellation promise and errors ([ErrNotRegistered] for a nil or
 // zero f).
-// Executors that batch calls (subprocess.Pool's Map) are faster for many
-// small items. It never panics.
+// Like Map it blocks until every call has finished, and returns
+// [ErrClosed] once ex's Shutdown has begun. Executors that batch calls
+// (subprocess.Pool's Map) are faster for many small items. It never panics.
 func (f *Func[In, Out]) Map(ctx context.Context, ex Executor, items []In) ([]Out, error) {
 	if f.unregistered() {
 		return nil, ErrNotRegistered

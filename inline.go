@@ -177,6 +177,7 @@ func (e *Inline) Shutdown(ctx context.Context) error {
 }
 
 // Stats returns the counters. Queued is always zero: Inline never queues.
+// It never blocks, and after Shutdown it returns the final counts.
 func (e *Inline) Stats() Stats {
 	if e == nil {
 		return Stats{}

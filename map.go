@@ -13,7 +13,8 @@ import (
 // item (blocking as ex's admission policy says) and blocks until all of them
 // have finished. After the first error (a task's, a panic's, or a Submit
 // error) Map stops submitting, cancels the tasks already admitted, waits for
-// them, and returns that error with nil results. When ctx ends first, Map
+// them, and returns that error with nil results (after ex's Shutdown began,
+// Submit's error: [ErrClosed]). When ctx ends first, Map
 // returns ctx.Err() without waiting for its tasks, and by then every task it
 // admitted has had its context cancelled or will never start. A nil ctx is
 // [context.Background]; a nil ex returns [ErrNilExecutor], a nil fn

@@ -153,7 +153,8 @@ func (j *Job) finishLocked(err error, cancelled bool) time.Time {
 	return now
 }
 
-// Info returns a snapshot of the job, output included.
+// Info returns a snapshot of the job, output included. It never blocks for
+// long, and keeps working after the Registry's Shutdown.
 func (j *Job) Info() JobInfo {
 	if j == nil {
 		return JobInfo{}

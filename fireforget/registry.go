@@ -267,7 +267,8 @@ func (r *Registry) Lookup(id ID) (*Job, bool) {
 
 // Info returns a snapshot of the job with the given id, output included. For
 // an id the Registry does not have (never issued, or evicted) the State is
-// [Unknown] and every other field is zero.
+// [Unknown] and every other field is zero. It never blocks for long, and
+// keeps working after Shutdown (jobs stay readable).
 func (r *Registry) Info(id ID) JobInfo {
 	j, ok := r.Lookup(id)
 	if !ok {

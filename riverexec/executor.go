@@ -406,7 +406,8 @@ func (e *Executor) close() {
 // Failed and Panicked by outcome; Retries and Timeouts count the retried
 // and timed-out attempts of those tasks' jobs, read from the job when its
 // outcome arrives. Jobs this process's worker runs for other submitters (or
-// for Enqueue) are not counted. Safe for concurrent use, after Shutdown too.
+// for Enqueue) are not counted. It never blocks (it reads counters, not the
+// database) and is safe for concurrent use, after Shutdown too.
 func (e *Executor) Stats() execkit.Stats {
 	if e == nil {
 		return execkit.Stats{}

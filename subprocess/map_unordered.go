@@ -16,7 +16,9 @@ import (
 // [ChunkSize] says otherwise. Unlike imap_unordered, which reads the
 // whole input at once, it reads items only as fast as results are taken:
 // at most 16 chunks per worker are outstanding, and a consumer that stops
-// taking results stops the input too.
+// taking results stops the input too. MapUnordered returns at once and
+// starts nothing; each step of the range blocks until the next result (or
+// error) is in.
 //
 // An error (f's, a [*WorkerError], a payload that does not encode) is
 // yielded in place of that item's result, naming the item, and the loop
@@ -24,7 +26,8 @@ import (
 // and waits for them (at most the cancel grace). When ctx ends, the
 // outstanding chunks are cancelled, ctx.Err() is yielded once, and the
 // sequence ends; so it does when the pool gives up on the call, yielding
-// why, as [Map] returns it. Refusals ([execkit.ErrClosed], ...) are
+// why, as [Map] returns it. Refusals ([execkit.ErrClosed] once Shutdown
+// or Terminate has begun, ...) are
 // yielded once, and so is an error wrapping [execkit.ErrNotRegistered]
 // for a nil f. ctx's deadline and the function's policy reach each item
 // in the worker, as in [Map]. The sequence may be ranged over once per

@@ -345,7 +345,8 @@ func (p *Pool) awaitTurn(ctx context.Context, r *runner) error {
 // as one task, as in Python. Queued counts submitted tasks not yet handed
 // to a worker slot, and chunks until they return; Running counts tasks
 // handed to one (sent to a worker, or waiting for a free worker) and Apply
-// calls. It never blocks.
+// calls. It never blocks, and after Shutdown or Terminate it returns the
+// final counts.
 func (p *Pool) Stats() execkit.Stats {
 	if p == nil {
 		return execkit.Stats{}
