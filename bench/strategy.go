@@ -25,8 +25,8 @@ const (
 type Lang string
 
 const (
-	LangGo     Lang = "go"
-	LangPython Lang = "python"
+	LangGo     Lang = "go"     // run by this binary (and the worker processes it starts)
+	LangPython Lang = "python" // run by bench/python/bench.py, an interpreter of its own per sample
 )
 
 // A Strategy is one row of the matrix: a way to run tasks. A Go strategy
