@@ -17,7 +17,7 @@ import (
 // Counters and the cancel of slowStop's run, set by the test in its bubble.
 var (
 	slowStopCancel           context.CancelFunc
-	slowStopIn, slowStopOut  atomic.Int64
+	slowStopIn               atomic.Int64
 	slowStopStarted, slowEnd atomic.Int64
 )
 
