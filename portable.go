@@ -53,32 +53,27 @@ func (t *funcTask[In, Out]) viaPolicy(ctx context.Context, invoke invoker) (Out,
 	// The argument is encoded once, and the result decoded after the
 	// attempt: the codec's time counts neither toward the limit nor as the
 	// call running past it.
-	var zero Out
-	payload, err := encode(t.f.codec, t.in)
-	if err != nil {
-		return zero, fmt.Errorf("%w: argument of %q: %w", ErrPayload, t.f.name, err)
-	}
-	res, err := runPolicy(ctx, t.f.pol, t.f.name, t.f, true, func(ctx context.Context) ([]byte, error) { return invoke(ctx, t.f.name, payload) })
-	if err != nil {
-		return zero, err
-	}
-	out, err := decode[Out](t.f.codec, res)
-	if err != nil {
-		return zero, fmt.Errorf("%w: result of %q: %w", ErrPayload, t.f.name, err)
-	}
-	return out, nil
+	return t.encoded(func(payload []byte) ([]byte, error) {
+		return runPolicy(ctx, t.f.pol, t.f.name, t.f, true, func(ctx context.Context) ([]byte, error) { return invoke(ctx, t.f.name, payload) })
+	})
 }
 
 func (t *funcTask[In, Out]) via(ctx context.Context, invoke invoker) (Out, error) {
-	var zero Out
 	if t.f.unregistered() {
+		var zero Out
 		return zero, ErrNotRegistered
 	}
+	return t.encoded(func(payload []byte) ([]byte, error) { return invoke(ctx, t.f.name, payload) })
+}
+
+// encoded calls call with t's argument encoded, and decodes its result.
+func (t *funcTask[In, Out]) encoded(call func(payload []byte) ([]byte, error)) (Out, error) {
+	var zero Out
 	payload, err := encode(t.f.codec, t.in)
 	if err != nil {
 		return zero, fmt.Errorf("%w: argument of %q: %w", ErrPayload, t.f.name, err)
 	}
-	res, err := invoke(ctx, t.f.name, payload)
+	res, err := call(payload)
 	if err != nil {
 		return zero, err
 	}
