@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/internal/link"
 )
 
 // The round whose Future's Cancel has returned, and the starts of
@@ -63,5 +64,47 @@ func TestCancelledCallNeverStarts(t *testing.T) {
 			t.Errorf("%d of %d jobs started after their Future's Cancel returned; want none", n, rounds)
 		}
 		t.Logf("%d of %d calls cancelled, the others ran before Cancel returned", cancelled, rounds)
+	})
+}
+
+// runningCtx carries the ctx of a running ctxProbe job to the test.
+var runningCtx = make(chan context.Context, 1)
+
+// ctxProbe hands its ctx to the test and waits until it ends.
+var ctxProbe = execkit.Register("riverexec_test.ctxProbe", func(ctx context.Context, _ int) (int, error) {
+	runningCtx <- ctx
+	<-ctx.Done()
+	return 0, ctx.Err()
+})
+
+// TestLocalJobCtx: a job that this process's worker runs for a Future of
+// its executor sees the values a job sees on any worker, not the
+// submitting side's (driver.RunViaOnce's mark among them, under which a
+// call the function sends through subprocess.Apply skipped its policy),
+// and the Future's Cancel has ended the function's ctx when it returns.
+func TestLocalJobCtx(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		ex := newExecutor(t, db, Queue("localctx"))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for r := range 20 {
+			f := ctxProbe.Go(ctx, ex, r)
+			var jctx context.Context
+			select {
+			case jctx = <-runningCtx:
+			case <-ctx.Done():
+				t.Fatal("the job did not start")
+			}
+			if jctx.Value(link.OnceKey{}) != nil {
+				t.Fatalf("round %d: the job's ctx carries driver.RunViaOnce's mark; want the values of a job on any worker", r)
+			}
+			f.Cancel()
+			if jctx.Err() == nil {
+				t.Fatalf("round %d: the function's ctx was live after its Future's Cancel returned", r)
+			}
+			if _, err := f.Wait(ctx); !errors.Is(err, context.Canceled) {
+				t.Fatalf("round %d: Wait = %v; want context.Canceled", r, err)
+			}
+		}
 	})
 }

@@ -145,7 +145,8 @@
 //     the worker of the executor that submitted it (the default mode)
 //     keeps the contract of every executor: once the Future's Cancel has
 //     returned, the job never starts there, and a running one has had its
-//     ctx cancelled (it runs under the call's ctx, whose values it sees).
+//     ctx cancelled (its ctx ends with the call's; its values are a job's,
+//     the same on every worker).
 //     A worker in another process may still start the job until the
 //     revoke, sent as Cancel returns, reaches the database. A cause does not cross:
 //     context.Cause of that ctx is River's reason for the revoke (an error

@@ -131,11 +131,11 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	out := output{Retried: failures(job.Errors), TimedOut: timedOutBefore(job.JobRow)}
 	run := ctx // the attempt's ctx: River's, under the call's deadline
 	if task != nil {
-		// A child of the task's ctx (its values too, as on an in-process
-		// executor), so that its Future's Cancel cancels it before
-		// returning; River's ending (a revoke, a stop) cancels it too.
+		// Ended with the task's ctx, so that its Future's Cancel cancels
+		// it before returning; River's ending (a revoke, a stop) ends it
+		// too. Its values stay River's, as on any other worker.
 		var cancel context.CancelFunc
-		run, cancel = context.WithCancel(task)
+		run, cancel = endedWith(ctx, task)
 		defer cancel()
 		defer context.AfterFunc(ctx, cancel)()
 	}
@@ -211,6 +211,35 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	}
 	_ = record(ctx, out)
 	return &rowError{err}
+}
+
+// endedWith returns a ctx that ends when task does, at once (a child of
+// it: a Future's Cancel has cancelled it, and every ctx derived from it,
+// when it returns), or when cancel is called, and whose values are those
+// of values (River's ctx for the job): the task's are the submitting
+// side's own (its executor's scope, driver.RunViaOnce's mark, which would
+// make a call the function sends to another executor skip its policy),
+// and a job sees the same values on every worker.
+func endedWith(values, task context.Context) (context.Context, context.CancelFunc) {
+	inner, cancel := context.WithCancel(task)
+	return &taskEnded{Context: inner, values: values}, cancel
+}
+
+// taskEnded is endedWith's ctx.
+type taskEnded struct {
+	context.Context // the child of the task's ctx: Done, Err, Deadline
+	values          context.Context
+}
+
+// Value answers from values, except the question package context asks to
+// find the cancelCtx a derived ctx hangs on (its answer is that ctx
+// itself): that answer keeps the derived ctxs' cancellation synchronous,
+// as a child's.
+func (c *taskEnded) Value(key any) any {
+	if v := c.Context.Value(key); v == any(c.Context) {
+		return v
+	}
+	return c.values.Value(key)
 }
 
 // invokeGuarded is driver.InvokeAttempt on a goroutine of its own, so that
