@@ -75,16 +75,17 @@ func (e *Executor) takeBatch() []*call {
 }
 
 func (e *Executor) insertBatch(batch []*call) error {
+	// The local worker may fetch a job of the batch before it is in
+	// pending: registering tells it to wait until it is, and no longer
+	// (not for the notification below).
 	reg := make(chan struct{})
 	e.mu.Lock()
 	e.registering = reg
 	e.mu.Unlock()
-	defer func() {
-		e.mu.Lock()
+	registeredLocked := func() {
 		e.registering = nil
-		e.mu.Unlock()
 		close(reg)
-	}()
+	}
 	params := make([]river.InsertManyParams, len(batch))
 	for i, c := range batch {
 		params[i] = river.InsertManyParams{Args: c.args, InsertOpts: c.opts}
@@ -93,9 +94,11 @@ func (e *Executor) insertBatch(batch []*call) error {
 	defer cancel()
 	res, err := e.client.InsertMany(ctx, params)
 	if err != nil {
+		e.mu.Lock()
+		registeredLocked()
+		e.mu.Unlock()
 		return err
 	}
-	e.notifyInsert(ctx)
 	var done []*call
 	e.mu.Lock()
 	for i, c := range batch {
@@ -109,7 +112,9 @@ func (e *Executor) insertBatch(batch []*call) error {
 		}
 		e.pending[c.id] = c
 	}
+	registeredLocked()
 	e.mu.Unlock()
+	e.notifyInsert(ctx)
 	for _, c := range batch {
 		close(c.inserted)
 	}
