@@ -30,7 +30,6 @@ type pad [128]byte
 type Executor struct {
 	// Read on every Submit and every task's end, written once: they share
 	// no line with a counter.
-	scope   xrun.Scope // the policies' retries, timeouts and rate limiters
 	slots   *gate.Gate // Limit's slots, closed when Shutdown begins; nil without a limit
 	reject  bool
 	onError func(error)
@@ -43,17 +42,16 @@ type Executor struct {
 
 	// submitted counts the tasks Submit counted before it knew whether
 	// they are admitted (see admitClosed): Shutdown waits until as many
-	// have ended. A task refused after all is taken back from it. admitted
-	// counts the tasks admitted, and only grows: it is Stats' Submitted.
-	// Only Submit writes them (with rejected), so a lone submitter keeps
-	// its line to itself while tasks finish on other cores.
-	submitted, admitted, rejected atomic.Int64
-	_                             pad
+	// have ended. A task refused after all is taken back from it. Only
+	// Submit writes it, so a lone submitter keeps its line to itself while
+	// tasks finish on other cores.
+	submitted atomic.Int64
+	_         pad
 
-	// An admitted task that ends counts itself in one of these; only the
-	// tasks write them, and their sum is the tasks ended.
-	succeeded, failed, panicked atomic.Int64
-	_                           pad
+	// counters are Stats' (each on a line of its own, and only growing):
+	// Admit for a task admitted (Submitted), Finish for one that ended,
+	// Reject; and the policies' retries, timeouts and rate limiters.
+	counters xrun.Counters
 
 	// Once closed is set, an admission or a task's end takes mu, and the
 	// one that sees finished == submitted finishes the Executor: sets
@@ -87,7 +85,7 @@ func New(opts ...Option) (*Executor, error) {
 	}
 	// The cancelCtx outermost: every task's start asks e.base.Err(), which
 	// it answers without going through the values.
-	values := context.WithValue(xrun.WithScope(context.Background(), &e.scope), executorKey{}, e)
+	values := context.WithValue(xrun.WithScope(context.Background(), &e.counters.Scope), executorKey{}, e)
 	e.base, e.cancel = context.WithCancel(values)
 	return e, nil
 }
@@ -138,7 +136,7 @@ func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 			if err == execkit.ErrClosed && e.nested(ctx) {
 				return e.followUp(t)
 			}
-			e.rejected.Add(1)
+			e.counters.Reject()
 			return err
 		}
 	}
@@ -146,7 +144,7 @@ func (e *Executor) Submit(ctx context.Context, t execkit.Task) error {
 	if e.closed.Load() {
 		return e.admitClosed(ctx, t)
 	}
-	e.admitted.Add(1)
+	e.counters.Admit()
 	go e.body(t)()
 	return nil
 }
@@ -159,7 +157,7 @@ func (e *Executor) admitClosed(ctx context.Context, t execkit.Task) error {
 	e.mu.Lock()
 	if e.nested(ctx) && !e.isDone {
 		e.mu.Unlock()
-		e.admitted.Add(1)
+		e.counters.Admit()
 		go e.body(t)() // the count taken by Submit holds Shutdown
 		return nil
 	}
@@ -168,7 +166,7 @@ func (e *Executor) admitClosed(ctx context.Context, t execkit.Task) error {
 	if e.slots != nil {
 		e.slots.Release()
 	}
-	e.rejected.Add(1)
+	e.counters.Reject()
 	return execkit.ErrClosed
 }
 
@@ -212,25 +210,25 @@ func (e *Executor) uncount() {
 // Limit: a free slot, else caller-runs (ErrFull with RejectWhenFull).
 func (e *Executor) followUp(t execkit.Task) error {
 	if !e.countClosed() {
-		e.rejected.Add(1)
+		e.counters.Reject()
 		return execkit.ErrClosed
 	}
 	switch e.slots.TryAcquireNested(false) {
 	case gate.Acquired:
-		e.admitted.Add(1)
+		e.counters.Admit()
 		go e.body(t)()
 		return nil
 	case gate.Closed: // a goroutine that kept a task's ctx, after the last slot was released
 		e.uncount()
-		e.rejected.Add(1)
+		e.counters.Reject()
 		return execkit.ErrClosed
 	}
 	if e.reject {
 		e.uncount()
-		e.rejected.Add(1)
+		e.counters.Reject()
 		return execkit.ErrFull
 	}
-	e.admitted.Add(1)
+	e.counters.Admit()
 	// Deferred: a task that ends its goroutine (runtime.Goexit, as
 	// t.FailNow does) ends the caller's here, and its count must still
 	// end, or Shutdown would wait for it forever; it counts as a success.
@@ -321,14 +319,7 @@ func (e *Executor) release(err error) {
 // task sees closed set, or Shutdown sees the task counted (both are
 // sequentially consistent atomics), so the last end is never missed.
 func (e *Executor) finishOne(err error) {
-	switch {
-	case err == nil:
-		e.succeeded.Add(1)
-	case link.IsPanic(err):
-		e.panicked.Add(1)
-	default:
-		e.failed.Add(1)
-	}
+	e.counters.Finish(err)
 	if e.closed.Load() {
 		e.mu.Lock()
 		e.finishIfIdleLocked()
@@ -340,7 +331,7 @@ func (e *Executor) finishOne(err error) {
 // ended; e.mu is held. A Submit that counts itself after the check sees
 // closed set and then, under e.mu, isDone.
 func (e *Executor) finishIfIdleLocked() {
-	if !e.isDone && e.closed.Load() && e.finished() == e.submitted.Load() {
+	if !e.isDone && e.closed.Load() && e.counters.Ended() == e.submitted.Load() {
 		e.isDone = true
 		close(e.done)
 	}
@@ -379,11 +370,6 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// finished returns how many admitted tasks have ended.
-func (e *Executor) finished() int64 {
-	return e.succeeded.Load() + e.failed.Load() + e.panicked.Load()
-}
-
 // Stats returns a snapshot of the counters. Queued is always zero: a task
 // waits for a slot of [Limit] before it is admitted, never after. Running
 // counts admitted tasks that have not finished. Each cumulative count is
@@ -396,16 +382,9 @@ func (e *Executor) Stats() execkit.Stats {
 	if e == nil {
 		return execkit.Stats{}
 	}
-	// The ends first: every task counted there is admitted already, so
-	// Running is never negative.
-	s := execkit.Stats{
-		Succeeded: e.succeeded.Load(),
-		Failed:    e.failed.Load(),
-		Panicked:  e.panicked.Load(),
-	}
-	s.Submitted = e.admitted.Load()
-	s.Running = max(s.Submitted-s.Succeeded-s.Failed-s.Panicked, 0)
-	s.Rejected = e.rejected.Load()
-	s.Retries, s.Timeouts = e.scope.Retries(), e.scope.Timeouts()
+	// Every admitted task runs at once (it is never counted started):
+	// none is queued, and every one not ended runs.
+	s := e.counters.Stats()
+	s.Queued, s.Running = 0, max(s.Submitted-s.Succeeded-s.Failed-s.Panicked, 0)
 	return s
 }

@@ -86,6 +86,12 @@ func (c *Counters) Start() { c.started.Add(1) }
 // up on it); it is counted as failed.
 func (c *Counters) Unqueue() { c.dropped.Add(1) }
 
+// Ended returns how many admitted tasks have ended: finished, or
+// dropped before they started.
+func (c *Counters) Ended() int64 {
+	return c.succeeded.Load() + c.failed.Load() + c.panicked.Load() + c.dropped.Load()
+}
+
 // Finish counts a task that returned err.
 func (c *Counters) Finish(err error) {
 	switch {
