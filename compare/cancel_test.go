@@ -1,6 +1,7 @@
 package compare_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"runtime"
@@ -53,7 +54,7 @@ func TestRunCancelWaitsForCallsInFlight(t *testing.T) {
 		slowStopCancel = cancel
 		slowStopStarted.Store(0)
 		slowEnd.Store(0)
-		base := runtime.NumGoroutine()
+		base := bubbleGoroutines()
 		_, err := compare.Run(ctx, slowStop, []int{1}, compare.TimePerStrategy(20*time.Millisecond), compare.Batch(8))
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("Run: %v; want context.Canceled", err)
@@ -62,10 +63,11 @@ func TestRunCancelWaitsForCallsInFlight(t *testing.T) {
 			t.Errorf("Run returned with %d of %d calls still running; want every call returned", started-ended, started)
 		}
 		// Run's own goroutines, done, finish exiting (Wait does not move
-		// the clock); fewer than base: another test's ended meanwhile.
+		// the clock). Only this bubble's count: goroutines of earlier
+		// tests (an abandoned measurement's executor) come and go.
 		synctest.Wait()
-		if n := runtime.NumGoroutine(); n > base {
-			t.Errorf("%d goroutines after Run; want at most %d, as before it", n, base)
+		if n := bubbleGoroutines(); n > base {
+			t.Errorf("%d goroutines in the test's bubble after Run; want at most %d, as before it", n, base)
 		}
 	})
 }
@@ -98,3 +100,40 @@ var goexits = execkit.Register("compare_test.goexits", func(_ context.Context, x
 	runtime.Goexit()
 	return x, nil
 })
+
+// bubbleGoroutines counts the goroutines of the caller's synctest bubble,
+// by the "synctest bubble N" in their tracebacks' headers.
+func bubbleGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	bubble := func(header []byte) string { // "synctest bubble N", or ""
+		_, id, ok := bytes.Cut(header, []byte("synctest bubble "))
+		if !ok {
+			return ""
+		}
+		end := bytes.IndexAny(id, ",]")
+		if end < 0 {
+			return ""
+		}
+		return string(id[:end])
+	}
+	self, _, _ := bytes.Cut(buf, []byte("\n")) // the caller's header comes first
+	mine := bubble(self)
+	if mine == "" {
+		panic("compare_test: bubbleGoroutines called outside a synctest bubble")
+	}
+	n := 0
+	for line := range bytes.Lines(buf) {
+		if bytes.HasPrefix(line, []byte("goroutine ")) && bubble(line) == mine {
+			n++
+		}
+	}
+	return n
+}
