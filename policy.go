@@ -132,7 +132,8 @@ func (o rateOption) apply(c *registerConfig) {
 // bucket holds one token, so starts are spread evenly. Each executor keeps
 // its own bucket per function (a retry takes a token too): two executors
 // in one process, or riverexec's several worker processes, each start up
-// to the limit. A task run by an executor that is not execkit's (it does
+// to the limit; a subprocess pool keeps one for all its workers, its
+// Map included. A task run by an executor that is not execkit's (it does
 // not call driver.Run from a context of its own) shares one bucket per
 // function. A call waits for its token in the executor's worker, holding
 // its slot, and fails with the ctx's error if the ctx ends first; when

@@ -9,7 +9,6 @@ import (
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/internal/link"
-	"github.com/execkit/execkit/internal/xrun"
 )
 
 // Apply calls f(in) in a worker and blocks until it returns: the
@@ -51,10 +50,7 @@ func (d direct) Submit(ctx context.Context, t execkit.Task) error {
 		return err
 	}
 	defer p.inflight.Done()
-	ctx, cancel := p.taskContext(xrun.WithScope(ctx, &p.counters.Scope)) // the policies count here
-	defer cancel()
-	p.counters.Start()
-	p.counters.Finish(driver.RunVia(ctx, pt, p.invokeDirect))
+	p.runPortable(ctx, pt)
 	return nil
 }
 
@@ -101,7 +97,12 @@ func (p *Pool) finishChunk(err error) {
 // Either way it waits for the cancelled chunks (at most the cancel grace).
 // ctx's deadline travels with each chunk: every item's ctx in the worker
 // has it, and the function's policy ([execkit.TimeLimit], [execkit.Retry])
-// applies to each item there.
+// applies to each item there. A function with an [execkit.RateLimit] is
+// mapped item by item instead, each item a call with its policy in this
+// process, as a submitted task's is, on at most as many items at once as
+// the pool has workers: so the pool's one bucket paces every item and
+// every retry (a worker process would keep a bucket of its own), and each
+// item counts as a task in [Pool.Stats], with its retries and timeouts.
 // It is safe for concurrent use; after Shutdown began it returns
 // [execkit.ErrClosed]; for a nil f, an error wrapping
 // [execkit.ErrNotRegistered].
@@ -123,6 +124,10 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 		o.applyMap(&cfg)
 	}
 	nchunks := (len(items) + cfg.chunk - 1) / cfg.chunk
+	pace := paced(f)
+	if pace {
+		nchunks = len(items) // item by item: see paced
+	}
 	if err := p.admit(nchunks); err != nil {
 		return nil, err
 	}
@@ -133,6 +138,12 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 	}
 	ctx, cancel := p.taskContext(ctx)
 	defer cancel()
+	if pace {
+		if err := mapPaced(ctx, p, f, items, out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 
 	notify := newMailbox()
 	calls := make([]*call, 0, nchunks)

@@ -30,7 +30,8 @@ import (
 // or Terminate has begun, ...) are
 // yielded once, and so is an error wrapping [execkit.ErrNotRegistered]
 // for a nil f. ctx's deadline and the function's policy reach each item
-// in the worker, as in [Map]. The sequence may be ranged over once per
+// in the worker, as in [Map], and a function with an [execkit.RateLimit]
+// is mapped item by item, as in [Map]. The sequence may be ranged over once per
 // call; the items' iterator is called from the ranging goroutine.
 func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], items iter.Seq[In], opts ...MapOption) iter.Seq2[Out, error] {
 	return func(yield func(Out, error) bool) {
@@ -64,6 +65,10 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 		defer p.inflight.Done()
 		ctx, cancel := p.taskContext(ctx)
 		defer cancel()
+		if paced(f) {
+			mapUnorderedPaced(ctx, p, f, items, yield)
+			return
+		}
 
 		limit := p.n * p.perWorker
 		notify := newMailbox()

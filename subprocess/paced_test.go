@@ -1,0 +1,163 @@
+package subprocess_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/subprocess"
+)
+
+// pacedRate is the rate of the rate-limited functions below: slow enough
+// that a test sees the spacing of starts, fast enough to end soon.
+const pacedRate = 40
+
+var (
+	// startedAt returns when it started, on this machine's clock (the
+	// workers share it).
+	startedAt = execkit.Register("test.paced.startedAt", func(context.Context, int) (int64, error) {
+		return time.Now().UnixNano(), nil
+	}, execkit.RateLimit(pacedRate))
+
+	// failOnce fails its first attempt for a path (creating the file),
+	// and returns when it started on the next.
+	failOnce = execkit.Register("test.paced.failOnce", func(_ context.Context, path string) (int64, error) {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err == nil {
+			f.Close()
+			return 0, errors.New("first attempt")
+		}
+		return time.Now().UnixNano(), nil
+	}, execkit.RateLimit(pacedRate), execkit.Retry(1, time.Millisecond))
+
+	// pacedFail fails for a negative item.
+	pacedFail = execkit.Register("test.paced.fail", func(_ context.Context, x int) (int, error) {
+		if x < 0 {
+			return 0, fmt.Errorf("negative %d", x)
+		}
+		return x, nil
+	}, execkit.RateLimit(1000))
+)
+
+// checkSpacing fails when the starts (Unix nanoseconds) came faster than
+// the pool's one bucket of rate allows: one token at first, then one each
+// 1/rate.
+func checkSpacing(t *testing.T, what string, starts []int64) {
+	t.Helper()
+	slices.Sort(starts)
+	span := time.Duration(starts[len(starts)-1] - starts[0])
+	want := time.Duration(float64(len(starts)-1) / pacedRate * float64(time.Second))
+	if span < want*9/10 {
+		t.Errorf("%s: %d starts within %v; a RateLimit(%d) lets them start no faster than over %v (one bucket for the pool, not one per worker)", what, len(starts), span, pacedRate, want)
+	}
+}
+
+// TestMapRateLimit: Map and MapUnordered of a function with a RateLimit
+// start its items at most at that rate on the whole pool, not at that rate
+// in each worker process (the workers of a chunk each kept a bucket of
+// their own: 4 workers started items 4 times too fast), count each item as
+// a task, and pace and count its retries too.
+func TestMapRateLimit(t *testing.T) {
+	p := newPool(t, 4)
+	ctx := context.Background()
+	items := make([]int, 16)
+
+	starts, err := subprocess.Map(ctx, p, startedAt, items, subprocess.ChunkSize(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSpacing(t, "Map", starts)
+
+	var unordered []int64
+	for v, err := range subprocess.MapUnordered(ctx, p, startedAt, slices.Values(items), subprocess.ChunkSize(4)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		unordered = append(unordered, v)
+	}
+	if len(unordered) != len(items) {
+		t.Fatalf("MapUnordered yielded %d results; want %d", len(unordered), len(items))
+	}
+	checkSpacing(t, "MapUnordered", unordered)
+
+	if st := p.Stats(); st.Submitted != 32 || st.Succeeded != 32 {
+		t.Errorf("Stats after Map and MapUnordered of 16 items each = %+v; want 32 submitted and succeeded (a paced item is a task)", st)
+	}
+
+	dir := t.TempDir()
+	paths := make([]string, 8)
+	for i := range paths {
+		paths[i] = filepath.Join(dir, fmt.Sprint(i))
+	}
+	before := p.Stats()
+	t0 := time.Now()
+	retried, err := subprocess.Map(ctx, p, failOnce, paths)
+	took := time.Since(t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Stats().Retries - before.Retries; got != int64(len(paths)) {
+		t.Errorf("Stats.Retries grew by %d after a Map of %d items that each failed once; want %d", got, len(paths), len(paths))
+	}
+	checkSpacing(t, "Map with retries (the second attempts)", retried)
+	// Each attempt takes a token: 2*8 starts in all, the first at once.
+	if want := time.Duration(float64(2*len(paths)-1) / pacedRate * float64(time.Second)); took < want*9/10 {
+		t.Errorf("Map of %d items that each failed once took %v; with each attempt taking a token of RateLimit(%d), want at least %v", len(paths), took, pacedRate, want)
+	}
+}
+
+// TestMapRateLimitErrors: a paced Map fails at the first error naming the
+// item, and starts no item after it; MapUnordered yields the error in
+// place of the item and goes on; a ctx that ended is said once.
+func TestMapRateLimitErrors(t *testing.T) {
+	p := newPool(t, 2)
+	ctx := context.Background()
+
+	items := []int{1, 2, -3, 4, 5, 6, 7, 8}
+	if _, err := subprocess.Map(ctx, p, pacedFail, items); err == nil || err.Error() != "subprocess: Map item 2: negative -3" {
+		t.Errorf("Map with item 2 failing: %v; want subprocess: Map item 2: negative -3", err)
+	}
+	var oks, errs int
+	for v, err := range subprocess.MapUnordered(ctx, p, pacedFail, slices.Values(items)) {
+		switch {
+		case err == nil && v > 0:
+			oks++
+		case err != nil && err.Error() == "subprocess: MapUnordered item 2: negative -3":
+			errs++
+		default:
+			t.Errorf("MapUnordered yielded %d, %v", v, err)
+		}
+	}
+	if oks != 7 || errs != 1 {
+		t.Errorf("MapUnordered: %d results and %d errors; want 7 and 1", oks, errs)
+	}
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := subprocess.Map(cctx, p, pacedFail, items); !errors.Is(err, context.Canceled) {
+		t.Errorf("Map with a cancelled ctx: %v; want context.Canceled", err)
+	}
+	n := 0
+	for _, err := range subprocess.MapUnordered(cctx, p, pacedFail, slices.Values(items)) {
+		n++
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("MapUnordered with a cancelled ctx yielded %v; want context.Canceled", err)
+		}
+	}
+	if n != 1 {
+		t.Errorf("MapUnordered with a cancelled ctx yielded %d times; want once", n)
+	}
+
+	// Counted: every item of every call above, each once.
+	p.Shutdown(ctx)
+	st := p.Stats()
+	if st.Submitted != st.Succeeded+st.Failed+st.Panicked || st.Running != 0 || st.Queued != 0 {
+		t.Errorf("Stats after Shutdown = %+v; want every submitted item ended once", st)
+	}
+}
