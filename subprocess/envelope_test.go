@@ -22,8 +22,8 @@ func BenchmarkEnvelope(b *testing.B) {
 			if _, err := decodeRequest(buf[frameHeader:]); err != nil {
 				b.Fatal(err)
 			}
-			buf, _ = appendFrame(buf[:0], frameResult, 1, func(b []byte) []byte { return appendOutcomes(b, outs) })
-			if _, err := decodeOutcomes(buf[frameHeader:]); err != nil {
+			buf, _ = appendFrame(buf[:0], frameResult, 1, func(b []byte) []byte { return appendOutcomes(b, outs, policyCounts{}) })
+			if _, _, err := decodeOutcomes(buf[frameHeader:]); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -25,7 +25,7 @@ import (
 // the function arguments and results inside it are encoded by each Func's
 // own codec.
 const (
-	protocolVersion = 8 // 3: errors as driver.EncodeError encodes them; 4: a request carries its deadline; 5: EXPIRE, and a request carries its TimeLimit; 6: KEPT; 7: the bell; 8: kindPanicError
+	protocolVersion = 9 // 3: errors as driver.EncodeError encodes them; 4: a request carries its deadline; 5: EXPIRE, and a request carries its TimeLimit; 6: KEPT; 7: the bell; 8: kindPanicError; 9: a RESULT carries policy counts
 	frameHeader     = 4 + 1 + 8
 )
 

@@ -33,7 +33,7 @@ func frames(t testing.TB) []byte {
 	add(frameRevoked, 3, nil)
 	add(frameKept, 3, nil)
 	add(frameResult, 1, func(b []byte) []byte {
-		return appendOutcomes(b, []outcome{{kind: kindOK, data: []byte{9}}})
+		return appendOutcomes(b, []outcome{{kind: kindOK, data: []byte{9}}}, policyCounts{retries: 2, timeouts: 1})
 	})
 	add(frameMore, 5, func(b []byte) []byte { return append(b, 1, 0, 3) })
 	add(frameResult, 2, func(b []byte) []byte {
@@ -41,7 +41,7 @@ func frames(t testing.TB) []byte {
 			{kind: kindError, data: []byte("no luck")},
 			{kind: kindPanic, data: []byte("boom"), stack: []byte("goroutine 1 [running]:")},
 			{kind: kindCanceled, data: []byte("context canceled")},
-		})
+		}, policyCounts{})
 	})
 	return b
 }
@@ -64,7 +64,7 @@ func TestFrameRoundTrip(t *testing.T) {
 		{frameRevoke, 3, nil},
 		{frameRevoked, 3, nil},
 		{frameKept, 3, nil},
-		{frameResult, 1, []outcome{{kind: kindOK, data: []byte{9}}}},
+		{frameResult, 1, resultWithCounts{[]outcome{{kind: kindOK, data: []byte{9}}}, policyCounts{retries: 2, timeouts: 1}}},
 		{frameMore, 5, []byte{1, 0, 3}},
 		{frameResult, 2, []outcome{
 			{kind: kindError, data: []byte("no luck")},
@@ -176,7 +176,11 @@ func decodeFrame(typ byte, payload []byte) (any, error) {
 		d := decoder{p: payload}
 		return nil, d.finish("cancel")
 	case frameResult:
-		return decodeOutcomes(payload)
+		outs, counts, err := decodeOutcomes(payload)
+		if counts != (policyCounts{}) {
+			return resultWithCounts{outs, counts}, err
+		}
+		return outs, err
 	case frameMore:
 		return payload, nil
 	}
@@ -215,7 +219,9 @@ func FuzzReadFrames(f *testing.F) {
 			case request:
 				body = m.append
 			case []outcome:
-				body = func(b []byte) []byte { return appendOutcomes(b, m) }
+				body = func(b []byte) []byte { return appendOutcomes(b, m, policyCounts{}) }
+			case resultWithCounts:
+				body = func(b []byte) []byte { return appendOutcomes(b, m.outs, m.counts) }
 			case []byte:
 				body = func(b []byte) []byte { return append(b, m...) }
 			}
@@ -233,4 +239,10 @@ func FuzzReadFrames(f *testing.F) {
 			}
 		}
 	})
+}
+
+// resultWithCounts is a decoded RESULT whose policy counts are not zero.
+type resultWithCounts struct {
+	outs   []outcome
+	counts policyCounts
 }

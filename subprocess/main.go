@@ -13,6 +13,7 @@ import (
 
 	"github.com/execkit/execkit/driver"
 	"github.com/execkit/execkit/internal/link"
+	"github.com/execkit/execkit/internal/xrun"
 )
 
 // envMarker is set in the environment of a worker process; Main sees it,
@@ -109,6 +110,28 @@ type jobCtx struct {
 	context.Context             // from context.Background: WithDeadline or WithCancel
 	expired         atomic.Bool // set by EXPIRE, before the cancel
 	limitAt         time.Time   // set when the job starts: when its TimeLimit ends (zero: none)
+	scope           jobScope    // the policies of the functions it runs count here
+}
+
+// jobScope is the link.Scope of a job's functions in the worker: the
+// policies of a batch's items (see Map), and of the registered functions a
+// function calls, count their retries and timeouts in it, and the job's
+// RESULT carries the counts to the pool, whose Stats add them, as an
+// executor's Stats count them in process. Their rate limiters are the
+// worker process's (see workerLocals).
+type jobScope struct{ retries, timeouts atomic.Uint64 }
+
+// workerLocals holds the rate limiters of the functions run in this worker
+// process: one bucket per function for the process.
+var workerLocals xrun.Scope
+
+func (s *jobScope) Local(key any, mk func() any) any { return workerLocals.Local(key, mk) }
+func (s *jobScope) CountRetry()                      { s.retries.Add(1) }
+func (s *jobScope) CountTimeout()                    { s.timeouts.Add(1) }
+
+// counts returns what s counted so far.
+func (s *jobScope) counts() policyCounts {
+	return policyCounts{retries: s.retries.Load(), timeouts: s.timeouts.Load()}
 }
 
 // Deadline is the earlier of the caller's deadline and the end of the
@@ -131,12 +154,18 @@ func (c *jobCtx) Err() error {
 	return err
 }
 
-// Value finds nothing: the ctx grows from context.Background, which holds
-// no value. Not passing the question on to the ctx of package context
-// inside also hides it from the ctx a function derives from this one,
-// which then hangs on this one through AfterFunc and ends with this one's
-// Err, rather than on the inner one, whose Err says context.Canceled.
-func (c *jobCtx) Value(any) any { return nil }
+// Value finds only the job's scope (see jobScope): the ctx grows from
+// context.Background, which holds no value. Not passing the question on to
+// the ctx of package context inside also hides it from the ctx a function
+// derives from this one, which then hangs on this one through AfterFunc
+// and ends with this one's Err, rather than on the inner one, whose Err
+// says context.Canceled.
+func (c *jobCtx) Value(key any) any {
+	if key == (link.ScopeKey{}) {
+		return link.Scope(&c.scope)
+	}
+	return nil
+}
 
 // AfterFunc makes a ctx derived from this one end with it (see Value).
 func (c *jobCtx) AfterFunc(f func()) (stop func() bool) { return context.AfterFunc(c.Context, f) }
@@ -401,7 +430,7 @@ func (ws *workerSide) finish(j *job, outs []outcome) (*job, error) {
 	if ws.jobs[j.id] == j {
 		delete(ws.jobs, j.id)
 	}
-	if err := ws.answer(j.id, outs); err != nil {
+	if err := ws.answer(j.id, outs, j.jc.scope.counts()); err != nil {
 		return nil, err
 	}
 	return ws.nextLocked(), nil
@@ -453,7 +482,7 @@ func (ws *workerSide) cancel(id uint64, expired bool) {
 	for i := range outs {
 		outs[i] = outcomeOf(j.req.name, j.ctx.Err())
 	}
-	ws.answer(id, outs) // under ws.mu: see finish; a write error shows again at the runner's next answer
+	ws.answer(id, outs, policyCounts{}) // under ws.mu: see finish; a write error shows again at the runner's next answer
 	ws.mu.Unlock()
 }
 
@@ -478,8 +507,8 @@ func (ws *workerSide) revoke(id uint64) {
 // answer sends the outcomes of call id. It writes at once: a result must
 // be out before the next call starts, which might end the process. A result
 // too large for one frame goes in pieces (see send).
-func (ws *workerSide) answer(id uint64, outs []outcome) error {
-	return ws.send(frameResult, id, func(b []byte) []byte { return appendOutcomes(b, outs) })
+func (ws *workerSide) answer(id uint64, outs []outcome, counts policyCounts) error {
+	return ws.send(frameResult, id, func(b []byte) []byte { return appendOutcomes(b, outs, counts) })
 }
 
 // errWrite is the error of send when the result pipe is broken.

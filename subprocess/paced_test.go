@@ -28,13 +28,28 @@ var (
 	// failOnce fails its first attempt for a path (creating the file),
 	// and returns when it started on the next.
 	failOnce = execkit.Register("test.paced.failOnce", func(_ context.Context, path string) (int64, error) {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-		if err == nil {
-			f.Close()
+		if firstTime(path) {
 			return 0, errors.New("first attempt")
 		}
 		return time.Now().UnixNano(), nil
 	}, execkit.RateLimit(pacedRate), execkit.Retry(1, time.Millisecond))
+
+	// retryOnce is failOnce without a rate limit: Map sends it in chunks.
+	retryOnce = execkit.Register("test.chunk.failOnce", func(_ context.Context, path string) (int, error) {
+		if firstTime(path) {
+			return 0, errors.New("first attempt")
+		}
+		return 1, nil
+	}, execkit.Retry(1, time.Millisecond))
+
+	// slowOnce passes its TimeLimit on its first attempt for a path.
+	slowOnce = execkit.Register("test.chunk.slowOnce", func(ctx context.Context, path string) (int, error) {
+		if firstTime(path) {
+			<-ctx.Done()
+			return 0, ctx.Err()
+		}
+		return 1, nil
+	}, execkit.TimeLimit(20*time.Millisecond), execkit.Retry(1, time.Millisecond))
 
 	// pacedFail fails for a negative item.
 	pacedFail = execkit.Register("test.paced.fail", func(_ context.Context, x int) (int, error) {
@@ -44,6 +59,49 @@ var (
 		return x, nil
 	}, execkit.RateLimit(1000))
 )
+
+// firstTime reports whether path did not exist, creating it.
+func firstTime(path string) bool {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
+// TestMapCountsPolicies: the retries and timeouts of the items of Map's
+// and MapUnordered's chunks, whose policy runs in the worker, count in
+// the pool's Stats, as those of submitted tasks do (they counted nowhere).
+func TestMapCountsPolicies(t *testing.T) {
+	p := newPool(t, 2)
+	ctx := context.Background()
+	dir := t.TempDir()
+	paths := func(prefix string, n int) []string {
+		ps := make([]string, n)
+		for i := range ps {
+			ps[i] = filepath.Join(dir, fmt.Sprint(prefix, i))
+		}
+		return ps
+	}
+	if _, err := subprocess.Map(ctx, p, retryOnce, paths("r", 10), subprocess.ChunkSize(3)); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range subprocess.MapUnordered(ctx, p, retryOnce, slices.Values(paths("u", 5)), subprocess.ChunkSize(2)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := p.Stats(); st.Retries != 15 || st.Timeouts != 0 {
+		t.Errorf("after Map and MapUnordered of 15 items that each failed once: Retries %d, Timeouts %d; want 15, 0", st.Retries, st.Timeouts)
+	}
+	if _, err := subprocess.Map(ctx, p, slowOnce, paths("s", 4), subprocess.ChunkSize(2)); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.Stats(); st.Retries != 19 || st.Timeouts != 4 {
+		t.Errorf("after a Map of 4 items that each passed their TimeLimit once: Retries %d, Timeouts %d; want 19, 4", st.Retries, st.Timeouts)
+	}
+}
 
 // checkSpacing fails when the starts (Unix nanoseconds) came faster than
 // the pool's one bucket of rate allows: one token at first, then one each

@@ -128,7 +128,12 @@ type outcome struct {
 	stack []byte // kindPanic and kindPanicError only
 }
 
-func appendOutcomes(b []byte, outs []outcome) []byte {
+// policyCounts are the retries and timeouts the policies of the functions
+// a call ran in the worker counted there (see jobScope): a RESULT carries
+// them after its outcomes, and Pool.Stats adds them.
+type policyCounts struct{ retries, timeouts uint64 }
+
+func appendOutcomes(b []byte, outs []outcome, counts policyCounts) []byte {
 	b = binary.AppendUvarint(b, uint64(len(outs)))
 	for _, o := range outs {
 		b = append(b, o.kind)
@@ -137,10 +142,11 @@ func appendOutcomes(b []byte, outs []outcome) []byte {
 			b = appendBytes(b, o.stack)
 		}
 	}
-	return b
+	b = binary.AppendUvarint(b, counts.retries)
+	return binary.AppendUvarint(b, counts.timeouts)
 }
 
-func decodeOutcomes(p []byte) ([]outcome, error) {
+func decodeOutcomes(p []byte) ([]outcome, policyCounts, error) {
 	d := decoder{p: p}
 	n := d.count()
 	var outs []outcome
@@ -158,7 +164,12 @@ func decodeOutcomes(p []byte) ([]outcome, error) {
 			}
 		}
 	}
-	return outs, d.finish("result")
+	var counts policyCounts
+	if d.err == nil {
+		counts.retries = d.uvarint()
+		counts.timeouts = d.uvarint()
+	}
+	return outs, counts, d.finish("result")
 }
 
 // decoder reads the fields of a payload; the first error sticks and every

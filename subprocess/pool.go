@@ -343,8 +343,9 @@ func (p *Pool) awaitTurn(ctx context.Context, r *runner) error {
 
 // Stats returns the pool's counters. A chunk of Map or MapUnordered counts
 // as one task, as in Python (an item, for a function with a RateLimit: see
-// [Map]); the retries and timeouts of a chunk's items, which their policy
-// runs in the worker, are not counted. Queued counts submitted tasks not yet handed
+// [Map]); the retries and timeouts of its items, which their policy runs
+// in the worker, count as a task's do, and so do those of the registered
+// functions a call's function calls in the worker, as in process. Queued counts submitted tasks not yet handed
 // to a worker slot, and chunks until they return; Running counts tasks
 // handed to one (sent to a worker, or waiting for a free worker) and Apply
 // calls. It never blocks, and after Shutdown or Terminate it returns the

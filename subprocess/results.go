@@ -3,6 +3,7 @@ package subprocess
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 )
 
@@ -123,19 +124,21 @@ func (p *Pool) readFrame(w *worker) error {
 		payload, err = big.payload, big.err
 		*big = bigResult{}
 		if err != nil {
-			return p.deliver(w, id, nil, err)
+			return p.deliver(w, id, nil, policyCounts{}, err)
 		}
 	}
-	outs, err := decodeOutcomes(payload)
+	outs, counts, err := decodeOutcomes(payload)
 	if err != nil {
 		return err
 	}
-	return p.deliver(w, id, outs, nil)
+	return p.deliver(w, id, outs, counts, nil)
 }
 
 // deliver resolves the call id sent to w with its outcomes, or, when err
-// is not nil, with err: its results could not be received whole.
-func (p *Pool) deliver(w *worker, id uint64, outs []outcome, err error) error {
+// is not nil, with err: its results could not be received whole. The
+// policy counts of the call's functions in the worker go into Stats
+// first, so that a caller who reads Stats once its call returned sees them.
+func (p *Pool) deliver(w *worker, id uint64, outs []outcome, counts policyCounts, err error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i, c := range w.sent {
@@ -147,6 +150,11 @@ func (p *Pool) deliver(w *worker, id uint64, outs []outcome, err error) error {
 		}
 		w.removeLocked(i)
 		w.answered++
+		// A worker counts at most a few per call; more is no count (a
+		// varint the worker got wrong, or a hostile one).
+		if counts.retries < math.MaxInt32 && counts.timeouts < math.MaxInt32 {
+			p.counters.Add(int64(counts.retries), int64(counts.timeouts))
+		}
 		p.resolveLocked(c, outs, err)
 		if p.feederHasWorkLocked(w) {
 			w.signal()

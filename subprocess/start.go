@@ -171,7 +171,7 @@ func (p *Pool) greet(w *worker, helloed chan<- struct{}) error {
 	if typ != frameResult || id != 0 {
 		return fmt.Errorf("%w: worker %d answered the initializer with frame type %d for call %d", ErrProtocol, w.pid, typ, id)
 	}
-	outs, err := decodeOutcomes(payload)
+	outs, _, err := decodeOutcomes(payload) // the initializer's policy counts: not a task's
 	if err != nil {
 		return fmt.Errorf("%w (from worker %d)", err, w.pid)
 	}

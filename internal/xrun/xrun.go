@@ -67,6 +67,13 @@ func (c *Scope) CountRetry() { c.retries.Add(1) }
 // CountTimeout implements link.Scope.
 func (c *Scope) CountTimeout() { c.timeouts.Add(1) }
 
+// Add counts retries and timeouts counted elsewhere: in a worker process,
+// by the policies of the functions a call ran there.
+func (c *Scope) Add(retries, timeouts int64) {
+	c.retries.Add(retries)
+	c.timeouts.Add(timeouts)
+}
+
 // padded is an atomic counter alone on its cache line.
 type padded struct {
 	atomic.Int64
