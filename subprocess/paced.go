@@ -141,7 +141,7 @@ func mapUnorderedPaced[In, Out any](ctx context.Context, p *Pool, f *execkit.Fun
 		case r := <-results:
 			outstanding--
 			switch {
-			case p.ctxErr(ctx) != nil: // said once, the sequence ends
+			case r.err != nil && p.ctxErr(ctx) != nil: // said once, the sequence ends
 				yield(zero, p.ctxErr(ctx))
 				return false
 			case ended(r.err):

@@ -212,6 +212,14 @@ func TestMapRateLimitErrors(t *testing.T) {
 		t.Errorf("MapUnordered with a cancelled ctx yielded %d times; want once", n)
 	}
 
+	// Breaking out cancels and waits for the items running.
+	for _, err := range subprocess.MapUnordered(ctx, p, startedAt, slices.Values(make([]int, 50))) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+
 	// Counted: every item of every call above, each once.
 	p.Shutdown(ctx)
 	st := p.Stats()
