@@ -8,6 +8,7 @@ func init() {
 	link.IsNil = func(t link.Task) bool { return isNil(t) }
 	link.IsPanic = isPanic
 	link.NewPanic = func(v any) error { return newPanicError(v) }
+	link.ReadablePanic = readablePanic
 	link.Invoke = invokeName
 	link.InvokeBatch = invokeBatchName
 	link.RegistryHash = registryHash

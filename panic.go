@@ -25,6 +25,21 @@ func newPanicError(v any) *PanicError {
 	return &PanicError{Value: v, Stack: debug.Stack()}
 }
 
+// readablePanic is link.ReadablePanic: err, when it is a *PanicError (a
+// type assertion, which calls no method of err), with its Value passed
+// through readable when it is an error.
+func readablePanic(err error, readable func(error) error) (error, bool) {
+	pe, ok := err.(*PanicError)
+	if !ok || pe == nil {
+		return nil, false
+	}
+	v := pe.Value
+	if e, ok := v.(error); ok && e != nil {
+		v = readable(e)
+	}
+	return &PanicError{Value: v, Stack: pe.Stack}, true
+}
+
 // Error returns "execkit: task panicked: " and the panic value. The stack is
 // in the Stack field, and in the attributes of LogValue.
 func (e *PanicError) Error() string {

@@ -28,7 +28,11 @@ var (
 	// NewPanic returns the *execkit.PanicError of a panic with value v,
 	// with the stack of the calling goroutine.
 	NewPanic func(v any) error
-	Invoke   func(ctx context.Context, name string, payload []byte) ([]byte, error)
+	// ReadablePanic returns, when err is an *execkit.PanicError itself
+	// (not wrapped), a copy whose Value, when an error, is passed through
+	// readable; ok is false for any other err.
+	ReadablePanic func(err error, readable func(error) error) (_ error, ok bool)
+	Invoke        func(ctx context.Context, name string, payload []byte) ([]byte, error)
 	// InvokeBatch encodes the results in dst's room when it has enough.
 	InvokeBatch  func(ctx context.Context, name string, payload, dst []byte) ([]byte, []error, error)
 	RegistryHash func() string

@@ -105,10 +105,15 @@ func TellsFailure(t Task) bool {
 // methods panics (a typed nil's Error or Unwrap), what its encoded form
 // decodes to, which may be looked at (errors.Is, Error) in an executor's
 // goroutine: subprocess's worker and riverexec's job read a function's
-// error so before they classify and record it.
+// error so before they classify and record it. A panic stays a panic: an
+// *execkit.PanicError whose value is an error with such a method (errors.Is
+// through the panic panics) keeps its stack, its value made readable.
 func Readable(name string, err error) error {
 	if err == nil || errtext.Sound(err) {
 		return err
+	}
+	if pe, ok := ReadablePanic(err, func(v error) error { return Readable(name, v) }); ok {
+		return pe
 	}
 	return DecodeError(name, EncodeError(name, err))
 }
