@@ -50,7 +50,8 @@
 // A worker that dies while it runs a call (killed by a signal, os.Exit, a
 // panic in a goroutine the task started) fails that call only, with a
 // [*WorkerError] giving its pid, exit status or signal, and the end of its
-// stderr. The calls it held but had not started run on another worker, and
+// stderr (a chunk of [Map] is one call: all its items fail, see there).
+// The calls it held but had not started run on another worker, and
 // the pool starts a replacement, after a growing delay if replacements keep
 // dying before they answer anything. Python's pool, by contrast, waits
 // forever for the lost result. Workers that fail to start five times in a

@@ -84,7 +84,12 @@ func (p *Pool) finishChunk(err error) {
 // frame each way per chunk, of ceil(len(items) / (4 * workers)) items
 // (Python's default) unless [ChunkSize] says otherwise; a chunk runs in
 // one worker, item after item. A chunk whose items do not fit in one frame
-// (64 MiB) together is split until they do; an item too large alone fails
+// (64 MiB) together is split until they do. A chunk is one call: its
+// results travel together, after its last item, so when it fails as a
+// whole (its worker dies while it runs it, its results do not fit in a
+// frame) every item of it fails, those that had returned in the worker
+// too, and the error names the chunk's items ("Map items 4 to 7"), not the
+// one that was running. An item too large alone fails
 // with an error wrapping [ErrTooLarge], and so does a chunk whose results
 // total more than 64 MiB per item. An item whose argument or result the
 // codec cannot encode or decode fails alone, with an error wrapping
@@ -192,7 +197,7 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 			c = notify.take(nil)
 		}
 		lo := first[c]
-		itemErr := batchResults(c, f, out[lo:lo+c.items], p.ctxErr(ctx))
+		itemErr, whole := batchResults(c, f, out[lo:lo+c.items], p.ctxErr(ctx))
 		var chunkErr error
 		bad := 0
 		for ; bad < c.items && chunkErr == nil; bad++ {
@@ -204,6 +209,8 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 				stop(err)
 			} else if ended(chunkErr) {
 				stop(chunkErr)
+			} else if whole != nil && c.items > 1 {
+				stop(fmt.Errorf("subprocess: Map items %d to %d (one chunk, which failed as a whole): %w", lo, lo+c.items-1, chunkErr))
 			} else {
 				stop(fmt.Errorf("subprocess: Map item %d: %w", lo+bad, chunkErr))
 			}
@@ -253,9 +260,11 @@ func newBatches[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], ite
 }
 
 // batchResults decodes the results of the resolved BATCH call c into out
-// (len(out) == c.items) and returns the error of each item, or nil. ctxErr
-// is the error of the call's context, if it ended.
-func batchResults[In, Out any](c *call, f *execkit.Func[In, Out], out []Out, ctxErr error) (itemErr func(i int) error) {
+// (len(out) == c.items) and returns the error of each item, or nil, and
+// the error of the chunk as a whole, or nil: when it is not nil (its worker
+// died, say), every item's error is that one, whether or not the item ran.
+// ctxErr is the error of the call's context, if it ended.
+func batchResults[In, Out any](c *call, f *execkit.Func[In, Out], out []Out, ctxErr error) (itemErr func(i int) error, whole error) {
 	err := c.batchErr(ctxErr)
 	if err == nil && f == nil {
 		err = execkit.ErrNotRegistered
@@ -274,12 +283,12 @@ func batchResults[In, Out any](c *call, f *execkit.Func[In, Out], out []Out, ctx
 		}
 	}
 	if err != nil {
-		return func(int) error { return err }
+		return func(int) error { return err }, err
 	}
 	return func(i int) error {
 		if err := c.itemErr(i, ctxErr); err != nil || refused == nil {
 			return err
 		}
 		return refused[i]
-	}
+	}, nil
 }

@@ -22,7 +22,9 @@ import (
 //
 // An error (f's, a [*WorkerError], a payload that does not encode) is
 // yielded in place of that item's result, naming the item, and the loop
-// goes on. Breaking out of the loop cancels the chunks still outstanding
+// goes on. A chunk that fails as a whole (its worker died while it ran
+// it: see [Map]) yields every one of its items with its error, each
+// saying so and naming the chunk's items. Breaking out of the loop cancels the chunks still outstanding
 // and waits for them (at most the cancel grace). When ctx ends, the
 // outstanding chunks are cancelled, ctx.Err() is yielded once, and the
 // sequence ends; so it does when the pool gives up on the call, yielding
@@ -103,7 +105,7 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 				return false
 			}
 			out := make([]Out, c.items)
-			itemErr := batchResults(c, f, out, p.ctxErr(ctx))
+			itemErr, whole := batchResults(c, f, out, p.ctxErr(ctx))
 			var chunkErr error
 			defer func() { p.finishChunk(chunkErr) }()
 			for i, v := range out {
@@ -111,7 +113,10 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 				if err != nil && chunkErr == nil {
 					chunkErr = err
 				}
-				if err != nil {
+				switch {
+				case err != nil && whole != nil && c.items > 1:
+					err = fmt.Errorf("subprocess: MapUnordered item %d (of the chunk of items %d to %d, which failed as a whole): %w", lo+i, lo, lo+c.items-1, err)
+				case err != nil:
 					err = fmt.Errorf("subprocess: MapUnordered item %d: %w", lo+i, err)
 				}
 				if !yield(v, err) {
