@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
@@ -197,6 +198,7 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 			c = notify.take(nil)
 		}
 		lo := first[c]
+		awaitDeadline(ctx, c)
 		itemErr, whole := batchResults(c, f, out[lo:lo+c.items], p.ctxErr(ctx))
 		var chunkErr error
 		bad := 0
@@ -257,6 +259,24 @@ func newBatches[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], ite
 		return fmt.Errorf("subprocess: %s items %d to %d: %w", what, lo, lo+len(items)-1, err)
 	}
 	return emit(c, lo)
+}
+
+// awaitDeadline waits for ctx's end when the worker saw its deadline pass
+// in running the resolved BATCH call c (an outcome says
+// context.DeadlineExceeded) before ctx's timer fired here, as invoke does
+// for a call: so that the chunk fails with ctx's error, not an item's.
+func awaitDeadline(ctx context.Context, c *call) {
+	if c.err != nil || ctx.Err() != nil {
+		return
+	}
+	for _, o := range c.outs {
+		if o.kind == kindDeadline {
+			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < deadlineSkew {
+				<-ctx.Done()
+			}
+			return
+		}
+	}
 }
 
 // batchResults decodes the results of the resolved BATCH call c into out

@@ -5,6 +5,9 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"maps"
+	"slices"
+	"sync"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
@@ -74,18 +77,36 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 
 		limit := p.n * p.perWorker
 		notify := newMailbox()
-		first := make(map[*call]int, limit)
+		first := make(map[*call]int, limit) // the chunks outstanding; written under firstMu
+		var firstMu sync.Mutex
 		var chunk []In // items read and not sent yet
 		// At the end, cancel and wait for what is still outstanding.
 		defer func() {
-			for c := range first {
+			firstMu.Lock()
+			left := slices.Collect(maps.Keys(first))
+			firstMu.Unlock()
+			for _, c := range left {
 				p.cancelCall(c, context.Canceled, expired(ctx))
 			}
-			for range first {
+			for range left {
 				notify.take(nil)
 				p.finishChunk(context.Canceled)
 			}
 		}()
+		// When ctx ends, the chunks outstanding are cancelled at once, as
+		// Map's are, not when the range asks for the next value: a chunk
+		// a worker held would start meanwhile, its ctx alive there, and a
+		// running one would go on, while the consumer's loop body runs.
+		// (Stopped before the deferred cancel above, which is not ctx's
+		// end.)
+		defer context.AfterFunc(ctx, func() {
+			err, exp := p.ctxErr(ctx), expired(ctx)
+			firstMu.Lock()
+			defer firstMu.Unlock()
+			for c := range first {
+				p.cancelCall(c, err, exp)
+			}
+		})()
 
 		// take waits for one chunk and yields its outcomes; false means stop.
 		take := func() bool {
@@ -95,7 +116,9 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 				return false
 			}
 			lo := first[c]
+			firstMu.Lock()
 			delete(first, c)
+			firstMu.Unlock()
 			// The pool's end, or the ctx's: a chunk queued when ctx
 			// ended is not sent (see feed), and fails with ctx's error,
 			// not an item's. Said once, the sequence ends.
@@ -105,13 +128,21 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 				return false
 			}
 			out := make([]Out, c.items)
-			itemErr, whole := batchResults(c, f, out, p.ctxErr(ctx))
+			awaitDeadline(ctx, c)
+			ctxErr := p.ctxErr(ctx)
+			itemErr, whole := batchResults(c, f, out, ctxErr)
 			var chunkErr error
 			defer func() { p.finishChunk(chunkErr) }()
 			for i, v := range out {
 				err := itemErr(i)
 				if err != nil && chunkErr == nil {
 					chunkErr = err
+				}
+				if err != nil && err == ctxErr {
+					// Cancelled by ctx's end (or stopped by it): not an
+					// item's failure. Said once, the sequence ends.
+					yield(zero, err)
+					return false
 				}
 				switch {
 				case err != nil && whole != nil && c.items > 1:
@@ -178,7 +209,12 @@ func MapUnordered[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In,
 				p.finishChunk(err)
 				return yield(zero, err)
 			}
+			firstMu.Lock()
 			first[c] = lo
+			firstMu.Unlock()
+			if ctx.Err() != nil { // ended before c was in first: the AfterFunc missed it
+				p.cancelCall(c, p.ctxErr(ctx), expired(ctx))
+			}
 			return true
 		}
 		next := 0 // index of the next item read
