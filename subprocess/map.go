@@ -129,6 +129,7 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], it
 		}
 		o.applyMap(&cfg)
 	}
+	cfg.chunk = min(cfg.chunk, max(len(items), 1)) // one chunk of them all, at most: (len + chunk - 1) overflowed for a huge chunk
 	nchunks := (len(items) + cfg.chunk - 1) / cfg.chunk
 	pace := paced(f)
 	if pace {

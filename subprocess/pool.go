@@ -87,11 +87,16 @@ type pendingTask struct {
 	future bool
 }
 
+// maxWorkers bounds New's n: a count beyond it is a mistake (New of
+// math.MaxInt panicked, sizing a channel by it; one of a million would
+// start a million processes).
+const maxWorkers = 1 << 16
+
 // New starts a pool of n worker processes (n = 0 means runtime.NumCPU())
 // and returns once all of them are ready: started, handshake done,
 // initializer run. It blocks at most about the [StartTimeout] (one minute
 // by default). It returns [ErrNoMain] when [Main] was never called, an
-// error for a negative n or an invalid or nil option, and the first worker's
+// error for an n below 0 or above 65536, or an invalid or nil option, and the first worker's
 // start error (an [ErrProtocol] when a worker registered different
 // functions, the initializer's error, an error wrapping
 // context.DeadlineExceeded when a worker did not start within the
@@ -105,8 +110,8 @@ func New(n int, opts ...Option) (*Pool, error) {
 	if !mainCalled.Load() {
 		return nil, ErrNoMain
 	}
-	if n < 0 {
-		return nil, fmt.Errorf("subprocess: New(%d): want a worker count >= 0", n)
+	if n < 0 || n > maxWorkers {
+		return nil, fmt.Errorf("subprocess: New(%d): want a worker count from 0 to %d", n, maxWorkers)
 	}
 	if n == 0 {
 		n = runtime.NumCPU()

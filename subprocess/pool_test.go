@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"slices"
@@ -36,6 +37,7 @@ func TestNewBadArguments(t *testing.T) {
 		want string
 	}{
 		{"negative count", -1, nil, "subprocess: New(-1)"},
+		{"huge count", math.MaxInt, nil, "subprocess: New(9223372036854775807): want a worker count"},
 		{"max tasks zero", 1, []subprocess.Option{subprocess.MaxTasksPerChild(0)}, "MaxTasksPerChild(0)"},
 		{"grace zero", 1, []subprocess.Option{subprocess.CancelGrace(0)}, "CancelGrace(0s)"},
 		{"start timeout zero", 1, []subprocess.Option{subprocess.StartTimeout(0)}, "StartTimeout(0s)"},
