@@ -69,7 +69,9 @@ type inlineKey struct{}
 // and [ErrClosed] once Shutdown has begun, except to a running task's
 // follow-up: a Submit from inside one of e's tasks, with the task's ctx or
 // one derived from it, runs its task (nested) while Shutdown waits, as long
-// as e has not finished, and Shutdown waits for it too.
+// as e has not finished, and Shutdown waits for it too. A task that ends
+// its goroutine (runtime.Goexit, as t.FailNow does) ends the caller's,
+// Submit's, with it; it counts as succeeded, as on every executor.
 func (e *Inline) Submit(ctx context.Context, t Task) error {
 	if e == nil {
 		return ErrNilExecutor
@@ -98,7 +100,15 @@ func (e *Inline) Submit(ctx context.Context, t Task) error {
 
 	e.submitted.Add(1)
 	e.running.Add(1)
+	ended := false
+	defer func() {
+		if !ended { // t ended the goroutine (runtime.Goexit, as t.FailNow does): a success, as on every executor
+			e.running.Add(-1)
+			e.succeeded.Add(1)
+		}
+	}()
 	_, err := link.Run(e.base, t)
+	ended = true
 	e.running.Add(-1)
 	switch {
 	case err == nil:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -106,5 +107,38 @@ func TestInlineOnErrorPanics(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "OnError handler panicked") || !strings.Contains(log.String(), "TestInlineOnErrorPanics") {
 		t.Errorf("the log does not report the handler's panic with its stack:\n%s", log.String())
+	}
+}
+
+// TestInlineGoexitCounted: a task that ends its goroutine (runtime.Goexit,
+// as t.FailNow does) ends the goroutine of the Submit running it, and
+// counts as a success, as on every executor: Stats after Shutdown shows it
+// finished, not Running for ever (Submitted 1, Running 1, Succeeded 0
+// before).
+func TestInlineGoexitCounted(t *testing.T) {
+	var e execkit.Inline
+	submitted := make(chan struct{})
+	go func() {
+		defer close(submitted)
+		_ = e.Submit(context.Background(), execkit.TaskFunc(func(context.Context) error {
+			runtime.Goexit()
+			return nil
+		}))
+	}()
+	<-submitted
+	fut := make(chan struct{})
+	go func() {
+		defer close(fut)
+		execkit.Go(context.Background(), &e, func(context.Context) (int, error) {
+			runtime.Goexit()
+			return 0, nil
+		})
+	}()
+	<-fut
+	if err := e.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown = %v; want nil", err)
+	}
+	if s := e.Stats(); s.Submitted != 2 || s.Running != 0 || s.Succeeded != 2 {
+		t.Errorf("Stats after two tasks that called runtime.Goexit = %+v; want Submitted 2, Running 0, Succeeded 2", s)
 	}
 }

@@ -60,7 +60,8 @@
 //     and an error keeps its identity only for declared sentinels.
 //   - [Synchronous]: Submit runs the task before it returns (as
 //     [execkit.Inline]); the checks that need Submit to return while the
-//     task runs are skipped.
+//     task runs are skipped, and a task that calls runtime.Goexit is
+//     submitted from a goroutine of its own, which it ends.
 //   - [AdmitsFollowUp]: a running task's Submit is admitted during
 //     Shutdown, which waits for it; without it that Submit must return
 //     [execkit.ErrClosed].
@@ -92,8 +93,19 @@
 // timeout for every error wrapping [execkit.ErrTimeLimit] that comes back
 // from where the function ran (a nested call's limit too), a group that fails
 // only once the failing task's Future has reported the failure, a bounded
-// group that admits the Submits waiting for a slot after it failed), each
+// group that admits the Submits waiting for a slot after it failed, one
+// whose Stats leaves a task that called runtime.Goexit Running), each
 // of which it fails.
+//
+// # Stats
+//
+// An executor with a Stats method (returning an [execkit.Stats], or a
+// struct that embeds one, as pool's and errgroup's do) is checked at the
+// end of every check whose Shutdown waited for the tasks: every admitted
+// task is counted ended, once (Queued and Running are 0, and Submitted is
+// Succeeded+Failed+Panicked), whatever its outcome (a panic, a
+// runtime.Goexit, a cancelled Future, a task the executor gave up on).
+// The policy checks read Retries and Timeouts from the same method.
 //
 // # Task policies
 //

@@ -38,6 +38,10 @@ type goExec struct {
 	n      atomic.Int64
 	scope  xrun.Scope // the tasks' policies: rate limiters, retries, timeouts
 
+	// "goexitstats" counts its tasks in Stats as Inline once did: a task
+	// that ends its goroutine (runtime.Goexit) stays Running for ever.
+	nSubmitted, nRunning, nSucceeded, nFailed, nPanicked atomic.Int64
+
 	// "overtakes": at most overtakeSlots tasks run, the others wait in
 	// stack, under mu, and a freed slot goes to the newest of them.
 	running int
@@ -61,9 +65,32 @@ func newGoExec(onError func(error), broken string, capacity int, follow bool) *g
 	return e
 }
 
-// Stats reports the policies' counters (the suite checks only those).
+// Stats reports the policies' counters, and for "goexitstats" the tasks'
+// (it counts no other).
 func (e *goExec) Stats() execkit.Stats {
-	return execkit.Stats{Retries: e.scope.Retries(), Timeouts: e.scope.Timeouts()}
+	return execkit.Stats{
+		Submitted: e.nSubmitted.Load(), Running: e.nRunning.Load(),
+		Succeeded: e.nSucceeded.Load(), Failed: e.nFailed.Load(), Panicked: e.nPanicked.Load(),
+		Retries: e.scope.Retries(), Timeouts: e.scope.Timeouts(),
+	}
+}
+
+// count counts t's outcome after the fact ("goexitstats"): not when t
+// ends the goroutine instead.
+func (e *goExec) count(run func() error) error {
+	e.nSubmitted.Add(1)
+	e.nRunning.Add(1)
+	err := run()
+	e.nRunning.Add(-1)
+	switch {
+	case err == nil:
+		e.nSucceeded.Add(1)
+	case errtext.As(err, new(*execkit.PanicError)):
+		e.nPanicked.Add(1)
+	default:
+		e.nFailed.Add(1)
+	}
+	return err
 }
 
 // taskCtx is the ctx e runs a task with: its base, or for "scopepertask"
@@ -154,7 +181,12 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 	go func() {
 		defer e.finish()
 		defer release()
-		err := e.run(t)
+		var err error
+		if e.broken == "goexitstats" {
+			err = e.count(func() error { return e.run(t) })
+		} else {
+			err = e.run(t)
+		}
 		if e.broken == "twice" && n%10 == 0 {
 			err = driver.Run(e.base, t)
 		}
@@ -399,6 +431,7 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"permtext", "failing with ErrPermanent ran 3 times; want 1"},
 		{"scopepertask", "5 calls of a function limited to 10/s took"},
 		{"timeoutbyerror", "returning the nested error as is: Stats().Timeouts grew by 2; want 0"},
+		{"goexitstats", "Stats after Shutdown returned = {Submitted:2 Queued:0 Running:1"},
 		{"niloption", "executortest: Run with a nil Option (option 2)"},
 		{"zerocapacity", "executortest: Run with an invalid option: RejectWhenFull(0): the capacity must be at least 1"},
 	}

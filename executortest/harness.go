@@ -192,6 +192,22 @@ func (h *harness) end(ok func(error) bool) {
 	if err := goleak.Find(h.leak...); err != nil {
 		h.t.Errorf("goroutines left after Shutdown returned (leak): %v", err)
 	}
+	h.checkFinalStats()
+}
+
+// checkFinalStats checks, on an executor that exposes Stats, that once
+// Shutdown has waited for every task, every admitted task is counted as
+// ended, once: none Queued or Running, and Submitted is Succeeded plus
+// Failed plus Panicked (a task that called runtime.Goexit included).
+func (h *harness) checkFinalStats() {
+	h.t.Helper()
+	s, ok := h.stats()
+	if !ok {
+		return
+	}
+	if s.Queued != 0 || s.Running != 0 || s.Submitted != s.Succeeded+s.Failed+s.Panicked {
+		h.t.Errorf("Stats after Shutdown returned = %+v; want Queued 0, Running 0 and Submitted = Succeeded+Failed+Panicked (every admitted task ended, counted once)", s)
+	}
 }
 
 // awaitLines waits until name holds at least n lines.

@@ -68,10 +68,29 @@ func checkPanicSentinel(h *harness) {
 // t.FailNow does) does not stop the executor: its Future completes, a task
 // submitted after it runs, and Shutdown returns. Its own outcome is not
 // checked: in process it counts as returned (as with x/sync's errgroup);
-// across a process boundary it fails. (A synchronous executor runs it in
-// the submitter's goroutine, which it ends, as a direct call would.)
+// across a process boundary it fails. A synchronous executor runs it in
+// the submitter's goroutine, which it ends, as a direct call would: the
+// check submits it from a goroutine of its own there. Either way the task
+// counts as ended in Stats (h.end).
 func checkGoexit(h *harness) {
-	if err := within(h.t, "Wait of the Future of a task that called runtime.Goexit", func() error {
+	if h.cfg.synchronous {
+		for _, future := range []bool{false, true} {
+			ended := make(chan struct{})
+			go func() {
+				defer close(ended) // also when the task ends this goroutine
+				if future {
+					jobFunc.Go(h.bg, h.ex, h.job(1, goexits))
+				} else {
+					_ = h.ex.Submit(h.bg, jobFunc.Task(h.job(1, goexits)))
+				}
+			}()
+			select {
+			case <-ended:
+			case <-time.After(patience):
+				h.t.Fatalf("a Submit of a task that called runtime.Goexit did not end within %v", patience)
+			}
+		}
+	} else if err := within(h.t, "Wait of the Future of a task that called runtime.Goexit", func() error {
 		_, err := h.goJob(1, goexits).Wait(h.bg)
 		_ = err // either outcome: see above
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -175,16 +176,32 @@ func checkNestedTimeLimit(h *harness) {
 	h.endFailed(func(err error) bool { return errors.Is(err, execkit.ErrTimeLimit) })
 }
 
-// statser is an executor that exposes its counters.
-type statser interface{ Stats() execkit.Stats }
-
-// stats returns h.ex's counters, and whether it exposes them.
+// stats returns h.ex's counters, and whether it exposes them: a Stats
+// method without arguments that returns an execkit.Stats, or a struct
+// that embeds one (pool.Stats, errgroup.Stats).
 func (h *harness) stats() (execkit.Stats, bool) {
-	s, ok := h.ex.(statser)
-	if !ok {
+	return statsOf(h.ex)
+}
+
+// statsOf returns ex's counters, and whether it exposes them (see stats).
+func statsOf(ex execkit.Executor) (execkit.Stats, bool) {
+	m := reflect.ValueOf(ex).MethodByName("Stats")
+	if !m.IsValid() || m.Type().NumIn() != 0 || m.Type().NumOut() != 1 {
 		return execkit.Stats{}, false
 	}
-	return s.Stats(), true
+	out := m.Call(nil)[0]
+	if s, ok := out.Interface().(execkit.Stats); ok {
+		return s, true
+	}
+	if out.Kind() != reflect.Struct {
+		return execkit.Stats{}, false
+	}
+	for i := range out.NumField() {
+		if f := out.Type().Field(i); f.Anonymous && f.Type == reflect.TypeFor[execkit.Stats]() {
+			return out.Field(i).Interface().(execkit.Stats), true
+		}
+	}
+	return execkit.Stats{}, false
 }
 
 // margin is the slack the policy checks allow for scheduling on a loaded

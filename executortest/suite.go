@@ -69,7 +69,7 @@ var checks = []check{
 	{name: "RejectWhenFull", when: func(c config) bool { return c.capacity > 0 && c.rejecting }, run: checkRejectWhenFull},
 	{name: "Panic", run: checkPanic},
 	{name: "PanicSentinel", run: checkPanicSentinel},
-	{name: "Goexit", when: func(c config) bool { return !c.synchronous }, run: checkGoexit},
+	{name: "Goexit", run: checkGoexit},
 	{name: "TaskError", when: func(c config) bool { return !c.failFast }, run: checkTaskError},
 	{name: "FailFast", when: func(c config) bool { return c.failFast }, run: checkFailFast},
 	{name: "FailFastWaiting", when: func(c config) bool {
