@@ -94,7 +94,9 @@
 // from where the function ran (a nested call's limit too), a group that fails
 // only once the failing task's Future has reported the failure, a bounded
 // group that admits the Submits waiting for a slot after it failed, one
-// whose Stats leaves a task that called runtime.Goexit Running), each
+// whose Stats leaves a task that called runtime.Goexit Running, one whose
+// Shutdown waits in its first call only and returns nil at once in the
+// others, while tasks still run), each
 // of which it fails.
 //
 // # Stats

@@ -353,8 +353,12 @@ func (e *goExec) Shutdown(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	e.mu.Lock()
+	again := e.closed
 	e.closed = true
 	e.mu.Unlock()
+	if again && e.broken == "shutdownonce" { // waits in the first call only
+		return nil
+	}
 	done := make(chan struct{})
 	go func() { e.wg.Wait(); close(done) }()
 	if e.broken == "ignorectx" {
@@ -431,6 +435,7 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"permtext", "failing with ErrPermanent ran 3 times; want 1"},
 		{"scopepertask", "5 calls of a function limited to 10/s took"},
 		{"timeoutbyerror", "returning the nested error as is: Stats().Timeouts grew by 2; want 0"},
+		{"shutdownonce", "admitted tasks were still running; want every call to wait for them"},
 		{"goexitstats", "Stats after Shutdown returned = {Submitted:2 Queued:0 Running:1"},
 		{"niloption", "executortest: Run with a nil Option (option 2)"},
 		{"zerocapacity", "executortest: Run with an invalid option: RejectWhenFull(0): the capacity must be at least 1"},

@@ -3,7 +3,6 @@ package executortest
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/execkit/execkit"
@@ -76,26 +75,60 @@ func checkShutdownDeadline(h *harness) {
 	}
 }
 
+// checkShutdownConcurrent: Shutdown called concurrently, while admitted
+// tasks still run, returns in every call only once they have finished
+// (not at once in every call but the first), and with nil.
 func checkShutdownConcurrent(h *harness) {
-	for id := range 5 {
+	const quick = 5
+	for id := range quick {
 		if err := h.submitRetry(id, record); err != nil {
 			h.t.Fatalf("Submit = %v; want nil", err)
 		}
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, 8)
-	for i := range errs {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = h.ex.Shutdown(h.bg) }()
+	k := h.small(3)
+	submitted := make([]func() *execkit.Future[int], k)
+	for i := range k {
+		submitted[i] = h.spawn(quick+i, waitRelease, false)
 	}
-	_ = within(h.t, "8 concurrent Shutdown calls", func() error { wg.Wait(); return nil })
-	for i, err := range errs {
-		if err != nil {
-			h.t.Errorf("concurrent Shutdown #%d = %v; want nil", i, err)
+	h.awaitLines(startedFile, quick+k)
+	const calls = 8
+	type result struct {
+		i        int
+		err      error
+		finished int // tasks finished when the call returned
+	}
+	results := make(chan result, calls)
+	for i := range calls {
+		go func() {
+			err := h.ex.Shutdown(h.bg)
+			c, _ := counts(h.dir, finishedFile)
+			results <- result{i, err, total(c)}
+		}()
+	}
+	select {
+	case r := <-results:
+		h.t.Errorf("concurrent Shutdown #%d returned %v while %d admitted tasks were still running; want every call to wait for them", r.i, r.err, k)
+	case <-time.After(50 * time.Millisecond): // a chance for a broken Shutdown to return early
+	}
+	h.release()
+	for range calls {
+		select {
+		case r := <-results:
+			if r.err != nil {
+				h.t.Errorf("concurrent Shutdown #%d = %v; want nil", r.i, r.err)
+			}
+			if r.finished != quick+k {
+				h.t.Errorf("concurrent Shutdown #%d returned when %d of %d admitted tasks had finished; want all", r.i, r.finished, quick+k)
+			}
+		case <-time.After(patience):
+			h.t.Fatalf("concurrent Shutdown calls did not return within %v after their tasks finished", patience)
 		}
 	}
+	for _, s := range submitted {
+		s()
+	}
 	h.end(nil) // and once more
-	if got := total(h.lines(finishedFile)); got != 5 {
-		h.t.Errorf("%d of 5 tasks ran", got)
+	if got := total(h.lines(finishedFile)); got != quick+k {
+		h.t.Errorf("%d of %d tasks ran", got, quick+k)
 	}
 }

@@ -22,7 +22,8 @@ import (
 // ends as one of package context does (context.Canceled when cancelled,
 // context.DeadlineExceeded when its caller's deadline or its TimeLimit
 // passed, on every executor); Future.Cancel and Future.Wait behave; Map and AsCompleted behave; Shutdown is
-// idempotent and safe concurrently; no goroutine is left after Shutdown.
+// idempotent and safe concurrently (every concurrent call waits for the
+// tasks); no goroutine is left after Shutdown.
 // Options declare the executor's semantics (bounded, fail-fast, portable).
 //
 // Run must not be called from parallel tests: the leak check looks at every
