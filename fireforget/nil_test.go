@@ -314,3 +314,78 @@ func TestNilAndZeroValues(t *testing.T) {
 		})
 	}
 }
+
+// panickingExecutor's Submit panics on a nil receiver (a typed nil
+// executor), after running the task when ran is set: an executor that
+// forgets to check.
+type panickingExecutor struct{ ran bool }
+
+func (e *panickingExecutor) Submit(ctx context.Context, t execkit.Task) error {
+	if e.ran { // runs t, then panics
+		_ = t.Run(ctx)
+		panic("Submit panics after running the task")
+	}
+	return nil
+}
+
+func (e *panickingExecutor) Shutdown(context.Context) error { return nil }
+
+// TestThreadStartPanickingSubmit: Start never panics, not even when the
+// executor's Submit does (a typed nil): the panic is Start's error and the
+// Thread's, as for the Future of execkit.Go, and Join returns it instead
+// of waiting for ever; a Background function's call (which never panics
+// either) gives its slot back. A Submit that panics after it ran the task
+// leaves the Thread with the task's outcome. Before, Start panicked and
+// Join waited for ever; a Background call panicked and kept its slot.
+func TestThreadStartPanickingSubmit(t *testing.T) {
+	var typedNil *panickingExecutor
+	var pe *execkit.PanicError
+	th := NewThread("t", execkit.TaskFunc(func(context.Context) error { return nil }))
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("Start on an executor whose Submit panics panicked: %v", r)
+			}
+		}()
+		if err := th.Start(context.Background(), typedNil); !errors.As(err, &pe) {
+			t.Errorf("Start = %v; want a *execkit.PanicError", err)
+		}
+	}()
+	select {
+	case <-th.Done():
+	default:
+		t.Fatal("the Thread is not done after Start failed: Join would wait for ever")
+	}
+	if err := th.Join(context.Background()); !errors.As(err, &pe) {
+		t.Errorf("Join = %v; want a *execkit.PanicError", err)
+	}
+
+	after := &panickingExecutor{ran: true}
+	boom := errors.New("boom")
+	th = NewThread("t", execkit.TaskFunc(func(context.Context) error { return boom }))
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("Start on an executor whose Submit panics after running the task panicked: %v", r)
+			}
+		}()
+		_ = th.Start(context.Background(), after)
+	}()
+	if err := th.Join(context.Background()); !errors.Is(err, boom) {
+		t.Errorf("Join = %v; want the task's own error", err)
+	}
+
+	start := Background(after, func(context.Context, int) error { return nil }, Limit(1), RejectWhenFull())
+	for i := range 2 {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("call %d of a Background function panicked: %v", i, r)
+				}
+			}()
+			if err := start(context.Background(), i).Join(context.Background()); err != nil {
+				t.Errorf("call %d: Join = %v; want nil (its slot given back by the call before)", i, err)
+			}
+		}()
+	}
+}

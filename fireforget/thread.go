@@ -37,6 +37,7 @@ type Thread struct {
 	numbered bool   // Name is name + "-<ID>" (Background's threads)
 	task     execkit.Task
 	begun    atomic.Bool   // Start was called
+	finished atomic.Bool   // finish was called
 	done     chan struct{} // closed when the task finished or could not start
 	err      error         // written once before done is closed
 	after    func()        // run after the task, before done closes (Background's slot)
@@ -65,7 +66,9 @@ func NewThread(name string, t execkit.Task) *Thread {
 //
 // A nil ctx is context.Background; a nil ex gets [execkit.ErrNilExecutor];
 // a nil or zero Thread (not made by NewThread) gets [execkit.ErrNilTask].
-// Start never panics.
+// Start never panics: a panic in ex's Submit (a typed nil executor whose
+// Submit dereferences it) is its error, a *[execkit.PanicError], and the
+// Thread's, as for the Future of execkit.Go.
 func (th *Thread) Start(ctx context.Context, ex execkit.Executor) error {
 	if th == nil || th.done == nil { // not made by NewThread: nothing to run
 		return execkit.ErrNilTask
@@ -93,15 +96,28 @@ func (th *Thread) submit(ctx context.Context, ex execkit.Executor) error {
 		// The task can cross a process boundary: so can the Thread.
 		t = (*portableThreadTask)(th)
 	}
-	if err := ex.Submit(ctx, t); err != nil {
+	if err := submitGuarded(ctx, ex, t); err != nil {
 		th.finish(err)
 		return err
 	}
 	return nil
 }
 
-// finish records err and wakes the joiners.
+// submitGuarded calls ex.Submit, turning a panic in it (a broken executor:
+// a typed nil whose Submit dereferences it, say) into a
+// *execkit.PanicError, as execkit.Go does, so that Start never panics and
+// the Thread finishes with it rather than never.
+func submitGuarded(ctx context.Context, ex execkit.Executor, t execkit.Task) (err error) {
+	defer link.Recover(&err)
+	return ex.Submit(ctx, t)
+}
+
+// finish records err and wakes the joiners, once: a later call (an
+// executor whose Submit panicked after it ran the task) does nothing.
 func (th *Thread) finish(err error) {
+	if !th.finished.CompareAndSwap(false, true) {
+		return
+	}
 	th.err = err
 	if th.after != nil {
 		th.after()
