@@ -218,3 +218,58 @@ func checkRejectWhenFull(h *harness) {
 		h.t.Errorf("tasks ran %v; want the %d admitted, not the rejected one", ran, c)
 	}
 }
+
+// checkShutdownWakesWaiters: a Submit blocked at capacity when Shutdown
+// begins returns ErrClosed then, without waiting for a slot (which may
+// free only when Shutdown is long over, or never), and its task never
+// runs: after Shutdown began, Submit returns ErrClosed.
+func checkShutdownWakesWaiters(h *harness) {
+	c := h.cfg.capacity
+	for id := range c {
+		if err := h.submitJob(h.bg, id, waitRelease); err != nil {
+			h.t.Fatalf("Submit %d of capacity %d = %v; want nil", id+1, c, err)
+		}
+	}
+	blocked := make(chan error, 1)
+	go func() { blocked <- h.ex.Submit(h.bg, jobFunc.Task(h.job(c, record))) }()
+	select {
+	case err := <-blocked:
+		h.t.Fatalf("Submit at capacity = %v; want it to block", err)
+	case <-time.After(50 * time.Millisecond): // a chance to reach its wait
+	}
+	shut := make(chan error, 1)
+	go func() { shut <- h.ex.Shutdown(h.bg) }()
+	returned := false
+	select {
+	case err := <-blocked:
+		returned = true
+		if !errors.Is(err, execkit.ErrClosed) {
+			h.t.Errorf("a Submit blocked at capacity when Shutdown began = %v; want ErrClosed", err)
+		}
+	case <-time.After(patience):
+		h.t.Errorf("a Submit blocked at capacity did not return within %v after Shutdown began (while the admitted tasks still ran); want ErrClosed at once", patience)
+	}
+	h.release()
+	if !returned {
+		select {
+		case err := <-blocked:
+			if err == nil {
+				h.t.Errorf("a Submit blocked at capacity when Shutdown began admitted its task once a slot freed")
+			}
+		case <-time.After(patience):
+			h.t.Fatalf("a Submit blocked at capacity did not return within %v after the tasks finished", patience)
+		}
+	}
+	select {
+	case err := <-shut:
+		if err != nil && !h.cfg.failFast {
+			h.t.Errorf("Shutdown = %v; want nil", err)
+		}
+	case <-time.After(patience):
+		h.t.Fatalf("Shutdown did not return within %v after its tasks finished", patience)
+	}
+	h.end(nil)
+	if ran := h.lines(finishedFile); ran[c] != 0 || total(ran) != c {
+		h.t.Errorf("tasks ran %v; want the %d admitted, not the one whose Submit waited when Shutdown began", ran, c)
+	}
+}

@@ -46,7 +46,8 @@
 //
 //   - [Blocking](n): Submit blocks while n admitted tasks are unfinished;
 //     the suite checks that a blocked Submit returns ctx.Err() when its ctx
-//     ends, admitting nothing.
+//     ends, and ErrClosed when Shutdown begins (not once a slot frees),
+//     admitting nothing.
 //   - [RejectWhenFull](n): Submit returns [execkit.ErrFull] at once while n
 //     admitted tasks are unfinished.
 //   - [FailFast]: a group; the first task error cancels the others, and
@@ -96,7 +97,8 @@
 // group that admits the Submits waiting for a slot after it failed, one
 // whose Stats leaves a task that called runtime.Goexit Running, one whose
 // Shutdown waits in its first call only and returns nil at once in the
-// others, while tasks still run), each
+// others, while tasks still run, one that keeps a Submit waiting for a slot
+// through Shutdown), each
 // of which it fails.
 //
 // # Stats

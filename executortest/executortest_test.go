@@ -29,14 +29,15 @@ type goExec struct {
 	follow  bool
 	sem     chan struct{} // nil: unbounded
 
-	base   context.Context
-	cancel context.CancelFunc
-	mu     sync.Mutex
-	closed bool
-	live   int // admitted tasks not finished, under mu
-	wg     sync.WaitGroup
-	n      atomic.Int64
-	scope  xrun.Scope // the tasks' policies: rate limiters, retries, timeouts
+	base    context.Context
+	cancel  context.CancelFunc
+	closing chan struct{} // closed when Shutdown begins: wakes the Submits waiting for a slot
+	mu      sync.Mutex
+	closed  bool
+	live    int // admitted tasks not finished, under mu
+	wg      sync.WaitGroup
+	n       atomic.Int64
+	scope   xrun.Scope // the tasks' policies: rate limiters, retries, timeouts
 
 	// "goexitstats" counts its tasks in Stats as Inline once did: a task
 	// that ends its goroutine (runtime.Goexit) stays Running for ever.
@@ -56,7 +57,7 @@ type goExecKey struct{}
 var leakOnce sync.Once
 
 func newGoExec(onError func(error), broken string, capacity int, follow bool) *goExec {
-	e := &goExec{onError: onError, broken: broken, follow: follow}
+	e := &goExec{onError: onError, broken: broken, follow: follow, closing: make(chan struct{})}
 	if capacity > 0 {
 		e.sem = make(chan struct{}, capacity)
 	}
@@ -130,10 +131,16 @@ func (e *goExec) Submit(ctx context.Context, t execkit.Task) error {
 		if e.broken == "ignorectx" {
 			e.sem <- struct{}{}
 		} else {
+			closing := e.closing
+			if e.broken == "wakeless" { // waits for a slot through Shutdown
+				closing = nil
+			}
 			select {
 			case e.sem <- struct{}{}:
 			case <-ctx.Done():
 				return ctx.Err()
+			case <-closing:
+				return execkit.ErrClosed
 			}
 		}
 	}
@@ -354,6 +361,9 @@ func (e *goExec) Shutdown(ctx context.Context) error {
 	}
 	e.mu.Lock()
 	again := e.closed
+	if !again {
+		close(e.closing)
+	}
 	e.closed = true
 	e.mu.Unlock()
 	if again && e.broken == "shutdownonce" { // waits in the first call only
@@ -436,6 +446,7 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"scopepertask", "5 calls of a function limited to 10/s took"},
 		{"timeoutbyerror", "returning the nested error as is: Stats().Timeouts grew by 2; want 0"},
 		{"shutdownonce", "admitted tasks were still running; want every call to wait for them"},
+		{"wakeless", "a Submit blocked at capacity did not return within 2s after Shutdown began"},
 		{"goexitstats", "Stats after Shutdown returned = {Submitted:2 Queued:0 Running:1"},
 		{"niloption", "executortest: Run with a nil Option (option 2)"},
 		{"zerocapacity", "executortest: Run with an invalid option: RejectWhenFull(0): the capacity must be at least 1"},
@@ -469,7 +480,7 @@ func TestBrokenChild(t *testing.T) {
 	}
 	patience = 2 * time.Second
 	switch broken {
-	case "ignorectx":
+	case "ignorectx", "wakeless":
 		Run(t, factory(broken, 2, false), Blocking(2))
 	case "dropfollowup", "followupearly":
 		Run(t, factory(broken, 0, true), AdmitsFollowUp())

@@ -67,6 +67,7 @@ var checks = []check{
 	{name: "ShutdownDeadline", run: checkShutdownDeadline},
 	{name: "ShutdownConcurrent", run: checkShutdownConcurrent},
 	{name: "BlockedSubmit", when: func(c config) bool { return c.capacity > 0 && !c.rejecting }, run: checkBlockedSubmit},
+	{name: "ShutdownWakesWaiters", when: func(c config) bool { return c.capacity > 0 && !c.rejecting && !c.synchronous }, run: checkShutdownWakesWaiters},
 	{name: "RejectWhenFull", when: func(c config) bool { return c.capacity > 0 && c.rejecting }, run: checkRejectWhenFull},
 	{name: "Panic", run: checkPanic},
 	{name: "PanicSentinel", run: checkPanicSentinel},
