@@ -67,10 +67,14 @@ func (f *Func[In, Out]) sentinels() []error { return f.errs }
 // Call runs f once in this goroutine, recovering a panic into a
 // [*PanicError]. It does not apply f's policy ([TimeLimit], [Retry],
 // [RateLimit]): the tasks of f's Task, Go and Map do.
-// On a nil or zero Func it returns [ErrNotRegistered].
+// On a nil or zero Func it returns [ErrNotRegistered]. A nil ctx is
+// [context.Background]: f never receives a nil one.
 func (f *Func[In, Out]) Call(ctx context.Context, in In) (out Out, err error) {
 	if f.unregistered() {
 		return out, ErrNotRegistered
+	}
+	if ctx == nil {
+		ctx = context.Background()
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -83,7 +87,8 @@ func (f *Func[In, Out]) Call(ctx context.Context, in In) (out Out, err error) {
 // Task returns a portable task that calls f with in and discards the
 // result: its error goes to the executor's error handler. Use Go to keep
 // the result. It never blocks; making a task is not submitting it, and an
-// executor that has shut down refuses it in Submit ([ErrClosed]).
+// executor that has shut down refuses it in Submit ([ErrClosed]). Its Run,
+// called directly, takes a nil ctx as [context.Background].
 func (f *Func[In, Out]) Task(in In) Task { return &funcTask[In, Out]{f: f, in: in} }
 
 // Go submits a call of f with in to ex and returns its Future, like [Go]

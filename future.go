@@ -212,6 +212,9 @@ func (t *goTask[T]) Run(ctx context.Context) error { return t.f.run(ctx, t.fn) }
 // returns the error it delivered. A failure of fn is told to a fail-fast
 // executor (link.Failed) before the Future completes with it.
 func (f *Future[T]) run(ctx context.Context, fn func(context.Context) (T, error)) (err error) {
+	if ctx == nil { // an executor that calls Run itself with one: the Future must still complete
+		ctx = context.Background()
+	}
 	ctx, ok := f.start(ctx)
 	if !ok {
 		_, err := f.Wait(context.Background())

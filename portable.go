@@ -23,6 +23,9 @@ type funcTask[In, Out any] struct {
 }
 
 func (t *funcTask[In, Out]) Run(ctx context.Context) error {
+	if ctx == nil { // as RunVia: the policy reads ctx, and f must not get a nil one
+		ctx = context.Background()
+	}
 	_, err := t.f.callPolicy(ctx, t.in)
 	return err
 }
@@ -104,6 +107,9 @@ func (t *funcFutureTask[In, Out]) Run(ctx context.Context) error {
 // RunVia runs the call through invoke, or in this goroutine when invoke is
 // nil, unless the Future was cancelled first.
 func (t *funcFutureTask[In, Out]) RunVia(ctx context.Context, invoke invoker) error {
+	if ctx == nil { // see Future.run
+		ctx = context.Background()
+	}
 	if invoke == nil {
 		return t.fut.run(ctx, t.call)
 	}

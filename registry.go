@@ -161,6 +161,9 @@ func registryHash() string {
 // invokeName runs the function registered under name with an encoded
 // argument: driver.Invoke documents it.
 func invokeName(ctx context.Context, name string, payload []byte) ([]byte, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	registry.Lock()
 	e, ok := registry.funcs[name]
 	registry.Unlock()
@@ -173,6 +176,9 @@ func invokeName(ctx context.Context, name string, payload []byte) ([]byte, error
 // invokeBatchName runs a batch of calls of the function registered under
 // name: driver.InvokeBatch documents it.
 func invokeBatchName(ctx context.Context, name string, payload, dst []byte) (results []byte, errs []error, err error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	registry.Lock()
 	e, ok := registry.funcs[name]
 	registry.Unlock()

@@ -47,7 +47,7 @@ func RunVia(ctx context.Context, t Portable, invoke Invoker) (err error) {
 // an unknown name, one wrapping [execkit.ErrPayload] when the argument does
 // not decode or the result does not encode, the function's own error, or an
 // [*execkit.PanicError] when it panicked. It blocks while the function
-// runs and is safe for concurrent use.
+// runs and is safe for concurrent use. A nil ctx is context.Background.
 func Invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
 	return link.Invoke(ctx, name, payload)
 }
@@ -70,7 +70,8 @@ func Invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
 // [execkit.ErrNotRegistered] for an unknown name and [execkit.ErrPayload]
 // when the payload's framing does not decode, or a whole-slice layout
 // (the default codec's) does not (errs and results are then nil). It
-// blocks while the items run and is safe for concurrent use.
+// blocks while the items run and is safe for concurrent use. A nil ctx is
+// context.Background.
 func InvokeBatch(ctx context.Context, name string, payload []byte) (results []byte, errs []error, err error) {
 	return link.InvokeBatch(ctx, name, payload, nil)
 }
