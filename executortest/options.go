@@ -47,8 +47,10 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 // Blocking declares that Submit blocks once capacity admitted tasks are
-// unfinished, until a slot frees or its ctx ends. The suite then checks that
-// a blocked Submit returns ctx.Err() when its ctx ends and admits nothing.
+// unfinished, until a slot frees, its ctx ends or Shutdown begins. The
+// suite then checks that a blocked Submit returns ctx.Err() when its ctx
+// ends, and [execkit.ErrClosed] when Shutdown begins (while the admitted
+// tasks still run), and admits nothing.
 func Blocking(capacity int) Option {
 	return optionFunc(func(c *config) { c.setCapacity("Blocking", capacity, false) })
 }
