@@ -449,6 +449,7 @@ func TestSuiteCatchesBrokenExecutors(t *testing.T) {
 		{"wakeless", "a Submit blocked at capacity did not return within 2s after Shutdown began"},
 		{"goexitstats", "Stats after Shutdown returned = {Submitted:2 Queued:0 Running:1"},
 		{"niloption", "executortest: Run with a nil Option (option 2)"},
+		{"nilnewfunc", "executortest: Run with a nil NewFunc"},
 		{"zerocapacity", "executortest: Run with an invalid option: RejectWhenFull(0): the capacity must be at least 1"},
 	}
 	for _, c := range cases {
@@ -490,6 +491,8 @@ func TestBrokenChild(t *testing.T) {
 		Run(t, factory(broken, 0, false), Portable())
 	case "nokill": // runs tasks as "crossing" does, cooperatively, but declares a hard limit
 		Run(t, factory("crossing", 0, false), Portable(), HardTimeLimit(100*time.Millisecond))
+	case "nilnewfunc": // no executor at all
+		Run(t, nil)
 	case "niloption": // a correct executor, a nil declaration
 		Run(t, factory("", 0, false), Portable(), nil)
 	case "overtakesbounded": // 4 slots, newest first, and Submit blocks at 8 unfinished

@@ -27,9 +27,13 @@ import (
 // Options declare the executor's semantics (bounded, fail-fast, portable).
 //
 // Run must not be called from parallel tests: the leak check looks at every
-// goroutine of the process.
+// goroutine of the process. A nil newExecutor, a nil option or an invalid
+// one fails the test at once, saying so.
 func Run(t *testing.T, newExecutor NewFunc, opts ...Option) {
 	t.Helper()
+	if newExecutor == nil {
+		t.Fatal("executortest: Run with a nil NewFunc")
+	}
 	var cfg config
 	for i, o := range opts {
 		if o == nil {
