@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"sync"
 
 	"golang.org/x/time/rate"
@@ -144,18 +145,29 @@ func registryHash() string {
 	defer registry.Unlock()
 	if !registry.sealed {
 		registry.sealed = true
-		lines := make([]string, 0, len(registry.funcs))
+		sigs := make(map[string]string, len(registry.funcs))
 		for name, e := range registry.funcs {
-			lines = append(lines, name+"\x00"+e.signature())
+			sigs[name] = e.signature()
 		}
-		slices.Sort(lines)
-		h := sha256.New()
-		for _, l := range lines {
-			fmt.Fprintf(h, "%s\n", l)
-		}
-		registry.hash = hex.EncodeToString(h.Sum(nil)[:16])
+		registry.hash = digest(sigs)
 	}
 	return registry.hash
+}
+
+// digest hashes the names and signatures of a registry, each quoted: so
+// that no name (which may hold any byte) can pass for a piece of another
+// entry, and two different registries never give the same lines.
+func digest(sigs map[string]string) string {
+	lines := make([]string, 0, len(sigs))
+	for name, sig := range sigs {
+		lines = append(lines, strconv.Quote(name)+" "+strconv.Quote(sig))
+	}
+	slices.Sort(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		fmt.Fprintf(h, "%s\n", l)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // invokeName runs the function registered under name with an encoded
