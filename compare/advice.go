@@ -138,16 +138,25 @@ func advise(rs []Result, cores, batch int, note string) Advice {
 			t = fmt.Sprintf("%s, %s of it waiting for a core taken by other work (the machine is busy),", t, fmtDur(delay))
 			pct += " of the rest"
 		}
+		uses := fmt.Sprintf("uses %s of CPU (%s)", c, pct)
+		if share > 1 {
+			// More CPU than time: not the call's alone. The CPU time is
+			// the whole process's (its garbage collector and other
+			// goroutines, the function's own included), and a mean over
+			// the rounds where the time is their median.
+			uses = fmt.Sprintf("the process used %s of CPU per call, more than the call's time: "+
+				"that CPU time is the whole process's (its garbage collector and other goroutines, the function's own included), averaged over the rounds", c)
+		}
 		switch {
 		case share >= 0.5:
 			a.Kind = KindCPUBound
-			a.Reasons = append(a.Reasons, fmt.Sprintf("CPU-bound: one call inline takes %s and uses %s of CPU (%s)", t, c, pct))
+			a.Reasons = append(a.Reasons, fmt.Sprintf("CPU-bound: one call inline takes %s and %s", t, uses))
 		case share <= 0.2:
 			a.Kind = KindWaits
 			a.Reasons = append(a.Reasons, fmt.Sprintf("waits dominate: one call inline takes %s but uses only %s of CPU (%s)", t, c, pct))
 		default:
 			a.Kind = KindMixed
-			a.Reasons = append(a.Reasons, fmt.Sprintf("mixed: one call inline takes %s and uses %s of CPU (%s)", t, c, pct))
+			a.Reasons = append(a.Reasons, fmt.Sprintf("mixed: one call inline takes %s and %s", t, uses))
 		}
 	}
 
@@ -176,8 +185,15 @@ func advise(rs []Result, cores, batch int, note string) Advice {
 	if pick.Executor != ExecInline && pick.CPUPerTask > 0 && pick.Executor != ExecSubprocess {
 		busy := float64(pick.CPUPerTask) / (float64(pick.TimePerTask) * float64(cores))
 		if busy >= 0.6 {
-			a.Reasons = append(a.Reasons, fmt.Sprintf("the cores are saturated: CPU/task %s ≈ %s/task × %d cores (%.0f%% busy): more calls at once cannot help",
-				fmtDur(float64(pick.CPUPerTask)), tp, cores, 100*busy))
+			// CPU/task is a mean over the rounds, the time their median,
+			// and the CPU the whole process's: their quotient can pass
+			// 100%, which no core can.
+			pct := fmt.Sprintf("%.0f%% busy", 100*busy)
+			if busy > 1 {
+				pct = "every core busy"
+			}
+			a.Reasons = append(a.Reasons, fmt.Sprintf("the cores are saturated: CPU/task %s ≈ %s/task × %d cores (%s): more calls at once cannot help",
+				fmtDur(float64(pick.CPUPerTask)), tp, cores, pct))
 		}
 	}
 	if pc, ok := find(strategy{ExecPool, cores}.name()); ok && pick.concurrency(batch) > 2*cores && !within(pc, pick) {
@@ -265,8 +281,12 @@ func isolation(measured []Result, find func(string) (Result, bool), inline Resul
 	case share > 0.1:
 		verdict = "a real price: use it only for isolation"
 	}
-	return []string{fmt.Sprintf("%s adds %s per call over %s (%s vs %s per task), %.0f%% of one call (%s): %s",
-		sub.Strategy, fmtDur(extra), pl.Strategy, fmtDur(float64(sub.TimePerTask)), fmtDur(float64(pl.TimePerTask)), 100*share, fmtDur(call), verdict)}
+	of := fmt.Sprintf("%.0f%% of one call", 100*share)
+	if share > 1 {
+		of = times(share) + " one call"
+	}
+	return []string{fmt.Sprintf("%s adds %s per call over %s (%s vs %s per task), %s (%s): %s",
+		sub.Strategy, fmtDur(extra), pl.Strategy, fmtDur(float64(sub.TimePerTask)), fmtDur(float64(pl.TimePerTask)), of, fmtDur(call), verdict)}
 }
 
 // strategyOf is the strategy a result measured.

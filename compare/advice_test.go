@@ -1,6 +1,8 @@
 package compare
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -237,5 +239,34 @@ func TestAdviseKindBusyMachine(t *testing.T) {
 			t.Errorf("%s: kind %q; want %q\n%s", tc.name, a.Kind, tc.want, a)
 		}
 		has(t, a, tc.reason)
+	}
+}
+
+// TestAdviceNoShareOverAHundredPercent: no percentage in the advice reads
+// over 100%. The CPU time is the whole process's and a mean over the
+// rounds, the time their median, so a CPU-bound call measured in rounds
+// of one call read "takes 4.82ms and uses 5.28ms of CPU (110%)", a pool
+// "(112% busy)", and a worker process's cost "6257% of one call": each
+// now says what the number is instead.
+func TestAdviceNoShareOverAHundredPercent(t *testing.T) {
+	rs := []Result{
+		res("inline", 4820*us, 5280*us, 0.01, 0),
+		res("pool-2", 2400*us, 5380*us, 0.01, 3),
+		res("subprocess-2", 7400*us, 9*ms, 0.01, 6),
+	}
+	a := advise(rs, 2, 1000, "")
+	pct := regexp.MustCompile(`([0-9.]+)%`)
+	for _, r := range a.Reasons {
+		for _, m := range pct.FindAllStringSubmatch(r, -1) {
+			if v, err := strconv.ParseFloat(m[1], 64); err != nil || v > 100 {
+				t.Errorf("reason %q reads %s%%; want no share over 100%%", r, m[1])
+			}
+		}
+	}
+	has(t, a, "CPU-bound: one call inline takes 4.82ms and the process used 5.28ms of CPU per call, more than the call's time: that CPU time is the whole process's")
+	has(t, a, "(every core busy)")
+	has(t, a, "subprocess-2 adds 10.0ms per call over pool-2 (7.40ms vs 2.40ms per task), 2.07x one call (4.82ms)")
+	if a.Kind != KindCPUBound {
+		t.Errorf("kind %q; want %q", a.Kind, KindCPUBound)
 	}
 }

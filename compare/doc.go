@@ -55,7 +55,9 @@
 // (CPU time over the wall time of one call, less the time it waited for a
 // core taken by other work, which Linux reports: a busy machine does not
 // make a CPU-bound function look like one that waits; the CPU time is the
-// whole process's, so other work in it counts), the cores saturated (CPU
+// whole process's, so other work in it counts: when that passes the
+// call's time, the advice says so rather than print a share over 100%),
+// the cores saturated (CPU
 // per call ≈ time per call × cores) or waits overlapped (how much faster
 // than a pool of one worker per core), the goroutines held, and what a
 // call costs more in a worker process.
