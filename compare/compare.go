@@ -266,8 +266,12 @@ var benchSessions struct {
 //		compare.Benchmark(b, resize, []Image{small, large})
 //	}
 //
-// Each sub-benchmark reports ns/op per call of f (b.N calls, submitted in
-// batches of [Batch] and waited for), allocations, cpu-ns/op (user +
+// Each sub-benchmark makes b.N calls of f, submitted in batches of [Batch]
+// and waited for, in five timed rounds, and reports ns/op: the median of
+// the rounds' wall time per call, the number the advice and [Result]'s
+// TimePerTask use (not testing's default, the whole time over b.N: a mean
+// that one round disturbed by other work skews). It reports allocations
+// (testing's, over all b.N calls), cpu-ns/op (user +
 // system CPU time per call, from getrusage; for subprocess the workers'
 // time is included, their start too) and peak-goroutines (the most
 // goroutines above the count at the start), so `go test -bench
@@ -276,7 +280,8 @@ var benchSessions struct {
 // [subprocess.Main] in TestMain, and is skipped, with the way to enable
 // it, when not. The sizes chosen by the first call of a benchmark are kept
 // for its later calls (-count), and each call's advice draws on the rounds
-// of all calls so far.
+// of all calls so far: with -count 6, the advice's time per task is the
+// median of thirty rounds, each ns/op line the median of its own five.
 //
 // Benchmark blocks until every sub-benchmark has run; a call of f that
 // returns an error or panics fails the sub-benchmark (so does one that
@@ -367,6 +372,11 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 				peak = max(peak, r.peak)
 			}
 			ch := cpuChildren() - ch0
+			// ns/op is the number the advice uses: the median of the
+			// rounds' wall time per call, not testing's whole time over
+			// b.N, which one disturbed round skews (a mean) and which
+			// counts the measuring between the rounds.
+			b.ReportMetric((&acc{rounds: rs}).median(), "ns/op")
 			b.ReportMetric(float64(cpu+ch)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(peak), "peak-goroutines")
 			last, child, calls = rs, ch, b.N

@@ -14,8 +14,9 @@
 //	}
 //
 // `go test -bench Strategies` runs one sub-benchmark per strategy, named
-// strategy=<name>, reporting ns/op (per call of the function), B/op,
-// allocs/op, cpu-ns/op and peak-goroutines, then logs the advice;
+// strategy=<name>, reporting ns/op (per call of the function: the median
+// of the sub-benchmark's five rounds, the number the advice uses), B/op,
+// allocs/op, cpu-ns/op and peak-goroutines, then prints the advice;
 // `go test -bench Strategies -count 6 | benchstat` compares them.
 //
 // # From a program
