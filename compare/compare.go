@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +23,10 @@ type session struct {
 	note  string // why subprocess is missing, when it is
 	fname string
 	nsamp int
+	// failed are the strategies whose sub-benchmark failed in this call
+	// of Benchmark: their rounds, of earlier calls (-count) or of an
+	// earlier run of the sub-benchmark at a smaller b.N, are not advice.
+	failed []strategy
 }
 
 func (s *session) find(st strategy) *acc {
@@ -59,11 +64,18 @@ func (s *session) plan(try func(strategy) float64) {
 func (s *session) report() *Report {
 	r := &Report{Function: s.fname, Cores: cores(), Samples: s.nsamp, Batch: s.cfg.batch}
 	for _, a := range s.accs {
-		if len(a.rounds) > 0 {
+		if len(a.rounds) > 0 && !slices.Contains(s.failed, a.s) {
 			r.Results = append(r.Results, a.result())
 		}
 	}
 	r.Advice = advise(r.Results, r.Cores, r.Batch, s.note)
+	if len(s.failed) > 0 {
+		names := make([]string, len(s.failed))
+		for i, st := range s.failed {
+			names[i] = st.name()
+		}
+		r.Advice.Reasons = append(r.Advice.Reasons, fmt.Sprintf("failed, so left out (see their sub-benchmarks): %s", strings.Join(names, ", ")))
+	}
 	return r
 }
 
@@ -285,7 +297,9 @@ var benchSessions struct {
 //
 // Benchmark blocks until every sub-benchmark has run; a call of f that
 // returns an error or panics fails the sub-benchmark (so does one that
-// calls runtime.Goexit in the inline one), and a call that never returns
+// calls runtime.Goexit in the inline one), and the advice leaves that
+// strategy out, naming it (no rounds of a failed sub-benchmark count, not
+// even those of a run at a smaller b.N that passed), and a call that never returns
 // holds it until go test's -timeout ends the test binary with every stack.
 //
 // [subprocess.Main]: https://pkg.go.dev/github.com/execkit/execkit/subprocess#Main
@@ -317,7 +331,10 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 		var child time.Duration
 		var share float64
 		calls := 0
-		b.Run("strategy="+st.name(), func(b *testing.B) {
+		ok := b.Run("strategy="+st.name(), func(b *testing.B) {
+			// testing runs this at growing b.N: only the last run's
+			// rounds count, and none when it failed.
+			last = nil
 			returned := false
 			defer func() {
 				// Fatal and Skip end this goroutine too, having said
@@ -382,6 +399,10 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 			last, child, calls = rs, ch, b.N
 			returned = true
 		})
+		if !ok {
+			s.failed = append(s.failed, st)
+			return 0
+		}
 		if last == nil {
 			return 0
 		}
