@@ -18,7 +18,8 @@ var triple = execkit.Register("compare.triple", func(_ context.Context, x int) (
 // TestBenchmarkSubBenchmarks runs Benchmark as go test -bench would, with
 // a fixed -benchtime: it runs every strategy as a sub-benchmark, keeps the
 // first call's strategies for the second (-count), accumulates their
-// rounds and prints the advice to stderr.
+// rounds (whole passes over the samples: rounds of 40 calls on 3 samples
+// timed different mixes of inputs) and prints the advice to stderr.
 func TestBenchmarkSubBenchmarks(t *testing.T) {
 	bt := flag.Lookup("test.benchtime")
 	old := bt.Value.String()
@@ -66,9 +67,14 @@ func TestBenchmarkSubBenchmarks(t *testing.T) {
 		tasks := 0
 		for _, r := range a.rounds {
 			tasks += r.tasks
+			if r.tasks%3 != 0 {
+				t.Errorf("%s: a round of %d calls; want whole passes over the 3 samples", a.s.name(), r.tasks)
+			}
 		}
-		if tasks != 400 {
-			t.Errorf("%s: %d calls timed; want 2 × 200 (b.N)", a.s.name(), tasks)
+		// Of b.N = 200, five rounds of 39 calls (13 passes over the 3
+		// samples), the 5 left over made before them.
+		if tasks != 2*195 {
+			t.Errorf("%s: %d calls timed; want 2 × 5 rounds × 39", a.s.name(), tasks)
 		}
 	}
 	// subprocess runs: the external tests' TestMain, which calls

@@ -99,7 +99,9 @@ func check[In, Out any](f *execkit.Func[In, Out], samples []In) error {
 // seconds, as long as a call is much shorter than a fifth of it: every
 // round makes at least one wave of calls, so a slower function takes
 // about ten calls' time per strategy (measured: 30 s for a call that
-// sleeps 300 ms); subprocess is included when [subprocess.Main] was called.
+// sleeps 300 ms), and whole passes over the samples (every sample as many
+// times, so that the rounds time the same inputs): at least five passes;
+// subprocess is included when [subprocess.Main] was called.
 //
 // Run blocks until it has measured every strategy and shut their executors
 // down. When ctx ends, or a call of f returns an error, it stops and
@@ -151,6 +153,13 @@ func Run[In, Out any](ctx context.Context, f *execkit.Func[In, Out], samples []I
 		// wave when calibration afforded one: a round must keep every slot
 		// busy to measure the strategy.
 		n := max(1, int((cfg.perStrat/rounds)/max(per, 1)), min(wave, last)) // per is 0 after an error
+		// Whole passes over the samples: rounds that called the function
+		// on different inputs would differ by their inputs, not by noise,
+		// and the median would pick an input (rounds of one call on a
+		// function slow for one input of three read as fast).
+		if l := len(samples); n%l != 0 {
+			n += l - n%l
+		}
 		for i := 0; i < rounds && err == nil; i++ {
 			var r round
 			if r, err = d.measure(ctx, ex, n, base); err == nil {
@@ -279,7 +288,9 @@ var benchSessions struct {
 //	}
 //
 // Each sub-benchmark makes b.N calls of f, submitted in batches of [Batch]
-// and waited for, in five timed rounds, and reports ns/op: the median of
+// and waited for, in five timed rounds (whole passes over the samples when
+// b.N is at least five times their number, the calls left over made
+// before them), and reports ns/op: the median of
 // the rounds' wall time per call, the number the advice and [Result]'s
 // TimePerTask use (not testing's default, the whole time over b.N: a mean
 // that one round disturbed by other work skews). It reports allocations
@@ -358,12 +369,32 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 			ch0 := cpuChildren()
 			b.ResetTimer()
 			k := min(rounds, b.N)
-			rs := make([]round, 0, k)
-			for i := range k {
-				n := b.N / k
+			sizes := make([]int, k)
+			for i := range sizes {
+				sizes[i] = b.N / k
 				if i < b.N%k {
-					n++
+					sizes[i]++
 				}
+			}
+			if l := len(samples); b.N/k >= l {
+				// Whole passes over the samples, as in Run, so that every
+				// round times the same mix of inputs; the calls left over
+				// run first, outside the rounds.
+				per := b.N / k / l * l
+				for i := range sizes {
+					sizes[i] = per
+				}
+				if pre := b.N - k*per; pre > 0 {
+					peak := 0
+					if err := d.run(b.Context(), ex, pre, &peak); err != nil {
+						b.StopTimer()
+						shutdown(context.Background(), ex)
+						b.Fatalf("compare: %v", err)
+					}
+				}
+			}
+			rs := make([]round, 0, k)
+			for _, n := range sizes {
 				r, err := d.measure(b.Context(), ex, n, base)
 				if err != nil {
 					b.StopTimer()
@@ -383,10 +414,11 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 				b.Fatalf("compare: %v", err)
 			}
 			var cpu time.Duration
-			peak := 0
+			peak, timed := 0, 0
 			for _, r := range rs {
 				cpu += r.cpu
 				peak = max(peak, r.peak)
+				timed += r.tasks
 			}
 			ch := cpuChildren() - ch0
 			// ns/op is the number the advice uses: the median of the
@@ -394,7 +426,7 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 			// b.N, which one disturbed round skews (a mean) and which
 			// counts the measuring between the rounds.
 			b.ReportMetric((&acc{rounds: rs}).median(), "ns/op")
-			b.ReportMetric(float64(cpu+ch)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cpu)/float64(timed)+float64(ch)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(peak), "peak-goroutines")
 			last, child, calls = rs, ch, b.N
 			returned = true

@@ -69,8 +69,12 @@
 // default): the whole run over a 1 ms function takes about ten seconds on
 // two cores. A round makes at least one wave of calls, so a function slower
 // than a fifth of TimePerStrategy takes about ten calls' time per strategy
-// instead: half a minute for a call of 300 ms. [Benchmark] follows -benchtime (one second per sub-benchmark by
-// default).
+// instead: half a minute for a call of 300 ms. A round also calls the
+// function on every sample, as many times each (whole passes over the
+// samples, so that rounds differ by noise only, not by their inputs): with
+// many slow samples, a round lasts at least a pass. [Benchmark] follows
+// -benchtime (one second per sub-benchmark by default), its rounds whole
+// passes too when b.N is at least five times the samples.
 //
 // The package imports only the standard library and execkit's packages, so
 // it adds nothing to a user's go.sum beyond execkit's own requirements.

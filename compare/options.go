@@ -69,9 +69,10 @@ func Batch(n int) Option {
 // TimePerStrategy sets the measuring time [Run] spends on each strategy
 // (d > 0; the default is [DefaultTimePerStrategy]), split into five timed
 // rounds after a short calibration. A longer time gives steadier numbers
-// and a smaller spread. Every round makes at least one wave of calls, so
-// for a function slower than d/5 a strategy takes longer than d: about ten
-// calls' time. ([Benchmark] follows -benchtime instead.)
+// and a smaller spread. Every round makes at least one wave of calls and
+// whole passes over the samples, so for a function slower than d/5 a
+// strategy takes longer than d: about ten calls' time, or five passes over
+// the samples. ([Benchmark] follows -benchtime instead.)
 func TimePerStrategy(d time.Duration) RunOption {
 	return runOption(func(c *config) error {
 		if d <= 0 {
