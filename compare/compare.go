@@ -206,14 +206,16 @@ func Run[In, Out any](ctx context.Context, f *execkit.Func[In, Out], samples []I
 			return 0
 		}
 		s.accs = append(s.accs, a)
+		res := a.result()
+		progress("%s: %s per task ±%.0f%% (%d calls in %d rounds)", res.Strategy, fmtDur(float64(res.TimePerTask)), 100*res.Spread, res.Tasks, len(res.Rounds))
 		return a.median()
 	})
 	if runErr != nil {
 		return nil, runErr
 	}
 	rep := s.report()
-	for _, res := range rep.Results {
-		progress("%s: %s per task ±%.0f%%", res.Strategy, fmtDur(float64(res.TimePerTask)), 100*res.Spread)
+	if rep.Advice.Strategy != "" {
+		progress("advice: %s", rep.Advice.Strategy)
 	}
 	return rep, nil
 }

@@ -83,8 +83,12 @@ func TimePerStrategy(d time.Duration) RunOption {
 	})
 }
 
-// Progress makes [Run] write one line to w (os.Stderr, typically) as it
-// starts measuring each strategy and as it finishes. A nil w is an error.
+// Progress makes [Run] write lines to w (os.Stderr, typically) as it goes:
+// one as it starts measuring a strategy, one with that strategy's time per
+// task as soon as it is measured (or why it was not), and the advice's
+// strategy at the end. Each line starts with "compare: ". Run writes from
+// the goroutine that called it, never after it returned.
+// A nil w is an error.
 func Progress(w io.Writer) RunOption {
 	return runOption(func(c *config) error {
 		if w == nil {
