@@ -181,6 +181,19 @@ func advise(rs []Result, cores, batch int, note string) Advice {
 		a.Reasons = append(a.Reasons, fmt.Sprintf("%s takes %s per task (inline was not measured)", pick.Strategy, tp))
 	}
 
+	// A short function: inline's time is mostly execkit's cost per task.
+	// Said only when even inline's fastest round took four times a direct
+	// call: the direct calls are timed once, after the rounds, and a busy
+	// machine can make two timings of the same work differ twofold.
+	fastestInline := inline.TimePerTask
+	for _, r := range inline.Rounds {
+		fastestInline = min(fastestInline, r)
+	}
+	if haveInline && inline.direct > 0 && 4*inline.direct < fastestInline {
+		a.Reasons = append(a.Reasons, fmt.Sprintf("a direct call (f.Call: no executor, no Future) takes %s, inline %s: the rest, %s, is execkit's cost per task; for work this short, call the function directly or put many inputs in one task",
+			fmtDur(float64(inline.direct)), fmtDur(float64(inline.TimePerTask)), fmtDur(float64(inline.TimePerTask-inline.direct))))
+	}
+
 	// The physics: cores saturated, or waits overlapped.
 	if pick.Executor != ExecInline && pick.CPUPerTask > 0 && pick.Executor != ExecSubprocess {
 		busy := float64(pick.CPUPerTask) / (float64(pick.TimePerTask) * float64(cores))

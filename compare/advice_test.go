@@ -270,3 +270,30 @@ func TestAdviceNoShareOverAHundredPercent(t *testing.T) {
 		t.Errorf("kind %q; want %q", a.Kind, KindCPUBound)
 	}
 }
+
+// TestAdviseDirectCall: for a function much shorter than execkit's cost
+// per task, the advice says what a direct call costs. It quoted inline's
+// time through &execkit.Inline{} and a Future as "one call" (2.10µs for a
+// function a direct call runs in 58ns) next to "or call the function
+// directly".
+func TestAdviseDirectCall(t *testing.T) {
+	inline := res("inline", 2100*time.Nanosecond, 2*us, 0.02, 0)
+	inline.direct = 58 * time.Nanosecond
+	a := advise([]Result{inline, res("pool-2", 1500*time.Nanosecond, 3*us, 0.02, 3)}, 2, 100, "")
+	has(t, a, "a direct call (f.Call: no executor, no Future) takes 58.0ns, inline 2.10µs: the rest, 2.04µs, is execkit's cost per task")
+	// A busy machine: inline took twice the direct call (66µs, 41µs of it
+	// waiting for a core, against 29µs), which is noise, not execkit's
+	// cost; and a round as fast as four direct calls.
+	busy := res("inline", 66*us, 22*us, 0.2, 0)
+	busy.direct = 29 * us
+	quick := res("inline", 2100*time.Nanosecond, 2*us, 0.02, 0)
+	quick.direct = 580 * time.Nanosecond
+	quick.Rounds = []time.Duration{2100, 2000, 2300, 2200, 2320}
+	for _, in := range []Result{busy, quick} {
+		for _, r := range advise([]Result{in}, 2, 100, "").Reasons {
+			if strings.Contains(r, "direct call") {
+				t.Errorf("reason %q for inline %v, fastest round %v, a direct call %v; want none", r, in.TimePerTask, in.Rounds, in.direct)
+			}
+		}
+	}
+}

@@ -169,6 +169,9 @@ func Run[In, Out any](ctx context.Context, f *execkit.Func[In, Out], samples []I
 		}
 		if st.executor == ExecInline && err == nil { // one more round: its waits for a core
 			a.delayShare, err = d.delayShare(ctx, ex, n)
+			if err == nil {
+				a.direct, err = d.direct(ctx, n)
+			}
 		}
 		if serr := shutdown(ctx, ex); err == nil {
 			err = serr
@@ -335,7 +338,7 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 	if prev != nil {
 		s.cfg.batch = prev.cfg.batch
 		for _, a := range prev.accs {
-			s.accs = append(s.accs, &acc{s: a.s, rounds: slices.Clone(a.rounds), extraCPU: a.extraCPU, extraTasks: a.extraTasks, delayShare: a.delayShare})
+			s.accs = append(s.accs, &acc{s: a.s, rounds: slices.Clone(a.rounds), extraCPU: a.extraCPU, extraTasks: a.extraTasks, delayShare: a.delayShare, direct: a.direct})
 		}
 		s.note = prev.note
 	}
@@ -343,6 +346,7 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 		var last []round
 		var child time.Duration
 		var share float64
+		var direct time.Duration
 		calls := 0
 		ok := b.Run("strategy="+st.name(), func(b *testing.B) {
 			// testing runs this at growing b.N: only the last run's
@@ -407,7 +411,11 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 			}
 			b.StopTimer()
 			if st.executor == ExecInline { // one more round, untimed: its waits for a core
-				if share, err = d.delayShare(b.Context(), ex, max(b.N/k, 1)); err != nil {
+				share, err = d.delayShare(b.Context(), ex, max(b.N/k, 1))
+				if err == nil {
+					direct, err = d.direct(b.Context(), max(b.N/k, 1))
+				}
+				if err != nil {
 					shutdown(context.Background(), ex)
 					b.Fatalf("compare: %v", err)
 				}
@@ -448,6 +456,7 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 		a.rounds = append(a.rounds, last...)
 		if st.executor == ExecInline {
 			a.delayShare = share
+			a.direct = direct
 		}
 		if st.executor == ExecSubprocess {
 			a.extraCPU += child

@@ -154,3 +154,18 @@ func TestRunErrors(t *testing.T) {
 func BenchmarkStrategies(b *testing.B) {
 	compare.Benchmark(b, sleep, []time.Duration{time.Millisecond})
 }
+
+// TestRunSaysWhatADirectCallCosts: square is a few nanoseconds, execkit's
+// cost per task (a Future) about a microsecond: the advice says so, with
+// the direct call measured, rather than quote inline's time alone as what
+// "one call" takes.
+func TestRunSaysWhatADirectCallCosts(t *testing.T) {
+	rep, err := compare.Run(context.Background(), square, []int{1, 2, 3},
+		compare.TimePerStrategy(10*time.Millisecond), compare.Batch(16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(rep.Advice.Reasons, "\n"), "a direct call (f.Call: no executor, no Future) takes") {
+		t.Errorf("no reason gives a direct call's time:\n%s", rep)
+	}
+}

@@ -60,8 +60,10 @@
 // call's time, the advice says so rather than print a share over 100%),
 // the cores saturated (CPU
 // per call ≈ time per call × cores) or waits overlapped (how much faster
-// than a pool of one worker per core), the goroutines held, and what a
-// call costs more in a worker process.
+// than a pool of one worker per core), the goroutines held, what a
+// call costs more in a worker process, and, for a function shorter than
+// execkit's cost per task (inline calls go through &execkit.Inline{} and
+// a Future, about a microsecond), what a direct call costs.
 //
 // # Cost
 //

@@ -109,6 +109,21 @@ func (d *driver[In, Out]) delayShare(ctx context.Context, ex execkit.Executor, n
 	return min(max(float64(delay)/float64(wall), 0), 1), nil
 }
 
+// direct calls the function n times directly (Func.Call: no executor, no
+// Future, no policy), in this goroutine, cycling through the samples, and
+// returns the wall time per call: what "call the function directly" costs,
+// against which inline's time shows execkit's cost per task.
+func (d *driver[In, Out]) direct(ctx context.Context, n int) (time.Duration, error) {
+	n = max(n, 1)
+	start := time.Now()
+	for i := range n {
+		if _, err := d.f.Call(ctx, d.samples[i%len(d.samples)]); err != nil {
+			return 0, fmt.Errorf("%s failed: %w", d.f.Name(), err)
+		}
+	}
+	return time.Since(start) / time.Duration(n), nil
+}
+
 // calibrate runs growing numbers of calls through ex (1, 4, 16, ...)
 // until a run lasts at least least and either has wave calls or more
 // (every slot of the strategy busy) or took about four times the previous

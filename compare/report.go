@@ -47,6 +47,9 @@ type Result struct {
 	// other work, for inline (from its thread's run delay in a probe, on
 	// Linux; 0 elsewhere): waiting that is not the function's.
 	runDelay time.Duration
+	// direct is the time of a direct call, Func.Call in the measuring
+	// goroutine, for inline (0: not measured).
+	direct time.Duration
 }
 
 // concurrency is the most calls the strategy runs at once.
@@ -68,6 +71,9 @@ type acc struct {
 	// delayShare is the share of an inline call's wall time spent waiting
 	// for a core taken by other work (driver.delayShare).
 	delayShare float64
+	// direct is the time of a direct call of the function (Func.Call),
+	// for inline: driver.direct.
+	direct time.Duration
 }
 
 func (a *acc) median() float64 {
@@ -124,6 +130,7 @@ func (a *acc) result() Result {
 	}
 	res.CPUPerTask = time.Duration(cpuPer)
 	res.runDelay = time.Duration(a.delayShare * med)
+	res.direct = a.direct
 	res.AllocsPerTask = float64(allocs) / float64(res.Tasks)
 	res.BytesPerTask = float64(bytes) / float64(res.Tasks)
 	return res
