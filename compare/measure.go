@@ -91,19 +91,24 @@ func (d *driver[In, Out]) measure(ctx context.Context, ex execkit.Executor, n, b
 // The thread is locked for this probe only: a locked goroutine that blocks
 // hands its thread over at each wait, which costs CPU the timed rounds
 // must not pay, and waits for the thread to be woken that they do not
-// have. So the share is 0 for calls that block (more than the scheduler's
-// preemption every 10 ms explains): the run delay then speaks for the
-// lock, and such calls wait anyway. It speaks for calls that do not block:
-// the CPU-bound ones, which a busy machine would pass off as waiting.
+// have. So the share is 0 for calls that block: the thread spent more than
+// a tenth of the wall time neither on a core nor waiting for one (it
+// slept). The run delay then speaks for the lock, and such calls wait
+// anyway. It speaks for calls that do not block: the CPU-bound ones, which
+// a busy machine would pass off as waiting. (Counting the thread's
+// voluntary switches instead missed blocks on a busy core: a call whose
+// wait ended while its thread was preempted never switched voluntarily.)
 func (d *driver[In, Out]) delayShare(ctx context.Context, ex execkit.Executor, n int) (float64, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	peak := 0
-	blocks0, delay0 := threadBlocks(), threadRunDelay()
+	on0, delay0 := threadSched()
 	start := time.Now()
 	err := d.run(ctx, ex, n, &peak)
-	wall, delay, blocks := time.Since(start), threadRunDelay()-delay0, threadBlocks()-blocks0
-	if err != nil || wall <= 0 || blocks > int64(n/10)+int64(wall/(5*time.Millisecond))+2 {
+	wall := time.Since(start)
+	on1, delay1 := threadSched()
+	on, delay := on1-on0, delay1-delay0
+	if err != nil || wall <= 0 || wall-on-delay > wall/10 {
 		return 0, err
 	}
 	return min(max(float64(delay)/float64(wall), 0), 1), nil

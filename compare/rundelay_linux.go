@@ -18,28 +18,26 @@ import (
 // workers, other goroutines at the same time) are not on its path and are
 // not counted.
 func threadRunDelay() time.Duration {
+	_, delay := threadSched()
+	return delay
+}
+
+// threadSched returns the time the calling thread has spent on a core and
+// ready to run but waiting for one (the first two fields of its
+// /proc/self/task/<tid>/schedstat), or zeros where the kernel does not say.
+func threadSched() (onCPU, delay time.Duration) {
 	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(syscall.Gettid()) + "/schedstat")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	f := bytes.Fields(b)
 	if len(f) < 2 {
-		return 0
+		return 0, 0
 	}
-	ns, err := strconv.ParseInt(string(f[1]), 10, 64)
-	if err != nil {
-		return 0
+	run, err1 := strconv.ParseInt(string(f[0]), 10, 64)
+	wait, err2 := strconv.ParseInt(string(f[1]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0
 	}
-	return time.Duration(ns)
-}
-
-// threadBlocks returns how many times the calling thread has blocked (its
-// voluntary context switches, from getrusage(RUSAGE_THREAD)).
-func threadBlocks() int64 {
-	var ru syscall.Rusage
-	const rusageThread = 1 // RUSAGE_THREAD
-	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
-		return 0
-	}
-	return ru.Nvcsw
+	return time.Duration(run), time.Duration(wait)
 }

@@ -8,4 +8,4 @@ import "time"
 // is judged on CPU time over wall time alone.
 func threadRunDelay() time.Duration { return 0 }
 
-func threadBlocks() int64 { return 0 }
+func threadSched() (onCPU, delay time.Duration) { return 0, 0 }
