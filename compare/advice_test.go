@@ -297,3 +297,29 @@ func TestAdviseDirectCall(t *testing.T) {
 		}
 	}
 }
+
+// TestAdviseTieIgnoresGoroutineNoise: among strategies tied on time, a
+// peak a few goroutines smaller is not a smaller footprint. A function
+// that sleeps 2 ms was advised errgroup (10.4µs per task, 1000 goroutines
+// at peak) over fireforget (8.27µs, 1004), and errgroup's advice did not
+// say that its calls fail together.
+func TestAdviseTieIgnoresGoroutineNoise(t *testing.T) {
+	rs := []Result{
+		res("inline", 2200*us, 88*us, 0.01, 0),
+		res("pool-2", 1190*us, 60*us, 0.01, 4),
+		res("fireforget", 8270*time.Nanosecond, 6*us, 0.15, 1004),
+		res("errgroup", 10400*time.Nanosecond, 6*us, 0.28, 1000),
+	}
+	a := advise(rs, 2, 1000, "")
+	if a.Strategy != "fireforget" {
+		t.Errorf("advice %s; want fireforget (tied, as many goroutines within noise, faster)\n%s", a.Strategy, a)
+	}
+	// errgroup alone, or clearly the smallest: its advice says what it
+	// does to failures.
+	rs[3] = res("errgroup", 8000*time.Nanosecond, 6*us, 0.01, 700)
+	a = advise(rs, 2, 1000, "")
+	if a.Strategy != "errgroup" {
+		t.Fatalf("advice %s; want errgroup (tied, 30%% fewer goroutines)\n%s", a.Strategy, a)
+	}
+	has(t, a, "errgroup fails together: the first call that returns an error (or panics) cancels the others' ctx")
+}

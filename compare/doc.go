@@ -52,7 +52,10 @@
 // noise. The fastest strategy and every strategy within noise of it (the
 // sum of their spreads, or 5%) are tied, and the advice says so; among them
 // it recommends the one with the smallest footprint (in-process, then the
-// fewest goroutines). Every reason is a measured number: the kind of work
+// fewest goroutines, peaks within 10% counting as the same, then the
+// fewest calls at once, then the fastest), and when that is errgroup it
+// says that errgroup's calls fail together. Every other reason is a
+// measured number: the kind of work
 // (CPU time over the wall time of one call, less the time it waited for a
 // core taken by other work, which Linux reports: a busy machine does not
 // make a CPU-bound function look like one that waits; the CPU time is the
