@@ -116,7 +116,9 @@ func check[In, Out any](f *execkit.Func[In, Out], samples []In) error {
 // says f ignores its ctx; those calls are abandoned, still running.
 // It is safe to call concurrently, but concurrent runs measure each other.
 // A nil f gives an error wrapping [execkit.ErrNotRegistered], as for every
-// call given a nil Func.
+// call given a nil Func; no samples, a nil option or an option's bad value
+// give an error starting "compare:" before anything runs. A nil ctx is
+// context.Background, as everywhere in execkit.
 //
 // [subprocess.Main]: https://pkg.go.dev/github.com/execkit/execkit/subprocess#Main
 func Run[In, Out any](ctx context.Context, f *execkit.Func[In, Out], samples []In, opts ...RunOption) (*Report, error) {
