@@ -140,14 +140,16 @@ func advise(rs []Result, cores, batch int, note string) Advice {
 		// At most the time off CPU was spent waiting for a core.
 		delay := min(float64(inline.runDelay), max(wall-cpu, 0))
 		share := cpu / max(wall-delay, 1)
-		t, c, pct := fmtDur(wall), fmtDur(cpu), percent(share)
+		// Up to 5% over is measuring's noise (two clocks, a mean against
+		// a median): all of the call's time.
+		t, c, pct := fmtDur(wall), fmtDur(cpu), percent(min(share, 1))
 		if delay > 0.1*wall {
 			t = fmt.Sprintf("%s, %s of it waiting for a core taken by other work (the machine is busy),", t, fmtDur(delay))
 			pct += " of the rest"
 		}
 		uses := fmt.Sprintf("uses %s of CPU (%s)", c, pct)
-		if share > 1 {
-			// More CPU than time: not the call's alone. The CPU time is
+		if share > 1.05 {
+			// Well over the call's time: not the call's alone. The CPU time is
 			// the whole process's (its garbage collector and other
 			// goroutines, the function's own included), and a mean over
 			// the rounds where the time is their median.
@@ -208,8 +210,8 @@ func advise(rs []Result, cores, batch int, note string) Advice {
 			// CPU/task is a mean over the rounds, the time their median,
 			// and the CPU the whole process's: their quotient can pass
 			// 100%, which no core can.
-			pct := fmt.Sprintf("%.0f%% busy", 100*busy)
-			if busy > 1 {
+			pct := fmt.Sprintf("%.0f%% busy", 100*min(busy, 1))
+			if busy > 1.05 {
 				pct = "every core busy"
 			}
 			a.Reasons = append(a.Reasons, fmt.Sprintf("the cores are saturated: CPU/task %s ≈ %s/task × %d cores (%s): more calls at once cannot help",
