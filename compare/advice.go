@@ -231,8 +231,8 @@ func advise(rs []Result, cores, batch int, note string) Advice {
 			a.Tied[i] = r.Strategy
 			parts[i] = fmt.Sprintf("%s %s ±%.0f%%", r.Strategy, fmtDur(float64(r.TimePerTask)), 100*r.Spread)
 		}
-		a.Reasons = append(a.Reasons, fmt.Sprintf("within noise (or %.0f%%) of each other: %s; %s chosen for the smallest footprint (%s, %d goroutines at peak)",
-			100*minGain, strings.Join(parts, ", "), pick.Strategy, where(pick), pick.PeakGoroutines))
+		a.Reasons = append(a.Reasons, fmt.Sprintf("within noise (or %.0f%%) of each other: %s; %s chosen for the smallest footprint (%s, %s at peak)",
+			100*minGain, strings.Join(parts, ", "), pick.Strategy, where(pick), goroutines(pick.PeakGoroutines)))
 	}
 
 	// errgroup is not a neutral executor: say what it does to failures.
@@ -242,8 +242,8 @@ func advise(rs []Result, cores, batch int, note string) Advice {
 
 	// What goroutine-per-task costs in goroutines, when the pick is bounded.
 	if ff, ok := find(ExecFireforget); ok && pick.Size > 0 && pick.Executor != ExecInline && ff.PeakGoroutines > 2*max(pick.PeakGoroutines, 1) {
-		a.Reasons = append(a.Reasons, fmt.Sprintf("%s peaked at %d goroutines where goroutine-per-task (fireforget) peaked at %d",
-			pick.Strategy, pick.PeakGoroutines, ff.PeakGoroutines))
+		a.Reasons = append(a.Reasons, fmt.Sprintf("%s peaked at %s where goroutine-per-task (fireforget) peaked at %d",
+			pick.Strategy, goroutines(pick.PeakGoroutines), ff.PeakGoroutines))
 	}
 
 	// The price of isolation.
@@ -258,6 +258,14 @@ func percent(share float64) string {
 		return fmt.Sprintf("%.1f%%", 100*share)
 	}
 	return fmt.Sprintf("%.0f%%", 100*share)
+}
+
+// goroutines says n goroutines, or 1 goroutine.
+func goroutines(n int) string {
+	if n == 1 {
+		return "1 goroutine"
+	}
+	return fmt.Sprintf("%d goroutines", n)
 }
 
 func where(r Result) string {

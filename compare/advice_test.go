@@ -329,3 +329,14 @@ func TestAdviseTieIgnoresGoroutineNoise(t *testing.T) {
 	}
 	has(t, a, "errgroup fails together: the first call that returns an error (or panics) cancels the others' ctx")
 }
+
+// TestAdviseOneGoroutine: "1 goroutine", not "1 goroutines" (probed: a
+// tie won by fireforget with one goroutine at peak).
+func TestAdviseOneGoroutine(t *testing.T) {
+	rs := []Result{
+		res("pool-2", 36*us, 10*us, 0.01, 3),
+		res("fireforget", 35900*time.Nanosecond, 10*us, 0.01, 1),
+	}
+	a := advise(rs, 2, 1000, "")
+	has(t, a, "fireforget chosen for the smallest footprint (in-process, 1 goroutine at peak)")
+}
