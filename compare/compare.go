@@ -104,9 +104,11 @@ func check[In, Out any](f *execkit.Func[In, Out], samples []In) error {
 // subprocess is included when [subprocess.Main] was called.
 //
 // Run blocks until it has measured every strategy and shut their executors
-// down. When ctx ends, or a call of f returns an error, it stops and
-// returns that error (the calls' errors wrapped, starting "compare:"),
-// except in the subprocess strategy: a function that cannot run in a
+// down. When ctx ends it stops and returns an error saying "ctx ended",
+// wrapping ctx.Err() and its cause, even when the calls returned ctx's
+// error themselves. When a call of f returns an error, it stops and
+// returns that error (wrapped, starting "compare:"), except in the
+// subprocess strategy: a function that cannot run in a
 // worker process (registered in main rather than at package level, or
 // using what main set up after subprocess.Main) leaves subprocess out of
 // the report, the error in the advice's reasons.

@@ -37,8 +37,8 @@ func (r round) perTask() float64 { return float64(r.wall) / float64(r.tasks) }
 // first error of a call, after every call of its batch has ended.
 func (d *driver[In, Out]) run(ctx context.Context, ex execkit.Executor, n int, peak *int) error {
 	for n > 0 {
-		if err := ctx.Err(); err != nil { // Run abandoned this measurement, or is about to
-			return err
+		if ctx.Err() != nil { // Run abandoned this measurement, or is about to
+			return ctxEnded(ctx)
 		}
 		m := min(n, d.batch)
 		d.futs = d.futs[:0]
@@ -59,12 +59,26 @@ func (d *driver[In, Out]) run(ctx context.Context, ex execkit.Executor, n int, p
 			}
 		}
 		clear(d.futs)
+		if first != nil && ctx.Err() != nil {
+			// The calls failed because the measuring's ctx ended (Run's
+			// deadline, say): that is not the function failing.
+			return ctxEnded(ctx)
+		}
 		if first != nil {
 			return fmt.Errorf("%s failed: %w", d.f.Name(), first) // Run and Benchmark say "compare:" and the strategy
 		}
 		n -= m
 	}
 	return nil
+}
+
+// ctxEnded is the error of a measurement stopped by the end of its ctx: it
+// wraps ctx.Err() and the cause, when the cause is another error.
+func ctxEnded(ctx context.Context) error {
+	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+		return fmt.Errorf("ctx ended: %w (%w)", cause, ctx.Err())
+	}
+	return fmt.Errorf("ctx ended: %w", ctx.Err())
 }
 
 // measure runs one timed round of n calls through ex. base is the number
