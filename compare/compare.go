@@ -310,10 +310,13 @@ var benchSessions struct {
 // Strategies -count 6 | benchstat` works. The pools grow from the core
 // count while they get faster; subprocess runs when the test binary calls
 // [subprocess.Main] in TestMain, and is skipped, with the way to enable
-// it, when not. The sizes chosen by the first call of a benchmark are kept
-// for its later calls (-count), and each call's advice draws on the rounds
-// of all calls so far: with -count 6, the advice's time per task is the
-// median of thirty rounds, each ns/op line the median of its own five.
+// it, when not. go test -count n runs the benchmark function once and each
+// sub-benchmark n times: the advice, printed once at the end, draws on the
+// rounds of all n, so with -count 6 its time per task is the median of
+// thirty rounds, each ns/op line the median of its own five. When the
+// benchmark function itself runs again in one process (testing.Benchmark
+// in a loop), the sizes chosen by its first call are kept and its advice
+// draws on the rounds of every call so far.
 //
 // Benchmark blocks until every sub-benchmark has run; a call of f that
 // returns an error or panics fails the sub-benchmark (so does one that
@@ -347,15 +350,27 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 		s.note = prev.note
 	}
 	try := func(st strategy) float64 {
-		var last []round
-		var child time.Duration
+		// go test -count n runs each sub-benchmark n times, each time
+		// with a *testing.B of its own, which runs this function at
+		// growing b.N: of each B, the last run's rounds count (none when
+		// it failed), and those of every B do.
+		type rep struct {
+			rounds []round
+			child  time.Duration
+			calls  int
+		}
+		var reps []*rep
+		byB := map[*testing.B]*rep{}
 		var share float64
 		var direct time.Duration
-		calls := 0
 		ok := b.Run("strategy="+st.name(), func(b *testing.B) {
-			// testing runs this at growing b.N: only the last run's
-			// rounds count, and none when it failed.
-			last = nil
+			this := byB[b]
+			if this == nil {
+				this = &rep{}
+				byB[b] = this
+				reps = append(reps, this)
+			}
+			this.rounds = nil
 			returned := false
 			defer func() {
 				// Fatal and Skip end this goroutine too, having said
@@ -442,14 +457,18 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 			b.ReportMetric((&acc{rounds: rs}).median(), "ns/op")
 			b.ReportMetric(float64(cpu)/float64(timed)+float64(ch)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(peak), "peak-goroutines")
-			last, child, calls = rs, ch, b.N
+			this.rounds, this.child, this.calls = rs, ch, b.N
 			returned = true
 		})
 		if !ok {
 			s.failed = append(s.failed, st)
 			return 0
 		}
-		if last == nil {
+		cur := &acc{s: st}
+		for _, r := range reps {
+			cur.rounds = append(cur.rounds, r.rounds...)
+		}
+		if len(cur.rounds) == 0 {
 			return 0
 		}
 		a := s.find(st)
@@ -457,16 +476,19 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 			a = &acc{s: st}
 			s.accs = append(s.accs, a)
 		}
-		a.rounds = append(a.rounds, last...)
+		a.rounds = append(a.rounds, cur.rounds...)
 		if st.executor == ExecInline {
 			a.delayShare = share
 			a.direct = direct
 		}
 		if st.executor == ExecSubprocess {
-			a.extraCPU += child
-			a.extraTasks += calls
+			for _, r := range reps {
+				if r.rounds != nil {
+					a.extraCPU += r.child
+					a.extraTasks += r.calls
+				}
+			}
 		}
-		cur := &acc{s: st, rounds: last}
 		return cur.median()
 	}
 	if prev != nil {

@@ -49,7 +49,7 @@ func BenchmarkNsOpProbe(b *testing.B) {
 	s := benchSessions.m[b.Name()]
 	benchSessions.Unlock()
 	for _, r := range s.report().Results {
-		fmt.Printf("time-per-task %s %d\n", r.Strategy, int64(r.TimePerTask))
+		fmt.Printf("time-per-task %s %d %d\n", r.Strategy, int64(r.TimePerTask), len(r.Rounds))
 	}
 }
 
@@ -80,7 +80,7 @@ func TestBenchmarkNsOpIsTheAdvicesTime(t *testing.T) {
 			v, _ := strconv.ParseFloat(m[3], 64)
 			nsop[strings.TrimSuffix(m[1], suffix)] = v
 		}
-		if f := strings.Fields(l); len(f) == 3 && f[0] == "time-per-task" {
+		if f := strings.Fields(l); len(f) == 4 && f[0] == "time-per-task" {
 			v, _ := strconv.ParseFloat(f[2], 64)
 			advice[f[1]] = v
 		}
@@ -99,5 +99,33 @@ func TestBenchmarkNsOpIsTheAdvicesTime(t *testing.T) {
 		if d := got - want; d > max(1, want/100) || -d > max(1, want/100) {
 			t.Errorf("strategy=%s: %v ns/op; the advice's time per task is %vns", name, got, want)
 		}
+	}
+}
+
+// TestBenchmarkCountKeepsEveryRepetition: go test -count 3 runs each
+// sub-benchmark three times, each with a B of its own, and the benchmark
+// function once; the advice drew on the last repetition's five rounds
+// only, the other ten thrown away (the docs said it drew on all).
+func TestBenchmarkCountKeepsEveryRepetition(t *testing.T) {
+	if os.Getenv(nsopProbeEnv) != "" {
+		t.Skip("in the child")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkNsOpProbe$", "-test.benchtime=50x", "-test.count=3")
+	cmd.Env = append(os.Environ(), nsopProbeEnv+"=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", cmd, err, out)
+	}
+	n := 0
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) == 4 && f[0] == "time-per-task" {
+			n++
+			if f[3] != "15" {
+				t.Errorf("%s: %s rounds in the report; want 15 (3 repetitions of 5)", f[1], f[3])
+			}
+		}
+	}
+	if n < 5 {
+		t.Fatalf("%d strategies in the report; want every one\n%s", n, out)
 	}
 }
