@@ -22,9 +22,10 @@ const rounds = 5
 
 // An Option configures both [Benchmark] and [Run]. Options are values: the
 // same one may be passed to many calls. They apply in order, so of two of
-// the same kind (Batch(8), Batch(64)) the later wins. With -count,
-// [Benchmark] keeps the first call's batch for the later ones, as it keeps
-// its strategies.
+// the same kind (Batch(8), Batch(64)) the later wins. When a benchmark
+// function runs again in one process (testing.Benchmark in a loop; go test
+// -count repeats the sub-benchmarks instead), [Benchmark] keeps its first
+// call's batch for the later ones, as it keeps its strategies.
 type Option interface {
 	RunOption
 	apply(*config) error
