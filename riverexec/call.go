@@ -6,9 +6,11 @@ package riverexec
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"time"
 
+	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/driver"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -20,6 +22,9 @@ import (
 // call fails with ctx's error at once and the job is left to its worker,
 // which ends it under the same deadline (no revoke needed).
 func (e *Executor) invoke(ctx context.Context, name string, payload []byte, started func()) ([]byte, error) {
+	if err := e.checkArg(name, payload); err != nil {
+		return nil, err // before the inserter ever sees it
+	}
 	dl, _ := ctx.Deadline()
 	c := &call{
 		inserted: make(chan struct{}),
@@ -105,6 +110,15 @@ func (e *Executor) revoke(ctx context.Context, c *call) ([]byte, error) {
 		e.mu.Unlock()
 		return nil, ctx.Err()
 	}
+}
+
+// checkArg returns an error wrapping execkit.ErrPayload when payload, the
+// encoded argument of a call of name, is larger than MaxArgSize allows.
+func (e *Executor) checkArg(name string, payload []byte) error {
+	if n := len(payload); n > e.cfg.maxArg {
+		return fmt.Errorf("riverexec: the argument of %q encodes to %d bytes, over the executor's limit of %d bytes (MaxArgSize): %w", name, n, e.cfg.maxArg, execkit.ErrPayload)
+	}
+	return nil
 }
 
 // args are the arguments of a job calling name, submitted by from ("" for

@@ -52,18 +52,25 @@ func (e *Executor) insertLoop() {
 	}
 }
 
-// takeBatch moves up to maxBatch queued calls to inserting, dropping the
+// takeBatch moves up to maxBatch queued calls, whose arguments total at
+// most maxBatchBytes (or a single call), to inserting, dropping the
 // abandoned ones.
 func (e *Executor) takeBatch() []*call {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var batch []*call
+	size := 0
 	i := 0
 	for ; i < len(e.queue) && len(batch) < maxBatch; i++ {
 		c := e.queue[i]
 		if c.state == abandoned {
 			continue
 		}
+		n := len(c.args.Payload)
+		if len(batch) > 0 && size+n > maxBatchBytes {
+			break // c begins the next batch
+		}
+		size += n
 		c.state = inserting
 		batch = append(batch, c)
 	}

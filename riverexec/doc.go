@@ -202,6 +202,29 @@
 // 1 MiB, with NUL bytes and invalid UTF-8 replaced by U+FFFD (PostgreSQL
 // stores no NUL in JSON).
 //
+// # Sizes
+//
+// A job's argument, as the Func's codec encodes it, is at most 1 MiB
+// ([MaxArgSize] sets another limit, up to 16 MiB). A larger one is refused
+// before anything is inserted, with an error wrapping execkit.ErrPayload
+// that gives its size and the limit: Enqueue and EnqueueTx return it (the
+// transaction is left as it was), a task of Submit or Func.Go fails with it
+// (its Future, or OnError), and Func.Map returns it and cancels its other
+// items as after any failed item: those not inserted yet never are, those
+// inserted are revoked (they may have run meanwhile). Map is not checked
+// as a whole before its first insert: each item is checked when its task
+// encodes it, after Submit returned, so items before the refused one, and
+// some after it, may have been inserted by then. Why a limit: the job row holds the argument in its JSON (base64,
+// 4/3 of its size), and an insert holds the database while it writes, on
+// SQLite its only write lock, about 0.3s per MiB, which every insert, fetch
+// and completion of every process on the file waits for (a 32 MiB
+// argument took 50s, while River's fetches and leader election timed
+// out). The inserter also splits its batches at 4 MiB of arguments. Pass
+// large data by reference: store it (a table of your own, a bucket) and
+// give the job its key. A result is bounded by River: the output recorded
+// on the row is at most 32 MB of JSON (a result of about 24 MiB); a larger
+// one fails the job with an error saying so.
+//
 // # Costs
 //
 // Measured by BenchmarkThroughput and BenchmarkRoundTrip on a 2-core

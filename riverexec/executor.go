@@ -24,8 +24,13 @@ const (
 	// insertTimeout bounds one InsertMany; an insert that fails with a
 	// connection error is tried again (the server may be restarting).
 	insertTimeout = 10 * time.Second
-	// maxBatch is the most calls one InsertMany carries.
-	maxBatch = 1000
+	// maxBatch is the most calls one InsertMany carries, and
+	// maxBatchBytes the most bytes of arguments, unless one call alone
+	// has more (MaxArgSize allows up to 16 MiB): one InsertMany is one
+	// transaction, which on SQLite holds the only write lock, about 0.3s
+	// per MiB, and must end within insertTimeout.
+	maxBatch      = 1000
+	maxBatchBytes = 4 << 20
 	// maxPoll is the most pending ids one poll asks about (River's
 	// JobList limit).
 	maxPoll = 10_000
@@ -238,6 +243,10 @@ func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
 // [execkit.ErrNotPortable] for any other task (a closure cannot run on
 // another machine), [ErrWorkOnly] on a [WorkOnly] executor, and
 // [execkit.ErrClosed] once Shutdown has begun. Safe for concurrent use.
+// A task whose argument encodes to more than [MaxArgSize] allows (1 MiB
+// by default) is admitted and fails, its job never inserted, with an
+// error wrapping [execkit.ErrPayload] that gives the size and the limit
+// (Submit returns before the argument is encoded).
 //
 // A task is durable once its job is inserted, not when Submit returns:
 // a crash of the process (or of the machine) between the two loses it,

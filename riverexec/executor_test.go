@@ -313,6 +313,8 @@ func TestBadOptions(t *testing.T) {
 			{"retries past River's count", []Option{Retries(32764, time.Second)}, "Retries(32764"},
 			{"largest retries", []Option{Retries(math.MaxInt, time.Second)}, "Retries(9223372036854775807"},
 			{"nil handler", []Option{OnError(nil)}, "OnError(nil)"},
+			{"zero argument size", []Option{MaxArgSize(0)}, "MaxArgSize(0)"},
+			{"argument size past 16 MiB", []Option{MaxArgSize(16<<20 + 1)}, "MaxArgSize(16777217)"},
 			{"nil option", []Option{Workers(2), nil}, "nil Option"},
 		}
 		if db.driver == "postgres" {

@@ -23,7 +23,10 @@ var errEnqueued = errors.New("riverexec: enqueued")
 // fails, goes nowhere else. Enqueue blocks for one insert; ctx bounds it.
 // It returns [execkit.ErrNilTask], [execkit.ErrNotPortable] (a closure, or a
 // task with a Future: use Submit for those), [execkit.ErrClosed] once
-// Shutdown has begun, or the insert's error. It works in every mode,
+// Shutdown has begun, an error wrapping [execkit.ErrPayload] for an
+// argument that does not encode or encodes to more than [MaxArgSize]
+// allows (1 MiB by default; the error gives the size and the limit, and
+// nothing is inserted), or the insert's error. It works in every mode,
 // [WorkOnly] too, and is safe for concurrent use.
 func (e *Executor) Enqueue(ctx context.Context, t execkit.Task) (int64, error) {
 	if e == nil || e.finished == nil { // not made by New or NewSQLite
@@ -49,7 +52,8 @@ func (e *Executor) Enqueue(ctx context.Context, t execkit.Task) (int64, error) {
 // open transaction holds the database's only write lock (and, with
 // [OpenSQLite]'s handle, this process's only connection), so keep it short.
 // EnqueueTx blocks for the insert, uses tx from the calling goroutine only,
-// and returns the errors of Enqueue.
+// and returns the errors of Enqueue; an argument it refuses leaves tx as it
+// was.
 func (e *Executor) EnqueueTx(ctx context.Context, tx any, t execkit.Task) (int64, error) {
 	if e == nil || e.finished == nil { // not made by New or NewSQLite
 		return 0, execkit.ErrNilExecutor
@@ -81,6 +85,9 @@ func (e *Executor) enqueue(ctx context.Context, t execkit.Task, insert func(cont
 	}
 	var id int64
 	err := driver.RunViaOnce(ctx, p, func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+		if err := e.checkArg(name, payload); err != nil {
+			return nil, err
+		}
 		args, opts := e.args(name, payload, "", time.Time{}) // ctx bounds the insert: its deadline is not the job's
 		res, err := insert(ctx, []river.InsertManyParams{{Args: args, InsertOpts: opts}})
 		if err != nil {
