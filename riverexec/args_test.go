@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/execkit/execkit"
 )
@@ -173,3 +174,22 @@ func TestBatchBytes(t *testing.T) {
 		t.Errorf("the batch after holds %d; want 1", n)
 	}
 }
+
+// TestResultTooLarge: a result larger than River records on a row (32 MB
+// of JSON) fails its job for good with an error wrapping
+// execkit.ErrPayload, as an argument over the limit does (and as
+// subprocess's result over its frame limit does); before, the error
+// matched no sentinel.
+func TestResultTooLarge(t *testing.T) {
+	db := newDB(t, "sqlite")
+	ctx := context.Background()
+	ex := newExecutor(t, db, Retries(2, time.Millisecond))
+	_, err := blobMake.Go(ctx, ex, 25<<20).Wait(ctx)
+	var je *JobError
+	if !errors.Is(err, execkit.ErrPayload) || !errors.As(err, &je) || je.Attempts != 1 || !strings.Contains(err.Error(), "26214400") {
+		t.Errorf("Go(a 25 MiB result).Wait = %v; want a JobError after 1 attempt wrapping ErrPayload, giving the size", err)
+	}
+}
+
+// blobMake returns n bytes.
+var blobMake = execkit.Register("riverexec_test.blobMake", func(_ context.Context, n int) ([]byte, error) { return make([]byte, n), nil })

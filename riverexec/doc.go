@@ -222,8 +222,9 @@
 // out). The inserter also splits its batches at 4 MiB of arguments. Pass
 // large data by reference: store it (a table of your own, a bucket) and
 // give the job its key. A result is bounded by River: the output recorded
-// on the row is at most 32 MB of JSON (a result of about 24 MiB); a larger
-// one fails the job with an error saying so.
+// on the row is at most 32 MiB of JSON (a result of about 24 MiB); a
+// larger one fails the job for good (no retry) with an error wrapping
+// execkit.ErrPayload that gives its size and River's limit.
 //
 // # Costs
 //

@@ -160,8 +160,12 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	err = link.Readable(a.Func, err)
 	if err == nil {
 		out.Result = res
-		if err := river.RecordOutput(ctx, out); err != nil { // too large
-			out.Result, out.Error = nil, fmt.Sprintf("riverexec: recording the result of %q: %v", a.Func, err)
+		if rerr := river.RecordOutput(ctx, out); rerr != nil { // too large
+			// A result the row cannot hold is a value the codec's output
+			// cannot carry: ErrPayload, as for an argument, and final.
+			err := fmt.Errorf("riverexec: recording the result of %q (%d bytes encoded): %v: %w", a.Func, len(res), rerr, execkit.ErrPayload)
+			out.Result = nil
+			out.Error, out.Remote = err.Error(), driver.EncodeError(a.Func, err)
 			return w.fail(ctx, job, out, err)
 		}
 		if w.local != nil {
