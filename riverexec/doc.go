@@ -146,7 +146,10 @@
 //     keeps the contract of every executor: once the Future's Cancel has
 //     returned, the job never starts there, and a running one has had its
 //     ctx cancelled (its ctx ends with the call's; its values are a job's,
-//     the same on every worker).
+//     the same on every worker). So does a job that [Executor.Cancel]
+//     revokes, on the worker of the same executor (any mode but
+//     SubmitOnly): once Cancel has returned, a job it runs has had its ctx
+//     cancelled, and one it fetched but had not started never starts.
 //     A worker in another process may still start the job until the
 //     revoke, sent as Cancel returns, reaches the database. A cause does not cross:
 //     context.Cause of that ctx is River's reason for the revoke (an error

@@ -55,6 +55,7 @@ type Executor struct {
 	logger   *slog.Logger
 	counters xrun.Counters
 	opts     *river.InsertOpts
+	jobs     *localJobs // the jobs this process's worker runs; nil without one
 
 	// base is the parent of the tasks' contexts, cancelled when Shutdown
 	// gives up; giveUp cancels it.
@@ -188,7 +189,8 @@ func start(ctx context.Context, db backend, opts []Option) (*Executor, error) {
 		Schema:               cfg.schema,
 	}
 	if cfg.work {
-		w := &worker{scope: &e.counters.Scope}
+		e.jobs = newLocalJobs()
+		w := &worker{scope: &e.counters.Scope, jobs: e.jobs}
 		if cfg.submit {
 			w.local = e.deliverLocal
 			w.localCall = e.localCall

@@ -114,6 +114,9 @@ type worker struct {
 	// the job once that ctx was cancelled, and cancels the attempt's with
 	// it.
 	localCall func(id int64, from string) context.Context
+	// jobs holds the jobs this worker is running, for Executor.Cancel to
+	// cancel at once.
+	jobs *localJobs
 }
 
 func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
@@ -153,6 +156,18 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 	if w.scope != nil {
 		run = xrun.WithScope(run, w.scope)
 	}
+	var revoked context.Context // ends when Executor.Cancel of this process revokes the job
+	if w.jobs != nil {
+		var revoke context.CancelCauseFunc
+		revoked, revoke = context.WithCancelCause(run)
+		defer revoke(nil)
+		r := w.jobs.begin(job.ID, revoke)
+		if r == nil {
+			return river.JobCancel(fmt.Errorf("riverexec: job %d (%s) not started: revoked", job.ID, a.Func))
+		}
+		defer w.jobs.end(job.ID, r)
+		run = revoked
+	}
 	res, timedOut, err := invokeGuarded(run, a.Func, a.Payload)
 	// A method of err may panic (a typed nil's Error or Unwrap): River would
 	// recover that panic as a failed attempt, and run the job again
@@ -177,6 +192,11 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 		// Its call was cancelled while it ran: revoked, as River makes
 		// it once it hears of the call's revoke.
 		return river.JobCancel(fmt.Errorf("riverexec: job %d (%s) revoked by its call: %w", job.ID, a.Func, err))
+	}
+	if revoked != nil && context.Cause(revoked) == errCancelled && ctx.Err() == nil {
+		// Executor.Cancel revoked it while it ran: revoked, as River
+		// makes it once it hears of it.
+		return river.JobCancel(fmt.Errorf("riverexec: job %d (%s) revoked: %w", job.ID, a.Func, err))
 	}
 	if timedOut {
 		out.TimedOut++

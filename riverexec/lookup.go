@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/execkit/execkit"
@@ -133,7 +134,9 @@ func (e *Executor) Lookup(ctx context.Context, id int64) (Job, error) {
 
 // Cancel revokes job id: Celery's revoke(terminate=True). A job that waits
 // never runs; a running one has its context cancelled on its worker (through
-// LISTEN/NOTIFY) and ends REVOKED if it returns an error, SUCCESS if it
+// LISTEN/NOTIFY, or River's poll on SQLite; on this executor's own worker
+// before Cancel returns, and a job that worker fetched but had not started
+// never starts there) and ends REVOKED if it returns an error, SUCCESS if it
 // finishes anyway; a finished one is left as it is. The Future of a task
 // whose job is revoked completes with an error wrapping [ErrRevoked].
 // Cancel returns an error wrapping [ErrUnknownJob] for an id with no job. It
@@ -146,12 +149,80 @@ func (e *Executor) Cancel(ctx context.Context, id int64) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	_, err := e.client.JobCancel(ctx, id)
+	row, err := e.client.JobCancel(ctx, id)
 	switch {
 	case errors.Is(err, rivertype.ErrNotFound):
 		return fmt.Errorf("%w: %d", ErrUnknownJob, id)
 	case err != nil:
 		return fmt.Errorf("riverexec: cancelling job %d: %w", id, err)
 	}
+	if e.jobs != nil && row != nil && row.State == rivertype.JobStateRunning {
+		e.jobs.revoke(id) // this process's worker may run it: tell it now
+	}
 	return nil
+}
+
+// errCancelled is the cause of the ctx of a job that Executor.Cancel of
+// this process revoked while this process's worker ran it: River's reason
+// for a revoke, as the worker hears of it otherwise.
+var errCancelled = fmt.Errorf("riverexec: job revoked by Executor.Cancel: %w", river.ErrJobCancelledRemotely)
+
+// localJobs are the jobs a worker is running, so that Executor.Cancel in
+// the same process cancels a running one's ctx before it returns, and
+// a job the worker fetched but has not started yet never starts; River
+// tells the worker of a revoke later (LISTEN/NOTIFY, or a poll on SQLite).
+type localJobs struct {
+	mu      sync.Mutex
+	running map[int64]*context.CancelCauseFunc // one per job: a rescued job's new attempt replaces its old one
+	// revoked holds the jobs Cancel revoked while the database said they
+	// ran but this worker did not run them (yet: it may have fetched
+	// them), with when, for begin to refuse; forgotten after a minute
+	// (they ran elsewhere, or ended).
+	revoked map[int64]time.Time
+}
+
+func newLocalJobs() *localJobs {
+	return &localJobs{running: make(map[int64]*context.CancelCauseFunc), revoked: make(map[int64]time.Time)}
+}
+
+// begin records job id as running, with cancel to revoke it, and returns
+// what end takes; it returns nil, recording nothing, when Cancel revoked
+// the job already.
+func (l *localJobs) begin(id int64, cancel context.CancelCauseFunc) *context.CancelCauseFunc {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.revoked[id]; ok {
+		delete(l.revoked, id)
+		return nil
+	}
+	r := &cancel
+	l.running[id] = r
+	return r
+}
+
+// end forgets job id's attempt r, which has returned.
+func (l *localJobs) end(id int64, r *context.CancelCauseFunc) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.running[id] == r {
+		delete(l.running, id)
+	}
+}
+
+// revoke cancels the ctx of job id if it runs here, or else keeps it from
+// starting here.
+func (l *localJobs) revoke(id int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r, ok := l.running[id]; ok {
+		(*r)(errCancelled)
+		return
+	}
+	now := time.Now()
+	for old, at := range l.revoked {
+		if now.Sub(at) > time.Minute {
+			delete(l.revoked, old)
+		}
+	}
+	l.revoked[id] = now
 }
