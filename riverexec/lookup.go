@@ -109,8 +109,10 @@ func (e *Executor) enqueue(ctx context.Context, t execkit.Task, insert func(cont
 // Lookup returns what the database knows of job id: its state in Celery's
 // vocabulary, attempts, and its result or error once it has finished. An id
 // with no job (never issued, or finished long enough ago that River's
-// cleaner deleted it: a day for successes by default) is StateUnknown with
-// a nil error; the error is the query's. River records completions in
+// cleaner deleted it: a day for successes by default), and an id of a
+// River job that is not a riverexec job (another application's, in the
+// same database), is StateUnknown with a nil error; the error is the
+// query's. River records completions in
 // batches, so a Future of this process may complete up to 250ms before
 // Lookup shows SUCCESS or FAILURE. Lookup blocks for one query, works
 // in every mode and after Shutdown while the pool is open, and is safe for
@@ -123,7 +125,7 @@ func (e *Executor) Lookup(ctx context.Context, id int64) (Job, error) {
 		ctx = context.Background()
 	}
 	row, err := e.client.JobGet(ctx, id)
-	if errors.Is(err, rivertype.ErrNotFound) {
+	if errors.Is(err, rivertype.ErrNotFound) || err == nil && row.Kind != Kind { // another application's River job is not ours to read
 		return Job{ID: id, State: StateUnknown}, nil
 	}
 	if err != nil {
@@ -139,8 +141,9 @@ func (e *Executor) Lookup(ctx context.Context, id int64) (Job, error) {
 // never starts there) and ends REVOKED if it returns an error, SUCCESS if it
 // finishes anyway; a finished one is left as it is. The Future of a task
 // whose job is revoked completes with an error wrapping [ErrRevoked].
-// Cancel returns an error wrapping [ErrUnknownJob] for an id with no job. It
-// blocks for one query, works in every mode and after Shutdown while the
+// Cancel returns an error wrapping [ErrUnknownJob] for an id with no job,
+// or whose job is not a riverexec job (another application's River job in
+// the same database, which it leaves as it is). It blocks for two queries, works in every mode and after Shutdown while the
 // pool is open, and is safe for concurrent use.
 func (e *Executor) Cancel(ctx context.Context, id int64) error {
 	if e == nil || e.finished == nil { // not made by New or NewSQLite
@@ -149,7 +152,15 @@ func (e *Executor) Cancel(ctx context.Context, id int64) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	row, err := e.client.JobCancel(ctx, id)
+	// Only a job of Kind: another application's River job in the same
+	// database (a kind is never changed) is not ours to revoke.
+	row, err := e.client.JobGet(ctx, id)
+	if err == nil && row.Kind != Kind {
+		err = rivertype.ErrNotFound
+	}
+	if err == nil {
+		row, err = e.client.JobCancel(ctx, id)
+	}
 	switch {
 	case errors.Is(err, rivertype.ErrNotFound):
 		return fmt.Errorf("%w: %d", ErrUnknownJob, id)

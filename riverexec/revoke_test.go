@@ -129,3 +129,48 @@ func mustEncode(t *testing.T, n int) []byte {
 	}
 	return b
 }
+
+// otherArgs are the arguments of another application's River job.
+type otherArgs struct {
+	Email string `json:"email"`
+}
+
+func (otherArgs) Kind() string { return "send_email" }
+
+// TestOtherApplicationsJob: an id of a River job that is not riverexec's
+// (another application's, in the same database) is no job to Lookup
+// (UNKNOWN) and Cancel (ErrUnknownJob), which leaves it as it is. Before,
+// Lookup read it as a riverexec job with no function, and Cancel revoked
+// it.
+func TestOtherApplicationsJob(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		ctx := context.Background()
+		var back backend = postgres{db.pool}
+		if db.driver == "sqlite" {
+			back = sqliteDB{db.sqlite}
+		}
+		other, err := back.newClient(&river.Config{Schema: db.schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := other.Insert(ctx, otherArgs{"a@example.com"}, &river.InsertOpts{Queue: "mail"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := res.Job.ID
+		ex := newExecutor(t, db)
+		if j, err := ex.Lookup(ctx, id); err != nil || j.State != StateUnknown {
+			t.Errorf("Lookup(another application's job) = %+v, %v; want UNKNOWN", j, err)
+		}
+		if err := ex.Cancel(ctx, id); !errors.Is(err, ErrUnknownJob) {
+			t.Errorf("Cancel(another application's job) = %v; want ErrUnknownJob", err)
+		}
+		row, err := other.JobGet(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row.State != rivertype.JobStateAvailable {
+			t.Errorf("another application's job after Cancel is %s; want it available, as it was", row.State)
+		}
+	})
+}
