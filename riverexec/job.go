@@ -226,7 +226,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[callArgs]) error {
 		// failure, so River runs it again, here or elsewhere.
 		_ = record(ctx, out)
 		return &rowError{fmt.Errorf("%s%w", interruptedText, err)}
-	case run.Err() != nil, // the call's deadline passed (a cancelled call returned above), timed out or not: no retry could start
+	case run.Err() != nil, // the call's deadline passed (a cancelled call and a revoke returned above), timed out or not: no retry could start
 		a.Deadline != 0 && time.Unix(0, a.Deadline).Before(w.NextRetry(job)), // or will before a retry could start
 		errors.Is(err, execkit.ErrNotRegistered), errors.Is(err, execkit.ErrPayload), final,
 		pe != nil && a.FuncRetry, // a panic is not retried by a Func's Retry, as on every executor
