@@ -45,6 +45,11 @@ func TestRegisterMisuse(t *testing.T) {
 		{"twice", func() { execkit.Register("test.add", addFunc.Call) }, `execkit: Register("test.add") twice`},
 		{"nil codec", func() { execkit.Register("test.nilcodec", addFunc.Call, execkit.UseCodec(nil)) }, `execkit: Register("test.nilcodec") UseCodec(nil)`},
 		{"nil option", func() { execkit.Register("test.niloption", addFunc.Call, nil) }, `execkit: Register("test.niloption") with a nil option (option 1)`},
+		// A name travels in frames and job rows (JSON turns invalid UTF-8
+		// into U+FFFD): one that would not arrive as it left is refused.
+		{"NUL in name", func() { execkit.Register("test.a\x00b", addFunc.Call) }, `execkit: Register("test.a\x00b"): a name must be valid UTF-8 without control characters`},
+		{"newline in name", func() { execkit.Register("test.a\nb", addFunc.Call) }, `execkit: Register("test.a\nb"): a name must be valid UTF-8`},
+		{"invalid UTF-8 name", func() { execkit.Register("test.\xff", addFunc.Call) }, `execkit: Register("test.\xff"): a name must be valid UTF-8`},
 	}
 	for _, tt := range tests {
 		func() {

@@ -8,7 +8,10 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 )
@@ -64,6 +67,8 @@ var registry struct {
 // every executor enforces as the package doc's table says.
 //
 // Register panics, with a message starting "execkit:", when name is empty,
+// not valid UTF-8 or holds a control character (it travels in frames and job
+// rows, and must arrive as it left),
 // a policy option is invalid,
 // fn is nil, an option is nil, the codec is nil, name is already registered, the registry
 // was sealed (a process-crossing executor started and checked its
@@ -88,6 +93,11 @@ var registry struct {
 func Register[In, Out any](name string, fn func(context.Context, In) (Out, error), opts ...RegisterOption) *Func[In, Out] {
 	if name == "" {
 		panic("execkit: Register with an empty name")
+	}
+	if !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
+		// The name travels in frames and in job rows (JSON, where invalid
+		// UTF-8 becomes U+FFFD): it must arrive as it left.
+		panic(fmt.Sprintf("execkit: Register(%q): a name must be valid UTF-8 without control characters", name))
 	}
 	if fn == nil {
 		panic(fmt.Sprintf("execkit: Register(%q) with a nil function", name))
