@@ -80,17 +80,8 @@ func (p *Pool) invoke(ctx context.Context, r *runner, name string, payload []byt
 	if c.err != nil {
 		return nil, c.err
 	}
+	awaitDeadline(ctx, c)
 	o := c.outs[0]
-	if o.kind == kindDeadline && ctx.Err() == nil {
-		// The worker's ctx has this ctx's deadline, on the wall clock: it
-		// may pass there a moment before this ctx's timer fires. Wait for
-		// it, so that the caller sees its own ctx's error (a TimeLimit's
-		// cause above all), as in-process; but not for a deadline of the
-		// function's own making, unrelated to this one.
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < deadlineSkew {
-			<-ctx.Done()
-		}
-	}
 	if o.kind != kindOK {
 		return nil, errorOf(name, o, p.ctxErr(ctx))
 	}

@@ -263,9 +263,13 @@ func newBatches[In, Out any](p *Pool, what string, f *execkit.Func[In, Out], ite
 }
 
 // awaitDeadline waits for ctx's end when the worker saw its deadline pass
-// in running the resolved BATCH call c (an outcome says
-// context.DeadlineExceeded) before ctx's timer fired here, as invoke does
-// for a call: so that the chunk fails with ctx's error, not an item's.
+// in running the resolved call c (an outcome says
+// context.DeadlineExceeded) before ctx's timer fired here. The worker's ctx
+// has this ctx's deadline, on the wall clock: it may pass there a moment
+// before this ctx's timer fires. Waiting for it, the caller sees its own
+// ctx's error (a TimeLimit's cause above all), as in process, and a chunk
+// fails with ctx's error, not an item's; but not for a deadline of the
+// function's own making, unrelated to this one.
 func awaitDeadline(ctx context.Context, c *call) {
 	if c.err != nil || ctx.Err() != nil {
 		return
