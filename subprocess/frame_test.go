@@ -129,6 +129,8 @@ func TestPayloadErrors(t *testing.T) {
 		{"huge count", frameCall, []byte{1, 'a', 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, "bad count"},
 		{"outcome kind", frameResult, []byte{1, 99, 0}, "outcome kind 99"},
 		{"outcome missing", frameResult, []byte{2, 0, 0}, "bad byte"},
+		{"policy counts missing", frameResult, []byte{1, 0, 0}, "bad varint"},
+		{"policy counts huge", frameResult, []byte{1, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 32, 0}, "bad policy counts 1099511627776, 0"},
 		{"cancel payload", frameCancel, []byte{1}, "trailing bytes"},
 	}
 	for _, tt := range tests {

@@ -133,6 +133,11 @@ type outcome struct {
 // them after its outcomes, and Pool.Stats adds them.
 type policyCounts struct{ retries, timeouts uint64 }
 
+// maxPolicyCount bounds each count a RESULT may carry: far more than a
+// call's items can retry (a frame of 64 MiB holds fewer items), and little
+// enough that the pool's counters cannot overflow.
+const maxPolicyCount = 1 << 32
+
 func appendOutcomes(b []byte, outs []outcome, counts policyCounts) []byte {
 	b = binary.AppendUvarint(b, uint64(len(outs)))
 	for _, o := range outs {
@@ -168,6 +173,9 @@ func decodeOutcomes(p []byte) ([]outcome, policyCounts, error) {
 	if d.err == nil {
 		counts.retries = d.uvarint()
 		counts.timeouts = d.uvarint()
+		if d.err == nil && max(counts.retries, counts.timeouts) > maxPolicyCount {
+			d.fail(fmt.Sprintf("policy counts %d, %d", counts.retries, counts.timeouts))
+		}
 	}
 	return outs, counts, d.finish("result")
 }

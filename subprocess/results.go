@@ -3,7 +3,6 @@ package subprocess
 import (
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 )
 
@@ -150,11 +149,7 @@ func (p *Pool) deliver(w *worker, id uint64, outs []outcome, counts policyCounts
 		}
 		w.removeLocked(i)
 		w.answered++
-		// A worker counts at most a few per call; more is no count (a
-		// varint the worker got wrong, or a hostile one).
-		if counts.retries < math.MaxInt32 && counts.timeouts < math.MaxInt32 {
-			p.counters.Add(int64(counts.retries), int64(counts.timeouts))
-		}
+		p.counters.Add(int64(counts.retries), int64(counts.timeouts)) // bounded by decodeOutcomes
 		p.resolveLocked(c, outs, err)
 		if p.feederHasWorkLocked(w) {
 			w.signal()
