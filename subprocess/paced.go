@@ -65,7 +65,7 @@ func runItem[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out]
 
 // mapPaced is Map for a paced f: items, all admitted, run item by item on
 // as many goroutines as the pool has workers, their results into out. At
-// the first error it cancels the items running and starts no other (each
+// the first error it cancels the items running and starts no other (those
 // counted as failed), and returns that error as Map does; ctx is Map's.
 func mapPaced[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out], items []In, out []Out) error {
 	run, cancel := context.WithCancel(ctx)
@@ -80,16 +80,13 @@ func mapPaced[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out
 		wg.Go(func() {
 			for {
 				mu.Lock()
-				i, stopped := next, firstErr != nil
-				next++
-				mu.Unlock()
-				if i >= len(items) {
+				i := next
+				if i == len(items) || firstErr != nil {
+					mu.Unlock()
 					return
 				}
-				if stopped {
-					p.finishChunk(context.Canceled) // given up before it started
-					continue
-				}
+				next++
+				mu.Unlock()
 				v, err := runItem(run, p, f, items[i])
 				if err == nil {
 					out[i] = v
@@ -97,9 +94,9 @@ func mapPaced[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out
 				}
 				mu.Lock()
 				if firstErr == nil {
-					switch {
-					case p.ctxErr(ctx) != nil:
-						firstErr = p.ctxErr(ctx)
+					switch ctxErr := p.ctxErr(ctx); {
+					case ctxErr != nil:
+						firstErr = ctxErr
 					case ended(err):
 						firstErr = err
 					default:
@@ -112,6 +109,9 @@ func mapPaced[In, Out any](ctx context.Context, p *Pool, f *execkit.Func[In, Out
 		})
 	}
 	wg.Wait()
+	for range len(items) - next {
+		p.finishChunk(context.Canceled) // given up before it started
+	}
 	return firstErr
 }
 
