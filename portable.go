@@ -107,9 +107,8 @@ func (t *funcFutureTask[In, Out]) Run(ctx context.Context) error {
 // RunVia runs the call through invoke, or in this goroutine when invoke is
 // nil, unless the Future was cancelled first.
 func (t *funcFutureTask[In, Out]) RunVia(ctx context.Context, invoke invoker) error {
-	if ctx == nil { // see Future.run
-		ctx = context.Background()
-	}
+	// A nil ctx: Future.run takes it as context.Background, and hands
+	// that to the call.
 	if invoke == nil {
 		return t.fut.run(ctx, t.call)
 	}

@@ -181,11 +181,9 @@ func digest(sigs map[string]string) string {
 }
 
 // invokeName runs the function registered under name with an encoded
-// argument: driver.Invoke documents it.
+// argument: driver.Invoke documents it. A nil ctx goes on to Func.Call,
+// which takes it as context.Background.
 func invokeName(ctx context.Context, name string, payload []byte) ([]byte, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	registry.Lock()
 	e, ok := registry.funcs[name]
 	registry.Unlock()
