@@ -88,6 +88,11 @@ func checkShutdownConcurrent(h *harness) {
 	k := h.small(3)
 	submitted := make([]func() *execkit.Future[int], k)
 	for i := range k {
+		if h.cfg.rejecting && !h.cfg.synchronous { // the quick tasks may hold their slots yet: retry ErrFull
+			f := h.goAdmitted(quick+i, waitRelease)
+			submitted[i] = func() *execkit.Future[int] { return f }
+			continue
+		}
 		submitted[i] = h.spawn(quick+i, waitRelease, false)
 	}
 	h.awaitLines(startedFile, quick+k)
