@@ -169,8 +169,8 @@
 // it recorded); a timeout is an attempt that passed the Func's own
 // TimeLimit, not one whose error wraps execkit.ErrTimeLimit because the
 // function returned a nested call's (as is or wrapped). The jobs of
-// Enqueue, which no executor waits for, are counted nowhere. A retry runs once River has recorded the failed attempt
-// (it records them in batches) and a worker fetches the job again: on
+// Enqueue, which no executor waits for, are counted nowhere. A retry runs
+// once River has recorded the failed attempt (it records them in batches) and a worker fetches the job again: on
 // PostgreSQL the executor whose worker ran the attempt notifies the queue's
 // workers when River has made the job available again (River notifies new
 // jobs, not retries, which would wait for the next fetch poll, a second);
@@ -217,8 +217,8 @@
 // inserted are revoked (they may have run meanwhile). Map is not checked
 // as a whole before its first insert: each item is checked when its task
 // encodes it, after Submit returned, so items before the refused one, and
-// some after it, may have been inserted by then. Why a limit: the job row holds the argument in its JSON (base64,
-// 4/3 of its size), and an insert holds the database while it writes, on
+// some after it, may have been inserted by then. Why a limit: the job row
+// holds the argument in its JSON (base64, 4/3 of its size), and an insert holds the database while it writes, on
 // SQLite its only write lock, about 0.3s per MiB, which every insert, fetch
 // and completion of every process on the file waits for (a 32 MiB
 // argument took 50s, while River's fetches and leader election timed

@@ -143,8 +143,9 @@ func (e *Executor) Lookup(ctx context.Context, id int64) (Job, error) {
 // whose job is revoked completes with an error wrapping [ErrRevoked].
 // Cancel returns an error wrapping [ErrUnknownJob] for an id with no job,
 // or whose job is not a riverexec job (another application's River job in
-// the same database, which it leaves as it is). It blocks for two queries, works in every mode and after Shutdown while the
-// pool is open, and is safe for concurrent use.
+// the same database, which it leaves as it is). It blocks for two queries,
+// works in every mode and after Shutdown while the pool is open, and is
+// safe for concurrent use.
 func (e *Executor) Cancel(ctx context.Context, id int64) error {
 	if e == nil || e.finished == nil { // not made by New or NewSQLite
 		return execkit.ErrNilExecutor
