@@ -131,12 +131,20 @@ func (d *driver[In, Out]) delayShare(ctx context.Context, ex execkit.Executor, n
 // direct calls the function n times directly (Func.Call: no executor, no
 // Future, no policy), in this goroutine, cycling through the samples, and
 // returns the wall time per call: what "call the function directly" costs,
-// against which inline's time shows execkit's cost per task.
+// against which inline's time shows execkit's cost per task. It starts no
+// call once ctx has ended (an atomic load per call), and says so, as run
+// does.
 func (d *driver[In, Out]) direct(ctx context.Context, n int) (time.Duration, error) {
 	n = max(n, 1)
 	start := time.Now()
 	for i := range n {
+		if ctx.Err() != nil {
+			return 0, ctxEnded(ctx)
+		}
 		if _, err := d.f.Call(ctx, d.samples[i%len(d.samples)]); err != nil {
+			if ctx.Err() != nil {
+				return 0, ctxEnded(ctx)
+			}
 			return 0, fmt.Errorf("%s failed: %w", d.f.Name(), err)
 		}
 	}
