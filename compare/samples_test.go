@@ -5,24 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/compare"
 )
-
-// slowOnOne is slow for one input only, as a function whose cost depends
-// on its input is.
-var slowOnOne = execkit.Register("compare_test.slowOnOne", func(ctx context.Context, x int) (int, error) {
-	if x == 1 {
-		t := time.NewTimer(6 * time.Millisecond)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		}
-	}
-	return x, nil
-})
 
 // TestRunRoundsPassOverEverySample: every round calls the function on
 // every sample, so the time per task is the samples' mean. Rounds sized by
@@ -31,8 +15,10 @@ var slowOnOne = execkit.Register("compare_test.slowOnOne", func(ctx context.Cont
 // slow input, and the median, a fast one, said inline took microseconds
 // per call where a call takes 2 ms on average.
 func TestRunRoundsPassOverEverySample(t *testing.T) {
-	samples := []int{1, 2, 3}
-	rep, err := compare.Run(context.Background(), slowOnOne, samples,
+	// sleep (compare_test.go) is slow for one input only, as a function
+	// whose cost depends on its input is.
+	samples := []time.Duration{6 * time.Millisecond, 0, 0}
+	rep, err := compare.Run(context.Background(), sleep, samples,
 		compare.TimePerStrategy(5*time.Millisecond), compare.Batch(4))
 	if err != nil {
 		t.Fatal(err)
