@@ -53,6 +53,25 @@ func BenchmarkNsOpProbe(b *testing.B) {
 	}
 }
 
+// runNsOpProbe runs BenchmarkNsOpProbe in a child go test process at
+// -benchtime 50x and -count count, and returns its output and the fields
+// of its time-per-task lines (strategy, time per task, rounds).
+func runNsOpProbe(t *testing.T, count int) (out []byte, perTask [][]string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkNsOpProbe$", "-test.benchtime=50x", "-test.count="+strconv.Itoa(count))
+	cmd.Env = append(os.Environ(), nsopProbeEnv+"=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", cmd, err, out)
+	}
+	for l := range strings.Lines(string(out)) {
+		if f := strings.Fields(l); len(f) == 4 && f[0] == "time-per-task" {
+			perTask = append(perTask, f[1:])
+		}
+	}
+	return out, perTask
+}
+
 // TestBenchmarkNsOpIsTheAdvicesTime: a sub-benchmark's ns/op is the time
 // per task the advice uses. It was testing's whole time over b.N (a mean
 // over the rounds, the measuring between them included) where the advice
@@ -62,12 +81,7 @@ func TestBenchmarkNsOpIsTheAdvicesTime(t *testing.T) {
 	if os.Getenv(nsopProbeEnv) != "" {
 		t.Skip("in the child")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkNsOpProbe$", "-test.benchtime=50x", "-test.count=1")
-	cmd.Env = append(os.Environ(), nsopProbeEnv+"=1")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%v: %v\n%s", cmd, err, out)
-	}
+	out, perTask := runNsOpProbe(t, 1)
 	suffix := ""
 	if p := runtime.GOMAXPROCS(0); p > 1 {
 		suffix = "-" + strconv.Itoa(p)
@@ -80,10 +94,10 @@ func TestBenchmarkNsOpIsTheAdvicesTime(t *testing.T) {
 			v, _ := strconv.ParseFloat(m[3], 64)
 			nsop[strings.TrimSuffix(m[1], suffix)] = v
 		}
-		if f := strings.Fields(l); len(f) == 4 && f[0] == "time-per-task" {
-			v, _ := strconv.ParseFloat(f[2], 64)
-			advice[f[1]] = v
-		}
+	}
+	for _, f := range perTask {
+		v, _ := strconv.ParseFloat(f[1], 64)
+		advice[f[0]] = v
 	}
 	if len(advice) < 5 {
 		t.Fatalf("%d strategies in the report; want every one\n%s", len(advice), out)
@@ -110,22 +124,13 @@ func TestBenchmarkCountKeepsEveryRepetition(t *testing.T) {
 	if os.Getenv(nsopProbeEnv) != "" {
 		t.Skip("in the child")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkNsOpProbe$", "-test.benchtime=50x", "-test.count=3")
-	cmd.Env = append(os.Environ(), nsopProbeEnv+"=1")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%v: %v\n%s", cmd, err, out)
-	}
-	n := 0
-	for _, l := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(l); len(f) == 4 && f[0] == "time-per-task" {
-			n++
-			if f[3] != "15" {
-				t.Errorf("%s: %s rounds in the report; want 15 (3 repetitions of 5)", f[1], f[3])
-			}
+	out, perTask := runNsOpProbe(t, 3)
+	for _, f := range perTask {
+		if f[2] != "15" {
+			t.Errorf("%s: %s rounds in the report; want 15 (3 repetitions of 5)", f[0], f[2])
 		}
 	}
-	if n < 5 {
+	if n := len(perTask); n < 5 {
 		t.Fatalf("%d strategies in the report; want every one\n%s", n, out)
 	}
 }
