@@ -352,24 +352,22 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 	try := func(st strategy) float64 {
 		// go test -count n runs each sub-benchmark n times, each time
 		// with a *testing.B of its own, which runs this function at
-		// growing b.N: of each B, the last run's rounds count (none when
-		// it failed), and those of every B do.
+		// growing b.N, one B after the other: of each B, the last run's
+		// rounds count (none when it failed), and those of every B do.
 		type rep struct {
+			b      *testing.B
 			rounds []round
 			child  time.Duration
 			calls  int
 		}
 		var reps []*rep
-		byB := map[*testing.B]*rep{}
 		var share float64
 		var direct time.Duration
 		ok := b.Run("strategy="+st.name(), func(b *testing.B) {
-			this := byB[b]
-			if this == nil {
-				this = &rep{}
-				byB[b] = this
-				reps = append(reps, this)
+			if len(reps) == 0 || reps[len(reps)-1].b != b {
+				reps = append(reps, &rep{b: b})
 			}
+			this := reps[len(reps)-1]
 			this.rounds = nil
 			returned := false
 			defer func() {
