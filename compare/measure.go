@@ -99,7 +99,7 @@ func (d *driver[In, Out]) measure(ctx context.Context, ex execkit.Executor, n, b
 
 // delayShare runs n calls through ex on a thread of its own and returns
 // the share of their wall time that the thread was ready to run but
-// waited for a core taken by other work (threadRunDelay; 0 where the
+// waited for a core taken by other work (threadSched; 0 where the
 // kernel does not say). It is meant for inline, whose calls run in the
 // calling goroutine: their own waits for a core, not the other threads'.
 // The thread is locked for this probe only: a locked goroutine that blocks

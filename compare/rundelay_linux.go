@@ -10,21 +10,13 @@ import (
 	"time"
 )
 
-// threadRunDelay returns the time the calling thread has spent ready to
-// run but waiting for a core (the second field of its
-// /proc/self/task/<tid>/schedstat), or 0 where the kernel does not say.
-// Read by a goroutine locked to its thread, it is what the goroutine's own
-// work waited for cores taken by other work: other threads' waits (GC
-// workers, other goroutines at the same time) are not on its path and are
-// not counted.
-func threadRunDelay() time.Duration {
-	_, delay := threadSched()
-	return delay
-}
-
 // threadSched returns the time the calling thread has spent on a core and
 // ready to run but waiting for one (the first two fields of its
 // /proc/self/task/<tid>/schedstat), or zeros where the kernel does not say.
+// Read by a goroutine locked to its thread, the delay is what the
+// goroutine's own work waited for cores taken by other work: other
+// threads' waits (GC workers, other goroutines at the same time) are not
+// on its path and are not counted.
 func threadSched() (onCPU, delay time.Duration) {
 	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(syscall.Gettid()) + "/schedstat")
 	if err != nil {

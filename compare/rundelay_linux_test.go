@@ -35,7 +35,7 @@ func pinToCPU0() error {
 }
 
 // TestRunDelaySeesCompetition: two threads bound to one CPU, each wanting
-// 30 ms of it, wait for each other: each one's threadRunDelay grows by a
+// 30 ms of it, wait for each other: each one's run delay (threadSched) grows by a
 // good part of that (it is what the advice subtracts from an inline call's
 // wall time before it judges the kind of work).
 func TestRunDelaySeesCompetition(t *testing.T) {
@@ -57,11 +57,12 @@ func TestRunDelaySeesCompetition(t *testing.T) {
 				return
 			}
 			<-start
-			before := threadRunDelay()
+			_, before := threadSched()
 			end := cpuThread() + 30*time.Millisecond
 			for cpuThread() < end {
 			}
-			out <- outcome{delay: threadRunDelay() - before}
+			_, after := threadSched()
+			out <- outcome{delay: after - before}
 		})
 	}
 	close(start)
@@ -75,7 +76,7 @@ func TestRunDelaySeesCompetition(t *testing.T) {
 		total += o.delay
 	}
 	if total < 10*time.Millisecond {
-		t.Errorf("threadRunDelay grew by %v in all while two threads shared one CPU for 30ms each; want at least 10ms", total)
+		t.Errorf("the run delay grew by %v in all while two threads shared one CPU for 30ms each; want at least 10ms", total)
 	}
 }
 

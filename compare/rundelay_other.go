@@ -4,8 +4,6 @@ package compare
 
 import "time"
 
-// threadRunDelay is known on Linux only: elsewhere 0, and the kind of work
-// is judged on CPU time over wall time alone.
-func threadRunDelay() time.Duration { return 0 }
-
+// threadSched is known on Linux only: elsewhere zeros, and the kind of
+// work is judged on CPU time over wall time alone.
 func threadSched() (onCPU, delay time.Duration) { return 0, 0 }
