@@ -316,7 +316,8 @@ var benchSessions struct {
 // thirty rounds, each ns/op line the median of its own five. When the
 // benchmark function itself runs again in one process (testing.Benchmark
 // in a loop), the sizes chosen by its first call are kept and its advice
-// draws on the rounds of every call so far.
+// draws on the rounds of every call so far (a strategy that failed in an
+// earlier call is tried again).
 //
 // Benchmark blocks until every sub-benchmark has run; a call of f that
 // returns an error or panics fails the sub-benchmark (so does one that
@@ -492,6 +493,11 @@ func Benchmark[In, Out any](b *testing.B, f *execkit.Func[In, Out], samples []In
 	if prev != nil {
 		for _, a := range prev.accs {
 			try(a.s)
+		}
+		for _, st := range prev.failed { // measured now, or named again
+			if prev.find(st) == nil {
+				try(st)
+			}
 		}
 		if prev.note != "" {
 			try(strategy{ExecSubprocess, cores()}) // skipped again, or measured now
